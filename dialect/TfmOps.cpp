@@ -1,0 +1,385 @@
+//===- TfmOps.cpp - Verifiers, folders and canonicalizations --------------===//
+//
+// Shape rules between operands (the part ODS cannot say), and the folds that
+// are obviously right.
+//
+//===----------------------------------------------------------------------===//
+
+#include "dialect/TfmOps.h"
+
+#include "mlir/IR/Builders.h"
+#include "mlir/IR/BuiltinAttributes.h"
+#include "mlir/IR/Matchers.h"
+#include "mlir/IR/PatternMatch.h"
+#include "llvm/ADT/STLExtras.h"
+#include "llvm/ADT/SmallString.h"
+#include "llvm/Support/raw_ostream.h"
+
+#include <cmath>
+
+using namespace mlir;
+using namespace mlir::tfm;
+
+#include "dialect/TfmEnums.cpp.inc"
+
+#define GET_OP_CLASSES
+#include "dialect/TfmOps.cpp.inc"
+
+//===----------------------------------------------------------------------===//
+// Shape helpers
+//===----------------------------------------------------------------------===//
+
+static constexpr int64_t kDyn = ShapedType::kDynamic;
+
+static bool dimsCompatible(int64_t a, int64_t b) {
+  return ShapedType::isDynamic(a) || ShapedType::isDynamic(b) || a == b;
+}
+
+/// The more precise of two compatible dimensions.
+static int64_t refineDim(int64_t a, int64_t b) {
+  return ShapedType::isDynamic(a) ? b : a;
+}
+
+static std::string formatShape(ArrayRef<int64_t> shape) {
+  std::string s;
+  llvm::raw_string_ostream os(s);
+  os << "[";
+  llvm::interleaveComma(shape, os, [&](int64_t d) {
+    if (ShapedType::isDynamic(d))
+      os << "?";
+    else
+      os << d;
+  });
+  os << "]";
+  return s;
+}
+
+/// Checks that `actual` has the rank of `expected` and that every dimension
+/// is compatible (a dynamic dimension on either side matches anything).
+static LogicalResult expectShape(Operation *op, StringRef name, Type actual,
+                                 ArrayRef<int64_t> expected) {
+  auto shaped = cast<ShapedType>(actual);
+  bool ok = shaped.getRank() == static_cast<int64_t>(expected.size()) &&
+            llvm::all_of(llvm::zip(shaped.getShape(), expected), [](auto p) {
+              return dimsCompatible(std::get<0>(p), std::get<1>(p));
+            });
+  if (ok)
+    return success();
+  return op->emitOpError("expected ")
+         << name << " of shape " << formatShape(expected) << ", got " << actual;
+}
+
+/// Checks that `operand` broadcasts to `shape`: trailing dimensions aligned,
+/// each equal (or dynamic) or 1.
+static LogicalResult expectBroadcastable(Operation *op, StringRef name,
+                                         Type operand,
+                                         ArrayRef<int64_t> shape) {
+  auto shaped = cast<ShapedType>(operand);
+  int64_t rank = shaped.getRank();
+  bool ok = rank <= static_cast<int64_t>(shape.size());
+  for (int64_t i = 0; ok && i < rank; ++i) {
+    int64_t d = shaped.getDimSize(rank - 1 - i);
+    int64_t t = shape[shape.size() - 1 - i];
+    ok = d == 1 || dimsCompatible(d, t);
+  }
+  if (ok)
+    return success();
+  return op->emitOpError("expected ")
+         << name << " broadcastable to " << formatShape(shape) << ", got "
+         << operand;
+}
+
+static bool isSplatZero(Attribute attr) {
+  auto dense = dyn_cast_or_null<DenseFPElementsAttr>(attr);
+  return dense && dense.isSplat() && dense.getSplatValue<APFloat>().isZero();
+}
+
+//===----------------------------------------------------------------------===//
+// EmbeddingOp
+//===----------------------------------------------------------------------===//
+
+LogicalResult EmbeddingOp::verify() {
+  auto ids = getIds().getType();
+  auto table = getTable().getType();
+  return expectShape(
+      *this, "result", getType(),
+      {ids.getDimSize(0), ids.getDimSize(1), table.getDimSize(1)});
+}
+
+//===----------------------------------------------------------------------===//
+// LinearOp
+//===----------------------------------------------------------------------===//
+
+LogicalResult LinearOp::verify() {
+  auto input = getInput().getType();
+  if (input.getRank() < 1)
+    return emitOpError("expected input of rank >= 1, got ") << input;
+  int64_t k = input.getShape().back();
+  auto weight = getWeight().getType();
+  if (failed(expectShape(*this, "weight", weight, {kDyn, k})))
+    return failure();
+  int64_t n = weight.getDimSize(0);
+  if (getBias() && failed(expectShape(*this, "bias", getBias().getType(), {n})))
+    return failure();
+  if (getBias())
+    n = refineDim(n, getBias().getType().getDimSize(0));
+  SmallVector<int64_t> expected(input.getShape().drop_back());
+  expected.push_back(n);
+  return expectShape(*this, "result", getType(), expected);
+}
+
+//===----------------------------------------------------------------------===//
+// SplitHeadsOp / MergeHeadsOp
+//===----------------------------------------------------------------------===//
+
+LogicalResult SplitHeadsOp::verify() {
+  auto input = getInput().getType();
+  int64_t heads = getHeads();
+  int64_t d = input.getDimSize(2);
+  int64_t dh = kDyn;
+  if (!ShapedType::isDynamic(d)) {
+    if (d % heads != 0)
+      return emitOpError("expected feature size divisible by heads = ")
+             << heads << ", got " << d;
+    dh = d / heads;
+  }
+  return expectShape(*this, "result", getType(),
+                     {input.getDimSize(0), heads, input.getDimSize(1), dh});
+}
+
+LogicalResult MergeHeadsOp::verify() {
+  auto input = getInput().getType();
+  int64_t heads = input.getDimSize(1), dh = input.getDimSize(3);
+  if (ShapedType::isDynamic(heads) || ShapedType::isDynamic(dh))
+    return emitOpError("expected static head count and head size, got ")
+           << input;
+  return expectShape(*this, "result", getType(),
+                     {input.getDimSize(0), input.getDimSize(2), heads * dh});
+}
+
+//===----------------------------------------------------------------------===//
+// MatmulOp
+//===----------------------------------------------------------------------===//
+
+LogicalResult MatmulOp::verify() {
+  auto lhs = getLhs().getType();
+  auto rhs = getRhs().getType();
+  int64_t rank = lhs.getRank();
+  if (rank < 2)
+    return emitOpError("expected lhs of rank >= 2, got ") << lhs;
+  ArrayRef<int64_t> l = lhs.getShape();
+  int64_t m = l[rank - 2], k = l[rank - 1];
+  SmallVector<int64_t> expectedRhs(l.drop_back(2));
+  if (getTransposeRhs())
+    expectedRhs.append({kDyn, k});
+  else
+    expectedRhs.append({k, kDyn});
+  if (failed(expectShape(*this, "rhs", rhs, expectedRhs)))
+    return failure();
+  ArrayRef<int64_t> r = rhs.getShape();
+  SmallVector<int64_t> expected;
+  for (int64_t i = 0; i < rank - 2; ++i)
+    expected.push_back(refineDim(l[i], r[i]));
+  expected.push_back(m);
+  expected.push_back(getTransposeRhs() ? r[rank - 2] : r[rank - 1]);
+  return expectShape(*this, "result", getType(), expected);
+}
+
+//===----------------------------------------------------------------------===//
+// ScaleOp
+//===----------------------------------------------------------------------===//
+
+LogicalResult ScaleOp::verify() {
+  if (!getFactor().isFinite())
+    return emitOpError("expected a finite factor, got ")
+           << getFactor().convertToFloat();
+  return success();
+}
+
+OpFoldResult ScaleOp::fold(FoldAdaptor) {
+  if (getFactor().isExactlyValue(1.0))
+    return getInput();
+  return {};
+}
+
+namespace {
+/// scale(scale(x, a), b) -> scale(x, a * b).
+struct ComposeScales : OpRewritePattern<ScaleOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(ScaleOp op,
+                                PatternRewriter &rewriter) const override {
+    auto inner = op.getInput().getDefiningOp<ScaleOp>();
+    if (!inner)
+      return rewriter.notifyMatchFailure(op, "input is not a scale");
+    APFloat factor = op.getFactor();
+    factor.multiply(inner.getFactor(), APFloat::rmNearestTiesToEven);
+    rewriter.replaceOpWithNewOp<ScaleOp>(op, op.getType(), inner.getInput(),
+                                         factor);
+    return success();
+  }
+};
+} // namespace
+
+void ScaleOp::getCanonicalizationPatterns(RewritePatternSet &results,
+                                          MLIRContext *context) {
+  results.add<ComposeScales>(context);
+}
+
+//===----------------------------------------------------------------------===//
+// MaskOp
+//===----------------------------------------------------------------------===//
+
+LogicalResult MaskOp::verify() {
+  auto input = getInput().getType();
+  if (input.getRank() < 2)
+    return emitOpError("expected input of rank >= 2, got ") << input;
+  Value operand = getValues();
+  switch (getKind()) {
+  case MaskKind::Causal:
+    if (operand)
+      return emitOpError("expected no operand for a causal mask");
+    return success();
+  case MaskKind::KeyPadding: {
+    if (!operand)
+      return emitOpError("expected key lengths operand for a key_padding mask");
+    if (input.getRank() < 3)
+      return emitOpError("expected input of rank >= 3 for a key_padding "
+                         "mask, got ")
+             << input;
+    auto type = cast<ShapedType>(operand.getType());
+    if (!type.getElementType().isSignlessInteger())
+      return emitOpError("expected integer key lengths, got ") << type;
+    return expectShape(*this, "key lengths", type, {input.getDimSize(0)});
+  }
+  case MaskKind::Additive: {
+    if (!operand)
+      return emitOpError("expected mask values operand for an additive mask");
+    auto type = cast<ShapedType>(operand.getType());
+    if (!type.getElementType().isF32())
+      return emitOpError("expected f32 mask values, got ") << type;
+    return expectBroadcastable(*this, "mask values", type, input.getShape());
+  }
+  }
+  llvm_unreachable("unknown mask kind");
+}
+
+OpFoldResult MaskOp::fold(FoldAdaptor adaptor) {
+  auto type = getInput().getType();
+  int64_t rank = type.getRank();
+  switch (getKind()) {
+  case MaskKind::Causal:
+    // The single query is the last position: it sees every key.
+    if (type.getDimSize(rank - 2) == 1)
+      return getInput();
+    break;
+  case MaskKind::KeyPadding: {
+    // Every length covers all keys: nothing is masked.
+    int64_t keys = type.getDimSize(rank - 1);
+    auto lengths = dyn_cast_or_null<DenseIntElementsAttr>(adaptor.getValues());
+    if (lengths && !ShapedType::isDynamic(keys) &&
+        llvm::all_of(lengths.getValues<APInt>(), [&](const APInt &len) {
+          return len.getSExtValue() >= keys;
+        }))
+      return getInput();
+    break;
+  }
+  case MaskKind::Additive:
+    // Adding zeros of the input's own shape; a broadcast zero too, since the
+    // result type is the input's.
+    if (isSplatZero(adaptor.getValues()))
+      return getInput();
+    break;
+  }
+  return {};
+}
+
+//===----------------------------------------------------------------------===//
+// SoftmaxOp / LayerNormOp
+//===----------------------------------------------------------------------===//
+
+LogicalResult SoftmaxOp::verify() {
+  int64_t rank = getType().getRank();
+  int64_t axis = getAxis();
+  if (rank < 1 || axis < -rank || axis >= rank)
+    return emitOpError("expected axis in [")
+           << -rank << ", " << rank << "), got " << axis;
+  return success();
+}
+
+LogicalResult LayerNormOp::verify() {
+  auto input = getInput().getType();
+  if (input.getRank() < 1)
+    return emitOpError("expected input of rank >= 1, got ") << input;
+  int64_t d = input.getShape().back();
+  if (failed(expectShape(*this, "weight", getWeight().getType(), {d})) ||
+      failed(expectShape(*this, "bias", getBias().getType(), {d})))
+    return failure();
+  float eps = getEpsilon().convertToFloat();
+  if (!(eps > 0.0f) || !std::isfinite(eps))
+    return emitOpError("expected a positive finite epsilon, got ") << eps;
+  return success();
+}
+
+//===----------------------------------------------------------------------===//
+// AddOp
+//===----------------------------------------------------------------------===//
+
+OpFoldResult AddOp::fold(FoldAdaptor adaptor) {
+  // x + 0 -> x. (The sign of a zero result is not preserved: -0 + 0 is +0.)
+  if (isSplatZero(adaptor.getRhs()))
+    return getLhs();
+  if (isSplatZero(adaptor.getLhs()))
+    return getRhs();
+  return {};
+}
+
+//===----------------------------------------------------------------------===//
+// AttentionOp
+//===----------------------------------------------------------------------===//
+
+LogicalResult AttentionOp::verify() {
+  auto q = getQuery().getType();
+  auto k = getKey().getType();
+  auto v = getValue().getType();
+  int64_t b = q.getDimSize(0), h = q.getDimSize(1), sq = q.getDimSize(2),
+          d = q.getDimSize(3);
+  if (failed(expectShape(*this, "key", k, {b, h, kDyn, d})))
+    return failure();
+  b = refineDim(b, k.getDimSize(0));
+  h = refineDim(h, k.getDimSize(1));
+  int64_t sk = k.getDimSize(2);
+  if (failed(expectShape(*this, "value", v, {b, h, sk, kDyn})))
+    return failure();
+  sk = refineDim(sk, v.getDimSize(2));
+  if (getKeyLengths() &&
+      failed(expectShape(*this, "key_lengths", getKeyLengths().getType(), {b})))
+    return failure();
+  if (getMask() && failed(expectBroadcastable(
+                       *this, "mask", getMask().getType(), {b, h, sq, sk})))
+    return failure();
+  if (!getScale().isFinite())
+    return emitOpError("expected a finite scale, got ")
+           << getScale().convertToFloat();
+  return expectShape(*this, "result", getType(), {b, h, sq, v.getDimSize(3)});
+}
+
+namespace {
+/// A single query is the last position, so a causal mask hides nothing.
+struct DropCausalForSingleQuery : OpRewritePattern<AttentionOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(AttentionOp op,
+                                PatternRewriter &rewriter) const override {
+    if (!op.getCausal())
+      return rewriter.notifyMatchFailure(op, "not causal");
+    if (op.getQuery().getType().getDimSize(2) != 1)
+      return rewriter.notifyMatchFailure(op, "query length is not 1");
+    rewriter.modifyOpInPlace(op, [&] { op.setCausal(false); });
+    return success();
+  }
+};
+} // namespace
+
+void AttentionOp::getCanonicalizationPatterns(RewritePatternSet &results,
+                                              MLIRContext *context) {
+  results.add<DropCausalForSingleQuery>(context);
+}

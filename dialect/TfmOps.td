@@ -1,0 +1,364 @@
+//===- TfmOps.td - Operations of the tfm dialect -----------*- tablegen -*-===//
+//
+// Every op states its math in its description. Shape rules that ODS cannot
+// express (dimension relations between operands) live in the C++ verifiers
+// in TfmOps.cpp.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef TFM_DIALECT_TFMOPS_TD
+#define TFM_DIALECT_TFMOPS_TD
+
+include "dialect/TfmDialect.td"
+include "mlir/IR/EnumAttr.td"
+include "mlir/Interfaces/InferTypeOpInterface.td"
+include "mlir/Interfaces/SideEffectInterfaces.td"
+
+//===----------------------------------------------------------------------===//
+// Types and attributes
+//===----------------------------------------------------------------------===//
+
+def Tfm_F32Tensor : RankedTensorOf<[F32]>;
+def Tfm_IndexTensor : RankedTensorOf<[I32, I64]>;
+
+def Tfm_MaskKind : I32EnumAttr<"MaskKind", "kind of attention mask", [
+    I32EnumAttrCase<"Causal", 0, "causal">,
+    I32EnumAttrCase<"KeyPadding", 1, "key_padding">,
+    I32EnumAttrCase<"Additive", 2, "additive">
+  ]> {
+  let cppNamespace = "::mlir::tfm";
+}
+
+//===----------------------------------------------------------------------===//
+// Graph level
+//===----------------------------------------------------------------------===//
+
+def Tfm_EmbeddingOp : Tfm_Op<"embedding", [Pure]> {
+  let summary = "token embedding lookup";
+  let description = [{
+    Looks up one row of `table` (`[vocab, d]`) per token id of `ids`
+    (`[batch, seq]`): `result[b, s, :] = table[ids[b, s], :]`.
+
+    Ids outside `[0, vocab)` are a caller error; the runtime rejects them
+    before the call (the lowering clamps them so that memory is never read
+    out of bounds).
+
+    ```mlir
+    %x = tfm.embedding %ids, %table
+        : tensor<?x?xi32>, tensor<1000x512xf32> -> tensor<?x?x512xf32>
+    ```
+  }];
+  let arguments = (ins TensorRankOf<[I32, I64], [2]>:$ids,
+                       TensorRankOf<[F32], [2]>:$table);
+  let results = (outs TensorRankOf<[F32], [3]>:$result);
+  let assemblyFormat = [{
+    $ids `,` $table attr-dict `:` type($ids) `,` type($table) `->` type($result)
+  }];
+  let hasVerifier = 1;
+}
+
+def Tfm_PositionalEncodingOp : Tfm_Op<"positional_encoding",
+    [Pure, AllTypesMatch<["input", "result"]>]> {
+  let summary = "add the sinusoidal positional encoding";
+  let description = [{
+    Adds the sinusoidal encoding of "Attention Is All You Need" to `input`
+    (`[batch, seq, d]`):
+
+    ```
+    result[b, s, i] = input[b, s, i] + (i even ? sin(s / 10000^(i / d))
+                                               : cos(s / 10000^((i-1) / d)))
+    ```
+
+    Positions count from 0.
+
+    ```mlir
+    %y = tfm.positional_encoding %x : tensor<?x?x512xf32>
+    ```
+  }];
+  let arguments = (ins TensorRankOf<[F32], [3]>:$input);
+  let results = (outs TensorRankOf<[F32], [3]>:$result);
+  let assemblyFormat = "$input attr-dict `:` type($input)";
+}
+
+def Tfm_LinearOp : Tfm_Op<"linear", [Pure]> {
+  let summary = "affine map over the last dimension (torch.nn.Linear)";
+  let description = [{
+    `result[..., n] = sum_k input[..., k] * weight[n, k] + bias[n]`, with
+    `weight` laid out `[out_features, in_features]` as in PyTorch. The bias is
+    optional. Leading dimensions of `input` are carried through.
+
+    ```mlir
+    %y = tfm.linear %x, %w, %b : tensor<?x?x512xf32>, tensor<2048x512xf32>,
+        tensor<2048xf32> -> tensor<?x?x2048xf32>
+    ```
+  }];
+  let arguments = (ins Tfm_F32Tensor:$input,
+                       TensorRankOf<[F32], [2]>:$weight,
+                       Optional<TensorRankOf<[F32], [1]>>:$bias);
+  let results = (outs Tfm_F32Tensor:$result);
+  let assemblyFormat = [{
+    $input `,` $weight (`,` $bias^)? attr-dict `:` type($input) `,`
+    type($weight) (`,` type($bias)^)? `->` type($result)
+  }];
+  let hasVerifier = 1;
+}
+
+def Tfm_SplitHeadsOp : Tfm_Op<"split_heads", [Pure]> {
+  let summary = "split the feature dimension into heads";
+  let description = [{
+    Reshapes `[batch, seq, heads * dh]` to `[batch, seq, heads, dh]` and
+    transposes to `[batch, heads, seq, dh]`:
+    `result[b, h, s, j] = input[b, s, h * dh + j]`.
+
+    ```mlir
+    %q = tfm.split_heads %x, heads = 8
+        : tensor<?x?x512xf32> -> tensor<?x8x?x64xf32>
+    ```
+  }];
+  let arguments = (ins TensorRankOf<[F32], [3]>:$input,
+                       ConfinedAttr<I64Attr, [IntPositive]>:$heads);
+  let results = (outs TensorRankOf<[F32], [4]>:$result);
+  let assemblyFormat = [{
+    $input `,` `heads` `=` $heads attr-dict `:` type($input) `->` type($result)
+  }];
+  let hasVerifier = 1;
+}
+
+def Tfm_MergeHeadsOp : Tfm_Op<"merge_heads", [Pure]> {
+  let summary = "concatenate the heads back into the feature dimension";
+  let description = [{
+    The inverse of `tfm.split_heads`: `[batch, heads, seq, dh]` to
+    `[batch, seq, heads * dh]`, `result[b, s, h * dh + j] = input[b, h, s, j]`.
+    The head count and head size must be static.
+
+    ```mlir
+    %y = tfm.merge_heads %o : tensor<?x8x?x64xf32> -> tensor<?x?x512xf32>
+    ```
+  }];
+  let arguments = (ins TensorRankOf<[F32], [4]>:$input);
+  let results = (outs TensorRankOf<[F32], [3]>:$result);
+  let assemblyFormat = "$input attr-dict `:` type($input) `->` type($result)";
+  let hasVerifier = 1;
+}
+
+def Tfm_MatmulOp : Tfm_Op<"matmul", [Pure]> {
+  let summary = "batched matrix product, optionally with the rhs transposed";
+  let description = [{
+    Over equal leading (batch) dimensions `...`:
+
+    ```
+    result[..., i, j] = sum_k lhs[..., i, k] * rhs[..., k, j]
+    result[..., i, j] = sum_k lhs[..., i, k] * rhs[..., j, k]   (transpose_rhs)
+    ```
+
+    `transpose_rhs` is how attention scores `Q Kᵀ` are written without
+    materializing `Kᵀ`.
+
+    ```mlir
+    %s = tfm.matmul %q, %k transpose_rhs
+        : tensor<?x8x?x64xf32>, tensor<?x8x?x64xf32> -> tensor<?x8x?x?xf32>
+    ```
+  }];
+  let arguments = (ins Tfm_F32Tensor:$lhs, Tfm_F32Tensor:$rhs,
+                       UnitAttr:$transpose_rhs);
+  let results = (outs Tfm_F32Tensor:$result);
+  let assemblyFormat = [{
+    $lhs `,` $rhs (`transpose_rhs` $transpose_rhs^)? attr-dict `:` type($lhs)
+    `,` type($rhs) `->` type($result)
+  }];
+  let hasVerifier = 1;
+}
+
+def Tfm_ScaleOp : Tfm_Op<"scale", [Pure, AllTypesMatch<["input", "result"]>]> {
+  let summary = "multiply every element by a constant";
+  let description = [{
+    `result = input * factor`. Attention scores are scaled by
+    `1 / sqrt(d_k)` this way; a division by `c` is written as a scale by
+    `1 / c`.
+
+    ```mlir
+    %y = tfm.scale %s by 1.250000e-01 : tensor<?x8x?x?xf32>
+    ```
+  }];
+  let arguments = (ins Tfm_F32Tensor:$input, F32Attr:$factor);
+  let results = (outs Tfm_F32Tensor:$result);
+  let assemblyFormat = "$input `by` $factor attr-dict `:` type($input)";
+  let hasFolder = 1;
+  let hasCanonicalizer = 1;
+  let hasVerifier = 1;
+}
+
+def Tfm_MaskOp : Tfm_Op<"mask", [Pure, AllTypesMatch<["input", "result"]>]> {
+  let summary = "apply an attention mask to scores";
+  let description = [{
+    Masks attention scores `input` of shape `[batch, heads, q_len, k_len]`
+    (`causal` and `additive` accept any rank >= 2; the last two dimensions are
+    queries and keys). Masked positions become `-inf`, which the softmax turns
+    into a zero probability.
+
+    - `causal`: query `i` sits at absolute position `i + k_len - q_len` (the
+      queries are the last `q_len` positions of the sequence, which is what a
+      decoder step over a cache needs) and sees keys `j <= i + k_len - q_len`:
+      `result = j > i + k_len - q_len ? -inf : input`.
+    - `key_padding`, with `values` the key lengths `[batch]`:
+      `result[b, h, i, j] = j >= operand[b] ? -inf : input[b, h, i, j]`.
+    - `additive`, with `values` a tensor that broadcasts to `input` (trailing
+      dimensions aligned, each equal or 1): `result = input + values`.
+
+    ```mlir
+    %m = tfm.mask causal %s : tensor<?x8x?x?xf32>
+    %p = tfm.mask key_padding %s, %lengths : tensor<?x8x?x?xf32>, tensor<?xi32>
+    %a = tfm.mask additive %s, %bias : tensor<?x8x?x?xf32>, tensor<?x?xf32>
+    ```
+  }];
+  let arguments = (ins Tfm_MaskKind:$kind, Tfm_F32Tensor:$input,
+                       Optional<RankedTensorOf<[F32, I32, I64]>>:$values);
+  let results = (outs Tfm_F32Tensor:$result);
+  let assemblyFormat = [{
+    $kind $input (`,` $values^)? attr-dict `:` type($input)
+    (`,` type($values)^)?
+  }];
+  let hasVerifier = 1;
+  let hasFolder = 1;
+}
+
+def Tfm_SoftmaxOp : Tfm_Op<"softmax",
+    [Pure, AllTypesMatch<["input", "result"]>]> {
+  let summary = "softmax along one axis";
+  let description = [{
+    `result = exp(x - max(x)) / sum(exp(x - max(x)))` along `axis` (negative
+    values count from the end; the default is the last axis). The row
+    maximum is subtracted first so that no exponential overflows.
+
+    A row whose every element is `-inf` (a query that sees no key) gives
+    zeros, not NaN.
+
+    ```mlir
+    %p = tfm.softmax %s {axis = -1 : i64} : tensor<?x8x?x?xf32>
+    ```
+  }];
+  let arguments = (ins Tfm_F32Tensor:$input,
+                       DefaultValuedAttr<I64Attr, "-1">:$axis);
+  let results = (outs Tfm_F32Tensor:$result);
+  let assemblyFormat = "$input attr-dict `:` type($input)";
+  let hasVerifier = 1;
+  let extraClassDeclaration = [{
+    /// The axis as a non-negative dimension index.
+    int64_t getNormalizedAxis() {
+      int64_t axis = getAxis();
+      return axis < 0 ? axis + getType().getRank() : axis;
+    }
+  }];
+}
+
+def Tfm_LayerNormOp : Tfm_Op<"layer_norm",
+    [Pure, AllTypesMatch<["input", "result"]>]> {
+  let summary = "layer normalization over the last dimension";
+  let description = [{
+    Over the last dimension (of size `d`):
+
+    ```
+    mean = sum(x) / d
+    var  = sum((x - mean)^2) / d
+    result = (x - mean) / sqrt(var + epsilon) * weight + bias
+    ```
+
+    Mean and variance are computed in f32 with two passes (no
+    `E[x^2] - E[x]^2` cancellation).
+
+    ```mlir
+    %y = tfm.layer_norm %x, %g, %b {epsilon = 9.99999974E-6 : f32}
+        : tensor<?x?x512xf32>, tensor<512xf32>, tensor<512xf32>
+    ```
+  }];
+  let arguments = (ins Tfm_F32Tensor:$input,
+                       TensorRankOf<[F32], [1]>:$weight,
+                       TensorRankOf<[F32], [1]>:$bias,
+                       DefaultValuedAttr<F32Attr, "1.0e-5">:$epsilon);
+  let results = (outs Tfm_F32Tensor:$result);
+  let assemblyFormat = [{
+    $input `,` $weight `,` $bias attr-dict `:` type($input) `,` type($weight)
+    `,` type($bias)
+  }];
+  let hasVerifier = 1;
+}
+
+class Tfm_UnaryOp<string mnemonic, string summaryText, string math>
+    : Tfm_Op<mnemonic, [Pure, SameOperandsAndResultType]> {
+  let summary = summaryText;
+  let description = "Element-wise: `" # math # "`.\n\n```mlir\n%y = tfm."
+      # mnemonic # " %x : tensor<?x?x2048xf32>\n```";
+  let arguments = (ins Tfm_F32Tensor:$input);
+  let results = (outs Tfm_F32Tensor:$result);
+  let assemblyFormat = "$input attr-dict `:` type($input)";
+}
+
+def Tfm_ReluOp : Tfm_UnaryOp<"relu", "rectified linear unit",
+                             "result = max(x, 0)">;
+def Tfm_GeluOp : Tfm_UnaryOp<"gelu", "GELU, exact erf form",
+    "result = 0.5 * x * (1 + erf(x / sqrt(2)))` (PyTorch's default, not the "
+    # "tanh approximation)`">;
+
+def Tfm_AddOp : Tfm_Op<"add", [Pure, Commutative, SameOperandsAndResultType]> {
+  let summary = "element-wise sum (residual connections)";
+  let description = [{
+    `result = lhs + rhs`, operands of one type.
+
+    ```mlir
+    %y = tfm.add %x, %r : tensor<?x?x512xf32>
+    ```
+  }];
+  let arguments = (ins Tfm_F32Tensor:$lhs, Tfm_F32Tensor:$rhs);
+  let results = (outs Tfm_F32Tensor:$result);
+  let assemblyFormat = "$lhs `,` $rhs attr-dict `:` type($result)";
+  let hasFolder = 1;
+}
+
+//===----------------------------------------------------------------------===//
+// Kernel level
+//===----------------------------------------------------------------------===//
+
+def Tfm_AttentionOp : Tfm_Op<"attention", [Pure, AttrSizedOperandSegments]> {
+  let summary = "fused scaled dot-product attention";
+  let description = [{
+    With `q: [batch, heads, q_len, d]`, `k: [batch, heads, k_len, d]`,
+    `v: [batch, heads, k_len, dv]`:
+
+    ```
+    s[b, h, i, j] = scale * sum_d q[b, h, i, d] * k[b, h, j, d] + mask[.., i, j]
+    s[b, h, i, j] = -inf   where j >= key_lengths[b]
+                           or (causal and j > i + k_len - q_len)
+    result[b, h, i, :] = sum_j softmax_j(s[b, h, i, :]) * v[b, h, j, :]
+    ```
+
+    `key_lengths` (`[batch]`, i32 or i64) and the additive `mask`
+    (broadcastable to `[batch, heads, q_len, k_len]`) are optional. A query
+    row that sees no key gets a zero result, never NaN. The causal triangle
+    is aligned to the end of the keys, as `tfm.mask causal` is.
+
+    ```mlir
+    %o = tfm.attention %q, %k, %v key_lengths(%len : tensor<?xi32>)
+        {causal, scale = 1.250000e-01 : f32}
+        : tensor<?x8x?x64xf32>, tensor<?x8x?x64xf32>, tensor<?x8x?x64xf32>
+        -> tensor<?x8x?x64xf32>
+    ```
+  }];
+  let arguments = (ins TensorRankOf<[F32], [4]>:$query,
+                       TensorRankOf<[F32], [4]>:$key,
+                       TensorRankOf<[F32], [4]>:$value,
+                       Optional<TensorRankOf<[I32, I64], [1]>>:$key_lengths,
+                       Optional<Tfm_F32Tensor>:$mask,
+                       F32Attr:$scale, UnitAttr:$causal);
+  let results = (outs TensorRankOf<[F32], [4]>:$result);
+  let assemblyFormat = [{
+    $query `,` $key `,` $value
+    (`key_lengths` `(` $key_lengths^ `:` type($key_lengths) `)`)?
+    (`mask` `(` $mask^ `:` type($mask) `)`)?
+    attr-dict `:` type($query) `,` type($key) `,` type($value) `->`
+    type($result)
+  }];
+  let hasVerifier = 1;
+  let hasCanonicalizer = 1;
+}
+
+#endif // TFM_DIALECT_TFMOPS_TD

@@ -1,0 +1,746 @@
+//===- LowerToLinalg.cpp - Reference lowering of tfm ops ------------------===//
+//
+// Each tfm op becomes linalg/tensor/arith/math on its own: no fusion, no
+// tiling. This is the lowering every optimized path is checked against, so it
+// favours being obviously right (and numerically careful) over being fast.
+//
+//===----------------------------------------------------------------------===//
+
+#include "dialect/TfmOps.h"
+#include "passes/Passes.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Arith/Utils/Utils.h"
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/Math/IR/Math.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
+#include "mlir/Dialect/Utils/ReshapeOpsUtils.h"
+#include "mlir/IR/PatternMatch.h"
+#include "mlir/Transforms/DialectConversion.h"
+
+#include <cmath>
+#include <limits>
+
+namespace mlir::tfm {
+#define GEN_PASS_DEF_TFMLOWERTOLINALG
+#include "passes/Passes.h.inc"
+} // namespace mlir::tfm
+
+using namespace mlir;
+using namespace mlir::tfm;
+
+//===----------------------------------------------------------------------===//
+// Helpers
+//===----------------------------------------------------------------------===//
+
+using BodyFn = function_ref<Value(OpBuilder &, Location, ValueRange)>;
+
+static Value emptyTensor(OpBuilder &b, Location loc, RankedTensorType type,
+                         ArrayRef<OpFoldResult> sizes) {
+  return b.create<tensor::EmptyOp>(loc, sizes, type.getElementType());
+}
+
+static Value f32Const(OpBuilder &b, Location loc, double value) {
+  return b.create<arith::ConstantOp>(loc, b.getF32FloatAttr(value));
+}
+
+static Value negInf(OpBuilder &b, Location loc) {
+  return f32Const(b, loc, -std::numeric_limits<double>::infinity());
+}
+
+static Value filled(OpBuilder &b, Location loc, RankedTensorType type,
+                    ArrayRef<OpFoldResult> sizes, Value value) {
+  Value empty = emptyTensor(b, loc, type, sizes);
+  return b.create<linalg::FillOp>(loc, value, empty).getResult(0);
+}
+
+/// A linalg.generic whose body yields the single value `body` returns (the
+/// body receives the input elements followed by the output element).
+static Value generic(OpBuilder &b, Location loc, Value init, ValueRange inputs,
+                     ArrayRef<AffineMap> maps,
+                     ArrayRef<utils::IteratorType> iterators, BodyFn body) {
+  auto op = b.create<linalg::GenericOp>(
+      loc, init.getType(), inputs, init, maps, iterators,
+      [&](OpBuilder &nb, Location nloc, ValueRange args) {
+        nb.create<linalg::YieldOp>(nloc, body(nb, nloc, args));
+      });
+  return op.getResult(0);
+}
+
+/// An element-wise generic over `init`'s shape; every input has `init`'s
+/// shape unless `inputMaps` says otherwise.
+static Value elementwise(OpBuilder &b, Location loc, Value init,
+                         ValueRange inputs, BodyFn body,
+                         ArrayRef<AffineMap> inputMaps = {}) {
+  int64_t rank = cast<RankedTensorType>(init.getType()).getRank();
+  AffineMap id = b.getMultiDimIdentityMap(rank);
+  SmallVector<AffineMap> maps(inputMaps);
+  if (maps.empty())
+    maps.assign(inputs.size(), id);
+  maps.push_back(id);
+  SmallVector<utils::IteratorType> iterators(rank,
+                                             utils::IteratorType::parallel);
+  return generic(b, loc, init, inputs, maps, iterators, body);
+}
+
+/// The identity map of `rank` dimensions with dimension `axis` dropped.
+static AffineMap dropDimMap(OpBuilder &b, int64_t rank, int64_t axis) {
+  SmallVector<AffineExpr> exprs;
+  for (int64_t i = 0; i < rank; ++i)
+    if (i != axis)
+      exprs.push_back(b.getAffineDimExpr(i));
+  return AffineMap::get(rank, 0, exprs, b.getContext());
+}
+
+/// The type and sizes of `type` with dimension `axis` dropped.
+static std::pair<RankedTensorType, SmallVector<OpFoldResult>>
+dropDim(RankedTensorType type, ArrayRef<OpFoldResult> sizes, int64_t axis) {
+  SmallVector<int64_t> shape(type.getShape());
+  shape.erase(shape.begin() + axis);
+  SmallVector<OpFoldResult> reduced(sizes);
+  reduced.erase(reduced.begin() + axis);
+  return {RankedTensorType::get(shape, type.getElementType()), reduced};
+}
+
+/// Sum-reduces `input` along `axis` after applying `map` to each element.
+static Value reduceSum(OpBuilder &b, Location loc, Value input, int64_t axis,
+                       ValueRange broadcastInputs, BodyFn map) {
+  auto type = cast<RankedTensorType>(input.getType());
+  int64_t rank = type.getRank();
+  auto [redType, redSizes] =
+      dropDim(type, tensor::getMixedSizes(b, loc, input), axis);
+  Value init = filled(b, loc, redType, redSizes, f32Const(b, loc, 0.0));
+  AffineMap id = b.getMultiDimIdentityMap(rank);
+  AffineMap red = dropDimMap(b, rank, axis);
+  SmallVector<AffineMap> maps{id};
+  SmallVector<Value> inputs{input};
+  for (Value v : broadcastInputs) {
+    inputs.push_back(v);
+    maps.push_back(red);
+  }
+  maps.push_back(red);
+  SmallVector<utils::IteratorType> iterators(rank,
+                                             utils::IteratorType::parallel);
+  iterators[axis] = utils::IteratorType::reduction;
+  return generic(b, loc, init, inputs, maps, iterators,
+                 [&](OpBuilder &nb, Location nloc, ValueRange args) {
+                   Value v = map(nb, nloc, args.drop_back());
+                   return nb.create<arith::AddFOp>(nloc, args.back(), v);
+                 });
+}
+
+/// Size of dimension `dim` of `value` as an index value.
+static Value dimValue(OpBuilder &b, Location loc, Value value, int64_t dim) {
+  return getValueOrCreateConstantIndexOp(
+      b, loc, tensor::getMixedSize(b, loc, value, dim));
+}
+
+//===----------------------------------------------------------------------===//
+// Element-wise ops
+//===----------------------------------------------------------------------===//
+
+namespace {
+
+template <typename OpTy> struct ElementwisePattern : OpConversionPattern<OpTy> {
+  using OpConversionPattern<OpTy>::OpConversionPattern;
+  using OpAdaptor = typename OpTy::Adaptor;
+
+  /// The scalar computation for one element.
+  virtual Value scalar(OpBuilder &b, Location loc, OpTy op,
+                       ValueRange args) const = 0;
+
+  LogicalResult
+  matchAndRewrite(OpTy op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    Location loc = op.getLoc();
+    Value first = adaptor.getOperands().front();
+    Value init = emptyTensor(rewriter, loc, op.getType(),
+                             tensor::getMixedSizes(rewriter, loc, first));
+    Value result = elementwise(rewriter, loc, init, adaptor.getOperands(),
+                               [&](OpBuilder &b, Location l, ValueRange args) {
+                                 return scalar(b, l, op, args.drop_back());
+                               });
+    rewriter.replaceOp(op, result);
+    return success();
+  }
+};
+
+struct LowerAdd : ElementwisePattern<AddOp> {
+  using ElementwisePattern::ElementwisePattern;
+  Value scalar(OpBuilder &b, Location loc, AddOp,
+               ValueRange args) const override {
+    return b.create<arith::AddFOp>(loc, args[0], args[1]);
+  }
+};
+
+struct LowerRelu : ElementwisePattern<ReluOp> {
+  using ElementwisePattern::ElementwisePattern;
+  Value scalar(OpBuilder &b, Location loc, ReluOp,
+               ValueRange args) const override {
+    // maximumf propagates NaN, as torch.relu does.
+    return b.create<arith::MaximumFOp>(loc, args[0], f32Const(b, loc, 0.0));
+  }
+};
+
+struct LowerGelu : ElementwisePattern<GeluOp> {
+  using ElementwisePattern::ElementwisePattern;
+  Value scalar(OpBuilder &b, Location loc, GeluOp,
+               ValueRange args) const override {
+    // 0.5 * x * (1 + erf(x / sqrt(2))): the exact form.
+    Value x = args[0];
+    Value scaled = b.create<arith::MulFOp>(loc, x, f32Const(b, loc, M_SQRT1_2));
+    Value erf = b.create<math::ErfOp>(loc, scaled);
+    Value onePlus = b.create<arith::AddFOp>(loc, erf, f32Const(b, loc, 1.0));
+    Value half = b.create<arith::MulFOp>(loc, x, f32Const(b, loc, 0.5));
+    return b.create<arith::MulFOp>(loc, half, onePlus);
+  }
+};
+
+struct LowerScale : ElementwisePattern<ScaleOp> {
+  using ElementwisePattern::ElementwisePattern;
+  Value scalar(OpBuilder &b, Location loc, ScaleOp op,
+               ValueRange args) const override {
+    Value factor = b.create<arith::ConstantOp>(loc, op.getFactorAttr());
+    return b.create<arith::MulFOp>(loc, args[0], factor);
+  }
+};
+
+//===----------------------------------------------------------------------===//
+// Embedding and positions
+//===----------------------------------------------------------------------===//
+
+struct LowerEmbedding : OpConversionPattern<EmbeddingOp> {
+  using OpConversionPattern::OpConversionPattern;
+  LogicalResult
+  matchAndRewrite(EmbeddingOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    Location loc = op.getLoc();
+    Value ids = adaptor.getIds(), table = adaptor.getTable();
+    SmallVector<OpFoldResult> sizes = tensor::getMixedSizes(rewriter, loc, ids);
+    sizes.push_back(tensor::getMixedSize(rewriter, loc, table, 1));
+    Value init = emptyTensor(rewriter, loc, op.getType(), sizes);
+    // The runtime rejects out-of-range ids before the call; clamping here
+    // only guarantees that memory is never read out of bounds.
+    Value last = rewriter.create<arith::SubIOp>(
+        loc, dimValue(rewriter, loc, table, 0),
+        rewriter.create<arith::ConstantIndexOp>(loc, 1));
+    Value zero = rewriter.create<arith::ConstantIndexOp>(loc, 0);
+    MLIRContext *ctx = rewriter.getContext();
+    AffineMap idsMap = AffineMap::get(
+        3, 0, {getAffineDimExpr(0, ctx), getAffineDimExpr(1, ctx)}, ctx);
+    Value result = elementwise(
+        rewriter, loc, init, ids,
+        [&](OpBuilder &b, Location l, ValueRange args) {
+          Value id = b.create<arith::IndexCastOp>(l, b.getIndexType(), args[0]);
+          id = b.create<arith::MinSIOp>(
+              l, b.create<arith::MaxSIOp>(l, id, zero), last);
+          Value col = b.create<linalg::IndexOp>(l, 2);
+          return b.create<tensor::ExtractOp>(l, table, ValueRange{id, col});
+        },
+        {idsMap});
+    rewriter.replaceOp(op, result);
+    return success();
+  }
+};
+
+struct LowerPositionalEncoding : OpConversionPattern<PositionalEncodingOp> {
+  using OpConversionPattern::OpConversionPattern;
+  LogicalResult
+  matchAndRewrite(PositionalEncodingOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    Location loc = op.getLoc();
+    Value input = adaptor.getInput();
+    Value init = emptyTensor(rewriter, loc, op.getType(),
+                             tensor::getMixedSizes(rewriter, loc, input));
+    Type f64 = rewriter.getF64Type();
+    Type i64 = rewriter.getI64Type();
+    Value dModel = rewriter.create<arith::UIToFPOp>(
+        loc, f64,
+        rewriter.create<arith::IndexCastOp>(loc, i64,
+                                            dimValue(rewriter, loc, input, 2)));
+    // The angle is computed in f64: positions times frequencies reach the
+    // thousands, where f32 rounding alone would cost ~1e-4 in sin/cos.
+    Value result = elementwise(
+        rewriter, loc, init, input,
+        [&](OpBuilder &b, Location l, ValueRange args) {
+          auto asI64 = [&](Value index) {
+            return b.create<arith::IndexCastOp>(l, i64, index);
+          };
+          Value pos = asI64(b.create<linalg::IndexOp>(l, 1));
+          Value feat = asI64(b.create<linalg::IndexOp>(l, 2));
+          Value one = b.create<arith::ConstantIntOp>(l, 1, 64);
+          Value isOdd = b.create<arith::AndIOp>(l, feat, one);
+          Value pair = b.create<arith::SubIOp>(l, feat, isOdd);
+          // 1 / 10000^(pair / d) = exp(-pair * ln(10000) / d)
+          Value expo = b.create<arith::DivFOp>(
+              l,
+              b.create<arith::MulFOp>(
+                  l, b.create<arith::UIToFPOp>(l, f64, pair),
+                  b.create<arith::ConstantOp>(
+                      l, b.getF64FloatAttr(-std::log(10000.0)))),
+              dModel);
+          Value angle =
+              b.create<arith::MulFOp>(l, b.create<arith::UIToFPOp>(l, f64, pos),
+                                      b.create<math::ExpOp>(l, expo));
+          Value odd =
+              b.create<arith::CmpIOp>(l, arith::CmpIPredicate::ne, isOdd,
+                                      b.create<arith::ConstantIntOp>(l, 0, 64));
+          Value pe =
+              b.create<arith::SelectOp>(l, odd, b.create<math::CosOp>(l, angle),
+                                        b.create<math::SinOp>(l, angle));
+          Value pe32 = b.create<arith::TruncFOp>(l, b.getF32Type(), pe);
+          return b.create<arith::AddFOp>(l, args[0], pe32);
+        });
+    rewriter.replaceOp(op, result);
+    return success();
+  }
+};
+
+//===----------------------------------------------------------------------===//
+// Contractions
+//===----------------------------------------------------------------------===//
+
+struct LowerLinear : OpConversionPattern<LinearOp> {
+  using OpConversionPattern::OpConversionPattern;
+  LogicalResult
+  matchAndRewrite(LinearOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    Location loc = op.getLoc();
+    Value input = adaptor.getInput(), weight = adaptor.getWeight();
+    RankedTensorType type = op.getType();
+    int64_t rank = type.getRank();
+    SmallVector<OpFoldResult> sizes =
+        tensor::getMixedSizes(rewriter, loc, input);
+    sizes.back() = tensor::getMixedSize(rewriter, loc, weight, 0);
+    MLIRContext *ctx = rewriter.getContext();
+
+    // Initialize with the broadcast bias (or zeros), then accumulate.
+    Value init;
+    if (Value bias = adaptor.getBias()) {
+      AffineMap biasMap =
+          AffineMap::get(rank, 0, {getAffineDimExpr(rank - 1, ctx)}, ctx);
+      init = elementwise(
+          rewriter, loc, emptyTensor(rewriter, loc, type, sizes), bias,
+          [](OpBuilder &, Location, ValueRange args) { return args[0]; },
+          {biasMap});
+    } else {
+      init = filled(rewriter, loc, type, sizes, f32Const(rewriter, loc, 0.0));
+    }
+
+    // Loops: (leading..., n, k).
+    int64_t loops = rank + 1;
+    SmallVector<AffineExpr> inExprs, outExprs;
+    for (int64_t i = 0; i < rank - 1; ++i) {
+      inExprs.push_back(getAffineDimExpr(i, ctx));
+      outExprs.push_back(getAffineDimExpr(i, ctx));
+    }
+    AffineExpr n = getAffineDimExpr(rank - 1, ctx);
+    AffineExpr k = getAffineDimExpr(rank, ctx);
+    inExprs.push_back(k);
+    outExprs.push_back(n);
+    SmallVector<AffineMap> maps{AffineMap::get(loops, 0, inExprs, ctx),
+                                AffineMap::get(loops, 0, {n, k}, ctx),
+                                AffineMap::get(loops, 0, outExprs, ctx)};
+    SmallVector<utils::IteratorType> iterators(loops,
+                                               utils::IteratorType::parallel);
+    iterators.back() = utils::IteratorType::reduction;
+    Value result =
+        generic(rewriter, loc, init, {input, weight}, maps, iterators,
+                [](OpBuilder &b, Location l, ValueRange args) {
+                  Value p = b.create<arith::MulFOp>(l, args[0], args[1]);
+                  return b.create<arith::AddFOp>(l, args[2], p);
+                });
+    rewriter.replaceOp(op, result);
+    return success();
+  }
+};
+
+struct LowerMatmul : OpConversionPattern<MatmulOp> {
+  using OpConversionPattern::OpConversionPattern;
+  LogicalResult
+  matchAndRewrite(MatmulOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    Location loc = op.getLoc();
+    Value lhs = adaptor.getLhs(), rhs = adaptor.getRhs();
+    RankedTensorType type = op.getType();
+    int64_t rank = type.getRank();
+    bool transposed = op.getTransposeRhs();
+    SmallVector<OpFoldResult> sizes = tensor::getMixedSizes(rewriter, loc, lhs);
+    sizes.back() = tensor::getMixedSize(rewriter, loc, rhs,
+                                        transposed ? rank - 2 : rank - 1);
+    Value init =
+        filled(rewriter, loc, type, sizes, f32Const(rewriter, loc, 0.0));
+
+    // Loops: (batch..., m, n, k).
+    MLIRContext *ctx = rewriter.getContext();
+    int64_t loops = rank + 1;
+    SmallVector<AffineExpr> batch;
+    for (int64_t i = 0; i < rank - 2; ++i)
+      batch.push_back(getAffineDimExpr(i, ctx));
+    AffineExpr m = getAffineDimExpr(rank - 2, ctx);
+    AffineExpr n = getAffineDimExpr(rank - 1, ctx);
+    AffineExpr k = getAffineDimExpr(rank, ctx);
+    auto map = [&](AffineExpr a, AffineExpr b) {
+      SmallVector<AffineExpr> exprs(batch);
+      exprs.append({a, b});
+      return AffineMap::get(loops, 0, exprs, ctx);
+    };
+    SmallVector<AffineMap> maps{map(m, k), transposed ? map(n, k) : map(k, n),
+                                map(m, n)};
+    SmallVector<utils::IteratorType> iterators(loops,
+                                               utils::IteratorType::parallel);
+    iterators.back() = utils::IteratorType::reduction;
+    Value result = generic(rewriter, loc, init, {lhs, rhs}, maps, iterators,
+                           [](OpBuilder &b, Location l, ValueRange args) {
+                             Value p =
+                                 b.create<arith::MulFOp>(l, args[0], args[1]);
+                             return b.create<arith::AddFOp>(l, args[2], p);
+                           });
+    rewriter.replaceOp(op, result);
+    return success();
+  }
+};
+
+//===----------------------------------------------------------------------===//
+// Head reshapes
+//===----------------------------------------------------------------------===//
+
+struct LowerSplitHeads : OpConversionPattern<SplitHeadsOp> {
+  using OpConversionPattern::OpConversionPattern;
+  LogicalResult
+  matchAndRewrite(SplitHeadsOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    Location loc = op.getLoc();
+    Value input = adaptor.getInput();
+    RankedTensorType type = op.getType(); // [B, H, S, Dh]
+    int64_t heads = op.getHeads();
+    SmallVector<OpFoldResult> in = tensor::getMixedSizes(rewriter, loc, input);
+    OpFoldResult dh =
+        type.isDynamicDim(3)
+            ? OpFoldResult(rewriter.create<arith::DivUIOp>(
+                  loc, dimValue(rewriter, loc, input, 2),
+                  rewriter.create<arith::ConstantIndexOp>(loc, heads)))
+            : OpFoldResult(rewriter.getIndexAttr(type.getDimSize(3)));
+    // [B, S, D] -> [B, S, H, Dh] -> [B, H, S, Dh]
+    SmallVector<int64_t> expandedShape{type.getDimSize(0), type.getDimSize(2),
+                                       heads, type.getDimSize(3)};
+    auto expandedType =
+        RankedTensorType::get(expandedShape, type.getElementType());
+    SmallVector<OpFoldResult> expandedSizes{in[0], in[1],
+                                            rewriter.getIndexAttr(heads), dh};
+    Value expanded = rewriter.create<tensor::ExpandShapeOp>(
+        loc, expandedType, input,
+        SmallVector<ReassociationIndices>{{0}, {1}, {2, 3}}, expandedSizes);
+    Value init = emptyTensor(rewriter, loc, type,
+                             {in[0], rewriter.getIndexAttr(heads), in[1], dh});
+    rewriter.replaceOp(
+        op, rewriter
+                .create<linalg::TransposeOp>(loc, expanded, init,
+                                             ArrayRef<int64_t>{0, 2, 1, 3})
+                .getResult());
+    return success();
+  }
+};
+
+struct LowerMergeHeads : OpConversionPattern<MergeHeadsOp> {
+  using OpConversionPattern::OpConversionPattern;
+  LogicalResult
+  matchAndRewrite(MergeHeadsOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    Location loc = op.getLoc();
+    Value input = adaptor.getInput();
+    auto inType = cast<RankedTensorType>(input.getType()); // [B, H, S, Dh]
+    SmallVector<OpFoldResult> in = tensor::getMixedSizes(rewriter, loc, input);
+    auto transposedType =
+        RankedTensorType::get({inType.getDimSize(0), inType.getDimSize(2),
+                               inType.getDimSize(1), inType.getDimSize(3)},
+                              inType.getElementType());
+    Value init = emptyTensor(rewriter, loc, transposedType,
+                             {in[0], in[2], in[1], in[3]});
+    Value transposed = rewriter
+                           .create<linalg::TransposeOp>(
+                               loc, input, init, ArrayRef<int64_t>{0, 2, 1, 3})
+                           .getResult()[0];
+    rewriter.replaceOpWithNewOp<tensor::CollapseShapeOp>(
+        op, op.getType(), transposed,
+        SmallVector<ReassociationIndices>{{0}, {1}, {2, 3}});
+    return success();
+  }
+};
+
+//===----------------------------------------------------------------------===//
+// Masks
+//===----------------------------------------------------------------------===//
+
+struct LowerMask : OpConversionPattern<MaskOp> {
+  using OpConversionPattern::OpConversionPattern;
+  LogicalResult
+  matchAndRewrite(MaskOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    Location loc = op.getLoc();
+    Value input = adaptor.getInput();
+    RankedTensorType type = op.getType();
+    int64_t rank = type.getRank();
+    SmallVector<OpFoldResult> sizes =
+        tensor::getMixedSizes(rewriter, loc, input);
+    Value init = emptyTensor(rewriter, loc, type, sizes);
+    MLIRContext *ctx = rewriter.getContext();
+    AffineMap id = rewriter.getMultiDimIdentityMap(rank);
+    Value result;
+    switch (op.getKind()) {
+    case MaskKind::Causal: {
+      // Query i sits at absolute position i + (k_len - q_len).
+      Value minusInf = negInf(rewriter, loc);
+      Value offset = rewriter.create<arith::SubIOp>(
+          loc, getValueOrCreateConstantIndexOp(rewriter, loc, sizes[rank - 1]),
+          getValueOrCreateConstantIndexOp(rewriter, loc, sizes[rank - 2]));
+      result = elementwise(
+          rewriter, loc, init, input,
+          [&](OpBuilder &b, Location l, ValueRange args) {
+            Value i = b.create<linalg::IndexOp>(l, rank - 2);
+            Value j = b.create<linalg::IndexOp>(l, rank - 1);
+            Value last = b.create<arith::AddIOp>(l, i, offset);
+            Value hidden =
+                b.create<arith::CmpIOp>(l, arith::CmpIPredicate::sgt, j, last);
+            return b.create<arith::SelectOp>(l, hidden, minusInf, args[0]);
+          });
+      break;
+    }
+    case MaskKind::KeyPadding: {
+      Value minusInf = negInf(rewriter, loc);
+      AffineMap lengthsMap =
+          AffineMap::get(rank, 0, {getAffineDimExpr(0, ctx)}, ctx);
+      result = elementwise(
+          rewriter, loc, init, {input, adaptor.getValues()},
+          [&](OpBuilder &b, Location l, ValueRange args) {
+            Value j = b.create<arith::IndexCastOp>(
+                l, args[1].getType(), b.create<linalg::IndexOp>(l, rank - 1));
+            Value hidden = b.create<arith::CmpIOp>(l, arith::CmpIPredicate::sge,
+                                                   j, args[1]);
+            return b.create<arith::SelectOp>(l, hidden, minusInf, args[0]);
+          },
+          {id, lengthsMap});
+      break;
+    }
+    case MaskKind::Additive: {
+      Value values = adaptor.getValues();
+      auto valuesType = cast<RankedTensorType>(values.getType());
+      int64_t vRank = valuesType.getRank();
+      // Trailing-aligned broadcast: a static 1 against a larger dimension
+      // reads index 0.
+      SmallVector<AffineExpr> exprs;
+      for (int64_t i = 0; i < vRank; ++i) {
+        int64_t d = rank - vRank + i;
+        bool broadcast =
+            valuesType.getDimSize(i) == 1 && type.getDimSize(d) != 1;
+        exprs.push_back(broadcast ? getAffineConstantExpr(0, ctx)
+                                  : getAffineDimExpr(d, ctx));
+      }
+      result =
+          elementwise(rewriter, loc, init, {input, values},
+                      [](OpBuilder &b, Location l, ValueRange args) {
+                        return b.create<arith::AddFOp>(l, args[0], args[1]);
+                      },
+                      {id, AffineMap::get(rank, 0, exprs, ctx)});
+      break;
+    }
+    }
+    rewriter.replaceOp(op, result);
+    return success();
+  }
+};
+
+//===----------------------------------------------------------------------===//
+// Normalizations
+//===----------------------------------------------------------------------===//
+
+struct LowerSoftmax : OpConversionPattern<SoftmaxOp> {
+  using OpConversionPattern::OpConversionPattern;
+  LogicalResult
+  matchAndRewrite(SoftmaxOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    Location loc = op.getLoc();
+    Value input = adaptor.getInput();
+    RankedTensorType type = op.getType();
+    int64_t rank = type.getRank();
+    int64_t axis = op.getNormalizedAxis();
+    SmallVector<OpFoldResult> sizes =
+        tensor::getMixedSizes(rewriter, loc, input);
+    auto [redType, redSizes] = dropDim(type, sizes, axis);
+    AffineMap id = rewriter.getMultiDimIdentityMap(rank);
+    AffineMap red = dropDimMap(rewriter, rank, axis);
+    SmallVector<utils::IteratorType> iterators(rank,
+                                               utils::IteratorType::parallel);
+    iterators[axis] = utils::IteratorType::reduction;
+
+    // 1. Row maximum.
+    Value minusInf = negInf(rewriter, loc);
+    Value max = generic(
+        rewriter, loc, filled(rewriter, loc, redType, redSizes, minusInf),
+        input, {id, red}, iterators,
+        [](OpBuilder &b, Location l, ValueRange args) {
+          return b.create<arith::MaximumFOp>(l, args[0], args[1]);
+        });
+
+    // 2. exp(x - max); a row that is all -inf subtracts 0 instead, so its
+    //    exponentials are all 0 rather than NaN.
+    Value zero = f32Const(rewriter, loc, 0.0);
+    Value exps = elementwise(
+        rewriter, loc, emptyTensor(rewriter, loc, type, sizes), {input, max},
+        [&](OpBuilder &b, Location l, ValueRange args) {
+          Value empty = b.create<arith::CmpFOp>(l, arith::CmpFPredicate::OEQ,
+                                                args[1], minusInf);
+          Value m = b.create<arith::SelectOp>(l, empty, zero, args[1]);
+          return b.create<math::ExpOp>(l,
+                                       b.create<arith::SubFOp>(l, args[0], m));
+        },
+        {id, red});
+
+    // 3. Row sum, then normalize; a zero sum (nothing visible) gives zeros.
+    Value sum = reduceSum(
+        rewriter, loc, exps, axis, {},
+        [](OpBuilder &, Location, ValueRange args) { return args[0]; });
+    Value result = elementwise(
+        rewriter, loc, emptyTensor(rewriter, loc, type, sizes), {exps, sum},
+        [&](OpBuilder &b, Location l, ValueRange args) {
+          Value none = b.create<arith::CmpFOp>(l, arith::CmpFPredicate::OEQ,
+                                               args[1], zero);
+          Value p = b.create<arith::DivFOp>(l, args[0], args[1]);
+          return b.create<arith::SelectOp>(l, none, zero, p);
+        },
+        {id, red});
+    rewriter.replaceOp(op, result);
+    return success();
+  }
+};
+
+struct LowerLayerNorm : OpConversionPattern<LayerNormOp> {
+  using OpConversionPattern::OpConversionPattern;
+  LogicalResult
+  matchAndRewrite(LayerNormOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    Location loc = op.getLoc();
+    Value input = adaptor.getInput();
+    RankedTensorType type = op.getType();
+    int64_t rank = type.getRank();
+    int64_t axis = rank - 1;
+    SmallVector<OpFoldResult> sizes =
+        tensor::getMixedSizes(rewriter, loc, input);
+    AffineMap id = rewriter.getMultiDimIdentityMap(rank);
+    AffineMap red = dropDimMap(rewriter, rank, axis);
+    MLIRContext *ctx = rewriter.getContext();
+    AffineMap lastDim =
+        AffineMap::get(rank, 0, {getAffineDimExpr(axis, ctx)}, ctx);
+    Value count = rewriter.create<arith::UIToFPOp>(
+        loc, rewriter.getF32Type(),
+        rewriter.create<arith::IndexCastOp>(
+            loc, rewriter.getI64Type(), dimValue(rewriter, loc, input, axis)));
+    auto byCount = [&](Value sum) {
+      auto [redType, redSizes] = dropDim(type, sizes, axis);
+      return elementwise(rewriter, loc,
+                         emptyTensor(rewriter, loc, redType, redSizes), sum,
+                         [&](OpBuilder &b, Location l, ValueRange args) {
+                           return b.create<arith::DivFOp>(l, args[0], count);
+                         });
+    };
+
+    // Two passes: the mean, then the mean squared deviation from it.
+    Value mean = byCount(reduceSum(
+        rewriter, loc, input, axis, {},
+        [](OpBuilder &, Location, ValueRange args) { return args[0]; }));
+    Value var =
+        byCount(reduceSum(rewriter, loc, input, axis, mean,
+                          [](OpBuilder &b, Location l, ValueRange args) {
+                            Value d =
+                                b.create<arith::SubFOp>(l, args[0], args[1]);
+                            return b.create<arith::MulFOp>(l, d, d);
+                          }));
+    Value eps = rewriter.create<arith::ConstantOp>(loc, op.getEpsilonAttr());
+    Value result = elementwise(
+        rewriter, loc, emptyTensor(rewriter, loc, type, sizes),
+        {input, mean, var, adaptor.getWeight(), adaptor.getBias()},
+        [&](OpBuilder &b, Location l, ValueRange args) {
+          Value centered = b.create<arith::SubFOp>(l, args[0], args[1]);
+          Value stddev = b.create<math::SqrtOp>(
+              l, b.create<arith::AddFOp>(l, args[2], eps));
+          Value normed = b.create<arith::DivFOp>(l, centered, stddev);
+          return b.create<arith::AddFOp>(
+              l, b.create<arith::MulFOp>(l, normed, args[3]), args[4]);
+        },
+        {id, red, red, lastDim, lastDim});
+    rewriter.replaceOp(op, result);
+    return success();
+  }
+};
+
+//===----------------------------------------------------------------------===//
+// Attention
+//===----------------------------------------------------------------------===//
+
+/// Writes tfm.attention back as the unfused chain; the other patterns of this
+/// pass then lower the chain.
+struct DecomposeAttention : OpConversionPattern<AttentionOp> {
+  using OpConversionPattern::OpConversionPattern;
+  LogicalResult
+  matchAndRewrite(AttentionOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    Location loc = op.getLoc();
+    auto q = cast<RankedTensorType>(adaptor.getQuery().getType());
+    auto k = cast<RankedTensorType>(adaptor.getKey().getType());
+    auto scoresType = RankedTensorType::get(
+        {q.getDimSize(0), q.getDimSize(1), q.getDimSize(2), k.getDimSize(2)},
+        q.getElementType());
+    Value s = rewriter.create<MatmulOp>(loc, scoresType, adaptor.getQuery(),
+                                        adaptor.getKey(),
+                                        /*transpose_rhs=*/true);
+    s = rewriter.create<ScaleOp>(loc, scoresType, s, op.getScaleAttr());
+    if (Value mask = adaptor.getMask())
+      s = rewriter.create<MaskOp>(loc, scoresType, MaskKind::Additive, s, mask);
+    if (Value lengths = adaptor.getKeyLengths())
+      s = rewriter.create<MaskOp>(loc, scoresType, MaskKind::KeyPadding, s,
+                                  lengths);
+    if (op.getCausal())
+      s = rewriter.create<MaskOp>(loc, scoresType, MaskKind::Causal, s,
+                                  Value());
+    Value p =
+        rewriter.create<SoftmaxOp>(loc, s, rewriter.getI64IntegerAttr(-1));
+    rewriter.replaceOpWithNewOp<MatmulOp>(op, op.getType(), p,
+                                          adaptor.getValue(),
+                                          /*transpose_rhs=*/false);
+    return success();
+  }
+};
+
+//===----------------------------------------------------------------------===//
+// Pass
+//===----------------------------------------------------------------------===//
+
+struct TfmLowerToLinalg
+    : mlir::tfm::impl::TfmLowerToLinalgBase<TfmLowerToLinalg> {
+  void runOnOperation() override {
+    func::FuncOp func = getOperation();
+    int64_t before = 0;
+    func.walk([&](Operation *op) {
+      if (isa<TfmDialect>(op->getDialect()))
+        ++before;
+    });
+    ConversionTarget target(getContext());
+    target.addIllegalDialect<TfmDialect>();
+    target.addLegalDialect<arith::ArithDialect, linalg::LinalgDialect,
+                           math::MathDialect, tensor::TensorDialect>();
+    RewritePatternSet patterns(&getContext());
+    populateLowerToLinalgPatterns(patterns);
+    if (failed(applyPartialConversion(func, target, std::move(patterns))))
+      return signalPassFailure();
+    numLowered += before;
+  }
+};
+
+} // namespace
+
+void mlir::tfm::populateLowerToLinalgPatterns(RewritePatternSet &patterns) {
+  patterns.add<DecomposeAttention, LowerAdd, LowerEmbedding, LowerGelu,
+               LowerLayerNorm, LowerLinear, LowerMask, LowerMatmul,
+               LowerMergeHeads, LowerPositionalEncoding, LowerRelu, LowerScale,
+               LowerSoftmax, LowerSplitHeads>(patterns.getContext());
+}

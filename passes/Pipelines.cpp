@@ -1,0 +1,65 @@
+//===- Pipelines.cpp - The pipelines tfm-opt and tfmc share ---------------===//
+//
+// Every pipeline is assembled here and registered under a name, so that
+// `tfm-opt --tfm-to-llvm` and `tfmc` run exactly the same passes.
+//
+//===----------------------------------------------------------------------===//
+
+#include "passes/Passes.h"
+
+#include "mlir/Conversion/Passes.h"
+#include "mlir/Dialect/Bufferization/IR/BufferizableOpInterface.h"
+#include "mlir/Dialect/Bufferization/Pipelines/Passes.h"
+#include "mlir/Dialect/Bufferization/Transforms/OneShotAnalysis.h"
+#include "mlir/Dialect/Bufferization/Transforms/Passes.h"
+#include "mlir/Dialect/Linalg/Passes.h"
+#include "mlir/Dialect/MemRef/Transforms/Passes.h"
+#include "mlir/Pass/PassRegistry.h"
+#include "mlir/Transforms/Passes.h"
+
+using namespace mlir;
+
+void mlir::tfm::buildTfmToLLVMPipeline(OpPassManager &pm) {
+  // Tensor level: record the entry signatures, then lower tfm.
+  pm.addPass(createTfmExportEntryPoints());
+  pm.addNestedPass<func::FuncOp>(createTfmLowerToLinalg());
+  pm.addPass(createCanonicalizerPass());
+  pm.addPass(createCSEPass());
+
+  // Buffers: function arguments and results become identity-layout memrefs
+  // (the descriptors of runtime/tfm_abi.h); results are owned by the caller.
+  bufferization::OneShotBufferizationOptions bufferization;
+  bufferization.bufferizeFunctionBoundaries = true;
+  bufferization.setFunctionBoundaryTypeConversion(
+      bufferization::LayoutMapOption::IdentityLayoutMap);
+  pm.addPass(bufferization::createOneShotBufferizePass(bufferization));
+  bufferization::buildBufferDeallocationPipeline(
+      pm, bufferization::BufferDeallocationPipelineOptions());
+
+  // Loops, then the LLVM dialect.
+  pm.addNestedPass<func::FuncOp>(createConvertLinalgToLoopsPass());
+  pm.addPass(createLowerAffinePass());
+  pm.addPass(createConvertSCFToCFPass());
+  pm.addPass(memref::createExpandStridedMetadataPass());
+  pm.addPass(createLowerAffinePass());
+  pm.addPass(createFinalizeMemRefToLLVMConversionPass());
+  // Intrinsics where LLVM has them; libm calls for the rest (erf).
+  pm.addPass(createConvertMathToLLVMPass());
+  pm.addPass(createConvertMathToLibmPass());
+  pm.addPass(createArithToLLVMConversionPass());
+  pm.addPass(createConvertIndexToLLVMPass());
+  pm.addPass(createConvertFuncToLLVMPass());
+  pm.addPass(createConvertControlFlowToLLVMPass());
+  pm.addPass(createReconcileUnrealizedCastsPass());
+  pm.addPass(createCanonicalizerPass());
+  pm.addPass(createTfmEmitEntryWrappers());
+}
+
+void mlir::tfm::registerTfmPassesAndPipelines() {
+  registerTfmPasses();
+  PassPipelineRegistration<>(
+      "tfm-to-llvm",
+      "Lower the tfm dialect to the LLVM dialect with the runtime's entry "
+      "points (the pipeline tfmc runs)",
+      buildTfmToLLVMPipeline);
+}

@@ -1,0 +1,488 @@
+//===- Module.cpp - Loading and calling compiled modules ------------------===//
+//
+// dlopen()s a module, checks it against runtime/tfm_abi.h, and marshals
+// tensors to and from the strided memref descriptors its entries take.
+//
+//===----------------------------------------------------------------------===//
+
+#include "runtime/Module.h"
+#include "runtime/StringViews.h"
+
+#include "absl/status/status.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
+
+#include <cerrno>
+#include <cstdlib>
+#include <cstring>
+#include <dlfcn.h>
+#include <limits>
+#include <sys/stat.h>
+
+namespace tfm {
+
+//===----------------------------------------------------------------------===//
+// Manifest
+//===----------------------------------------------------------------------===//
+
+/// Parses a non-negative decimal without sign or spaces; nullopt on anything
+/// else, including overflow.
+static std::optional<int64_t> parseDecimal(absl::string_view text) {
+  if (text.empty())
+    return std::nullopt;
+  int64_t value = 0;
+  for (char c : text) {
+    if (c < '0' || c > '9')
+      return std::nullopt;
+    int digit = c - '0';
+    if (value > (std::numeric_limits<int64_t>::max() - digit) / 10)
+      return std::nullopt;
+    value = value * 10 + digit;
+  }
+  return value;
+}
+
+static bool isIdentifier(absl::string_view name) {
+  if (name.empty() || (name[0] >= '0' && name[0] <= '9'))
+    return false;
+  for (char c : name)
+    if (!(c == '_' || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+          (c >= '0' && c <= '9')))
+      return false;
+  return true;
+}
+
+/// Parses "f32[?,8,?,64]"; returns the problem as an error message.
+static absl::StatusOr<ArgSpec> parseArgSpec(absl::string_view text) {
+  size_t open = text.find('[');
+  if (open == absl::string_view::npos || text.back() != ']')
+    return absl::InvalidArgumentError(
+        absl::StrCat("expected a type like f32[?,8], got '", text, "'"));
+  std::optional<DType> dtype = parseDType(toStd(text.substr(0, open)));
+  if (!dtype)
+    return absl::InvalidArgumentError(
+        absl::StrCat("unknown element type '", text.substr(0, open), "' in '",
+                     text, "' (expected f32, i32 or i64)"));
+  ArgSpec spec;
+  spec.dtype = *dtype;
+  absl::string_view dims = text.substr(open + 1, text.size() - open - 2);
+  if (dims.empty())
+    return spec;
+  for (absl::string_view dim : absl::StrSplit(dims, ',')) {
+    if (dim == "?") {
+      spec.dims.push_back(-1);
+      continue;
+    }
+    std::optional<int64_t> size = parseDecimal(dim);
+    if (!size)
+      return absl::InvalidArgumentError(
+          absl::StrCat("bad dimension '", dim, "' in '", text,
+                       "' (expected a non-negative size or '?')"));
+    spec.dims.push_back(*size);
+  }
+  return spec;
+}
+
+absl::StatusOr<std::vector<EntrySpec>>
+parseManifest(std::string_view manifest) {
+  absl::string_view text = toAbsl(manifest);
+  std::vector<EntrySpec> entries;
+  bool seenHeader = false;
+  size_t lineNumber = 0;
+  for (absl::string_view line : absl::StrSplit(text, '\n')) {
+    ++lineNumber;
+    auto lineError = [&](absl::string_view what) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("manifest line ", lineNumber, ": ", what));
+    };
+    std::vector<absl::string_view> tokens =
+        absl::StrSplit(line, absl::ByAnyChar(" \t\r"), absl::SkipEmpty());
+    if (tokens.empty())
+      continue;
+
+    if (!seenHeader) {
+      if (tokens[0] != "tfm-abi" || tokens.size() != 2)
+        return lineError(absl::StrCat("expected 'tfm-abi ", TFM_ABI_VERSION,
+                                      "', got '", absl::StrJoin(tokens, " "),
+                                      "'"));
+      std::optional<int64_t> version = parseDecimal(tokens[1]);
+      if (!version || *version != TFM_ABI_VERSION)
+        return lineError(absl::StrCat("manifest is for tfm ABI version '",
+                                      tokens[1], "', this runtime supports ",
+                                      TFM_ABI_VERSION));
+      seenHeader = true;
+      continue;
+    }
+
+    if (tokens[0] != "entry")
+      return lineError(
+          absl::StrCat("expected 'entry NAME ...', got '", tokens[0], "'"));
+    if (tokens.size() < 2)
+      return lineError("missing entry name");
+    EntrySpec entry;
+    entry.name = std::string(tokens[1]);
+    if (!isIdentifier(entry.name))
+      return lineError(
+          absl::StrCat("entry name '", entry.name, "' is not a C identifier"));
+    for (const EntrySpec &other : entries)
+      if (other.name == entry.name)
+        return lineError(absl::StrCat("duplicate entry '", entry.name, "'"));
+    for (size_t i = 2; i < tokens.size(); i += 2) {
+      absl::string_view kind = tokens[i];
+      if (kind != "in" && kind != "out")
+        return lineError(absl::StrCat("expected 'in' or 'out', got '", kind,
+                                      "' in entry '", entry.name, "'"));
+      if (i + 1 == tokens.size())
+        return lineError(absl::StrCat("'", kind, "' without a type in entry '",
+                                      entry.name, "'"));
+      absl::StatusOr<ArgSpec> spec = parseArgSpec(tokens[i + 1]);
+      if (!spec.ok())
+        return lineError(spec.status().message());
+      (kind == "in" ? entry.inputs : entry.results).push_back(std::move(*spec));
+    }
+    entries.push_back(std::move(entry));
+  }
+  if (!seenHeader)
+    return absl::InvalidArgumentError(absl::StrCat(
+        "manifest is empty (expected 'tfm-abi ", TFM_ABI_VERSION, "')"));
+  return entries;
+}
+
+std::string formatArgSpec(const ArgSpec &spec) {
+  return formatTensorType(spec.dtype, spec.dims);
+}
+
+std::string formatEntrySpec(const EntrySpec &entry) {
+  std::string line = absl::StrCat("entry ", entry.name);
+  for (const ArgSpec &input : entry.inputs)
+    absl::StrAppend(&line, " in ", formatArgSpec(input));
+  for (const ArgSpec &result : entry.results)
+    absl::StrAppend(&line, " out ", formatArgSpec(result));
+  return line;
+}
+
+//===----------------------------------------------------------------------===//
+// Loading
+//===----------------------------------------------------------------------===//
+
+absl::StatusOr<std::unique_ptr<CompiledModule>>
+CompiledModule::load(const std::string &path) {
+  // dlopen's own message for a missing file is "cannot open shared object
+  // file"; say it in the user's terms first.
+  struct stat info;
+  if (stat(path.c_str(), &info) != 0)
+    return absl::ErrnoToStatus(errno,
+                               absl::StrCat(path, ": cannot open module"));
+  if (S_ISDIR(info.st_mode))
+    return absl::InvalidArgumentError(
+        absl::StrCat(path, ": is a directory, not a compiled module"));
+
+  // Without a '/', dlopen would search the library path instead of the
+  // working directory.
+  std::string dlPath = path.find('/') == std::string::npos ? "./" + path : path;
+  dlerror();
+  void *handle = dlopen(dlPath.c_str(), RTLD_NOW | RTLD_LOCAL);
+  if (!handle) {
+    const char *reason = dlerror();
+    absl::string_view message = reason ? reason : "unknown dlopen error";
+    // dlerror repeats the path; keep the message to one mention of it.
+    std::string prefix = dlPath + ": ";
+    if (message.substr(0, prefix.size()) == prefix)
+      message.remove_prefix(prefix.size());
+    return absl::InvalidArgumentError(
+        absl::StrCat(path, ": cannot load module: ", message));
+  }
+  // From here on the destructor unloads the module on every error path.
+  std::unique_ptr<CompiledModule> module(new CompiledModule(path, handle));
+
+  const void *versionSymbol = dlsym(handle, TFM_ABI_VERSION_SYMBOL);
+  if (!versionSymbol)
+    return absl::InvalidArgumentError(
+        absl::StrCat(path, ": not a tfm compiled module (no '",
+                     TFM_ABI_VERSION_SYMBOL, "' symbol)"));
+  int32_t version;
+  std::memcpy(&version, versionSymbol, sizeof(version));
+  if (version != TFM_ABI_VERSION)
+    return absl::FailedPreconditionError(
+        absl::StrCat(path, ": module was compiled for tfm ABI version ",
+                     version, ", this runtime supports version ",
+                     TFM_ABI_VERSION, "; recompile it with a matching tfmc"));
+
+  const char *manifest =
+      static_cast<const char *>(dlsym(handle, TFM_MANIFEST_SYMBOL));
+  if (!manifest)
+    return absl::InvalidArgumentError(
+        absl::StrCat(path, ": not a tfm compiled module (no '",
+                     TFM_MANIFEST_SYMBOL, "' symbol)"));
+  absl::StatusOr<std::vector<EntrySpec>> entries = parseManifest(manifest);
+  if (!entries.ok())
+    return absl::InvalidArgumentError(
+        absl::StrCat(path, ": invalid manifest: ", entries.status().message()));
+  module->entries_ = std::move(*entries);
+
+  for (const EntrySpec &entry : module->entries_) {
+    std::string symbol = TFM_ENTRY_PREFIX + entry.name;
+    void *function = dlsym(handle, symbol.c_str());
+    if (!function)
+      return absl::InvalidArgumentError(
+          absl::StrCat(path, ": manifest lists entry '", entry.name,
+                       "' but the module does not export '", symbol, "'"));
+    module->functions_.push_back(reinterpret_cast<tfm_entry_fn>(function));
+  }
+  return module;
+}
+
+CompiledModule::~CompiledModule() {
+  if (handle_)
+    dlclose(handle_);
+}
+
+const EntrySpec *CompiledModule::findEntry(std::string_view name) const {
+  for (const EntrySpec &entry : entries_)
+    if (entry.name == name)
+      return &entry;
+  return nullptr;
+}
+
+//===----------------------------------------------------------------------===//
+// Calling
+//===----------------------------------------------------------------------===//
+
+static bool matchesSpec(const ArgSpec &spec, const Tensor &tensor) {
+  if (tensor.dtype() != spec.dtype || tensor.rank() != spec.dims.size())
+    return false;
+  for (size_t i = 0; i < spec.dims.size(); ++i)
+    if (spec.dims[i] >= 0 && spec.dims[i] != tensor.dim(i))
+      return false;
+  return true;
+}
+
+namespace {
+/// A result descriptor as the entry filled it in.
+struct RawResult {
+  void *allocated;
+  void *aligned;
+  int64_t offset;
+  std::vector<int64_t> sizes;
+  std::vector<int64_t> strides;
+  int64_t numElements = 0;
+  /// Whether this result is the one to free `allocated` (false when it
+  /// aliases an input or an earlier result).
+  bool owned = false;
+};
+} // namespace
+
+static void *wordToPointer(int64_t word) {
+  return reinterpret_cast<void *>(static_cast<intptr_t>(word));
+}
+
+static int64_t pointerToWord(const void *pointer) {
+  return static_cast<int64_t>(reinterpret_cast<intptr_t>(pointer));
+}
+
+static bool isRowMajor(const RawResult &result) {
+  int64_t expected = 1;
+  for (size_t k = result.sizes.size(); k-- > 0;) {
+    // The stride of a size-1 dimension is never used.
+    if (result.sizes[k] != 1 && result.strides[k] != expected)
+      return false;
+    expected *= result.sizes[k];
+  }
+  return true;
+}
+
+/// Gathers a strided result into contiguous row-major `dst`.
+static void copyStrided(const RawResult &result, size_t elementSize,
+                        char *dst) {
+  const char *base = static_cast<const char *>(result.aligned) +
+                     result.offset * static_cast<int64_t>(elementSize);
+  size_t rank = result.sizes.size();
+  if (rank == 0) {
+    std::memcpy(dst, base, elementSize);
+    return;
+  }
+  std::vector<int64_t> index(rank, 0);
+  const int64_t innerSize = result.sizes[rank - 1];
+  const int64_t innerStride =
+      result.strides[rank - 1] * static_cast<int64_t>(elementSize);
+  while (true) {
+    int64_t outer = 0;
+    for (size_t k = 0; k + 1 < rank; ++k)
+      outer += index[k] * result.strides[k];
+    const char *src = base + outer * static_cast<int64_t>(elementSize);
+    for (int64_t i = 0; i < innerSize; ++i, dst += elementSize)
+      std::memcpy(dst, src + i * innerStride, elementSize);
+    // Odometer increment over the outer dimensions.
+    size_t k = rank - 1;
+    while (k > 0 && ++index[k - 1] == result.sizes[k - 1])
+      index[--k] = 0;
+    if (k == 0)
+      return;
+  }
+}
+
+absl::StatusOr<std::vector<Tensor>>
+CompiledModule::call(std::string_view name,
+                     absl::Span<const Tensor *const> inputs) const {
+  size_t entryIndex = 0;
+  while (entryIndex < entries_.size() && entries_[entryIndex].name != name)
+    ++entryIndex;
+  if (entryIndex == entries_.size()) {
+    std::vector<absl::string_view> names;
+    for (const EntrySpec &entry : entries_)
+      names.push_back(entry.name);
+    return absl::NotFoundError(
+        absl::StrCat(path_, ": no entry '", toAbsl(name),
+                     "' (entries: ", absl::StrJoin(names, ", "), ")"));
+  }
+  const EntrySpec &entry = entries_[entryIndex];
+
+  if (inputs.size() != entry.inputs.size())
+    return absl::InvalidArgumentError(absl::StrCat(
+        "entry '", entry.name, "' takes ", entry.inputs.size(), " input",
+        entry.inputs.size() == 1 ? "" : "s", ", got ", inputs.size()));
+  for (size_t i = 0; i < inputs.size(); ++i) {
+    if (!inputs[i] || !inputs[i]->rawData())
+      return absl::InvalidArgumentError(absl::StrCat(
+          "entry '", entry.name, "' input ", i, ": no tensor given"));
+    if (!matchesSpec(entry.inputs[i], *inputs[i]))
+      return absl::InvalidArgumentError(absl::StrCat(
+          "entry '", entry.name, "' input ", i, ": expected ",
+          formatArgSpec(entry.inputs[i]), ", got ", inputs[i]->typeString()));
+  }
+
+  // Input descriptors, back to back in one buffer; the callee only reads
+  // them, so allocated and aligned both point at the tensor's data.
+  size_t inputWordCount = 0;
+  for (const Tensor *input : inputs)
+    inputWordCount += TFM_DESCRIPTOR_WORDS(input->rank());
+  std::vector<int64_t> inputWords(inputWordCount);
+  std::vector<void *> args(1 + inputs.size(), nullptr);
+  size_t position = 0;
+  for (size_t i = 0; i < inputs.size(); ++i) {
+    const Tensor &input = *inputs[i];
+    int64_t *words = inputWords.data() + position;
+    args[1 + i] = words;
+    position += TFM_DESCRIPTOR_WORDS(input.rank());
+    words[0] = words[1] = pointerToWord(input.rawData());
+    words[2] = 0;
+    int64_t stride = 1;
+    for (size_t k = input.rank(); k-- > 0;) {
+      words[3 + k] = input.dim(k);
+      words[3 + input.rank() + k] = stride;
+      stride *= input.dim(k);
+    }
+  }
+
+  size_t resultWordCount = 0;
+  for (const ArgSpec &result : entry.results)
+    resultWordCount += TFM_DESCRIPTOR_WORDS(result.dims.size());
+  std::vector<int64_t> resultWords(resultWordCount, 0);
+  args[0] = entry.results.empty() ? nullptr : resultWords.data();
+
+  functions_[entryIndex](args.data());
+
+  // Decode every descriptor and decide who frees what before touching any
+  // memory: a result may alias an input (which the caller owns) or an
+  // earlier result (which must be freed once).
+  std::vector<RawResult> raw(entry.results.size());
+  position = 0;
+  for (size_t i = 0; i < raw.size(); ++i) {
+    size_t rank = entry.results[i].dims.size();
+    const int64_t *words = resultWords.data() + position;
+    position += TFM_DESCRIPTOR_WORDS(rank);
+    RawResult &result = raw[i];
+    result.allocated = wordToPointer(words[0]);
+    result.aligned = wordToPointer(words[1]);
+    result.offset = words[2];
+    result.sizes.assign(words + 3, words + 3 + rank);
+    result.strides.assign(words + 3 + rank, words + 3 + 2 * rank);
+    result.owned = result.allocated != nullptr;
+    for (size_t j = 0; j < inputs.size() && result.owned; ++j)
+      if (result.allocated == inputs[j]->rawData())
+        result.owned = false;
+    for (size_t j = 0; j < i && result.owned; ++j)
+      if (result.allocated == raw[j].allocated)
+        result.owned = false;
+  }
+  // Frees what results [from, end) own plus `pending`; used on error paths.
+  std::vector<void *> pending;
+  auto freeRemaining = [&](size_t from) {
+    for (void *block : pending)
+      std::free(block);
+    for (size_t i = from; i < raw.size(); ++i)
+      if (raw[i].owned)
+        std::free(raw[i].allocated);
+  };
+
+  for (size_t i = 0; i < raw.size(); ++i) {
+    const ArgSpec &spec = entry.results[i];
+    RawResult &result = raw[i];
+    absl::Status status;
+    for (int64_t size : result.sizes)
+      if (size < 0)
+        status = absl::InternalError(
+            absl::StrCat("entry '", entry.name, "' result ", i,
+                         ": descriptor has negative size ", size));
+    if (status.ok()) {
+      bool staticMatch = true;
+      for (size_t k = 0; k < spec.dims.size(); ++k)
+        if (spec.dims[k] >= 0 && spec.dims[k] != result.sizes[k])
+          staticMatch = false;
+      if (!staticMatch)
+        status = absl::InternalError(
+            absl::StrCat("entry '", entry.name, "' result ", i, ": returned ",
+                         formatTensorType(spec.dtype, result.sizes),
+                         ", the manifest declares ", formatArgSpec(spec)));
+    }
+    if (status.ok()) {
+      absl::StatusOr<int64_t> count =
+          checkedNumElements(spec.dtype, result.sizes);
+      if (!count.ok())
+        status = absl::InternalError(absl::StrCat("entry '", entry.name,
+                                                  "' result ", i, ": ",
+                                                  count.status().message()));
+      else
+        result.numElements = *count;
+    }
+    if (status.ok() && result.numElements > 0 && !result.aligned)
+      status = absl::InternalError(absl::StrCat(
+          "entry '", entry.name, "' result ", i, ": null data pointer"));
+    if (!status.ok()) {
+      freeRemaining(0);
+      return status;
+    }
+  }
+
+  std::vector<Tensor> results;
+  results.reserve(raw.size());
+  for (size_t i = 0; i < raw.size(); ++i) {
+    RawResult &result = raw[i];
+    DType dtype = entry.results[i].dtype;
+    // An empty result is copied too, so that every tensor has a valid data
+    // pointer whatever the callee put in the descriptor.
+    if (result.owned && result.numElements > 0 && isRowMajor(result)) {
+      results.push_back(Tensor::adopt(dtype, result.sizes, result.allocated,
+                                      result.aligned, result.offset));
+      continue;
+    }
+    absl::StatusOr<Tensor> copy =
+        Tensor::allocateUninitialized(dtype, result.sizes);
+    if (!copy.ok()) {
+      freeRemaining(i);
+      return copy.status();
+    }
+    if (result.numElements > 0)
+      copyStrided(result, dtypeSize(dtype),
+                  static_cast<char *>(copy->rawData()));
+    results.push_back(std::move(*copy));
+    if (result.owned)
+      pending.push_back(result.allocated);
+  }
+  for (void *block : pending)
+    std::free(block);
+  return results;
+}
+
+} // namespace tfm

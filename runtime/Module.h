@@ -1,0 +1,95 @@
+//===- Module.h - Loading and calling compiled modules ----------*- C++ -*-===//
+//
+// A compiled module is a shared object that follows runtime/tfm_abi.h: it
+// exports its ABI version, a text manifest of its entry points, and one
+// packed function per entry. CompiledModule loads it, checks it, and calls
+// entries with runtime tensors.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef TFM_RUNTIME_MODULE_H
+#define TFM_RUNTIME_MODULE_H
+
+#include "runtime/Tensor.h"
+#include "runtime/tfm_abi.h"
+
+#include "absl/status/statusor.h"
+#include "absl/types/span.h"
+
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace tfm {
+
+/// The type of one entry argument as the manifest declares it.
+struct ArgSpec {
+  DType dtype = DType::F32;
+  /// One size per dimension; -1 for a size known only at run time (`?`).
+  std::vector<int64_t> dims;
+};
+
+/// One entry point of a compiled module.
+struct EntrySpec {
+  std::string name;
+  std::vector<ArgSpec> inputs;
+  std::vector<ArgSpec> results;
+};
+
+/// Parses a module manifest (format in runtime/tfm_abi.h): a `tfm-abi N` line
+/// with N == TFM_ABI_VERSION, then one `entry` line per entry point. Blank
+/// lines are ignored. Errors name the line and the problem.
+absl::StatusOr<std::vector<EntrySpec>> parseManifest(std::string_view text);
+
+/// Formats an argument type the way the manifest writes it: "f32[?,8,?,64]".
+std::string formatArgSpec(const ArgSpec &spec);
+
+/// Formats an entry as its manifest line: "entry NAME in f32[?] out f32[?]".
+std::string formatEntrySpec(const EntrySpec &entry);
+
+/// A loaded compiled module. Unloaded (dlclose) when destroyed; tensors it
+/// returned stay valid, since they own malloc()ed memory.
+class CompiledModule {
+public:
+  /// Loads the shared object at `path`, checks `tfm_abi_version`, parses
+  /// `tfm_manifest` and resolves every `tfm_entry_NAME`. A path without '/'
+  /// is taken relative to the working directory (not searched for like a
+  /// library).
+  static absl::StatusOr<std::unique_ptr<CompiledModule>>
+  load(const std::string &path);
+
+  ~CompiledModule();
+  CompiledModule(const CompiledModule &) = delete;
+  CompiledModule &operator=(const CompiledModule &) = delete;
+
+  /// The path the module was loaded from.
+  const std::string &path() const { return path_; }
+
+  /// Entry points in manifest order.
+  const std::vector<EntrySpec> &entries() const { return entries_; }
+
+  /// The entry called `name`, or null.
+  const EntrySpec *findEntry(std::string_view name) const;
+
+  /// Calls entry `name`. Checks the number of inputs and each input's element
+  /// type, rank and static sizes against the manifest, then returns the
+  /// results as contiguous tensors that own their memory. Results whose
+  /// sizes contradict the manifest are an error too.
+  absl::StatusOr<std::vector<Tensor>>
+  call(std::string_view name, absl::Span<const Tensor *const> inputs) const;
+
+private:
+  CompiledModule(std::string path, void *handle)
+      : path_(std::move(path)), handle_(handle) {}
+
+  std::string path_;
+  void *handle_;
+  std::vector<EntrySpec> entries_;
+  /// functions_[i] is the packed function of entries_[i].
+  std::vector<tfm_entry_fn> functions_;
+};
+
+} // namespace tfm
+
+#endif // TFM_RUNTIME_MODULE_H

@@ -1,0 +1,72 @@
+/*===- tfm_abi.h - Contract between tfm-generated code and the runtime ----===*\
+|*                                                                            *|
+|* The one header that both sides follow. tfmc writes shared objects that    *|
+|* export the symbols below; the runtime dlopen()s them, checks the version  *|
+|* and calls the entry points. Plain C, no LLVM/MLIR.                        *|
+|*                                                                            *|
+\*===----------------------------------------------------------------------===*/
+
+#ifndef TFM_RUNTIME_TFM_ABI_H
+#define TFM_RUNTIME_TFM_ABI_H
+
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* Bumped whenever anything in this header changes meaning. */
+#define TFM_ABI_VERSION 1
+
+/* Exported data symbols of a compiled module:
+ *
+ *   const int32_t tfm_abi_version;     equal to TFM_ABI_VERSION
+ *   const char    tfm_manifest[];      NUL-terminated text, see below
+ *
+ * The manifest lists the entry points, one per line:
+ *
+ *   tfm-abi 1
+ *   entry NAME in f32[?,8,?,64] in i32[?] out f32[?,8,?,64]
+ *
+ * Arguments appear in call order: every `in` is an input (function operand),
+ * every `out` is a result. Element types are f32, i32, i64; a dimension is a
+ * decimal size or `?` for a size known only at run time. A rank-0 tensor is
+ * written `f32[]`.
+ */
+#define TFM_ABI_VERSION_SYMBOL "tfm_abi_version"
+#define TFM_MANIFEST_SYMBOL "tfm_manifest"
+
+/* Each entry NAME is exported as a packed function:
+ *
+ *   void tfm_entry_NAME(void **args);
+ *
+ * args[0] points to storage for the result descriptors, laid out back to back
+ * in result order (NULL when there are no results); args[1 + i] points to the
+ * descriptor of input i.
+ *
+ * A descriptor of rank R is the MLIR strided memref descriptor, every field 8
+ * bytes wide, so it is an array of 3 + 2R int64-sized words:
+ *
+ *   struct { void *allocated; void *aligned; int64_t offset;
+ *            int64_t sizes[R]; int64_t strides[R]; }
+ *
+ * The element at index (i0, ..., iR-1) is at
+ *   aligned + offset + sum_k i_k * strides[k]      (in elements).
+ *
+ * Inputs: the caller owns them; the callee only reads them. Sizes must match
+ * the manifest's static dimensions.
+ * Results: the callee allocates them with malloc(); the caller takes
+ * ownership and releases `allocated` with free().
+ */
+#define TFM_ENTRY_PREFIX "tfm_entry_"
+
+typedef void (*tfm_entry_fn)(void **args);
+
+/* Number of int64-sized words in a descriptor of the given rank. */
+#define TFM_DESCRIPTOR_WORDS(rank) (3 + 2 * (rank))
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* TFM_RUNTIME_TFM_ABI_H */

@@ -1,0 +1,263 @@
+// RUN: tfm-opt %s --split-input-file --tfm-lower-to-linalg | FileCheck %s
+
+// Every tfm op lowers to linalg/tensor/arith/math; no tfm op is left.
+// CHECK-NOT: tfm.
+
+// CHECK-DAG: #[[ID2:.*]] = affine_map<(d0, d1) -> (d0, d1)>
+// CHECK-DAG: #[[ROW:.*]] = affine_map<(d0, d1) -> (d0)>
+// CHECK-LABEL: func.func @softmax
+// CHECK-SAME: (%[[X:.*]]: tensor<?x?xf32>)
+// CHECK: %[[NEG_INF:.*]] = arith.constant 0xFF800000 : f32
+// CHECK: %[[INIT:.*]] = linalg.fill ins(%[[NEG_INF]] : f32)
+// Row maximum first ...
+// CHECK: %[[MAX:.*]] = linalg.generic {indexing_maps = [#[[ID2]], #[[ROW]]], iterator_types = ["parallel", "reduction"]} ins(%[[X]] : tensor<?x?xf32>) outs(%[[INIT]] : tensor<?xf32>)
+// CHECK: arith.maximumf
+// ... subtracted before exp, with 0 instead of -inf for an empty row ...
+// CHECK: %[[EXP:.*]] = linalg.generic {{.*}} ins(%[[X]], %[[MAX]] :
+// CHECK: %[[EMPTY:.*]] = arith.cmpf oeq, %{{.*}}, %[[NEG_INF]]
+// CHECK: %[[M:.*]] = arith.select %[[EMPTY]]
+// CHECK: %[[D:.*]] = arith.subf %{{.*}}, %[[M]]
+// CHECK: math.exp %[[D]]
+// ... summed, and divided, with 0 where the sum is 0.
+// CHECK: %[[SUM:.*]] = linalg.generic {{.*}} iterator_types = ["parallel", "reduction"]} ins(%[[EXP]] :
+// CHECK: arith.addf
+// CHECK: linalg.generic {{.*}} ins(%[[EXP]], %[[SUM]] :
+// CHECK: %[[NONE:.*]] = arith.cmpf oeq
+// CHECK: %[[P:.*]] = arith.divf
+// CHECK: arith.select %[[NONE]], %{{.*}}, %[[P]]
+func.func @softmax(%x: tensor<?x?xf32>) -> tensor<?x?xf32> {
+  %0 = tfm.softmax %x : tensor<?x?xf32>
+  return %0 : tensor<?x?xf32>
+}
+
+// -----
+
+// A softmax over the first axis reduces d0.
+// CHECK-DAG: #[[COL:.*]] = affine_map<(d0, d1) -> (d1)>
+// CHECK-LABEL: func.func @softmax_axis0
+// CHECK: linalg.generic {indexing_maps = [#{{.*}}, #[[COL]]], iterator_types = ["reduction", "parallel"]}
+func.func @softmax_axis0(%x: tensor<4x?xf32>) -> tensor<4x?xf32> {
+  %0 = tfm.softmax %x {axis = 0} : tensor<4x?xf32>
+  return %0 : tensor<4x?xf32>
+}
+
+// -----
+
+// CHECK-LABEL: func.func @layer_norm
+// CHECK-SAME: (%[[X:.*]]: tensor<?x?x16xf32>, %[[G:.*]]: tensor<16xf32>, %[[B:.*]]: tensor<16xf32>)
+// Mean: a sum over the last dimension, divided by its size.
+// CHECK: %[[SUM:.*]] = linalg.generic {{.*}} iterator_types = ["parallel", "parallel", "reduction"]} ins(%[[X]] :
+// CHECK: %[[MEAN:.*]] = linalg.generic {{.*}} ins(%[[SUM]] :
+// CHECK: arith.divf
+// Variance: a second pass over (x - mean)^2.
+// CHECK: %[[SQ:.*]] = linalg.generic {{.*}} iterator_types = ["parallel", "parallel", "reduction"]} ins(%[[X]], %[[MEAN]] :
+// CHECK: %[[C:.*]] = arith.subf
+// CHECK: arith.mulf %[[C]], %[[C]]
+// CHECK: %[[VAR:.*]] = linalg.generic {{.*}} ins(%[[SQ]] :
+// CHECK: %[[EPS:.*]] = arith.constant 9.99999974E-6 : f32
+// CHECK: linalg.generic {{.*}} ins(%[[X]], %[[MEAN]], %[[VAR]], %[[G]], %[[B]] :
+// CHECK: %[[VE:.*]] = arith.addf %{{.*}}, %[[EPS]]
+// CHECK: math.sqrt %[[VE]]
+func.func @layer_norm(%x: tensor<?x?x16xf32>, %g: tensor<16xf32>, %b: tensor<16xf32>) -> tensor<?x?x16xf32> {
+  %0 = tfm.layer_norm %x, %g, %b : tensor<?x?x16xf32>, tensor<16xf32>, tensor<16xf32>
+  return %0 : tensor<?x?x16xf32>
+}
+
+// -----
+
+// CHECK-LABEL: func.func @split_heads
+// CHECK-SAME: (%[[X:.*]]: tensor<?x?x16xf32>)
+// CHECK: %[[E:.*]] = tensor.expand_shape %[[X]] {{\[}}[0], [1], [2, 3]] output_shape [%{{.*}}, %{{.*}}, 4, 4] : tensor<?x?x16xf32> into tensor<?x?x4x4xf32>
+// CHECK: linalg.transpose ins(%[[E]] : tensor<?x?x4x4xf32>) outs(%{{.*}} : tensor<?x4x?x4xf32>) permutation = [0, 2, 1, 3]
+func.func @split_heads(%x: tensor<?x?x16xf32>) -> tensor<?x4x?x4xf32> {
+  %0 = tfm.split_heads %x, heads = 4 : tensor<?x?x16xf32> -> tensor<?x4x?x4xf32>
+  return %0 : tensor<?x4x?x4xf32>
+}
+
+// -----
+
+// CHECK-LABEL: func.func @merge_heads
+// CHECK: %[[T:.*]] = linalg.transpose ins(%{{.*}} : tensor<?x4x?x4xf32>) outs(%{{.*}} : tensor<?x?x4x4xf32>) permutation = [0, 2, 1, 3]
+// CHECK: tensor.collapse_shape %[[T]] {{\[}}[0], [1], [2, 3]] : tensor<?x?x4x4xf32> into tensor<?x?x16xf32>
+func.func @merge_heads(%x: tensor<?x4x?x4xf32>) -> tensor<?x?x16xf32> {
+  %0 = tfm.merge_heads %x : tensor<?x4x?x4xf32> -> tensor<?x?x16xf32>
+  return %0 : tensor<?x?x16xf32>
+}
+
+// -----
+
+// Q Kᵀ reads K as [n, k]: no transposed copy is made.
+// CHECK-DAG: #[[LHS:.*]] = affine_map<(d0, d1, d2, d3, d4) -> (d0, d1, d2, d4)>
+// CHECK-DAG: #[[RHS_T:.*]] = affine_map<(d0, d1, d2, d3, d4) -> (d0, d1, d3, d4)>
+// CHECK-DAG: #[[OUT:.*]] = affine_map<(d0, d1, d2, d3, d4) -> (d0, d1, d2, d3)>
+// CHECK-LABEL: func.func @matmul_transposed
+// CHECK: %[[ZERO:.*]] = linalg.fill
+// CHECK: linalg.generic {indexing_maps = [#[[LHS]], #[[RHS_T]], #[[OUT]]], iterator_types = ["parallel", "parallel", "parallel", "parallel", "reduction"]} {{.*}} outs(%[[ZERO]] :
+// CHECK: arith.mulf
+// CHECK: arith.addf
+// CHECK-NOT: linalg.transpose
+func.func @matmul_transposed(%q: tensor<?x4x?x8xf32>, %k: tensor<?x4x?x8xf32>) -> tensor<?x4x?x?xf32> {
+  %0 = tfm.matmul %q, %k transpose_rhs : tensor<?x4x?x8xf32>, tensor<?x4x?x8xf32> -> tensor<?x4x?x?xf32>
+  return %0 : tensor<?x4x?x?xf32>
+}
+
+// -----
+
+// CHECK-DAG: #[[RHS:.*]] = affine_map<(d0, d1, d2, d3) -> (d0, d3, d2)>
+// CHECK-LABEL: func.func @matmul
+// CHECK: linalg.generic {indexing_maps = [#{{.*}}, #[[RHS]], #{{.*}}], iterator_types = ["parallel", "parallel", "parallel", "reduction"]}
+func.func @matmul(%a: tensor<2x3x5xf32>, %b: tensor<2x5x7xf32>) -> tensor<2x3x7xf32> {
+  %0 = tfm.matmul %a, %b : tensor<2x3x5xf32>, tensor<2x5x7xf32> -> tensor<2x3x7xf32>
+  return %0 : tensor<2x3x7xf32>
+}
+
+// -----
+
+// The bias initializes the accumulator; the weight is read as [n, k].
+// CHECK-DAG: #[[BIAS:.*]] = affine_map<(d0, d1, d2) -> (d2)>
+// CHECK-DAG: #[[X:.*]] = affine_map<(d0, d1, d2, d3) -> (d0, d1, d3)>
+// CHECK-DAG: #[[W:.*]] = affine_map<(d0, d1, d2, d3) -> (d2, d3)>
+// CHECK-DAG: #[[Y:.*]] = affine_map<(d0, d1, d2, d3) -> (d0, d1, d2)>
+// CHECK-LABEL: func.func @linear
+// CHECK-SAME: (%[[IN:.*]]: tensor<?x?x16xf32>, %[[WT:.*]]: tensor<32x16xf32>, %[[B:.*]]: tensor<32xf32>)
+// CHECK: %[[INIT:.*]] = linalg.generic {indexing_maps = [#[[BIAS]], #{{.*}}], {{.*}} ins(%[[B]] :
+// CHECK: linalg.generic {indexing_maps = [#[[X]], #[[W]], #[[Y]]], iterator_types = ["parallel", "parallel", "parallel", "reduction"]} ins(%[[IN]], %[[WT]] : {{.*}}) outs(%[[INIT]] :
+func.func @linear(%x: tensor<?x?x16xf32>, %w: tensor<32x16xf32>, %b: tensor<32xf32>) -> tensor<?x?x32xf32> {
+  %0 = tfm.linear %x, %w, %b : tensor<?x?x16xf32>, tensor<32x16xf32>, tensor<32xf32> -> tensor<?x?x32xf32>
+  return %0 : tensor<?x?x32xf32>
+}
+
+// -----
+
+// CHECK-LABEL: func.func @linear_no_bias
+// CHECK: %[[INIT:.*]] = linalg.fill
+// CHECK: linalg.generic {{.*}} outs(%[[INIT]] :
+func.func @linear_no_bias(%x: tensor<4x16xf32>, %w: tensor<32x16xf32>) -> tensor<4x32xf32> {
+  %0 = tfm.linear %x, %w : tensor<4x16xf32>, tensor<32x16xf32> -> tensor<4x32xf32>
+  return %0 : tensor<4x32xf32>
+}
+
+// -----
+
+// Query i sees key j iff j <= i + (k_len - q_len).
+// CHECK-LABEL: func.func @mask_causal
+// CHECK-SAME: (%[[S:.*]]: tensor<?x4x?x?xf32>)
+// CHECK-DAG: %[[C2:.*]] = arith.constant 2 : index
+// CHECK-DAG: %[[C3:.*]] = arith.constant 3 : index
+// CHECK-DAG: %[[QL:.*]] = tensor.dim %[[S]], %[[C2]]
+// CHECK-DAG: %[[KL:.*]] = tensor.dim %[[S]], %[[C3]]
+// CHECK: %[[OFF:.*]] = arith.subi %[[KL]], %[[QL]]
+// CHECK: linalg.generic
+// CHECK: %[[I:.*]] = linalg.index 2
+// CHECK: %[[J:.*]] = linalg.index 3
+// CHECK: %[[LAST:.*]] = arith.addi %[[I]], %[[OFF]]
+// CHECK: %[[HIDE:.*]] = arith.cmpi sgt, %[[J]], %[[LAST]]
+// CHECK: arith.select %[[HIDE]], %{{.*}}, %{{.*}} : f32
+func.func @mask_causal(%s: tensor<?x4x?x?xf32>) -> tensor<?x4x?x?xf32> {
+  %0 = tfm.mask causal %s : tensor<?x4x?x?xf32>
+  return %0 : tensor<?x4x?x?xf32>
+}
+
+// -----
+
+// Key j of batch b is hidden iff j >= lengths[b].
+// CHECK-DAG: #[[LEN:.*]] = affine_map<(d0, d1, d2, d3) -> (d0)>
+// CHECK-LABEL: func.func @mask_key_padding
+// CHECK: linalg.generic {indexing_maps = [#{{.*}}, #[[LEN]], #{{.*}}]
+// CHECK: ^bb0(%[[IN:.*]]: f32, %[[L:.*]]: i32, %{{.*}}: f32):
+// CHECK: %[[J:.*]] = arith.index_cast %{{.*}} : index to i32
+// CHECK: %[[HIDE:.*]] = arith.cmpi sge, %[[J]], %[[L]]
+// CHECK: arith.select %[[HIDE]], %{{.*}}, %[[IN]]
+func.func @mask_key_padding(%s: tensor<?x4x?x?xf32>, %len: tensor<?xi32>) -> tensor<?x4x?x?xf32> {
+  %0 = tfm.mask key_padding %s, %len : tensor<?x4x?x?xf32>, tensor<?xi32>
+  return %0 : tensor<?x4x?x?xf32>
+}
+
+// -----
+
+// A static 1 against a larger dimension broadcasts (index 0).
+// CHECK-DAG: #[[BCAST:.*]] = affine_map<(d0, d1, d2, d3) -> (0, d3)>
+// CHECK-LABEL: func.func @mask_additive
+// CHECK: linalg.generic {indexing_maps = [#{{.*}}, #[[BCAST]], #{{.*}}]
+// CHECK: arith.addf
+func.func @mask_additive(%s: tensor<?x2x?x?xf32>, %m: tensor<1x?xf32>) -> tensor<?x2x?x?xf32> {
+  %0 = tfm.mask additive %s, %m : tensor<?x2x?x?xf32>, tensor<1x?xf32>
+  return %0 : tensor<?x2x?x?xf32>
+}
+
+// -----
+
+// CHECK-DAG: #[[IDS:.*]] = affine_map<(d0, d1, d2) -> (d0, d1)>
+// CHECK-LABEL: func.func @embedding
+// CHECK-SAME: (%[[IDS_ARG:.*]]: tensor<?x?xi32>, %[[T:.*]]: tensor<100x16xf32>)
+// CHECK: linalg.generic {indexing_maps = [#[[IDS]], #{{.*}}], {{.*}} ins(%[[IDS_ARG]] :
+// CHECK: %[[ID:.*]] = arith.index_cast
+// Clamped into the table: never an out-of-bounds read.
+// CHECK: %[[LO:.*]] = arith.maxsi %[[ID]]
+// CHECK: %[[ROW:.*]] = arith.minsi %[[LO]]
+// CHECK: %[[COL:.*]] = linalg.index 2
+// CHECK: tensor.extract %[[T]][%[[ROW]], %[[COL]]]
+func.func @embedding(%ids: tensor<?x?xi32>, %t: tensor<100x16xf32>) -> tensor<?x?x16xf32> {
+  %0 = tfm.embedding %ids, %t : tensor<?x?xi32>, tensor<100x16xf32> -> tensor<?x?x16xf32>
+  return %0 : tensor<?x?x16xf32>
+}
+
+// -----
+
+// sin on even features, cos on odd ones, of position * 10000^(-2i/d), in f64.
+// CHECK-LABEL: func.func @positional_encoding
+// CHECK: linalg.generic
+// CHECK: %[[POS:.*]] = linalg.index 1
+// CHECK: %[[FEAT:.*]] = linalg.index 2
+// CHECK: arith.constant -9.2103403719761836 : f64
+// CHECK: math.exp %{{.*}} : f64
+// CHECK: %[[COS:.*]] = math.cos %{{.*}} : f64
+// CHECK: %[[SIN:.*]] = math.sin %{{.*}} : f64
+// CHECK: %[[PE:.*]] = arith.select %{{.*}}, %[[COS]], %[[SIN]] : f64
+// CHECK: %[[PE32:.*]] = arith.truncf %[[PE]] : f64 to f32
+// CHECK: arith.addf %{{.*}}, %[[PE32]] : f32
+func.func @positional_encoding(%x: tensor<?x?x16xf32>) -> tensor<?x?x16xf32> {
+  %0 = tfm.positional_encoding %x : tensor<?x?x16xf32>
+  return %0 : tensor<?x?x16xf32>
+}
+
+// -----
+
+// CHECK-LABEL: func.func @elementwise
+// CHECK: linalg.generic
+// CHECK: arith.maximumf %{{.*}}, %{{.*}} : f32
+// CHECK: linalg.generic
+// CHECK: arith.constant 0.707106769 : f32
+// CHECK: math.erf
+// CHECK: linalg.generic
+// CHECK: arith.constant 1.250000e-01 : f32
+// CHECK: arith.mulf
+// CHECK: linalg.generic
+// CHECK: arith.addf
+func.func @elementwise(%x: tensor<?x8xf32>) -> tensor<?x8xf32> {
+  %0 = tfm.relu %x : tensor<?x8xf32>
+  %1 = tfm.gelu %0 : tensor<?x8xf32>
+  %2 = tfm.scale %1 by 0.125 : tensor<?x8xf32>
+  %3 = tfm.add %2, %x : tensor<?x8xf32>
+  return %3 : tensor<?x8xf32>
+}
+
+// -----
+
+// tfm.attention is written back as its chain and lowered with it: two
+// contractions around a masked, max-subtracted softmax.
+// CHECK-LABEL: func.func @attention
+// CHECK: arith.mulf
+// CHECK: arith.constant 1.250000e-01
+// CHECK: arith.cmpi sge
+// CHECK: arith.cmpi sgt
+// CHECK: arith.maximumf
+// CHECK: math.exp
+// CHECK: arith.divf
+// CHECK: arith.mulf
+// CHECK: return
+func.func @attention(%q: tensor<?x8x?x64xf32>, %k: tensor<?x8x?x64xf32>, %len: tensor<?xi32>) -> tensor<?x8x?x64xf32> {
+  %0 = tfm.attention %q, %k, %k key_lengths(%len : tensor<?xi32>) {causal, scale = 0.125 : f32}
+      : tensor<?x8x?x64xf32>, tensor<?x8x?x64xf32>, tensor<?x8x?x64xf32> -> tensor<?x8x?x64xf32>
+  return %0 : tensor<?x8x?x64xf32>
+}

@@ -1,0 +1,336 @@
+// RUN: tfm-opt %s --split-input-file --verify-diagnostics
+
+// Every verifier error of the tfm dialect, one case each.
+
+func.func @embedding_result(%ids: tensor<2x5xi32>, %t: tensor<100x16xf32>) {
+  // expected-error @+1 {{expected result of shape [2, 5, 16], got 'tensor<2x5x8xf32>'}}
+  %0 = tfm.embedding %ids, %t : tensor<2x5xi32>, tensor<100x16xf32> -> tensor<2x5x8xf32>
+  return
+}
+
+// -----
+
+func.func @embedding_float_ids(%ids: tensor<2x5xf32>, %t: tensor<100x16xf32>) {
+  // expected-error @+1 {{operand #0 must be 2D tensor of 32-bit signless integer or 64-bit signless integer values}}
+  %0 = tfm.embedding %ids, %t : tensor<2x5xf32>, tensor<100x16xf32> -> tensor<2x5x16xf32>
+  return
+}
+
+// -----
+
+func.func @positional_encoding_type(%x: tensor<2x5x16xf32>) {
+  // expected-error @+1 {{all of {input, result} have same type}}
+  %0 = "tfm.positional_encoding"(%x) : (tensor<2x5x16xf32>) -> tensor<2x5x8xf32>
+  return
+}
+
+// -----
+
+func.func @linear_input_rank(%x: tensor<f32>, %w: tensor<32x16xf32>) {
+  // expected-error @+1 {{expected input of rank >= 1, got 'tensor<f32>'}}
+  %0 = tfm.linear %x, %w : tensor<f32>, tensor<32x16xf32> -> tensor<32xf32>
+  return
+}
+
+// -----
+
+func.func @linear_weight(%x: tensor<?x16xf32>, %w: tensor<32x8xf32>) {
+  // expected-error @+1 {{expected weight of shape [?, 16], got 'tensor<32x8xf32>'}}
+  %0 = tfm.linear %x, %w : tensor<?x16xf32>, tensor<32x8xf32> -> tensor<?x32xf32>
+  return
+}
+
+// -----
+
+func.func @linear_bias(%x: tensor<?x16xf32>, %w: tensor<32x16xf32>, %b: tensor<16xf32>) {
+  // expected-error @+1 {{expected bias of shape [32], got 'tensor<16xf32>'}}
+  %0 = tfm.linear %x, %w, %b : tensor<?x16xf32>, tensor<32x16xf32>, tensor<16xf32> -> tensor<?x32xf32>
+  return
+}
+
+// -----
+
+func.func @linear_result(%x: tensor<4x16xf32>, %w: tensor<32x16xf32>) {
+  // expected-error @+1 {{expected result of shape [4, 32], got 'tensor<4x16xf32>'}}
+  %0 = tfm.linear %x, %w : tensor<4x16xf32>, tensor<32x16xf32> -> tensor<4x16xf32>
+  return
+}
+
+// -----
+
+func.func @split_heads_divisible(%x: tensor<?x?x18xf32>) {
+  // expected-error @+1 {{expected feature size divisible by heads = 4, got 18}}
+  %0 = tfm.split_heads %x, heads = 4 : tensor<?x?x18xf32> -> tensor<?x4x?x4xf32>
+  return
+}
+
+// -----
+
+func.func @split_heads_result(%x: tensor<?x?x16xf32>) {
+  // expected-error @+1 {{expected result of shape [?, 4, ?, 4], got 'tensor<?x4x?x8xf32>'}}
+  %0 = tfm.split_heads %x, heads = 4 : tensor<?x?x16xf32> -> tensor<?x4x?x8xf32>
+  return
+}
+
+// -----
+
+func.func @split_heads_zero(%x: tensor<?x?x16xf32>) {
+  // expected-error @+1 {{attribute 'heads' failed to satisfy constraint: 64-bit signless integer attribute whose value is positive}}
+  %0 = tfm.split_heads %x, heads = 0 : tensor<?x?x16xf32> -> tensor<?x4x?x4xf32>
+  return
+}
+
+// -----
+
+func.func @merge_heads_dynamic(%x: tensor<?x?x?x4xf32>) {
+  // expected-error @+1 {{expected static head count and head size, got 'tensor<?x?x?x4xf32>'}}
+  %0 = tfm.merge_heads %x : tensor<?x?x?x4xf32> -> tensor<?x?x?xf32>
+  return
+}
+
+// -----
+
+func.func @merge_heads_result(%x: tensor<?x4x?x4xf32>) {
+  // expected-error @+1 {{expected result of shape [?, ?, 16], got 'tensor<?x?x8xf32>'}}
+  %0 = tfm.merge_heads %x : tensor<?x4x?x4xf32> -> tensor<?x?x8xf32>
+  return
+}
+
+// -----
+
+func.func @matmul_rank(%a: tensor<4xf32>, %b: tensor<4xf32>) {
+  // expected-error @+1 {{expected lhs of rank >= 2, got 'tensor<4xf32>'}}
+  %0 = tfm.matmul %a, %b : tensor<4xf32>, tensor<4xf32> -> tensor<f32>
+  return
+}
+
+// -----
+
+func.func @matmul_contraction(%a: tensor<3x5xf32>, %b: tensor<4x7xf32>) {
+  // expected-error @+1 {{expected rhs of shape [5, ?], got 'tensor<4x7xf32>'}}
+  %0 = tfm.matmul %a, %b : tensor<3x5xf32>, tensor<4x7xf32> -> tensor<3x7xf32>
+  return
+}
+
+// -----
+
+func.func @matmul_transposed(%a: tensor<2x3x5xf32>, %b: tensor<2x7x4xf32>) {
+  // expected-error @+1 {{expected rhs of shape [2, ?, 5], got 'tensor<2x7x4xf32>'}}
+  %0 = tfm.matmul %a, %b transpose_rhs : tensor<2x3x5xf32>, tensor<2x7x4xf32> -> tensor<2x3x7xf32>
+  return
+}
+
+// -----
+
+func.func @matmul_batch(%a: tensor<2x3x5xf32>, %b: tensor<3x5x7xf32>) {
+  // expected-error @+1 {{expected rhs of shape [2, 5, ?], got 'tensor<3x5x7xf32>'}}
+  %0 = tfm.matmul %a, %b : tensor<2x3x5xf32>, tensor<3x5x7xf32> -> tensor<2x3x7xf32>
+  return
+}
+
+// -----
+
+func.func @matmul_result(%a: tensor<?x3x5xf32>, %b: tensor<2x5x7xf32>) {
+  // expected-error @+1 {{expected result of shape [2, 3, 7], got 'tensor<2x3x5xf32>'}}
+  %0 = tfm.matmul %a, %b : tensor<?x3x5xf32>, tensor<2x5x7xf32> -> tensor<2x3x5xf32>
+  return
+}
+
+// -----
+
+func.func @scale_infinite(%x: tensor<4xf32>) {
+  // expected-error @+1 {{expected a finite factor, got INF}}
+  %0 = tfm.scale %x by 0x7F800000 : tensor<4xf32>
+  return
+}
+
+// -----
+
+func.func @mask_rank(%x: tensor<4xf32>) {
+  // expected-error @+1 {{expected input of rank >= 2, got 'tensor<4xf32>'}}
+  %0 = tfm.mask causal %x : tensor<4xf32>
+  return
+}
+
+// -----
+
+func.func @mask_causal_operand(%x: tensor<2x4x4xf32>, %l: tensor<2xi32>) {
+  // expected-error @+1 {{expected no operand for a causal mask}}
+  %0 = tfm.mask causal %x, %l : tensor<2x4x4xf32>, tensor<2xi32>
+  return
+}
+
+// -----
+
+func.func @mask_key_padding_missing(%x: tensor<2x4x4xf32>) {
+  // expected-error @+1 {{expected key lengths operand for a key_padding mask}}
+  %0 = tfm.mask key_padding %x : tensor<2x4x4xf32>
+  return
+}
+
+// -----
+
+func.func @mask_key_padding_rank(%x: tensor<4x4xf32>, %l: tensor<4xi32>) {
+  // expected-error @+1 {{expected input of rank >= 3 for a key_padding mask, got 'tensor<4x4xf32>'}}
+  %0 = tfm.mask key_padding %x, %l : tensor<4x4xf32>, tensor<4xi32>
+  return
+}
+
+// -----
+
+func.func @mask_key_padding_float(%x: tensor<2x4x4xf32>, %l: tensor<2xf32>) {
+  // expected-error @+1 {{expected integer key lengths, got 'tensor<2xf32>'}}
+  %0 = tfm.mask key_padding %x, %l : tensor<2x4x4xf32>, tensor<2xf32>
+  return
+}
+
+// -----
+
+func.func @mask_key_padding_shape(%x: tensor<2x4x4xf32>, %l: tensor<3xi32>) {
+  // expected-error @+1 {{expected key lengths of shape [2], got 'tensor<3xi32>'}}
+  %0 = tfm.mask key_padding %x, %l : tensor<2x4x4xf32>, tensor<3xi32>
+  return
+}
+
+// -----
+
+func.func @mask_additive_missing(%x: tensor<2x4x4xf32>) {
+  // expected-error @+1 {{expected mask values operand for an additive mask}}
+  %0 = tfm.mask additive %x : tensor<2x4x4xf32>
+  return
+}
+
+// -----
+
+func.func @mask_additive_type(%x: tensor<2x4x4xf32>, %m: tensor<4x4xi32>) {
+  // expected-error @+1 {{expected f32 mask values, got 'tensor<4x4xi32>'}}
+  %0 = tfm.mask additive %x, %m : tensor<2x4x4xf32>, tensor<4x4xi32>
+  return
+}
+
+// -----
+
+func.func @mask_additive_broadcast(%x: tensor<2x4x4xf32>, %m: tensor<3x4xf32>) {
+  // expected-error @+1 {{expected mask values broadcastable to [2, 4, 4], got 'tensor<3x4xf32>'}}
+  %0 = tfm.mask additive %x, %m : tensor<2x4x4xf32>, tensor<3x4xf32>
+  return
+}
+
+// -----
+
+func.func @softmax_axis(%x: tensor<2x4xf32>) {
+  // expected-error @+1 {{expected axis in [-2, 2), got 2}}
+  %0 = tfm.softmax %x {axis = 2} : tensor<2x4xf32>
+  return
+}
+
+// -----
+
+func.func @layer_norm_rank(%x: tensor<f32>, %g: tensor<1xf32>) {
+  // expected-error @+1 {{expected input of rank >= 1, got 'tensor<f32>'}}
+  %0 = tfm.layer_norm %x, %g, %g : tensor<f32>, tensor<1xf32>, tensor<1xf32>
+  return
+}
+
+// -----
+
+func.func @layer_norm_weight(%x: tensor<?x16xf32>, %g: tensor<8xf32>, %b: tensor<16xf32>) {
+  // expected-error @+1 {{expected weight of shape [16], got 'tensor<8xf32>'}}
+  %0 = tfm.layer_norm %x, %g, %b : tensor<?x16xf32>, tensor<8xf32>, tensor<16xf32>
+  return
+}
+
+// -----
+
+func.func @layer_norm_bias(%x: tensor<?x16xf32>, %g: tensor<16xf32>, %b: tensor<8xf32>) {
+  // expected-error @+1 {{expected bias of shape [16], got 'tensor<8xf32>'}}
+  %0 = tfm.layer_norm %x, %g, %b : tensor<?x16xf32>, tensor<16xf32>, tensor<8xf32>
+  return
+}
+
+// -----
+
+func.func @layer_norm_epsilon(%x: tensor<?x16xf32>, %g: tensor<16xf32>) {
+  // expected-error @+1 {{expected a positive finite epsilon, got 0}}
+  %0 = tfm.layer_norm %x, %g, %g {epsilon = 0.0 : f32} : tensor<?x16xf32>, tensor<16xf32>, tensor<16xf32>
+  return
+}
+
+// -----
+
+func.func @add_types(%a: tensor<4xf32>, %b: tensor<5xf32>) {
+  // expected-error @+1 {{requires the same type for all operands and results}}
+  %0 = "tfm.add"(%a, %b) : (tensor<4xf32>, tensor<5xf32>) -> tensor<4xf32>
+  return
+}
+
+// -----
+
+func.func @relu_types(%a: tensor<4xf32>) {
+  // expected-error @+1 {{requires the same type for all operands and results}}
+  %0 = "tfm.relu"(%a) : (tensor<4xf32>) -> tensor<5xf32>
+  return
+}
+
+// -----
+
+func.func @attention_key(%q: tensor<?x8x?x64xf32>, %k: tensor<?x8x?x32xf32>, %v: tensor<?x8x?x64xf32>) {
+  // expected-error @+1 {{expected key of shape [?, 8, ?, 64], got 'tensor<?x8x?x32xf32>'}}
+  %0 = tfm.attention %q, %k, %v {scale = 0.125 : f32}
+      : tensor<?x8x?x64xf32>, tensor<?x8x?x32xf32>, tensor<?x8x?x64xf32> -> tensor<?x8x?x64xf32>
+  return
+}
+
+// -----
+
+func.func @attention_value(%q: tensor<2x8x?x64xf32>, %k: tensor<2x8x10x64xf32>, %v: tensor<2x8x12x64xf32>) {
+  // expected-error @+1 {{expected value of shape [2, 8, 10, ?], got 'tensor<2x8x12x64xf32>'}}
+  %0 = tfm.attention %q, %k, %v {scale = 0.125 : f32}
+      : tensor<2x8x?x64xf32>, tensor<2x8x10x64xf32>, tensor<2x8x12x64xf32> -> tensor<2x8x?x64xf32>
+  return
+}
+
+// -----
+
+func.func @attention_key_lengths(%q: tensor<2x8x?x64xf32>, %k: tensor<2x8x?x64xf32>, %v: tensor<2x8x?x64xf32>, %l: tensor<3xi32>) {
+  // expected-error @+1 {{expected key_lengths of shape [2], got 'tensor<3xi32>'}}
+  %0 = tfm.attention %q, %k, %v key_lengths(%l : tensor<3xi32>) {scale = 0.125 : f32}
+      : tensor<2x8x?x64xf32>, tensor<2x8x?x64xf32>, tensor<2x8x?x64xf32> -> tensor<2x8x?x64xf32>
+  return
+}
+
+// -----
+
+func.func @attention_mask(%q: tensor<2x8x4x64xf32>, %k: tensor<2x8x6x64xf32>, %v: tensor<2x8x6x64xf32>, %m: tensor<4x5xf32>) {
+  // expected-error @+1 {{expected mask broadcastable to [2, 8, 4, 6], got 'tensor<4x5xf32>'}}
+  %0 = tfm.attention %q, %k, %v mask(%m : tensor<4x5xf32>) {scale = 0.125 : f32}
+      : tensor<2x8x4x64xf32>, tensor<2x8x6x64xf32>, tensor<2x8x6x64xf32> -> tensor<2x8x4x64xf32>
+  return
+}
+
+// -----
+
+func.func @attention_scale(%q: tensor<?x8x?x64xf32>, %v: tensor<?x8x?x64xf32>) {
+  // expected-error @+1 {{expected a finite scale, got nan}}
+  %0 = tfm.attention %q, %v, %v {scale = 0x7FC00000 : f32}
+      : tensor<?x8x?x64xf32>, tensor<?x8x?x64xf32>, tensor<?x8x?x64xf32> -> tensor<?x8x?x64xf32>
+  return
+}
+
+// -----
+
+func.func @attention_result(%q: tensor<?x8x?x64xf32>, %k: tensor<?x8x?x64xf32>, %v: tensor<?x8x?x32xf32>) {
+  // expected-error @+1 {{expected result of shape [?, 8, ?, 32], got 'tensor<?x8x?x64xf32>'}}
+  %0 = tfm.attention %q, %k, %v {scale = 0.125 : f32}
+      : tensor<?x8x?x64xf32>, tensor<?x8x?x64xf32>, tensor<?x8x?x32xf32> -> tensor<?x8x?x64xf32>
+  return
+}
+
+// -----
+
+func.func @attention_rank(%q: tensor<8x?x64xf32>, %k: tensor<?x8x?x64xf32>) {
+  // expected-error @+1 {{operand #0 must be 4D tensor of 32-bit float values}}
+  %0 = "tfm.attention"(%q, %k, %k) {scale = 0.125 : f32, operandSegmentSizes = array<i32: 1, 1, 1, 0, 0>}
+      : (tensor<8x?x64xf32>, tensor<?x8x?x64xf32>, tensor<?x8x?x64xf32>) -> tensor<?x8x?x64xf32>
+  return
+}

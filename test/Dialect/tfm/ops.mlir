@@ -1,0 +1,101 @@
+// RUN: tfm-opt %s | tfm-opt | FileCheck %s
+// RUN: tfm-opt %s --mlir-print-op-generic | tfm-opt | FileCheck %s
+
+// Every op round-trips through its custom form and through the generic form,
+// with static and dynamic shapes.
+
+// CHECK-LABEL: func.func @embedding_and_positions
+func.func @embedding_and_positions(%ids: tensor<?x?xi32>, %table: tensor<100x16xf32>,
+                                   %ids64: tensor<2x5xi64>) -> (tensor<?x?x16xf32>, tensor<2x5x16xf32>) {
+  // CHECK: %[[E:.*]] = tfm.embedding %{{.*}}, %{{.*}} : tensor<?x?xi32>, tensor<100x16xf32> -> tensor<?x?x16xf32>
+  %e = tfm.embedding %ids, %table : tensor<?x?xi32>, tensor<100x16xf32> -> tensor<?x?x16xf32>
+  // CHECK: tfm.positional_encoding %[[E]] : tensor<?x?x16xf32>
+  %p = tfm.positional_encoding %e : tensor<?x?x16xf32>
+  // CHECK: tfm.embedding %{{.*}}, %{{.*}} : tensor<2x5xi64>, tensor<100x16xf32> -> tensor<2x5x16xf32>
+  %s = tfm.embedding %ids64, %table : tensor<2x5xi64>, tensor<100x16xf32> -> tensor<2x5x16xf32>
+  return %p, %s : tensor<?x?x16xf32>, tensor<2x5x16xf32>
+}
+
+// CHECK-LABEL: func.func @linear
+func.func @linear(%x: tensor<?x?x16xf32>, %w: tensor<32x16xf32>, %b: tensor<32xf32>,
+                  %x2: tensor<4x16xf32>) -> (tensor<?x?x32xf32>, tensor<4x32xf32>) {
+  // CHECK: tfm.linear %{{.*}}, %{{.*}}, %{{.*}} : tensor<?x?x16xf32>, tensor<32x16xf32>, tensor<32xf32> -> tensor<?x?x32xf32>
+  %y = tfm.linear %x, %w, %b : tensor<?x?x16xf32>, tensor<32x16xf32>, tensor<32xf32> -> tensor<?x?x32xf32>
+  // CHECK: tfm.linear %{{.*}}, %{{.*}} : tensor<4x16xf32>, tensor<32x16xf32> -> tensor<4x32xf32>
+  %z = tfm.linear %x2, %w : tensor<4x16xf32>, tensor<32x16xf32> -> tensor<4x32xf32>
+  return %y, %z : tensor<?x?x32xf32>, tensor<4x32xf32>
+}
+
+// CHECK-LABEL: func.func @heads
+func.func @heads(%x: tensor<?x?x16xf32>, %y: tensor<2x3x?xf32>) -> (tensor<?x?x16xf32>, tensor<2x4x3x?xf32>) {
+  // CHECK: %[[H:.*]] = tfm.split_heads %{{.*}}, heads = 4 : tensor<?x?x16xf32> -> tensor<?x4x?x4xf32>
+  %h = tfm.split_heads %x, heads = 4 : tensor<?x?x16xf32> -> tensor<?x4x?x4xf32>
+  // CHECK: tfm.merge_heads %[[H]] : tensor<?x4x?x4xf32> -> tensor<?x?x16xf32>
+  %m = tfm.merge_heads %h : tensor<?x4x?x4xf32> -> tensor<?x?x16xf32>
+  // CHECK: tfm.split_heads %{{.*}}, heads = 4 : tensor<2x3x?xf32> -> tensor<2x4x3x?xf32>
+  %d = tfm.split_heads %y, heads = 4 : tensor<2x3x?xf32> -> tensor<2x4x3x?xf32>
+  return %m, %d : tensor<?x?x16xf32>, tensor<2x4x3x?xf32>
+}
+
+// CHECK-LABEL: func.func @attention_chain
+func.func @attention_chain(%q: tensor<?x4x?x8xf32>, %k: tensor<?x4x?x8xf32>, %v: tensor<?x4x?x8xf32>,
+                           %len: tensor<?xi32>, %bias: tensor<?x?xf32>) -> tensor<?x4x?x8xf32> {
+  // CHECK: %[[S:.*]] = tfm.matmul %{{.*}}, %{{.*}} transpose_rhs : tensor<?x4x?x8xf32>, tensor<?x4x?x8xf32> -> tensor<?x4x?x?xf32>
+  %s = tfm.matmul %q, %k transpose_rhs : tensor<?x4x?x8xf32>, tensor<?x4x?x8xf32> -> tensor<?x4x?x?xf32>
+  // CHECK: %[[SC:.*]] = tfm.scale %[[S]] by 3.535530e-01 : tensor<?x4x?x?xf32>
+  %sc = tfm.scale %s by 0.353553 : tensor<?x4x?x?xf32>
+  // CHECK: %[[C:.*]] = tfm.mask causal %[[SC]] : tensor<?x4x?x?xf32>
+  %c = tfm.mask causal %sc : tensor<?x4x?x?xf32>
+  // CHECK: %[[P:.*]] = tfm.mask key_padding %[[C]], %{{.*}} : tensor<?x4x?x?xf32>, tensor<?xi32>
+  %p = tfm.mask key_padding %c, %len : tensor<?x4x?x?xf32>, tensor<?xi32>
+  // CHECK: %[[A:.*]] = tfm.mask additive %[[P]], %{{.*}} : tensor<?x4x?x?xf32>, tensor<?x?xf32>
+  %a = tfm.mask additive %p, %bias : tensor<?x4x?x?xf32>, tensor<?x?xf32>
+  // CHECK: %[[W:.*]] = tfm.softmax %[[A]] {axis = 3 : i64} : tensor<?x4x?x?xf32>
+  %w = tfm.softmax %a {axis = 3} : tensor<?x4x?x?xf32>
+  // CHECK: tfm.matmul %[[W]], %{{.*}} : tensor<?x4x?x?xf32>, tensor<?x4x?x8xf32> -> tensor<?x4x?x8xf32>
+  %o = tfm.matmul %w, %v : tensor<?x4x?x?xf32>, tensor<?x4x?x8xf32> -> tensor<?x4x?x8xf32>
+  return %o : tensor<?x4x?x8xf32>
+}
+
+// CHECK-LABEL: func.func @static_matmul
+func.func @static_matmul(%a: tensor<3x5xf32>, %b: tensor<5x7xf32>) -> tensor<3x7xf32> {
+  // CHECK: tfm.matmul %{{.*}}, %{{.*}} : tensor<3x5xf32>, tensor<5x7xf32> -> tensor<3x7xf32>
+  %c = tfm.matmul %a, %b : tensor<3x5xf32>, tensor<5x7xf32> -> tensor<3x7xf32>
+  return %c : tensor<3x7xf32>
+}
+
+// CHECK-LABEL: func.func @default_softmax_axis
+func.func @default_softmax_axis(%x: tensor<2x8xf32>) -> tensor<2x8xf32> {
+  // The default axis (-1) is not printed.
+  // CHECK: tfm.softmax %{{.*}} : tensor<2x8xf32>
+  %y = tfm.softmax %x : tensor<2x8xf32>
+  return %y : tensor<2x8xf32>
+}
+
+// CHECK-LABEL: func.func @ffn_block
+func.func @ffn_block(%x: tensor<?x?x16xf32>, %g: tensor<16xf32>, %b: tensor<16xf32>) -> tensor<?x?x16xf32> {
+  // CHECK: %[[N:.*]] = tfm.layer_norm %{{.*}}, %{{.*}}, %{{.*}} : tensor<?x?x16xf32>, tensor<16xf32>, tensor<16xf32>
+  %n = tfm.layer_norm %x, %g, %b : tensor<?x?x16xf32>, tensor<16xf32>, tensor<16xf32>
+  // CHECK: %[[M:.*]] = tfm.layer_norm %[[N]], %{{.*}}, %{{.*}} {epsilon = 9.99999997E-7 : f32}
+  %m = tfm.layer_norm %n, %g, %b {epsilon = 1.0e-6 : f32} : tensor<?x?x16xf32>, tensor<16xf32>, tensor<16xf32>
+  // CHECK: %[[R:.*]] = tfm.relu %[[M]] : tensor<?x?x16xf32>
+  %r = tfm.relu %m : tensor<?x?x16xf32>
+  // CHECK: %[[G:.*]] = tfm.gelu %[[R]] : tensor<?x?x16xf32>
+  %gl = tfm.gelu %r : tensor<?x?x16xf32>
+  // CHECK: tfm.add %[[G]], %{{.*}} : tensor<?x?x16xf32>
+  %s = tfm.add %gl, %x : tensor<?x?x16xf32>
+  return %s : tensor<?x?x16xf32>
+}
+
+// CHECK-LABEL: func.func @attention
+func.func @attention(%q: tensor<?x8x?x64xf32>, %k: tensor<?x8x?x64xf32>, %v: tensor<?x8x?x32xf32>,
+                     %len: tensor<?xi64>, %mask: tensor<?x?xf32>) -> (tensor<?x8x?x32xf32>, tensor<?x8x?x32xf32>) {
+  // CHECK: tfm.attention %{{.*}}, %{{.*}}, %{{.*}} key_lengths(%{{.*}} : tensor<?xi64>) mask(%{{.*}} : tensor<?x?xf32>) {causal, scale = 1.250000e-01 : f32} : tensor<?x8x?x64xf32>, tensor<?x8x?x64xf32>, tensor<?x8x?x32xf32> -> tensor<?x8x?x32xf32>
+  %o = tfm.attention %q, %k, %v key_lengths(%len : tensor<?xi64>) mask(%mask : tensor<?x?xf32>)
+      {causal, scale = 0.125 : f32}
+      : tensor<?x8x?x64xf32>, tensor<?x8x?x64xf32>, tensor<?x8x?x32xf32> -> tensor<?x8x?x32xf32>
+  // CHECK: tfm.attention %{{.*}}, %{{.*}}, %{{.*}} {scale = 1.250000e-01 : f32} : tensor<?x8x?x64xf32>
+  %p = tfm.attention %q, %k, %v {scale = 0.125 : f32}
+      : tensor<?x8x?x64xf32>, tensor<?x8x?x64xf32>, tensor<?x8x?x32xf32> -> tensor<?x8x?x32xf32>
+  return %o, %p : tensor<?x8x?x32xf32>, tensor<?x8x?x32xf32>
+}

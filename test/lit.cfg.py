@@ -1,0 +1,25 @@
+# lit configuration for tfm: FileCheck tests of the dialect and passes, and
+# end-to-end numeric tests that compile, run and compare against NumPy.
+import os
+
+import lit.formats
+
+config.name = "tfm"
+config.test_format = lit.formats.ShTest(execute_external=False)
+config.suffixes = [".mlir", ".test"]
+config.test_source_root = os.path.dirname(__file__)
+config.test_exec_root = os.path.join(config.tfm_obj_root, "test")
+# Unit/ has its own config (GoogleTest format); lib/ holds no tests.
+config.excludes = ["Unit", "lib", "CMakeLists.txt", "lit.cfg.py",
+                   "lit.site.cfg.py", "lit.site.cfg.py.in"]
+
+config.substitutions.append(("%python", config.python))
+config.substitutions.append(("FileCheck", config.filecheck))
+config.substitutions.append(("%e2e", os.path.join(config.test_source_root, "e2e")))
+config.environment["PATH"] = os.pathsep.join(
+    [config.tfm_tools_dir, config.environment.get("PATH", os.environ["PATH"])])
+# Tests must not depend on the caller's locale or on OpenBLAS settings.
+config.environment["LC_ALL"] = "C"
+
+if not config.runtime_only:
+    config.available_features.add("compiler")

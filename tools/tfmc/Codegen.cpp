@@ -1,0 +1,151 @@
+//===- Codegen.cpp - LLVM dialect to native shared object -----------------===//
+
+#include "tools/tfmc/Codegen.h"
+
+#include "mlir/Target/LLVMIR/Dialect/Builtin/BuiltinToLLVMIRTranslation.h"
+#include "mlir/Target/LLVMIR/Dialect/LLVMIR/LLVMToLLVMIRTranslation.h"
+#include "mlir/Target/LLVMIR/Export.h"
+#include "llvm/IR/LegacyPassManager.h"
+#include "llvm/MC/TargetRegistry.h"
+#include "llvm/Passes/PassBuilder.h"
+#include "llvm/Support/FileSystem.h"
+#include "llvm/Support/Program.h"
+#include "llvm/Support/TargetSelect.h"
+#include "llvm/Support/WithColor.h"
+#include "llvm/Support/raw_ostream.h"
+#include "llvm/Target/TargetMachine.h"
+#include "llvm/TargetParser/Host.h"
+#include "llvm/TargetParser/SubtargetFeature.h"
+
+using namespace mlir;
+
+static void reportError(const llvm::Twine &message) {
+  llvm::WithColor::error(llvm::errs(), "tfmc") << message << "\n";
+}
+
+static std::unique_ptr<llvm::TargetMachine>
+createTargetMachine(const mlir::tfm::CodegenOptions &options,
+                    std::string &error) {
+  llvm::InitializeNativeTarget();
+  llvm::InitializeNativeTargetAsmPrinter();
+  std::string triple = llvm::sys::getProcessTriple();
+  const llvm::Target *target =
+      llvm::TargetRegistry::lookupTarget(triple, error);
+  if (!target)
+    return nullptr;
+  std::string cpu = options.cpu;
+  std::string features;
+  if (cpu.empty() || cpu == "native") {
+    cpu = llvm::sys::getHostCPUName().str();
+    llvm::SubtargetFeatures list;
+    for (const auto &feature : llvm::sys::getHostCPUFeatures())
+      list.AddFeature(feature.first(), feature.second);
+    features = list.getString();
+  }
+  llvm::CodeGenOptLevel level =
+      options.optLevel >= 3   ? llvm::CodeGenOptLevel::Aggressive
+      : options.optLevel == 0 ? llvm::CodeGenOptLevel::None
+                              : llvm::CodeGenOptLevel::Default;
+  std::unique_ptr<llvm::TargetMachine> machine(
+      target->createTargetMachine(triple, cpu, features, llvm::TargetOptions(),
+                                  llvm::Reloc::PIC_, std::nullopt, level));
+  if (!machine)
+    error = "cannot create a target machine for " + triple + " (" + cpu + ")";
+  return machine;
+}
+
+std::unique_ptr<llvm::Module>
+mlir::tfm::translateAndOptimize(ModuleOp module, llvm::LLVMContext &context,
+                                const CodegenOptions &options) {
+  registerBuiltinDialectTranslation(*module.getContext());
+  registerLLVMDialectTranslation(*module.getContext());
+  std::unique_ptr<llvm::Module> llvmModule =
+      translateModuleToLLVMIR(module, context, "tfm");
+  if (!llvmModule) {
+    reportError("cannot translate the LLVM dialect to LLVM IR");
+    return nullptr;
+  }
+  std::string error;
+  std::unique_ptr<llvm::TargetMachine> machine =
+      createTargetMachine(options, error);
+  if (!machine) {
+    reportError(error);
+    return nullptr;
+  }
+  llvmModule->setDataLayout(machine->createDataLayout());
+  llvmModule->setTargetTriple(machine->getTargetTriple().str());
+
+  if (options.optLevel == 0)
+    return llvmModule;
+  llvm::LoopAnalysisManager lam;
+  llvm::FunctionAnalysisManager fam;
+  llvm::CGSCCAnalysisManager cgam;
+  llvm::ModuleAnalysisManager mam;
+  llvm::PassBuilder builder(machine.get());
+  builder.registerModuleAnalyses(mam);
+  builder.registerCGSCCAnalyses(cgam);
+  builder.registerFunctionAnalyses(fam);
+  builder.registerLoopAnalyses(lam);
+  builder.crossRegisterProxies(lam, fam, cgam, mam);
+  llvm::OptimizationLevel level =
+      options.optLevel == 1   ? llvm::OptimizationLevel::O1
+      : options.optLevel == 2 ? llvm::OptimizationLevel::O2
+                              : llvm::OptimizationLevel::O3;
+  builder.buildPerModuleDefaultPipeline(level).run(*llvmModule, mam);
+  return llvmModule;
+}
+
+LogicalResult mlir::tfm::emitObject(llvm::Module &module,
+                                    const CodegenOptions &options,
+                                    const std::string &path) {
+  std::string error;
+  std::unique_ptr<llvm::TargetMachine> machine =
+      createTargetMachine(options, error);
+  if (!machine) {
+    reportError(error);
+    return failure();
+  }
+  std::error_code ec;
+  llvm::raw_fd_ostream out(path, ec, llvm::sys::fs::OF_None);
+  if (ec) {
+    reportError("cannot write '" + path + "': " + ec.message());
+    return failure();
+  }
+  llvm::legacy::PassManager codegen;
+  if (machine->addPassesToEmitFile(codegen, out, nullptr,
+                                   llvm::CodeGenFileType::ObjectFile)) {
+    reportError("the target cannot emit object files");
+    return failure();
+  }
+  codegen.run(module);
+  out.flush();
+  if (out.has_error()) {
+    reportError("cannot write '" + path + "'");
+    return failure();
+  }
+  return success();
+}
+
+LogicalResult mlir::tfm::linkSharedObject(const std::string &objectPath,
+                                          const std::string &outputPath) {
+  // The generated code needs libc (malloc, free, memcpy) and libm (erff,
+  // sinf, ...): the C compiler driver links both for a shared object.
+  llvm::ErrorOr<std::string> driver = llvm::sys::findProgramByName("clang-19");
+  if (!driver)
+    driver = llvm::sys::findProgramByName("cc");
+  if (!driver) {
+    reportError("no linker driver found (looked for clang-19 and cc)");
+    return failure();
+  }
+  llvm::SmallVector<llvm::StringRef> args{*driver,    "-shared",  "-o",
+                                          outputPath, objectPath, "-lm"};
+  std::string message;
+  int rc = llvm::sys::ExecuteAndWait(*driver, args, std::nullopt, {}, 0, 0,
+                                     &message);
+  if (rc != 0) {
+    reportError("linking '" + outputPath + "' with " + *driver + " failed" +
+                (message.empty() ? "" : ": " + message));
+    return failure();
+  }
+  return success();
+}

@@ -1,0 +1,47 @@
+//===- Codegen.h - LLVM dialect to native shared object ---------*- C++ -*-===//
+//
+// The last stages of tfmc: translate the LLVM dialect to LLVM IR, optimize
+// it, compile it for the host CPU with LLVM's TargetMachine and link the
+// object into a shared object the runtime can load. No JIT anywhere.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef TFM_TOOLS_TFMC_CODEGEN_H
+#define TFM_TOOLS_TFMC_CODEGEN_H
+
+#include "mlir/IR/BuiltinOps.h"
+#include "mlir/Support/LogicalResult.h"
+#include "llvm/IR/LLVMContext.h"
+#include "llvm/IR/Module.h"
+
+#include <memory>
+#include <string>
+
+namespace mlir::tfm {
+
+struct CodegenOptions {
+  /// CPU to compile for; empty means the host CPU (with its features).
+  std::string cpu;
+  /// LLVM optimization level, 0-3.
+  unsigned optLevel = 3;
+};
+
+/// Translates an LLVM dialect module to LLVM IR for the target of `options`
+/// and runs LLVM's optimization pipeline on it.
+std::unique_ptr<llvm::Module>
+translateAndOptimize(mlir::ModuleOp module, llvm::LLVMContext &context,
+                     const CodegenOptions &options);
+
+/// Compiles `module` to a relocatable object file (position-independent).
+mlir::LogicalResult emitObject(llvm::Module &module,
+                               const CodegenOptions &options,
+                               const std::string &path);
+
+/// Links an object file into a shared object with the system's C compiler
+/// driver (clang-19 or cc), against libm.
+mlir::LogicalResult linkSharedObject(const std::string &objectPath,
+                                     const std::string &outputPath);
+
+} // namespace mlir::tfm
+
+#endif // TFM_TOOLS_TFMC_CODEGEN_H
