@@ -7,6 +7,7 @@
 
 #include "passes/Passes.h"
 
+#include "mlir/Dialect/Bufferization/IR/Bufferization.h"
 #include "mlir/Dialect/LLVMIR/LLVMDialect.h"
 #include "mlir/IR/BuiltinOps.h"
 #include "llvm/Support/raw_ostream.h"
@@ -49,6 +50,23 @@ static FailureOr<std::string> manifestType(Type type) {
   return s;
 }
 
+/// The runtime frees every result it receives, so each must be a buffer of
+/// its own: a returned argument, or a value returned twice, is copied.
+static void copyAliasedResults(func::FuncOp func) {
+  func.walk([](func::ReturnOp ret) {
+    OpBuilder b(ret);
+    llvm::SmallPtrSet<Value, 4> seen;
+    for (OpOperand &operand : ret->getOpOperands()) {
+      Value value = operand.get();
+      if (!isa<BlockArgument>(value) && seen.insert(value).second)
+        continue;
+      operand.set(b.create<bufferization::AllocTensorOp>(
+          ret.getLoc(), cast<RankedTensorType>(value.getType()), ValueRange(),
+          value));
+    }
+  });
+}
+
 namespace {
 struct TfmExportEntryPoints
     : mlir::tfm::impl::TfmExportEntryPointsBase<TfmExportEntryPoints> {
@@ -87,6 +105,7 @@ struct TfmExportEntryPoints
                          b.getNamedAttr("results", b.getArrayAttr(*results))}));
       func->setAttr(LLVM::LLVMDialect::getEmitCWrapperAttrName(),
                     b.getUnitAttr());
+      copyAliasedResults(func);
     }
     if (failedAny)
       signalPassFailure();

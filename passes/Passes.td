@@ -35,8 +35,13 @@ def TfmExportEntryPoints : Pass<"tfm-export-entry-points", "ModuleOp"> {
     `tfm.entry` attribute (read later by `tfm-emit-entry-wrappers`) and asks
     the LLVM lowering for a C interface (`llvm.emit_c_interface`).
 
+    The runtime takes ownership of every result and frees it, so a result
+    must be a buffer of its own: a returned argument, or a value returned
+    twice, is copied (`bufferization.alloc_tensor ... copy(...)`).
+
     A function whose signature the runtime cannot pass is an error.
   }];
+  let dependentDialects = ["::mlir::bufferization::BufferizationDialect"];
 }
 
 def TfmLowerToLinalg : Pass<"tfm-lower-to-linalg", "func::FuncOp"> {

@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# Sets up and builds (scripts/setup.sh), then runs the whole test suite: lit
+# (FileCheck tests, end-to-end numerics against NumPy) and the GoogleTest unit
+# tests through lit. Ends with "N passed, N failed"; exits non-zero if
+# anything failed.
+set -uo pipefail
+repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+build=${TFM_BUILD_DIR:-$repo/build}
+
+"$repo/scripts/setup.sh" || { echo "0 passed, 1 failed"; exit 1; }
+
+lit=/usr/lib/llvm-19/build/utils/lit/lit.py
+log=$(mktemp)
+trap 'rm -f "$log"' EXIT
+/usr/bin/python3 "$lit" -sv "$build/test" "$build/test/Unit" 2>&1 | tee "$log"
+rc=${PIPESTATUS[0]}
+
+# lit's summary: "  Passed: 70 (97.22%)", "  Expectedly Failed: 1 (...)", ...
+read -r passed failed < <(awk '
+  /^ *Passed:/               { p += $2 }
+  /^ *Expectedly Failed:/    { p += $3 }
+  /^ *Failed:/               { f += $2 }
+  /^ *Unresolved:/           { f += $2 }
+  /^ *Timed Out:/            { f += $3 }
+  /^ *Unexpectedly Passed:/  { f += $3 }
+  END { print p + 0, f + 0 }' "$log")
+if [ "$rc" -ne 0 ] && [ "$failed" -eq 0 ]; then
+  failed=1 # lit failed without a count (bad configuration)
+fi
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]

@@ -1,0 +1,30 @@
+// RUN: tfm-opt %s --tfm-to-llvm | FileCheck %s
+// RUN: tfm-opt %s --pass-pipeline="builtin.module(tfm-to-llvm)" | FileCheck %s
+
+// The whole path from the tfm dialect to the LLVM dialect: nothing but the
+// LLVM dialect is left, buffers come from malloc and go back with free, and
+// the runtime's symbols are there.
+// CHECK-NOT: tfm.
+// CHECK-NOT: linalg.
+// CHECK-NOT: memref.
+// CHECK-NOT: func.func
+// CHECK-NOT: unrealized_conversion_cast
+// CHECK: llvm.func @free(!llvm.ptr)
+// CHECK: llvm.func @malloc(i64) -> !llvm.ptr
+// CHECK-LABEL: llvm.func @ffn(
+// CHECK: llvm.call @malloc
+// CHECK: llvm.call @erff
+// CHECK: llvm.call @free
+// CHECK-LABEL: llvm.func @_mlir_ciface_ffn(
+// CHECK-LABEL: llvm.func @tfm_entry_ffn(
+// CHECK: llvm.call @_mlir_ciface_ffn
+// CHECK: @tfm_abi_version(1 : i32)
+// CHECK: @tfm_manifest("tfm-abi 1\0Aentry ffn in f32[?,?,8] in f32[16,8] in f32[16] in f32[8,16] in f32[8] out f32[?,?,8]\0A\00")
+func.func @ffn(%x: tensor<?x?x8xf32>, %w1: tensor<16x8xf32>, %b1: tensor<16xf32>,
+               %w2: tensor<8x16xf32>, %b2: tensor<8xf32>) -> tensor<?x?x8xf32> {
+  %h = tfm.linear %x, %w1, %b1 : tensor<?x?x8xf32>, tensor<16x8xf32>, tensor<16xf32> -> tensor<?x?x16xf32>
+  %g = tfm.gelu %h : tensor<?x?x16xf32>
+  %y = tfm.linear %g, %w2, %b2 : tensor<?x?x16xf32>, tensor<8x16xf32>, tensor<8xf32> -> tensor<?x?x8xf32>
+  %r = tfm.add %y, %x : tensor<?x?x8xf32>
+  return %r : tensor<?x?x8xf32>
+}
