@@ -102,14 +102,18 @@ dropDim(RankedTensorType type, ArrayRef<OpFoldResult> sizes, int64_t axis) {
   return {RankedTensorType::get(shape, type.getElementType()), reduced};
 }
 
-/// Sum-reduces `input` along `axis` after applying `map` to each element.
-static Value reduceSum(OpBuilder &b, Location loc, Value input, int64_t axis,
-                       ValueRange broadcastInputs, BodyFn map) {
+/// Reduces `input` along `axis`: starting from `initValue`, each element,
+/// mapped by `map` (which also sees `broadcastInputs`, indexed without
+/// `axis`), is folded in with `combine(accumulator, mapped)`.
+static Value
+reduce(OpBuilder &b, Location loc, Value input, int64_t axis, Value initValue,
+       ValueRange broadcastInputs, BodyFn map,
+       function_ref<Value(OpBuilder &, Location, Value, Value)> combine) {
   auto type = cast<RankedTensorType>(input.getType());
   int64_t rank = type.getRank();
   auto [redType, redSizes] =
       dropDim(type, tensor::getMixedSizes(b, loc, input), axis);
-  Value init = filled(b, loc, redType, redSizes, f32Const(b, loc, 0.0));
+  Value init = filled(b, loc, redType, redSizes, initValue);
   AffineMap id = b.getMultiDimIdentityMap(rank);
   AffineMap red = dropDimMap(b, rank, axis);
   SmallVector<AffineMap> maps{id};
@@ -124,9 +128,22 @@ static Value reduceSum(OpBuilder &b, Location loc, Value input, int64_t axis,
   iterators[axis] = utils::IteratorType::reduction;
   return generic(b, loc, init, inputs, maps, iterators,
                  [&](OpBuilder &nb, Location nloc, ValueRange args) {
-                   Value v = map(nb, nloc, args.drop_back());
-                   return nb.create<arith::AddFOp>(nloc, args.back(), v);
+                   return combine(nb, nloc, args.back(),
+                                  map(nb, nloc, args.drop_back()));
                  });
+}
+
+static Value identityMap(OpBuilder &, Location, ValueRange args) {
+  return args[0];
+}
+
+/// Sum of `map(elements)` along `axis`.
+static Value reduceSum(OpBuilder &b, Location loc, Value input, int64_t axis,
+                       ValueRange broadcastInputs, BodyFn map) {
+  return reduce(b, loc, input, axis, f32Const(b, loc, 0.0), broadcastInputs,
+                map, [](OpBuilder &nb, Location l, Value acc, Value v) {
+                  return nb.create<arith::AddFOp>(l, acc, v);
+                });
 }
 
 /// Size of dimension `dim` of `value` as an index value.
@@ -566,21 +583,15 @@ struct LowerSoftmax : OpConversionPattern<SoftmaxOp> {
     int64_t axis = op.getNormalizedAxis();
     SmallVector<OpFoldResult> sizes =
         tensor::getMixedSizes(rewriter, loc, input);
-    auto [redType, redSizes] = dropDim(type, sizes, axis);
     AffineMap id = rewriter.getMultiDimIdentityMap(rank);
     AffineMap red = dropDimMap(rewriter, rank, axis);
-    SmallVector<utils::IteratorType> iterators(rank,
-                                               utils::IteratorType::parallel);
-    iterators[axis] = utils::IteratorType::reduction;
 
     // 1. Row maximum.
     Value minusInf = negInf(rewriter, loc);
-    Value max = generic(
-        rewriter, loc, filled(rewriter, loc, redType, redSizes, minusInf),
-        input, {id, red}, iterators,
-        [](OpBuilder &b, Location l, ValueRange args) {
-          return b.create<arith::MaximumFOp>(l, args[0], args[1]);
-        });
+    Value max = reduce(rewriter, loc, input, axis, minusInf, {}, identityMap,
+                       [](OpBuilder &b, Location l, Value acc, Value v) {
+                         return b.create<arith::MaximumFOp>(l, v, acc);
+                       });
 
     // 2. exp(x - max); a row that is all -inf subtracts 0 instead, so its
     //    exponentials are all 0 rather than NaN.
@@ -597,9 +608,7 @@ struct LowerSoftmax : OpConversionPattern<SoftmaxOp> {
         {id, red});
 
     // 3. Row sum, then normalize; a zero sum (nothing visible) gives zeros.
-    Value sum = reduceSum(
-        rewriter, loc, exps, axis, {},
-        [](OpBuilder &, Location, ValueRange args) { return args[0]; });
+    Value sum = reduceSum(rewriter, loc, exps, axis, {}, identityMap);
     Value result = elementwise(
         rewriter, loc, emptyTensor(rewriter, loc, type, sizes), {exps, sum},
         [&](OpBuilder &b, Location l, ValueRange args) {
@@ -645,9 +654,8 @@ struct LowerLayerNorm : OpConversionPattern<LayerNormOp> {
     };
 
     // Two passes: the mean, then the mean squared deviation from it.
-    Value mean = byCount(reduceSum(
-        rewriter, loc, input, axis, {},
-        [](OpBuilder &, Location, ValueRange args) { return args[0]; }));
+    Value mean =
+        byCount(reduceSum(rewriter, loc, input, axis, {}, identityMap));
     Value var =
         byCount(reduceSum(rewriter, loc, input, axis, mean,
                           [](OpBuilder &b, Location l, ValueRange args) {
