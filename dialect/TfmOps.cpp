@@ -107,6 +107,25 @@ LogicalResult EmbeddingOp::verify() {
 }
 
 //===----------------------------------------------------------------------===//
+// PositionalEncodingOp
+//===----------------------------------------------------------------------===//
+
+LogicalResult PositionalEncodingOp::verify() {
+  if (!getTable())
+    return success();
+  auto input = getInput().getType();
+  auto table = getTable().getType();
+  if (failed(expectShape(*this, "table", table, {kDyn, input.getDimSize(2)})))
+    return failure();
+  int64_t seq = input.getDimSize(1), positions = table.getDimSize(0);
+  if (!ShapedType::isDynamic(seq) && !ShapedType::isDynamic(positions) &&
+      seq > positions)
+    return emitOpError("expected at most ")
+           << positions << " positions (the table's rows), got " << seq;
+  return success();
+}
+
+//===----------------------------------------------------------------------===//
 // LinearOp
 //===----------------------------------------------------------------------===//
 

@@ -59,25 +59,35 @@ def Tfm_EmbeddingOp : Tfm_Op<"embedding", [Pure]> {
 
 def Tfm_PositionalEncodingOp : Tfm_Op<"positional_encoding",
     [Pure, AllTypesMatch<["input", "result"]>]> {
-  let summary = "add the sinusoidal positional encoding";
+  let summary = "add the positional encoding";
   let description = [{
-    Adds the sinusoidal encoding of "Attention Is All You Need" to `input`
-    (`[batch, seq, d]`):
+    Adds a position-dependent vector to each position of `input`
+    (`[batch, seq, d]`); positions count from 0.
+
+    Without `table`, the sinusoidal encoding of "Attention Is All You Need":
 
     ```
     result[b, s, i] = input[b, s, i] + (i even ? sin(s / 10000^(i / d))
                                                : cos(s / 10000^((i-1) / d)))
     ```
 
-    Positions count from 0.
+    With a learned `table` (`[max_positions, d]`):
+    `result[b, s, i] = input[b, s, i] + table[s, i]`; `seq` must not exceed
+    `max_positions` (the runtime rejects longer inputs).
 
     ```mlir
     %y = tfm.positional_encoding %x : tensor<?x?x512xf32>
+    %z = tfm.positional_encoding %x, %table
+        : tensor<?x?x512xf32>, tensor<1024x512xf32>
     ```
   }];
-  let arguments = (ins TensorRankOf<[F32], [3]>:$input);
+  let arguments = (ins TensorRankOf<[F32], [3]>:$input,
+                       Optional<TensorRankOf<[F32], [2]>>:$table);
   let results = (outs TensorRankOf<[F32], [3]>:$result);
-  let assemblyFormat = "$input attr-dict `:` type($input)";
+  let assemblyFormat = [{
+    $input (`,` $table^)? attr-dict `:` type($input) (`,` type($table)^)?
+  }];
+  let hasVerifier = 1;
 }
 
 def Tfm_LinearOp : Tfm_Op<"linear", [Pure]> {

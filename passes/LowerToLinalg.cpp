@@ -267,8 +267,26 @@ struct LowerPositionalEncoding : OpConversionPattern<PositionalEncodingOp> {
                   ConversionPatternRewriter &rewriter) const override {
     Location loc = op.getLoc();
     Value input = adaptor.getInput();
-    Value init = emptyTensor(rewriter, loc, op.getType(),
-                             tensor::getMixedSizes(rewriter, loc, input));
+    SmallVector<OpFoldResult> sizes =
+        tensor::getMixedSizes(rewriter, loc, input);
+    Value init = emptyTensor(rewriter, loc, op.getType(), sizes);
+    if (Value table = adaptor.getTable()) {
+      // Learned: add the table's first `seq` rows, broadcast over the batch.
+      Value rows = rewriter.create<tensor::ExtractSliceOp>(
+          loc, table, SmallVector<OpFoldResult>(2, rewriter.getIndexAttr(0)),
+          SmallVector<OpFoldResult>{sizes[1], sizes[2]},
+          SmallVector<OpFoldResult>(2, rewriter.getIndexAttr(1)));
+      MLIRContext *ctx = rewriter.getContext();
+      AffineMap rowMap = AffineMap::get(
+          3, 0, {getAffineDimExpr(1, ctx), getAffineDimExpr(2, ctx)}, ctx);
+      rewriter.replaceOp(
+          op, elementwise(rewriter, loc, init, {input, rows},
+                          [](OpBuilder &b, Location l, ValueRange args) {
+                            return b.create<arith::AddFOp>(l, args[0], args[1]);
+                          },
+                          {rewriter.getMultiDimIdentityMap(3), rowMap}));
+      return success();
+    }
     Type f64 = rewriter.getF64Type();
     Type i64 = rewriter.getI64Type();
     Value dModel = rewriter.create<arith::UIToFPOp>(

@@ -25,6 +25,10 @@ void mlir::tfm::buildTfmToLLVMPipeline(OpPassManager &pm) {
   pm.addNestedPass<func::FuncOp>(createTfmLowerToLinalg());
   pm.addPass(createCanonicalizerPass());
   pm.addPass(createCSEPass());
+  // Element-wise producers with one use go into their consumer's loop: fewer
+  // loops, fewer intermediate buffers (residual adds, masks, scales).
+  pm.addPass(createLinalgElementwiseOpFusionPass());
+  pm.addPass(createCanonicalizerPass());
 
   // Buffers: function arguments and results become identity-layout memrefs
   // (the descriptors of runtime/tfm_abi.h); results are owned by the caller.

@@ -261,3 +261,20 @@ func.func @attention(%q: tensor<?x8x?x64xf32>, %k: tensor<?x8x?x64xf32>, %len: t
       : tensor<?x8x?x64xf32>, tensor<?x8x?x64xf32>, tensor<?x8x?x64xf32> -> tensor<?x8x?x64xf32>
   return %0 : tensor<?x8x?x64xf32>
 }
+
+// -----
+
+// Learned positions: the table's first `seq` rows, broadcast over the batch.
+// CHECK-DAG: #[[ROWS:.*]] = affine_map<(d0, d1, d2) -> (d1, d2)>
+// CHECK-LABEL: func.func @learned_positions
+// CHECK-SAME: (%[[X:.*]]: tensor<?x?x16xf32>, %[[T:.*]]: tensor<64x16xf32>)
+// CHECK: %[[C1:.*]] = arith.constant 1 : index
+// CHECK: %[[S:.*]] = tensor.dim %[[X]], %[[C1]]
+// CHECK: %[[SLICE:.*]] = tensor.extract_slice %[[T]][0, 0] [%[[S]], 16] [1, 1] : tensor<64x16xf32> to tensor<?x16xf32>
+// CHECK: linalg.generic {indexing_maps = [#{{.*}}, #[[ROWS]], #{{.*}}], {{.*}} ins(%[[X]], %[[SLICE]] :
+// CHECK: arith.addf
+// CHECK-NOT: math.sin
+func.func @learned_positions(%x: tensor<?x?x16xf32>, %t: tensor<64x16xf32>) -> tensor<?x?x16xf32> {
+  %0 = tfm.positional_encoding %x, %t : tensor<?x?x16xf32>, tensor<64x16xf32>
+  return %0 : tensor<?x?x16xf32>
+}

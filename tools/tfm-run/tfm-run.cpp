@@ -1,35 +1,64 @@
 //===- tfm-run.cpp - Run a tfm compiled module ----------------------------===//
 //
 // Loads an artifact produced by tfmc and runs it with the runtime alone.
-// Modes:
-//   --list              print the entry points of the artifact
+// Model mode (ARTIFACT is a directory written by `tfmc MODEL_DIR`):
+//   --src "5 17 42" | --inputs batch.json [--max-new-tokens N]
+//   [--logits out.npy] [--bench]
+// Library mode (ARTIFACT is a shared object written by `tfmc IN.mlir`):
+//   --list              print the entry points
 //   --call NAME ...     call one entry on .npy inputs, write .npy results
-// The model mode of DESIGN.md (--src, --inputs, ...) is not implemented yet.
 //
 //===----------------------------------------------------------------------===//
 
+#include "runtime/Artifact.h"
+#include "runtime/Generate.h"
+#include "runtime/Json.h"
 #include "runtime/Module.h"
 #include "runtime/Npy.h"
+#include "runtime/StringViews.h"
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
 #include "absl/strings/string_view.h"
 
+#include <algorithm>
 #include <cstdio>
 #include <exception>
+#include <fstream>
 #include <optional>
+#include <sstream>
 #include <string>
 #include <vector>
 
 using namespace tfm;
 
 static constexpr char kUsage[] =
-    R"(usage: tfm-run ARTIFACT.so --list
+    R"(usage: tfm-run MODEL_ARTIFACT [--src "5 17 42" | --inputs BATCH.json]
+               [--max-new-tokens N] [--logits OUT.npy] [--bench]
+       tfm-run ARTIFACT.so --list
        tfm-run ARTIFACT.so --call NAME [--input IN.npy]... [--output OUT.npy]...
 
-Runs a module compiled by tfmc.
+Runs what tfmc compiled.
+
+Model mode (MODEL_ARTIFACT is the directory `tfmc MODEL_DIR -o OUT` wrote):
+  --src IDS         one source sequence, token ids separated by spaces
+  --inputs FILE     {"src": [[...], ...], "tgt": [[...], ...]}: a batch of
+                    sequences of different lengths ("tgt" optional)
+  --logits FILE     write the forward pass as float32 .npy, zero past each
+                    length: teacher-forced logits [batch, tgt_len, vocab]
+                    (encoder-decoder, needs "tgt"), hidden states
+                    [batch, len, d] (encoder), logits over the prompts
+                    [batch, len, vocab] (decoder)
+  (no --logits)     greedy decoding; generated ids, one sequence per line
+  --max-new-tokens N  stop each sequence after N tokens (default: until
+                    eos_id or max_seq_len)
+  --bench           print timings (encode, per-token decode) instead
+
+Library mode (a shared object from `tfmc IN.mlir`):
 
   --list            print the artifact's entry points, one manifest line each
   --call NAME       call entry NAME: one --input per entry input, in order,
@@ -43,7 +72,7 @@ Options taking a value also accept the --option=VALUE form.
 
 namespace {
 
-enum class Mode { None, List, Call };
+enum class Mode { None, List, Call, Model };
 
 /// The parsed command line.
 struct Options {
@@ -52,6 +81,11 @@ struct Options {
   std::string entry;
   std::vector<std::string> inputs;
   std::vector<std::string> outputs;
+  std::optional<std::string> src;
+  std::optional<std::string> inputsJson;
+  std::optional<std::string> logits;
+  int64_t maxNewTokens = -1;
+  bool bench = false;
   bool help = false;
 };
 
@@ -126,12 +160,26 @@ static absl::StatusOr<Options> parseArgs(int argc, char **argv) {
         return file.status();
       (name == "--input" ? options.inputs : options.outputs)
           .push_back(std::move(*file));
-    } else if (name == "--src" || name == "--inputs" ||
-               name == "--max-new-tokens" || name == "--logits" ||
-               name == "--bench") {
-      return usageError(absl::StrCat(name,
-                                     " belongs to model mode, which is not "
-                                     "implemented yet; use --list or --call"));
+    } else if (name == "--src" || name == "--inputs" || name == "--logits" ||
+               name == "--max-new-tokens") {
+      absl::StatusOr<std::string> v = value();
+      if (!v.ok())
+        return v.status();
+      if (name == "--src")
+        options.src = std::move(*v);
+      else if (name == "--inputs")
+        options.inputsJson = std::move(*v);
+      else if (name == "--logits")
+        options.logits = std::move(*v);
+      else if (!absl::SimpleAtoi(*v, &options.maxNewTokens) ||
+               options.maxNewTokens < 0)
+        return usageError(absl::StrCat("--max-new-tokens expects a "
+                                       "non-negative integer, got '",
+                                       *v, "'"));
+    } else if (name == "--bench") {
+      if (inlineValue)
+        return usageError("--bench takes no value");
+      options.bench = true;
     } else {
       return usageError(absl::StrCat("unknown option '", name, "'"));
     }
@@ -141,8 +189,22 @@ static absl::StatusOr<Options> parseArgs(int argc, char **argv) {
 
   if (options.artifact.empty())
     return usageError("no artifact given");
-  if (options.mode == Mode::None)
-    return usageError("nothing to do: give --list or --call NAME");
+  bool modelOptions = options.src || options.inputsJson || options.logits ||
+                      options.bench || options.maxNewTokens >= 0;
+  if (modelOptions && options.mode != Mode::None)
+    return usageError("--src, --inputs, --logits, --max-new-tokens and "
+                      "--bench are for a model artifact, not with --list or "
+                      "--call");
+  if (options.mode == Mode::None) {
+    if (!options.src && !options.inputsJson)
+      return usageError("nothing to do: give --src or --inputs (a model), "
+                        "or --list or --call NAME (a library)");
+    if (options.src && options.inputsJson)
+      return usageError("give --src or --inputs, not both");
+    if (options.bench && options.logits)
+      return usageError("--bench and --logits cannot be combined");
+    options.mode = Mode::Model;
+  }
   if (options.mode != Mode::Call &&
       (!options.inputs.empty() || !options.outputs.empty()))
     return usageError("--input and --output need --call");
@@ -203,6 +265,141 @@ static absl::Status runCall(const CompiledModule &module,
   return absl::OkStatus();
 }
 
+/// Parses "5 17 42" into ids.
+static absl::StatusOr<std::vector<int64_t>> parseIds(const std::string &text) {
+  std::vector<int64_t> ids;
+  for (absl::string_view word :
+       absl::StrSplit(text, absl::ByAnyChar(" \t\n,"), absl::SkipEmpty())) {
+    int64_t id;
+    if (!absl::SimpleAtoi(word, &id))
+      return absl::InvalidArgumentError(
+          absl::StrCat("--src: '", word, "' is not a token id"));
+    ids.push_back(id);
+  }
+  return ids;
+}
+
+/// Reads one field of --inputs: an array of arrays of integers.
+static absl::StatusOr<Sequences> readSequences(const json::Value &doc,
+                                               std::string_view key,
+                                               const std::string &path) {
+  const json::Value *v = doc.find(key);
+  Sequences out;
+  auto bad = [&](std::string_view what) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(path, ": \"", toAbsl(key), "\" ", toAbsl(what)));
+  };
+  if (!v->isArray())
+    return bad("must be an array of sequences (arrays of token ids)");
+  for (const json::Value &seq : v->asArray()) {
+    if (!seq.isArray())
+      return bad("must be an array of sequences (arrays of token ids)");
+    std::vector<int64_t> ids;
+    for (const json::Value &id : seq.asArray()) {
+      if (!id.isInt())
+        return bad(absl::StrCat("sequence ", out.size(),
+                                " holds a value that is not an integer id"));
+      ids.push_back(id.asInt());
+    }
+    out.push_back(std::move(ids));
+  }
+  return out;
+}
+
+static absl::StatusOr<std::string> readFile(const std::string &path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in)
+    return absl::NotFoundError(absl::StrCat(path, ": cannot open"));
+  std::ostringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+static double median(std::vector<double> v) {
+  if (v.empty())
+    return 0;
+  std::sort(v.begin(), v.end());
+  return v[v.size() / 2];
+}
+
+static absl::Status runModel(const Options &options) {
+  absl::StatusOr<std::unique_ptr<Artifact>> artifact =
+      Artifact::load(options.artifact);
+  if (!artifact.ok())
+    return artifact.status();
+
+  Sequences src;
+  std::optional<Sequences> tgt;
+  if (options.src) {
+    absl::StatusOr<std::vector<int64_t>> ids = parseIds(*options.src);
+    if (!ids.ok())
+      return ids.status();
+    src.push_back(std::move(*ids));
+  } else {
+    absl::StatusOr<std::string> text = readFile(*options.inputsJson);
+    if (!text.ok())
+      return text.status();
+    absl::StatusOr<json::Value> doc = json::parse(*text);
+    if (!doc.ok())
+      return absl::InvalidArgumentError(
+          absl::StrCat(*options.inputsJson, ": ", doc.status().message()));
+    if (!doc->isObject() || !doc->find("src"))
+      return absl::InvalidArgumentError(absl::StrCat(
+          *options.inputsJson, ": expected an object with a \"src\" field"));
+    for (const auto &[key, value] : doc->asObject())
+      if (key != "src" && key != "tgt")
+        return absl::InvalidArgumentError(
+            absl::StrCat(*options.inputsJson, ": unknown field \"", key, "\""));
+    absl::StatusOr<Sequences> s =
+        readSequences(*doc, "src", *options.inputsJson);
+    if (!s.ok())
+      return s.status();
+    src = std::move(*s);
+    if (doc->find("tgt")) {
+      absl::StatusOr<Sequences> t =
+          readSequences(*doc, "tgt", *options.inputsJson);
+      if (!t.ok())
+        return t.status();
+      tgt = std::move(*t);
+    }
+  }
+
+  if (options.logits) {
+    absl::StatusOr<Tensor> out =
+        forward(**artifact, src, tgt ? &*tgt : nullptr);
+    if (!out.ok())
+      return out.status();
+    return writeNpy(*options.logits, *out);
+  }
+  if (tgt)
+    return absl::InvalidArgumentError(
+        "\"tgt\" is for a teacher-forced pass: give --logits FILE");
+
+  int64_t maxNew = options.maxNewTokens >= 0 ? options.maxNewTokens
+                                             : (*artifact)->config().maxSeqLen;
+  GenerateStats stats;
+  absl::StatusOr<Sequences> generated =
+      greedy(**artifact, src, maxNew, options.bench ? &stats : nullptr);
+  if (!generated.ok())
+    return generated.status();
+  if (options.bench) {
+    double total = 0;
+    for (double t : stats.stepSeconds)
+      total += t;
+    std::printf("encode: %.3f ms\n", stats.encodeSeconds * 1e3);
+    std::printf("decode: %zu steps, median %.3f ms/step, total %.3f ms "
+                "(the decoder re-runs over the prefix each step)\n",
+                stats.stepSeconds.size(), median(stats.stepSeconds) * 1e3,
+                total * 1e3);
+  } else {
+    for (const std::vector<int64_t> &seq : *generated)
+      std::printf("%s\n", absl::StrJoin(seq, " ").c_str());
+  }
+  if (std::fflush(stdout) != 0)
+    return absl::UnknownError("cannot write to standard output");
+  return absl::OkStatus();
+}
+
 static absl::Status run(int argc, char **argv) {
   absl::StatusOr<Options> options = parseArgs(argc, argv);
   if (!options.ok())
@@ -212,6 +409,8 @@ static absl::Status run(int argc, char **argv) {
     return absl::OkStatus();
   }
 
+  if (options->mode == Mode::Model)
+    return runModel(*options);
   absl::StatusOr<std::unique_ptr<CompiledModule>> module =
       CompiledModule::load(options->artifact);
   if (!module.ok())
@@ -222,6 +421,7 @@ static absl::Status run(int argc, char **argv) {
   case Mode::Call:
     return runCall(**module, *options);
   case Mode::None:
+  case Mode::Model:
     break;
   }
   return absl::InternalError("no mode selected");

@@ -1,22 +1,30 @@
 //===- tfmc.cpp - The tfm compiler driver ---------------------------------===//
 //
-//   tfmc INPUT -o OUT [--emit=mlir|llvm|obj|so] [-v]
+//   tfmc MODEL_DIR -o OUT [--emit=mlir|llvm|obj] [-v]
+//   tfmc INPUT.mlir -o OUT.so [--emit=mlir|llvm|obj] [-v]
 //
-// INPUT is a `.mlir` file in the tfm dialect (model directories come with the
-// frontend). The default output is a shared object for tfm-run and the
-// runtime; --emit stops early. The standard MLIR flags apply
+// MODEL_DIR holds config.json and model.safetensors (DESIGN.md); the default
+// output is then an artifact directory (tools/tfmc/Artifact.h) for tfm-run.
+// A `.mlir` file in the tfm dialect compiles to a shared object. --emit stops
+// early and writes that form to OUT. The standard MLIR flags apply
 // (--mlir-print-ir-after-all, --mlir-timing, --mlir-pass-statistics, ...).
 //
 //===----------------------------------------------------------------------===//
 
 #include "dialect/TfmDialect.h"
+#include "frontend/Config.h"
+#include "frontend/GraphBuilder.h"
+#include "frontend/Safetensors.h"
 #include "passes/Passes.h"
+#include "runtime/StringViews.h"
+#include "tools/tfmc/Artifact.h"
 #include "tools/tfmc/Codegen.h"
 
 #include "mlir/IR/AsmState.h"
 #include "mlir/IR/BuiltinOps.h"
 #include "mlir/IR/DialectRegistry.h"
 #include "mlir/IR/MLIRContext.h"
+#include "mlir/IR/Verifier.h"
 #include "mlir/InitAllDialects.h"
 #include "mlir/InitAllExtensions.h"
 #include "mlir/InitAllPasses.h"
@@ -25,12 +33,14 @@
 #include "mlir/Support/FileUtilities.h"
 #include "mlir/Support/Timing.h"
 #include "llvm/ADT/ScopeExit.h"
+
 #include "llvm/Support/CommandLine.h"
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/InitLLVM.h"
 #include "llvm/Support/SourceMgr.h"
 #include "llvm/Support/ToolOutputFile.h"
 #include "llvm/Support/WithColor.h"
+#include <optional>
 
 #include <chrono>
 
@@ -40,18 +50,21 @@ namespace cl = llvm::cl;
 namespace {
 enum class Emit { Mlir, Llvm, Obj, SharedObject };
 
-cl::opt<std::string> inputPath(cl::Positional, cl::desc("<input.mlir>"),
+cl::opt<std::string> inputPath(cl::Positional,
+                               cl::desc("<model directory or input.mlir>"),
                                cl::Required);
 cl::opt<std::string> outputPath("o", cl::desc("Output file"),
                                 cl::value_desc("path"), cl::Required);
-cl::opt<Emit>
-    emit("emit", cl::desc("What to write"), cl::init(Emit::SharedObject),
-         cl::values(clEnumValN(Emit::Mlir, "mlir",
-                               "the tfm dialect input, verified"),
-                    clEnumValN(Emit::Llvm, "llvm", "optimized LLVM IR (text)"),
-                    clEnumValN(Emit::Obj, "obj", "an object file"),
-                    clEnumValN(Emit::SharedObject, "so",
-                               "a shared object for the runtime (default)")));
+cl::opt<Emit> emit(
+    "emit", cl::desc("What to write"), cl::init(Emit::SharedObject),
+    cl::values(
+        clEnumValN(Emit::Mlir, "mlir", "the tfm dialect input, verified"),
+        clEnumValN(Emit::Llvm, "llvm", "optimized LLVM IR (text)"),
+        clEnumValN(Emit::Obj, "obj", "an object file"),
+        clEnumValN(Emit::SharedObject, "so",
+                   "what the runtime loads (default): an artifact directory "
+                   "for a model, a shared object for a .mlir "
+                   "file")));
 cl::opt<bool> verbose("v", cl::desc("Print each stage with its time"));
 cl::opt<std::string> cpu("mcpu", cl::desc("Target CPU (default: the host)"),
                          cl::init(""));
@@ -89,22 +102,45 @@ int main(int argc, char **argv) {
   registerMLIRContextCLOptions();
   registerPassManagerCLOptions();
   registerDefaultTimingManagerCLOptions();
-  tfm::registerTfmPassesAndPipelines();
+  mlir::tfm::registerTfmPassesAndPipelines();
   cl::ParseCommandLineOptions(argc, argv, "tfm compiler\n");
-
-  if (llvm::sys::fs::is_directory(inputPath))
-    return fail("'" + inputPath +
-                "' is a directory: compiling model directories is not "
-                "implemented yet; pass a .mlir file in the tfm dialect");
 
   DialectRegistry registry;
   registerAllDialects(registry);
   registerAllExtensions(registry);
-  registry.insert<tfm::TfmDialect>();
+  registry.insert<mlir::tfm::TfmDialect>();
   MLIRContext context(registry);
 
+  bool isModel = llvm::sys::fs::is_directory(inputPath);
   OwningOpRef<ModuleOp> module;
-  {
+  std::optional<::tfm::ModelConfig> config;
+  std::unique_ptr<::tfm::SafetensorsFile> weights;
+  mlir::tfm::BuiltModel model;
+  if (isModel) {
+    {
+      StageTimer timer("parse");
+      auto loaded = ::tfm::loadConfig(inputPath + "/config.json");
+      if (!loaded.ok())
+        return fail(::tfm::toStd(loaded.status().message()));
+      config = *loaded;
+      auto file =
+          ::tfm::SafetensorsFile::open(inputPath + "/model.safetensors");
+      if (!file.ok())
+        return fail(::tfm::toStd(file.status().message()));
+      weights = std::move(*file);
+      absl::Status valid = ::tfm::validateWeights(*config, *weights);
+      if (!valid.ok())
+        return fail(::tfm::toStd(valid.message()));
+    }
+    {
+      StageTimer timer("build");
+      model = mlir::tfm::buildModel(context, *config);
+      if (failed(verify(*model.module)))
+        return fail("internal error: the graph built for '" + inputPath +
+                    "' does not verify");
+      module = std::move(model.module);
+    }
+  } else {
     StageTimer timer("parse");
     std::string error;
     auto file = openInputFile(inputPath, &error);
@@ -135,19 +171,19 @@ int main(int argc, char **argv) {
     if (failed(applyPassManagerCLOptions(pm)))
       return fail("invalid pass manager options");
     applyDefaultTimingPassManagerCLOptions(pm);
-    tfm::buildTfmToLLVMPipeline(pm);
+    mlir::tfm::buildTfmToLLVMPipeline(pm);
     if (failed(pm.run(*module)))
       return fail("lowering '" + inputPath + "' failed");
   }
 
-  tfm::CodegenOptions options;
+  mlir::tfm::CodegenOptions options;
   options.cpu = cpu;
   options.optLevel = optLevel;
   llvm::LLVMContext llvmContext;
   std::unique_ptr<llvm::Module> llvmModule;
   {
     StageTimer timer("llvm-opt");
-    llvmModule = tfm::translateAndOptimize(*module, llvmContext, options);
+    llvmModule = mlir::tfm::translateAndOptimize(*module, llvmContext, options);
     if (!llvmModule)
       return 1;
   }
@@ -155,6 +191,13 @@ int main(int argc, char **argv) {
     return writeText(
         [&](llvm::raw_ostream &os) { llvmModule->print(os, nullptr); });
 
+  // A model compiles into a directory; its library is model.so.
+  std::string libraryPath = outputPath;
+  if (isModel && emit == Emit::SharedObject) {
+    if (std::error_code ec = llvm::sys::fs::create_directories(outputPath))
+      return fail("cannot create '" + outputPath + "': " + ec.message());
+    libraryPath = outputPath + "/model.so";
+  }
   std::string objectPath = outputPath;
   llvm::SmallString<128> tempObject;
   if (emit == Emit::SharedObject) {
@@ -169,14 +212,20 @@ int main(int argc, char **argv) {
   });
   {
     StageTimer timer("codegen");
-    if (failed(tfm::emitObject(*llvmModule, options, objectPath)))
+    if (failed(mlir::tfm::emitObject(*llvmModule, options, objectPath)))
       return 1;
   }
   if (emit == Emit::Obj)
     return 0;
   {
     StageTimer timer("link");
-    if (failed(tfm::linkSharedObject(objectPath, outputPath)))
+    if (failed(mlir::tfm::linkSharedObject(objectPath, libraryPath)))
+      return 1;
+  }
+  if (isModel) {
+    StageTimer timer("weights");
+    if (failed(
+            mlir::tfm::writeArtifactData(outputPath, *config, model, *weights)))
       return 1;
   }
   return 0;

@@ -334,3 +334,19 @@ func.func @attention_rank(%q: tensor<8x?x64xf32>, %k: tensor<?x8x?x64xf32>) {
       : (tensor<8x?x64xf32>, tensor<?x8x?x64xf32>, tensor<?x8x?x64xf32>) -> tensor<?x8x?x64xf32>
   return
 }
+
+// -----
+
+func.func @positional_table_width(%x: tensor<?x?x16xf32>, %t: tensor<64x8xf32>) {
+  // expected-error @+1 {{expected table of shape [?, 16], got 'tensor<64x8xf32>'}}
+  %0 = tfm.positional_encoding %x, %t : tensor<?x?x16xf32>, tensor<64x8xf32>
+  return
+}
+
+// -----
+
+func.func @positional_table_rows(%x: tensor<2x65x16xf32>, %t: tensor<64x16xf32>) {
+  // expected-error @+1 {{expected at most 64 positions (the table's rows), got 65}}
+  %0 = tfm.positional_encoding %x, %t : tensor<2x65x16xf32>, tensor<64x16xf32>
+  return
+}

@@ -99,3 +99,10 @@ func.func @attention(%q: tensor<?x8x?x64xf32>, %k: tensor<?x8x?x64xf32>, %v: ten
       : tensor<?x8x?x64xf32>, tensor<?x8x?x64xf32>, tensor<?x8x?x32xf32> -> tensor<?x8x?x32xf32>
   return %o, %p : tensor<?x8x?x32xf32>, tensor<?x8x?x32xf32>
 }
+
+// CHECK-LABEL: func.func @learned_positions
+func.func @learned_positions(%x: tensor<?x?x16xf32>, %table: tensor<64x16xf32>) -> tensor<?x?x16xf32> {
+  // CHECK: tfm.positional_encoding %{{.*}}, %{{.*}} : tensor<?x?x16xf32>, tensor<64x16xf32>
+  %0 = tfm.positional_encoding %x, %table : tensor<?x?x16xf32>, tensor<64x16xf32>
+  return %0 : tensor<?x?x16xf32>
+}

@@ -1,0 +1,68 @@
+//===- GraphBuilder.h - Model description to tfm IR -------------*- C++ -*-===//
+//
+// Builds the tfm-dialect graph of a model the way it is written down:
+// separate QKᵀ, scale, mask, softmax and ·V ops (fusion is a pass's job).
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef TFM_FRONTEND_GRAPHBUILDER_H
+#define TFM_FRONTEND_GRAPHBUILDER_H
+
+#include "frontend/Config.h"
+
+#include "mlir/IR/BuiltinOps.h"
+#include "mlir/IR/MLIRContext.h"
+#include "mlir/IR/OwningOpRef.h"
+
+#include <string>
+#include <vector>
+
+namespace mlir::tfm {
+
+/// One argument of an entry point, in call order: a run-time input (ids,
+/// lengths, encoder output) or a weight bound at load time.
+struct EntryArgument {
+  std::string name;
+  bool isWeight = false;
+  /// Static shape of a weight (empty for run-time inputs).
+  std::vector<int64_t> shape;
+};
+
+struct EntryPoint {
+  std::string name;
+  std::vector<EntryArgument> arguments;
+};
+
+/// The graph of a model: one public function per entry point.
+///
+///   encode(src_ids i32[B,S], src_lengths i32[B], weights...) -> f32[B,S,d]
+///   decode(tgt_ids i32[B,T], tgt_lengths i32[B],
+///          [memory f32[B,S,d], src_lengths i32[B],] weights...)
+///       -> f32[B,T,tgt_vocab]
+///
+/// An encoder-decoder model has both, an encoder-only model `encode`, a
+/// decoder-only model `decode` without memory. Weights are named as in the
+/// model description, except the attention projections, which are asked for
+/// split: `PREFIX.{q,k,v}_proj.{weight,bias}` for the rows of
+/// `PREFIX.in_proj_{weight,bias}` (splitting is done once, by tfmc).
+struct BuiltModel {
+  OwningOpRef<ModuleOp> module;
+  std::vector<EntryPoint> entries;
+};
+
+/// Builds the graph of `config`. The config must have been validated.
+BuiltModel buildModel(MLIRContext &context, const ::tfm::ModelConfig &config);
+
+/// For a weight name asked for by the graph, the tensor of the model
+/// description that holds it and the rows taken from it: `rows` = {begin,
+/// end} of dimension 0, or {0, -1} for the whole tensor.
+struct WeightSource {
+  std::string tensor;
+  int64_t rowBegin = 0;
+  int64_t rowEnd = -1;
+};
+WeightSource resolveWeight(const std::string &name, int64_t dModel);
+
+} // namespace mlir::tfm
+
+#endif // TFM_FRONTEND_GRAPHBUILDER_H

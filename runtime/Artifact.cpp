@@ -1,0 +1,229 @@
+//===- Artifact.cpp - A compiled model, loaded ----------------------------===//
+
+#include "runtime/Artifact.h"
+
+#include "runtime/Json.h"
+#include "runtime/StringViews.h"
+
+#include "absl/strings/str_cat.h"
+
+#include <fstream>
+#include <sstream>
+
+using namespace tfm;
+
+namespace {
+/// Reads model.json fields with one error message format.
+class Reader {
+public:
+  explicit Reader(std::string path) : path(std::move(path)) {}
+
+  absl::Status error(std::string_view what) const {
+    return absl::InvalidArgumentError(absl::StrCat(path, ": ", toAbsl(what)));
+  }
+
+  absl::StatusOr<const json::Value *> field(const json::Value &object,
+                                            std::string_view key,
+                                            json::Value::Kind kind) const {
+    const json::Value *v = object.isObject() ? object.find(key) : nullptr;
+    if (!v)
+      return error(absl::StrCat("missing field '", toAbsl(key), "'"));
+    if (v->kind() != kind)
+      return error(
+          absl::StrCat("field '", toAbsl(key), "' has the wrong type"));
+    return v;
+  }
+
+  absl::StatusOr<int64_t> integer(const json::Value &object,
+                                  std::string_view key) const {
+    auto v = field(object, key, json::Value::Kind::Number);
+    if (!v.ok())
+      return v.status();
+    if (!(*v)->isInt())
+      return error(absl::StrCat("field '", toAbsl(key), "' is not an integer"));
+    return (*v)->asInt();
+  }
+
+  std::string path;
+};
+} // namespace
+
+static absl::StatusOr<std::string> readText(const std::string &path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in)
+    return absl::NotFoundError(absl::StrCat(path, ": cannot open"));
+  std::ostringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+#define TFM_ASSIGN(lhs, expr)                                                  \
+  do {                                                                         \
+    auto result_ = (expr);                                                     \
+    if (!result_.ok())                                                         \
+      return result_.status();                                                 \
+    lhs = std::move(*result_);                                                 \
+  } while (0)
+
+absl::StatusOr<std::unique_ptr<Artifact>>
+Artifact::load(const std::string &dir) {
+  using Kind = json::Value::Kind;
+  std::string jsonPath = dir + "/model.json";
+  std::string text;
+  TFM_ASSIGN(text, readText(jsonPath));
+  json::Value doc;
+  {
+    auto parsed = json::parse(text);
+    if (!parsed.ok())
+      return absl::InvalidArgumentError(
+          absl::StrCat(jsonPath, ": ", parsed.status().message()));
+    doc = std::move(*parsed);
+  }
+  Reader r(jsonPath);
+  const json::Value *format;
+  TFM_ASSIGN(format, r.field(doc, "format", Kind::String));
+  if (format->asString() != "tfm-artifact")
+    return r.error("not a tfm artifact");
+  int64_t version;
+  TFM_ASSIGN(version, r.integer(doc, "version"));
+  if (version != kArtifactVersion)
+    return r.error(absl::StrCat("artifact version ", version,
+                                ", this runtime reads version ",
+                                kArtifactVersion, "; recompile with tfmc"));
+
+  std::unique_ptr<Artifact> artifact(new Artifact());
+  ArtifactConfig &c = artifact->config_;
+  const json::Value *config;
+  TFM_ASSIGN(config, r.field(doc, "config", Kind::Object));
+  const json::Value *arch;
+  TFM_ASSIGN(arch, r.field(*config, "architecture", Kind::String));
+  if (arch->asString() == "encoder-decoder")
+    c.architecture = ModelArchitecture::EncoderDecoder;
+  else if (arch->asString() == "encoder")
+    c.architecture = ModelArchitecture::Encoder;
+  else if (arch->asString() == "decoder")
+    c.architecture = ModelArchitecture::Decoder;
+  else
+    return r.error(
+        absl::StrCat("unknown architecture '", arch->asString(), "'"));
+  TFM_ASSIGN(c.dModel, r.integer(*config, "d_model"));
+  TFM_ASSIGN(c.srcVocabSize, r.integer(*config, "src_vocab_size"));
+  TFM_ASSIGN(c.tgtVocabSize, r.integer(*config, "tgt_vocab_size"));
+  TFM_ASSIGN(c.maxSeqLen, r.integer(*config, "max_seq_len"));
+  TFM_ASSIGN(c.padId, r.integer(*config, "pad_id"));
+  TFM_ASSIGN(c.bosId, r.integer(*config, "bos_id"));
+  TFM_ASSIGN(c.eosId, r.integer(*config, "eos_id"));
+
+  // Weights: views into the mapped weights.bin.
+  const json::Value *weights;
+  TFM_ASSIGN(weights, r.field(doc, "weights", Kind::Object));
+  const json::Value *file;
+  TFM_ASSIGN(file, r.field(*weights, "file", Kind::String));
+  TFM_ASSIGN(artifact->weightFile_,
+             MappedFile::open(dir + "/" + file->asString()));
+  int64_t bytes;
+  TFM_ASSIGN(bytes, r.integer(*weights, "bytes"));
+  const MappedFile &bin = *artifact->weightFile_;
+  if (bytes < 0 || static_cast<uint64_t>(bytes) != bin.size())
+    return r.error(absl::StrCat(bin.path(), " has ", bin.size(),
+                                " bytes, model.json says ", bytes));
+  const json::Value *tensors;
+  TFM_ASSIGN(tensors, r.field(*weights, "tensors", Kind::Array));
+  for (const json::Value &t : tensors->asArray()) {
+    const json::Value *name, *shapeValue;
+    TFM_ASSIGN(name, r.field(t, "name", Kind::String));
+    TFM_ASSIGN(shapeValue, r.field(t, "shape", Kind::Array));
+    int64_t offset;
+    TFM_ASSIGN(offset, r.integer(t, "offset"));
+    std::vector<int64_t> shape;
+    for (const json::Value &d : shapeValue->asArray()) {
+      if (!d.isInt() || d.asInt() < 0)
+        return r.error(
+            absl::StrCat("weight '", name->asString(), "' has a bad shape"));
+      shape.push_back(d.asInt());
+    }
+    auto count = checkedNumElements(DType::F32, shape);
+    if (!count.ok())
+      return r.error(absl::StrCat("weight '", name->asString(),
+                                  "': ", count.status().message()));
+    uint64_t size = static_cast<uint64_t>(*count) * sizeof(float);
+    if (offset < 0 || offset % alignof(float) != 0 ||
+        static_cast<uint64_t>(offset) > bin.size() ||
+        size > bin.size() - static_cast<uint64_t>(offset))
+      return r.error(absl::StrCat("weight '", name->asString(),
+                                  "' lies outside ", bin.path()));
+    // The runtime only reads weights; the view owns nothing.
+    void *data = const_cast<char *>(bin.data()) + offset;
+    artifact->weights_.emplace(
+        name->asString(),
+        Tensor::adopt(DType::F32, std::move(shape), nullptr, data, 0));
+  }
+
+  const json::Value *library;
+  TFM_ASSIGN(library, r.field(doc, "library", Kind::String));
+  TFM_ASSIGN(artifact->module_,
+             CompiledModule::load(dir + "/" + library->asString()));
+
+  const json::Value *entries;
+  TFM_ASSIGN(entries, r.field(doc, "entries", Kind::Array));
+  for (const json::Value &e : entries->asArray()) {
+    const json::Value *name, *args;
+    TFM_ASSIGN(name, r.field(e, "name", Kind::String));
+    TFM_ASSIGN(args, r.field(e, "arguments", Kind::Array));
+    const EntrySpec *spec = artifact->module_->findEntry(name->asString());
+    if (!spec)
+      return r.error(
+          absl::StrCat("entry '", name->asString(), "' is not in the library"));
+    if (spec->inputs.size() != args->asArray().size())
+      return r.error(absl::StrCat("entry '", name->asString(), "' takes ",
+                                  spec->inputs.size(),
+                                  " arguments in the library, ",
+                                  args->asArray().size(), " in model.json"));
+    std::vector<Argument> arguments;
+    for (const json::Value &a : args->asArray()) {
+      const json::Value *argName, *isWeight;
+      TFM_ASSIGN(argName, r.field(a, "name", Kind::String));
+      TFM_ASSIGN(isWeight, r.field(a, "weight", Kind::Bool));
+      Argument arg{argName->asString(), nullptr};
+      if (isWeight->asBool()) {
+        auto it = artifact->weights_.find(arg.name);
+        if (it == artifact->weights_.end())
+          return r.error(absl::StrCat("entry '", name->asString(),
+                                      "' takes weight '", arg.name,
+                                      "', which is not in weights.bin"));
+        arg.weight = &it->second;
+      }
+      arguments.push_back(std::move(arg));
+    }
+    artifact->entries_.emplace(name->asString(), std::move(arguments));
+  }
+  return artifact;
+}
+
+bool Artifact::hasEntry(std::string_view name) const {
+  return entries_.find(name) != entries_.end();
+}
+
+absl::StatusOr<std::vector<Tensor>>
+Artifact::call(std::string_view name, const NamedInputs &inputs) const {
+  auto it = entries_.find(name);
+  if (it == entries_.end())
+    return absl::NotFoundError(
+        absl::StrCat("the model has no '", toAbsl(name), "' entry"));
+  std::vector<const Tensor *> args;
+  for (const Argument &arg : it->second) {
+    if (arg.weight) {
+      args.push_back(arg.weight);
+      continue;
+    }
+    const Tensor *given = nullptr;
+    for (const auto &[inputName, tensor] : inputs)
+      if (inputName == arg.name)
+        given = tensor;
+    if (!given)
+      return absl::InvalidArgumentError(absl::StrCat(
+          "entry '", toAbsl(name), "' needs input '", arg.name, "'"));
+    args.push_back(given);
+  }
+  return module_->call(name, args);
+}

@@ -1,0 +1,79 @@
+//===- Artifact.h - A compiled model, loaded --------------------*- C++ -*-===//
+//
+// Loads what `tfmc MODEL_DIR -o OUT` writes (tools/tfmc/Artifact.h): the
+// native library, the prepared weights (mapped, not copied) and model.json,
+// and calls entry points with run-time inputs given by name while the
+// weights are bound from the artifact.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef TFM_RUNTIME_ARTIFACT_H
+#define TFM_RUNTIME_ARTIFACT_H
+
+#include "runtime/MappedFile.h"
+#include "runtime/Module.h"
+#include "runtime/Tensor.h"
+
+#include "absl/status/statusor.h"
+
+#include <map>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+namespace tfm {
+
+/// Version of the artifact layout this runtime reads.
+inline constexpr int64_t kArtifactVersion = 1;
+
+enum class ModelArchitecture { EncoderDecoder, Encoder, Decoder };
+
+/// The config fields the runtime uses.
+struct ArtifactConfig {
+  ModelArchitecture architecture = ModelArchitecture::EncoderDecoder;
+  int64_t dModel = 0;
+  int64_t srcVocabSize = 0;
+  int64_t tgtVocabSize = 0;
+  int64_t maxSeqLen = 0;
+  int64_t padId = 0;
+  int64_t bosId = 1;
+  int64_t eosId = 2;
+};
+
+/// A run-time input of an entry, by argument name.
+using NamedInputs = std::vector<std::pair<std::string, const Tensor *>>;
+
+class Artifact {
+public:
+  /// Loads the artifact directory `dir`; every inconsistency (version,
+  /// missing file, weight outside weights.bin, entries that do not match the
+  /// library's manifest) is one clear error.
+  static absl::StatusOr<std::unique_ptr<Artifact>> load(const std::string &dir);
+
+  const ArtifactConfig &config() const { return config_; }
+  bool hasEntry(std::string_view name) const;
+
+  /// Calls entry `name` with the run-time inputs by name; weights are bound
+  /// from the artifact.
+  absl::StatusOr<std::vector<Tensor>> call(std::string_view name,
+                                           const NamedInputs &inputs) const;
+
+private:
+  struct Argument {
+    std::string name;
+    const Tensor *weight = nullptr; // Null for a run-time input.
+  };
+  Artifact() = default;
+
+  ArtifactConfig config_;
+  std::unique_ptr<MappedFile> weightFile_;
+  std::map<std::string, Tensor, std::less<>> weights_;
+  std::unique_ptr<CompiledModule> module_;
+  std::map<std::string, std::vector<Argument>, std::less<>> entries_;
+};
+
+} // namespace tfm
+
+#endif // TFM_RUNTIME_ARTIFACT_H

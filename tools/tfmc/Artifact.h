@@ -1,0 +1,39 @@
+//===- Artifact.h - What tfmc writes for a model ----------------*- C++ -*-===//
+//
+// A compiled model is a directory:
+//
+//   model.so      native code (runtime/tfm_abi.h)
+//   weights.bin   every weight the entries take, prepared ahead of time
+//                 (attention projections split), f32, each 64-byte aligned
+//   model.json    what the runtime needs: the config's run-time fields, the
+//                 weight index (name, shape, byte offset) and each entry's
+//                 arguments by name, in call order
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef TFM_TOOLS_TFMC_ARTIFACT_H
+#define TFM_TOOLS_TFMC_ARTIFACT_H
+
+#include "frontend/Config.h"
+#include "frontend/GraphBuilder.h"
+#include "frontend/Safetensors.h"
+
+#include "mlir/Support/LogicalResult.h"
+
+#include <string>
+
+namespace mlir::tfm {
+
+/// Version of the artifact layout; the runtime checks it.
+constexpr int kArtifactVersion = 1;
+
+/// Writes `dir`/weights.bin and `dir`/model.json for the entries of `model`,
+/// taking the weights from `weights`. `dir` must exist.
+LogicalResult writeArtifactData(const std::string &dir,
+                                const ::tfm::ModelConfig &config,
+                                const BuiltModel &model,
+                                const ::tfm::SafetensorsFile &weights);
+
+} // namespace mlir::tfm
+
+#endif // TFM_TOOLS_TFMC_ARTIFACT_H
