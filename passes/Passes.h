@@ -29,8 +29,23 @@ namespace tfm {
 void populateLowerToLinalgPatterns(RewritePatternSet &patterns);
 
 /// The whole path from the tfm dialect to the LLVM dialect (what `tfmc`
-/// runs): entry-point export, lowering, bufferization, LLVM conversion.
+/// runs): the three stages below, in order.
 void buildTfmToLLVMPipeline(OpPassManager &pm);
+
+/// Stage 1, on tensors: entry-point export, lowering of tfm to linalg,
+/// element-wise fusion.
+void buildTfmTensorPipeline(OpPassManager &pm);
+/// Stage 2: one-shot bufferization and buffer deallocation.
+void buildTfmBufferizePipeline(OpPassManager &pm);
+/// Stage 3: loops, then the LLVM dialect and the runtime's entry symbols.
+void buildTfmLLVMLoweringPipeline(OpPassManager &pm);
+
+/// A named stage of the tfm-to-llvm pipeline (tfmc -v times each).
+struct PipelineStage {
+  const char *name;
+  void (*build)(OpPassManager &);
+};
+ArrayRef<PipelineStage> getTfmToLLVMStages();
 
 /// Registers the passes and the pipelines with the global registry (for
 /// tfm-opt and tfmc's command line).

@@ -19,8 +19,8 @@
 
 using namespace mlir;
 
-void mlir::tfm::buildTfmToLLVMPipeline(OpPassManager &pm) {
-  // Tensor level: record the entry signatures, then lower tfm.
+void mlir::tfm::buildTfmTensorPipeline(OpPassManager &pm) {
+  // Record the entry signatures, then lower tfm.
   pm.addPass(createTfmExportEntryPoints());
   pm.addNestedPass<func::FuncOp>(createTfmLowerToLinalg());
   pm.addPass(createCanonicalizerPass());
@@ -29,7 +29,9 @@ void mlir::tfm::buildTfmToLLVMPipeline(OpPassManager &pm) {
   // loops, fewer intermediate buffers (residual adds, masks, scales).
   pm.addPass(createLinalgElementwiseOpFusionPass());
   pm.addPass(createCanonicalizerPass());
+}
 
+void mlir::tfm::buildTfmBufferizePipeline(OpPassManager &pm) {
   // Buffers: function arguments and results become identity-layout memrefs
   // (the descriptors of runtime/tfm_abi.h); results are owned by the caller.
   bufferization::OneShotBufferizationOptions bufferization;
@@ -40,7 +42,9 @@ void mlir::tfm::buildTfmToLLVMPipeline(OpPassManager &pm) {
   bufferization::buildBufferDeallocationPipeline(
       pm, bufferization::BufferDeallocationPipelineOptions());
   pm.addPass(createBufferizationToMemRefPass());
+}
 
+void mlir::tfm::buildTfmLLVMLoweringPipeline(OpPassManager &pm) {
   // Loops, then the LLVM dialect.
   pm.addNestedPass<func::FuncOp>(createConvertLinalgToLoopsPass());
   pm.addPass(createLowerAffinePass());
@@ -58,6 +62,20 @@ void mlir::tfm::buildTfmToLLVMPipeline(OpPassManager &pm) {
   pm.addPass(createReconcileUnrealizedCastsPass());
   pm.addPass(createCanonicalizerPass());
   pm.addPass(createTfmEmitEntryWrappers());
+}
+
+void mlir::tfm::buildTfmToLLVMPipeline(OpPassManager &pm) {
+  for (const PipelineStage &stage : getTfmToLLVMStages())
+    stage.build(pm);
+}
+
+ArrayRef<mlir::tfm::PipelineStage> mlir::tfm::getTfmToLLVMStages() {
+  static const PipelineStage stages[] = {
+      {"tensor", buildTfmTensorPipeline},
+      {"bufferize", buildTfmBufferizePipeline},
+      {"to-llvm", buildTfmLLVMLoweringPipeline},
+  };
+  return stages;
 }
 
 void mlir::tfm::registerTfmPassesAndPipelines() {

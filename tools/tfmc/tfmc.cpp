@@ -165,15 +165,19 @@ int main(int argc, char **argv) {
   if (emit == Emit::Mlir)
     return writeText([&](llvm::raw_ostream &os) { module->print(os); });
 
-  {
-    StageTimer timer("lower");
+  // The pipeline of `tfm-opt --tfm-to-llvm`, one pass manager per stage so
+  // that -v can time each.
+  for (const mlir::tfm::PipelineStage &stage :
+       mlir::tfm::getTfmToLLVMStages()) {
+    StageTimer timer(stage.name);
     PassManager pm(&context);
     if (failed(applyPassManagerCLOptions(pm)))
       return fail("invalid pass manager options");
     applyDefaultTimingPassManagerCLOptions(pm);
-    mlir::tfm::buildTfmToLLVMPipeline(pm);
+    stage.build(pm);
     if (failed(pm.run(*module)))
-      return fail("lowering '" + inputPath + "' failed");
+      return fail("compiling '" + inputPath + "' failed in stage '" +
+                  stage.name + "'");
   }
 
   mlir::tfm::CodegenOptions options;
