@@ -26,6 +26,7 @@
 #include "absl/strings/string_view.h"
 
 #include <algorithm>
+#include <chrono>
 #include <cstdio>
 #include <exception>
 #include <fstream>
@@ -374,6 +375,25 @@ static absl::Status runModel(const Options &options) {
   if (tgt)
     return absl::InvalidArgumentError(
         "\"tgt\" is for a teacher-forced pass: give --logits FILE");
+
+  if (options.bench &&
+      (*artifact)->config().architecture == ModelArchitecture::Encoder) {
+    // Nothing to generate: time the forward pass; the first call apart.
+    std::vector<double> seconds;
+    for (int i = 0; i < 6; ++i) {
+      auto start = std::chrono::steady_clock::now();
+      absl::StatusOr<Tensor> out = forward(**artifact, src, nullptr);
+      if (!out.ok())
+        return out.status();
+      seconds.push_back(std::chrono::duration<double>(
+                            std::chrono::steady_clock::now() - start)
+                            .count());
+    }
+    std::printf("encode: first %.3f ms, median of 5 more %.3f ms\n",
+                seconds[0] * 1e3,
+                median({seconds.begin() + 1, seconds.end()}) * 1e3);
+    return absl::OkStatus();
+  }
 
   int64_t maxNew = options.maxNewTokens >= 0 ? options.maxNewTokens
                                              : (*artifact)->config().maxSeqLen;
