@@ -8,6 +8,7 @@
 
 #include "frontend/Config.h"
 #include "runtime/Json.h"
+#include "runtime/MappedFile.h"
 #include "runtime/StringViews.h"
 
 #include "absl/strings/str_cat.h"
@@ -17,7 +18,6 @@
 #include <cmath>
 #include <cstdio>
 #include <memory>
-#include <sys/stat.h>
 
 namespace tfm {
 
@@ -319,24 +319,10 @@ absl::StatusOr<ModelConfig> parseConfig(std::string_view jsonText) {
 }
 
 absl::StatusOr<ModelConfig> loadConfig(const std::string &path) {
-  struct FileCloser {
-    void operator()(std::FILE *file) const { std::fclose(file); }
-  };
-  std::unique_ptr<std::FILE, FileCloser> file(std::fopen(path.c_str(), "rb"));
-  if (!file)
-    return absl::ErrnoToStatus(errno, absl::StrCat(path, ": cannot open"));
-  struct stat info;
-  if (fstat(fileno(file.get()), &info) == 0 && S_ISDIR(info.st_mode))
-    return absl::InvalidArgumentError(
-        absl::StrCat(path, ": is a directory, not a config.json file"));
-  std::string text;
-  char buffer[4096];
-  size_t got;
-  while ((got = std::fread(buffer, 1, sizeof(buffer), file.get())) > 0)
-    text.append(buffer, got);
-  if (std::ferror(file.get()))
-    return absl::ErrnoToStatus(errno, absl::StrCat(path, ": read failed"));
-  absl::StatusOr<ModelConfig> config = parseConfig(text);
+  absl::StatusOr<std::string> text = readFile(path);
+  if (!text.ok())
+    return text.status();
+  absl::StatusOr<ModelConfig> config = parseConfig(*text);
   if (!config.ok())
     return absl::Status(config.status().code(),
                         absl::StrCat(path, ": ", config.status().message()));

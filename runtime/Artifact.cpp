@@ -7,9 +7,6 @@
 
 #include "absl/strings/str_cat.h"
 
-#include <fstream>
-#include <sstream>
-
 using namespace tfm;
 
 namespace {
@@ -48,15 +45,6 @@ public:
 };
 } // namespace
 
-static absl::StatusOr<std::string> readText(const std::string &path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in)
-    return absl::NotFoundError(absl::StrCat(path, ": cannot open"));
-  std::ostringstream text;
-  text << in.rdbuf();
-  return text.str();
-}
-
 #define TFM_ASSIGN(lhs, expr)                                                  \
   do {                                                                         \
     auto result_ = (expr);                                                     \
@@ -70,7 +58,7 @@ Artifact::load(const std::string &dir) {
   using Kind = json::Value::Kind;
   std::string jsonPath = dir + "/model.json";
   std::string text;
-  TFM_ASSIGN(text, readText(jsonPath));
+  TFM_ASSIGN(text, readFile(jsonPath));
   json::Value doc;
   {
     auto parsed = json::parse(text);

@@ -5,6 +5,7 @@
 #include "absl/strings/str_cat.h"
 
 #include <cerrno>
+#include <cstdio>
 #include <cstring>
 #include <fcntl.h>
 #include <sys/mman.h>
@@ -44,4 +45,25 @@ MappedFile::open(const std::string &path) {
 MappedFile::~MappedFile() {
   if (data_)
     munmap(const_cast<char *>(data_), size_);
+}
+
+absl::StatusOr<std::string> tfm::readFile(const std::string &path) {
+  struct FileCloser {
+    void operator()(std::FILE *file) const { std::fclose(file); }
+  };
+  std::unique_ptr<std::FILE, FileCloser> file(std::fopen(path.c_str(), "rb"));
+  if (!file)
+    return absl::ErrnoToStatus(errno, absl::StrCat(path, ": cannot open"));
+  struct stat info;
+  if (fstat(fileno(file.get()), &info) == 0 && S_ISDIR(info.st_mode))
+    return absl::InvalidArgumentError(
+        absl::StrCat(path, ": is a directory, not a file"));
+  std::string text;
+  char buffer[4096];
+  size_t got;
+  while ((got = std::fread(buffer, 1, sizeof(buffer), file.get())) > 0)
+    text.append(buffer, got);
+  if (std::ferror(file.get()))
+    return absl::ErrnoToStatus(errno, absl::StrCat(path, ": read failed"));
+  return text;
 }

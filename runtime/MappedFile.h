@@ -1,6 +1,7 @@
-//===- MappedFile.h - Read-only memory-mapped files -------------*- C++ -*-===//
+//===- MappedFile.h - Reading files -----------------------------*- C++ -*-===//
 //
-// Weights are read where they lie: mapped, never copied.
+// Weights are read where they lie: mapped, never copied. Small text files
+// (JSON) are read whole.
 //
 //===----------------------------------------------------------------------===//
 
@@ -39,6 +40,10 @@ private:
   const char *data_;
   size_t size_;
 };
+
+/// Reads the whole file at `path`. Errors name the path and the reason
+/// (including "is a directory").
+absl::StatusOr<std::string> readFile(const std::string &path);
 
 } // namespace tfm
 

@@ -16,6 +16,7 @@ config.excludes = ["Unit", "lib", "CMakeLists.txt", "lit.cfg.py",
 config.substitutions.append(("%python", config.python))
 config.substitutions.append(("FileCheck", config.filecheck))
 config.substitutions.append(("%e2e", os.path.join(config.test_source_root, "e2e")))
+config.substitutions.append(("%tfm_src", config.tfm_src_root))
 config.environment["PATH"] = os.pathsep.join(
     [config.tfm_tools_dir, config.environment.get("PATH", os.environ["PATH"])])
 # Tests must not depend on the caller's locale or on OpenBLAS settings.

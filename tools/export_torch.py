@@ -37,17 +37,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-DEFAULTS = {
-    "norm_first": False,
-    "activation": "relu",
-    "layer_norm_eps": 1e-5,
-    "final_norm": True,
-    "embed_scale": True,
-    "positional_encoding": "sinusoidal",
-    "pad_id": 0,
-    "bos_id": 1,
-    "eos_id": 2,
-}
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from tfm_model import DEFAULTS  # noqa: E402  (the config table's defaults)
 FIELD_ORDER = ["architecture", "d_model", "num_heads", "d_ff",
                "num_encoder_layers", "num_decoder_layers", "src_vocab_size",
                "tgt_vocab_size", "max_seq_len", "norm_first", "activation",

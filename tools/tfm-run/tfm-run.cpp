@@ -13,6 +13,7 @@
 #include "runtime/Artifact.h"
 #include "runtime/Generate.h"
 #include "runtime/Json.h"
+#include "runtime/MappedFile.h"
 #include "runtime/Module.h"
 #include "runtime/Npy.h"
 #include "runtime/StringViews.h"
@@ -305,15 +306,6 @@ static absl::StatusOr<Sequences> readSequences(const json::Value &doc,
     out.push_back(std::move(ids));
   }
   return out;
-}
-
-static absl::StatusOr<std::string> readFile(const std::string &path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in)
-    return absl::NotFoundError(absl::StrCat(path, ": cannot open"));
-  std::ostringstream text;
-  text << in.rdbuf();
-  return text.str();
 }
 
 static double median(std::vector<double> v) {
