@@ -177,6 +177,30 @@ LogicalResult MergeHeadsOp::verify() {
 }
 
 //===----------------------------------------------------------------------===//
+// TransposeOp
+//===----------------------------------------------------------------------===//
+
+LogicalResult TransposeOp::verify() {
+  auto input = getInput().getType();
+  ArrayRef<int64_t> perm = getPerm();
+  int64_t rank = input.getRank();
+  SmallVector<bool> seen(rank, false);
+  bool isPermutation = static_cast<int64_t>(perm.size()) == rank;
+  for (int64_t p : perm) {
+    isPermutation = isPermutation && p >= 0 && p < rank && !seen[p];
+    if (isPermutation)
+      seen[p] = true;
+  }
+  if (!isPermutation)
+    return emitOpError("expected perm to be a permutation of [0, ")
+           << rank << "), got " << formatShape(perm);
+  SmallVector<int64_t> expected;
+  for (int64_t p : perm)
+    expected.push_back(input.getDimSize(p));
+  return expectShape(*this, "result", getType(), expected);
+}
+
+//===----------------------------------------------------------------------===//
 // MatmulOp
 //===----------------------------------------------------------------------===//
 

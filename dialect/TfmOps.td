@@ -151,6 +151,33 @@ def Tfm_MergeHeadsOp : Tfm_Op<"merge_heads", [Pure]> {
   let hasVerifier = 1;
 }
 
+def Tfm_TransposeOp : Tfm_Op<"transpose", [Pure]> {
+  let summary = "permute the dimensions of a tensor";
+  let description = [{
+    Dimension `i` of the result is dimension `perm[i]` of the input, which
+    must be a permutation of `[0, rank)`:
+
+    ```
+    dim(result, k) = dim(input, perm[k])
+    result[i_0, ..., i_(n-1)] = input[j_0, ..., j_(n-1)]   with j_(perm[k]) = i_k
+    ```
+
+    Swapping the last two dimensions turns `K` (`[batch, heads, k_len, d]`)
+    into `Kᵀ` for `Q Kᵀ`.
+
+    ```mlir
+    %kt = tfm.transpose %k, perm = [0, 1, 3, 2]
+        : tensor<?x8x?x64xf32> -> tensor<?x8x64x?xf32>
+    ```
+  }];
+  let arguments = (ins Tfm_F32Tensor:$input, DenseI64ArrayAttr:$perm);
+  let results = (outs Tfm_F32Tensor:$result);
+  let assemblyFormat = [{
+    $input `,` `perm` `=` $perm attr-dict `:` type($input) `->` type($result)
+  }];
+  let hasVerifier = 1;
+}
+
 def Tfm_MatmulOp : Tfm_Op<"matmul", [Pure]> {
   let summary = "batched matrix product, optionally with the rhs transposed";
   let description = [{

@@ -503,6 +503,33 @@ struct LowerMergeHeads : OpConversionPattern<MergeHeadsOp> {
   }
 };
 
+struct LowerTranspose : OpConversionPattern<TransposeOp> {
+  using OpConversionPattern::OpConversionPattern;
+  LogicalResult
+  matchAndRewrite(TransposeOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    Location loc = op.getLoc();
+    Value input = adaptor.getInput();
+    ArrayRef<int64_t> perm = op.getPerm();
+    SmallVector<OpFoldResult> in = tensor::getMixedSizes(rewriter, loc, input);
+    SmallVector<OpFoldResult> sizes;
+    for (int64_t p : perm)
+      sizes.push_back(in[p]);
+    // linalg.transpose wants the init to be exactly the permuted input type;
+    // the op's result type may know more (or less) statically.
+    Value result =
+        rewriter
+            .create<linalg::TransposeOp>(
+                loc, input, emptyTensor(rewriter, loc, op.getType(), sizes),
+                perm)
+            .getResult()[0];
+    if (result.getType() != op.getType())
+      result = rewriter.create<tensor::CastOp>(loc, op.getType(), result);
+    rewriter.replaceOp(op, result);
+    return success();
+  }
+};
+
 //===----------------------------------------------------------------------===//
 // Masks
 //===----------------------------------------------------------------------===//
@@ -768,5 +795,6 @@ void mlir::tfm::populateLowerToLinalgPatterns(RewritePatternSet &patterns) {
   patterns.add<DecomposeAttention, LowerAdd, LowerEmbedding, LowerGelu,
                LowerLayerNorm, LowerLinear, LowerMask, LowerMatmul,
                LowerMergeHeads, LowerPositionalEncoding, LowerRelu, LowerScale,
-               LowerSoftmax, LowerSplitHeads>(patterns.getContext());
+               LowerSoftmax, LowerSplitHeads, LowerTranspose>(
+      patterns.getContext());
 }

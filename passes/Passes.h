@@ -13,7 +13,9 @@
 #include "mlir/Dialect/LLVMIR/LLVMDialect.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/Math/IR/Math.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
+#include "mlir/Dialect/Vector/IR/VectorOps.h"
 #include "mlir/Pass/Pass.h"
 #include "mlir/Pass/PassManager.h"
 
@@ -27,6 +29,21 @@ namespace tfm {
 
 /// Patterns that lower every tfm op to linalg/tensor/arith/math.
 void populateLowerToLinalgPatterns(RewritePatternSet &patterns);
+
+/// The pattern that replaces a QKᵀ/scale/mask/softmax/PV chain by
+/// tfm.attention.
+void populateFuseAttentionPatterns(RewritePatternSet &patterns);
+
+/// The pattern that turns an attention mask built from causal/key_padding
+/// masks on zeros into the `causal` attribute and `key_lengths`.
+void populateLowerMasksPatterns(RewritePatternSet &patterns);
+
+/// The pattern that lowers tfm.attention (static head sizes) to the tiled
+/// online-softmax kernel: `queryBlock` rows and `keyBlock` keys a block,
+/// keys transposed `keyChunk` at a time.
+void populateLowerAttentionPatterns(RewritePatternSet &patterns,
+                                    int64_t queryBlock, int64_t keyBlock,
+                                    int64_t keyChunk);
 
 /// The whole path from the tfm dialect to the LLVM dialect (what `tfmc`
 /// runs): the three stages below, in order.

@@ -5,6 +5,25 @@
 
 include "mlir/Pass/PassBase.td"
 
+def TfmApproximateVectorMath : Pass<"tfm-approximate-vector-math"> {
+  let summary = "polynomial approximations for math ops on f32 vectors";
+  let description = [{
+    `math.exp` and its kin on vectors would lower to one libm call per lane;
+    MLIR's polynomial approximations (`populateMathPolynomialApproximation\
+    Patterns`) give straight-line vector code (exp: ~1 ulp). Only ops on
+    f32 vectors are rewritten: scalars keep libm's accuracy.
+  }];
+  let dependentDialects = [
+    "::mlir::arith::ArithDialect",
+    "::mlir::math::MathDialect",
+    "::mlir::vector::VectorDialect"
+  ];
+  let statistics = [
+    Statistic<"numApproximated", "approximated", "Number of vector math ops "
+              "approximated">
+  ];
+}
+
 def TfmEmitEntryWrappers : Pass<"tfm-emit-entry-wrappers", "ModuleOp"> {
   let summary = "emit the runtime's entry symbols into an LLVM dialect module";
   let description = [{
@@ -42,6 +61,103 @@ def TfmExportEntryPoints : Pass<"tfm-export-entry-points", "ModuleOp"> {
     A function whose signature the runtime cannot pass is an error.
   }];
   let dependentDialects = ["::mlir::bufferization::BufferizationDialect"];
+}
+
+def TfmFuseAttention : Pass<"tfm-fuse-attention", "func::FuncOp"> {
+  let summary = "fuse the scaled dot-product attention chain into tfm.attention";
+  let description = [{
+    Finds the chain the frontend emits, rooted at the `P V` matmul:
+
+    ```
+    S  = tfm.matmul Q, K transpose_rhs       (or Q, tfm.transpose K [.., 3, 2])
+    S' = S, then any of: tfm.scale, arith.mulf / arith.divf by a splat
+         constant, tfm.mask causal / key_padding / additive, tfm.add of a mask
+    P  = tfm.softmax S' over the last axis
+    O  = tfm.matmul P, V
+    ```
+
+    and replaces it with one `tfm.attention Q, K, V` whose `scale` is the
+    product of every scale (a scale of `Q` before the matmul included),
+    with `causal`, `key_lengths` and the additive `mask` taken from the
+    masks. It only fuses what `tfm.attention` computes exactly the same way:
+    every intermediate has no other user, the softmax is over the keys,
+    Q/K/V are `[batch, heads, len, d]`, there is at most one additive and one
+    key_padding mask, no additive mask comes before a scale, and a `-inf`
+    mask comes before a scale only if that scale is positive.
+  }];
+  let statistics = [
+    Statistic<"numFused", "fused-chains", "Number of attention chains fused">
+  ];
+}
+
+def TfmLowerAttention : Pass<"tfm-lower-attention", "func::FuncOp"> {
+  let summary = "lower tfm.attention to a tiled online-softmax loop nest";
+  let description = [{
+    FlashAttention on the CPU. For each (batch, head), blocks of
+    `query-block` rows go over successive blocks of `key-block` keys with a
+    running row maximum and sum; the output is rescaled as the maximum
+    grows. Keys are transposed `key-chunk` at a time into a [D, key-chunk]
+    scratch so that a block of keys is one contiguous vector per
+    head-dimension index; scores are computed with vector FMAs, the softmax
+    with the vector exp, P·V with broadcast FMAs into `vector<Dv x f32>`
+    accumulators. Between chunks the running state lives in the output
+    buffer and two [Sq] arrays.
+
+    No buffer of size seq x seq exists: the extra memory is the scratch and
+    the two arrays, whatever the length. With `causal`, key blocks past the
+    last row's limit are never visited and the element-wise mask applies
+    only on blocks that straddle a row's limit; with `key_lengths` the key
+    loop ends at the length. A row that sees no key gives zeros.
+
+    Head sizes must be static (else the op is left to the reference
+    lowering).
+  }];
+  let options = [
+    // 4 rows x (32 keys + 64 values) keep the scores (8 zmm) and the output
+    // accumulators (16 zmm at Dv = 64) in the 32 AVX-512 registers.
+    Option<"queryBlock", "query-block", "int64_t", "4",
+           "Query rows processed together (accumulators in registers)">,
+    Option<"keyBlock", "key-block", "int64_t", "32",
+           "Keys per block (a multiple of 16 fills zmm registers)">,
+    // 512 keys of K transposed: 128 KiB at D = 64, well inside the 1 MiB L2
+    // and the same key block PyTorch's CPU flash kernel uses.
+    Option<"keyChunk", "key-chunk", "int64_t", "512",
+           "Keys transposed into the scratch at a time (a multiple of "
+           "key-block)">
+  ];
+  let dependentDialects = [
+    "::mlir::arith::ArithDialect",
+    "::mlir::linalg::LinalgDialect",
+    "::mlir::math::MathDialect",
+    "::mlir::scf::SCFDialect",
+    "::mlir::tensor::TensorDialect",
+    "::mlir::vector::VectorDialect"
+  ];
+  let statistics = [
+    Statistic<"numKernels", "kernels", "Number of attention ops lowered">
+  ];
+}
+
+def TfmLowerMasks : Pass<"tfm-lower-masks", "func::FuncOp"> {
+  let summary = "turn additive masks built from causal/key_padding masks into attributes";
+  let description = [{
+    An additive `mask` of `tfm.attention` built as `tfm.mask causal` and/or
+    `tfm.mask key_padding` applied to a tensor of zeros (a splat-zero
+    constant, `tensor.splat` or `linalg.fill` of 0.0) becomes the `causal`
+    attribute and/or the `key_lengths` operand, which the lowering turns into
+    loop bounds instead of a `[.., q_len, k_len]` tensor read.
+
+    The causal mask converts only if its last two dimensions are the
+    attention's own query and key lengths (the triangle is aligned to the end
+    of the keys), the key_padding mask only if it is `[batch, ., ., k_len]`
+    and the attention has no `key_lengths` yet. Any other mask stays an
+    operand; in particular a mask computed from token ids (`ids == pad_id`)
+    is not padding by length: it also hides pad tokens inside a sequence.
+  }];
+  let statistics = [
+    Statistic<"numLowered", "lowered-masks",
+              "Number of attention masks turned into attributes">
+  ];
 }
 
 def TfmLowerToLinalg : Pass<"tfm-lower-to-linalg", "func::FuncOp"> {

@@ -22,6 +22,7 @@ using namespace mlir;
 void mlir::tfm::buildTfmTensorPipeline(OpPassManager &pm) {
   // Record the entry signatures, then lower tfm.
   pm.addPass(createTfmExportEntryPoints());
+  pm.addNestedPass<func::FuncOp>(createTfmLowerAttention());
   pm.addNestedPass<func::FuncOp>(createTfmLowerToLinalg());
   pm.addPass(createCanonicalizerPass());
   pm.addPass(createCSEPass());
@@ -47,10 +48,12 @@ void mlir::tfm::buildTfmBufferizePipeline(OpPassManager &pm) {
 void mlir::tfm::buildTfmLLVMLoweringPipeline(OpPassManager &pm) {
   // Loops, then the LLVM dialect.
   pm.addNestedPass<func::FuncOp>(createConvertLinalgToLoopsPass());
+  pm.addPass(createTfmApproximateVectorMath());
   pm.addPass(createLowerAffinePass());
   pm.addPass(createConvertSCFToCFPass());
   pm.addPass(memref::createExpandStridedMetadataPass());
   pm.addPass(createLowerAffinePass());
+  pm.addPass(createConvertVectorToLLVMPass());
   pm.addPass(createFinalizeMemRefToLLVMConversionPass());
   // Intrinsics where LLVM has them; libm calls for the rest (erf).
   pm.addPass(createConvertMathToLLVMPass());

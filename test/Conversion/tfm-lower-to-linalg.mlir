@@ -86,6 +86,35 @@ func.func @merge_heads(%x: tensor<?x4x?x4xf32>) -> tensor<?x?x16xf32> {
 
 // -----
 
+// CHECK-LABEL: func.func @transpose
+// CHECK-SAME: (%[[K:.*]]: tensor<?x4x?x8xf32>)
+// CHECK-DAG: %[[C0:.*]] = arith.constant 0 : index
+// CHECK-DAG: %[[C2:.*]] = arith.constant 2 : index
+// CHECK-DAG: %[[B:.*]] = tensor.dim %[[K]], %[[C0]]
+// CHECK-DAG: %[[S:.*]] = tensor.dim %[[K]], %[[C2]]
+// CHECK: %[[INIT:.*]] = tensor.empty(%[[B]], %[[S]]) : tensor<?x4x8x?xf32>
+// CHECK: %[[T:.*]] = linalg.transpose ins(%[[K]] : tensor<?x4x?x8xf32>) outs(%[[INIT]] : tensor<?x4x8x?xf32>) permutation = [0, 1, 3, 2]
+// CHECK: return %[[T]]
+func.func @transpose(%k: tensor<?x4x?x8xf32>) -> tensor<?x4x8x?xf32> {
+  %0 = tfm.transpose %k, perm = [0, 1, 3, 2] : tensor<?x4x?x8xf32> -> tensor<?x4x8x?xf32>
+  return %0 : tensor<?x4x8x?xf32>
+}
+
+// -----
+
+// A result type more static than the permuted input: linalg.transpose
+// produces the permuted input type, then a cast.
+// CHECK-LABEL: func.func @transpose_refined
+// CHECK: %[[T:.*]] = linalg.transpose ins(%{{.*}} : tensor<?x5xf32>) outs(%{{.*}} : tensor<5x?xf32>) permutation = [1, 0]
+// CHECK: %[[C:.*]] = tensor.cast %[[T]] : tensor<5x?xf32> to tensor<5x2xf32>
+// CHECK: return %[[C]]
+func.func @transpose_refined(%x: tensor<?x5xf32>) -> tensor<5x2xf32> {
+  %0 = tfm.transpose %x, perm = [1, 0] : tensor<?x5xf32> -> tensor<5x2xf32>
+  return %0 : tensor<5x2xf32>
+}
+
+// -----
+
 // Q Kᵀ reads K as [n, k]: no transposed copy is made.
 // CHECK-DAG: #[[LHS:.*]] = affine_map<(d0, d1, d2, d3, d4) -> (d0, d1, d2, d4)>
 // CHECK-DAG: #[[RHS_T:.*]] = affine_map<(d0, d1, d2, d3, d4) -> (d0, d1, d3, d4)>

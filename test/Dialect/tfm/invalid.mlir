@@ -98,6 +98,38 @@ func.func @merge_heads_result(%x: tensor<?x4x?x4xf32>) {
 
 // -----
 
+func.func @transpose_perm_length(%x: tensor<2x3x5xf32>) {
+  // expected-error @+1 {{expected perm to be a permutation of [0, 3), got [1, 0]}}
+  %0 = tfm.transpose %x, perm = [1, 0] : tensor<2x3x5xf32> -> tensor<3x2x5xf32>
+  return
+}
+
+// -----
+
+func.func @transpose_perm_repeated(%x: tensor<2x3x5xf32>) {
+  // expected-error @+1 {{expected perm to be a permutation of [0, 3), got [0, 2, 2]}}
+  %0 = tfm.transpose %x, perm = [0, 2, 2] : tensor<2x3x5xf32> -> tensor<2x5x5xf32>
+  return
+}
+
+// -----
+
+func.func @transpose_perm_range(%x: tensor<2x3xf32>) {
+  // expected-error @+1 {{expected perm to be a permutation of [0, 2), got [0, 2]}}
+  %0 = tfm.transpose %x, perm = [0, 2] : tensor<2x3xf32> -> tensor<2x3xf32>
+  return
+}
+
+// -----
+
+func.func @transpose_result(%x: tensor<?x3x5xf32>) {
+  // expected-error @+1 {{expected result of shape [5, ?, 3], got 'tensor<5x2x4xf32>'}}
+  %0 = tfm.transpose %x, perm = [2, 0, 1] : tensor<?x3x5xf32> -> tensor<5x2x4xf32>
+  return
+}
+
+// -----
+
 func.func @matmul_rank(%a: tensor<4xf32>, %b: tensor<4xf32>) {
   // expected-error @+1 {{expected lhs of rank >= 2, got 'tensor<4xf32>'}}
   %0 = tfm.matmul %a, %b : tensor<4xf32>, tensor<4xf32> -> tensor<f32>

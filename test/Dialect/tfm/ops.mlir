@@ -37,6 +37,15 @@ func.func @heads(%x: tensor<?x?x16xf32>, %y: tensor<2x3x?xf32>) -> (tensor<?x?x1
   return %m, %d : tensor<?x?x16xf32>, tensor<2x4x3x?xf32>
 }
 
+// CHECK-LABEL: func.func @transpose
+func.func @transpose(%k: tensor<?x4x?x8xf32>, %x: tensor<2x3x5xf32>) -> (tensor<?x4x8x?xf32>, tensor<5x2x3xf32>) {
+  // CHECK: tfm.transpose %{{.*}}, perm = [0, 1, 3, 2] : tensor<?x4x?x8xf32> -> tensor<?x4x8x?xf32>
+  %kt = tfm.transpose %k, perm = [0, 1, 3, 2] : tensor<?x4x?x8xf32> -> tensor<?x4x8x?xf32>
+  // CHECK: tfm.transpose %{{.*}}, perm = [2, 0, 1] : tensor<2x3x5xf32> -> tensor<5x2x3xf32>
+  %y = tfm.transpose %x, perm = [2, 0, 1] : tensor<2x3x5xf32> -> tensor<5x2x3xf32>
+  return %kt, %y : tensor<?x4x8x?xf32>, tensor<5x2x3xf32>
+}
+
 // CHECK-LABEL: func.func @attention_chain
 func.func @attention_chain(%q: tensor<?x4x?x8xf32>, %k: tensor<?x4x?x8xf32>, %v: tensor<?x4x?x8xf32>,
                            %len: tensor<?xi32>, %bias: tensor<?x?xf32>) -> tensor<?x4x?x8xf32> {

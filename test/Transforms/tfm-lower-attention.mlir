@@ -1,0 +1,88 @@
+// RUN: tfm-opt %s --split-input-file --tfm-lower-attention --verify-diagnostics | FileCheck %s
+// RUN: tfm-opt %s --split-input-file --tfm-lower-attention="key-block=16 query-block=2" --verify-diagnostics | FileCheck %s --check-prefix=OPTS
+
+// The kernel: K transposed a 512-key chunk at a time into a [D, 512]
+// scratch; blocks of 4 query rows (then single rows) over blocks of 32 keys;
+// scores by vector FMAs; online softmax (running max, rescale by exp of the
+// difference); P·V by broadcast FMAs into vector<64xf32> accumulators.
+// CHECK-LABEL: func.func @plain
+// CHECK-NOT: tfm.attention
+// CHECK: %[[SCRATCH:.*]] = tensor.empty() : tensor<64x512xf32>
+// CHECK: scf.for
+// CHECK: scf.for
+// CHECK: scf.for {{.*}} step %c512
+// CHECK: %[[T:.*]] = linalg.transpose ins(%{{.*}} : tensor<?x64xf32>) outs(%{{.*}} : tensor<64x?xf32>) permutation = [1, 0]
+// CHECK: scf.for {{.*}} step %c4
+// CHECK: scf.for {{.*}} step %c32 iter_args({{.*}}) -> (f32, f32, f32, f32, f32, f32, f32, f32, vector<64xf32>, vector<64xf32>, vector<64xf32>, vector<64xf32>)
+// CHECK: vector.transfer_read {{.*}} : tensor<64x512xf32>, vector<32xf32>
+// CHECK: vector.fma {{.*}} : vector<32xf32>
+// CHECK: scf.if
+// CHECK: vector.reduction <maximumf>, {{.*}} : vector<32xf32> into f32
+// CHECK: math.exp {{.*}} : vector<32xf32>
+// CHECK: vector.reduction <add>
+// CHECK: vector.fma {{.*}} : vector<64xf32>
+// Single rows for the tail.
+// CHECK: scf.for {{.*}} step %c1
+// CHECK: scf.for {{.*}} step %c32 iter_args({{.*}}) -> (f32, f32, vector<64xf32>)
+// Nothing of size seq x seq.
+// CHECK-NOT: tensor<?x?xf32>
+// CHECK-NOT: tensor<{{.*}}x?x?xf32>
+// OPTS-LABEL: func.func @plain
+// OPTS: scf.for {{.*}} step %c2
+// OPTS: vector.fma {{.*}} : vector<16xf32>
+func.func @plain(%q: tensor<?x8x?x64xf32>, %k: tensor<?x8x?x64xf32>, %v: tensor<?x8x?x64xf32>) -> tensor<?x8x?x64xf32> {
+  %o = tfm.attention %q, %k, %v {scale = 0.125 : f32}
+      : tensor<?x8x?x64xf32>, tensor<?x8x?x64xf32>, tensor<?x8x?x64xf32> -> tensor<?x8x?x64xf32>
+  return %o : tensor<?x8x?x64xf32>
+}
+
+// -----
+
+// Key padding: the key loop ends at min(lengths[b], Sk). Causal: key chunks
+// and blocks end at the last row's limit i + (Sk - Sq) + 1.
+// CHECK-LABEL: func.func @causal_padded
+// CHECK-SAME: %[[LEN:[a-z0-9]+]]: tensor<?xi32>
+// CHECK: %[[SQ:.*]] = tensor.dim %{{.*}}, %c2 : tensor<?x8x?x64xf32>
+// CHECK: %[[SK:.*]] = tensor.dim %{{.*}}, %c2 : tensor<?x8x?x64xf32>
+// CHECK: %[[OFF:.*]] = arith.subi %[[SK]], %[[SQ]]
+// CHECK: %[[L:.*]] = tensor.extract %[[LEN]][%{{.*}}] : tensor<?xi32>
+// CHECK: %[[LI:.*]] = arith.index_cast %[[L]]
+// CHECK: %[[END0:.*]] = arith.minsi %[[LI]], %[[SK]]
+// CHECK: arith.addi %{{.*}}, %[[OFF]]
+// CHECK: scf.for {{.*}} step %c512
+// CHECK: arith.cmpi slt
+// CHECK-NOT: tfm.attention
+func.func @causal_padded(%q: tensor<?x8x?x64xf32>, %k: tensor<?x8x?x64xf32>, %v: tensor<?x8x?x64xf32>,
+                         %len: tensor<?xi32>) -> tensor<?x8x?x64xf32> {
+  %o = tfm.attention %q, %k, %v key_lengths(%len : tensor<?xi32>) {causal, scale = 0.125 : f32}
+      : tensor<?x8x?x64xf32>, tensor<?x8x?x64xf32>, tensor<?x8x?x64xf32> -> tensor<?x8x?x64xf32>
+  return %o : tensor<?x8x?x64xf32>
+}
+
+// -----
+
+// An additive mask is read a block of keys at a time and added to the
+// scores; its broadcast dimensions read index 0.
+// CHECK-LABEL: func.func @masked
+// CHECK-SAME: %[[M:[a-z0-9]+]]: tensor<?x1x?x?xf32>
+// CHECK: vector.transfer_read %[[M]][%{{.*}}, %c0, %{{.*}}, %{{.*}}], %{{.*}} : tensor<?x1x?x?xf32>, vector<32xf32>
+// CHECK: arith.addf {{.*}} : vector<32xf32>
+func.func @masked(%q: tensor<?x8x?x64xf32>, %k: tensor<?x8x?x64xf32>, %v: tensor<?x8x?x64xf32>,
+                  %m: tensor<?x1x?x?xf32>) -> tensor<?x8x?x64xf32> {
+  %o = tfm.attention %q, %k, %v mask(%m : tensor<?x1x?x?xf32>) {scale = 0.125 : f32}
+      : tensor<?x8x?x64xf32>, tensor<?x8x?x64xf32>, tensor<?x8x?x64xf32> -> tensor<?x8x?x64xf32>
+  return %o : tensor<?x8x?x64xf32>
+}
+
+// -----
+
+// Not lowered: a dynamic head size cannot be vectorized; the reference
+// lowering handles it.
+// CHECK-LABEL: func.func @dynamic_head
+// CHECK: tfm.attention
+// CHECK-NOT: vector.fma
+func.func @dynamic_head(%q: tensor<?x8x?x?xf32>, %k: tensor<?x8x?x?xf32>, %v: tensor<?x8x?x?xf32>) -> tensor<?x8x?x?xf32> {
+  %o = tfm.attention %q, %k, %v {scale = 0.125 : f32}
+      : tensor<?x8x?x?xf32>, tensor<?x8x?x?xf32>, tensor<?x8x?x?xf32> -> tensor<?x8x?x?xf32>
+  return %o : tensor<?x8x?x?xf32>
+}
