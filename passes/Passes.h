@@ -45,22 +45,35 @@ void populateLowerAttentionPatterns(RewritePatternSet &patterns,
                                     int64_t queryBlock, int64_t keyBlock,
                                     int64_t keyChunk);
 
+/// Options of the tfm-to-llvm pipeline.
+struct TfmPipelineOptions : public PassPipelineOptions<TfmPipelineOptions> {
+  PassOptions::Option<bool> fuse{
+      *this, "fuse",
+      llvm::cl::desc("Fuse attention chains and lower tfm.attention to the "
+                     "tiled kernel (off: the unfused reference lowering)"),
+      llvm::cl::init(true)};
+};
+
 /// The whole path from the tfm dialect to the LLVM dialect (what `tfmc`
 /// runs): the three stages below, in order.
-void buildTfmToLLVMPipeline(OpPassManager &pm);
+void buildTfmToLLVMPipeline(OpPassManager &pm,
+                            const TfmPipelineOptions &options);
 
-/// Stage 1, on tensors: entry-point export, lowering of tfm to linalg,
-/// element-wise fusion.
-void buildTfmTensorPipeline(OpPassManager &pm);
+/// Stage 1, on tensors: entry-point export, attention fusion and its kernel
+/// (with `fuse`), lowering of the rest to linalg, element-wise fusion.
+void buildTfmTensorPipeline(OpPassManager &pm,
+                            const TfmPipelineOptions &options);
 /// Stage 2: one-shot bufferization and buffer deallocation.
-void buildTfmBufferizePipeline(OpPassManager &pm);
+void buildTfmBufferizePipeline(OpPassManager &pm,
+                               const TfmPipelineOptions &options);
 /// Stage 3: loops, then the LLVM dialect and the runtime's entry symbols.
-void buildTfmLLVMLoweringPipeline(OpPassManager &pm);
+void buildTfmLLVMLoweringPipeline(OpPassManager &pm,
+                                  const TfmPipelineOptions &options);
 
 /// A named stage of the tfm-to-llvm pipeline (tfmc -v times each).
 struct PipelineStage {
   const char *name;
-  void (*build)(OpPassManager &);
+  void (*build)(OpPassManager &, const TfmPipelineOptions &);
 };
 ArrayRef<PipelineStage> getTfmToLLVMStages();
 

@@ -19,10 +19,17 @@
 
 using namespace mlir;
 
-void mlir::tfm::buildTfmTensorPipeline(OpPassManager &pm) {
-  // Record the entry signatures, then lower tfm.
+void mlir::tfm::buildTfmTensorPipeline(OpPassManager &pm,
+                                       const TfmPipelineOptions &options) {
+  // Record the entry signatures, then lower tfm: attention chains into
+  // tfm.attention, its masks into loop bounds, the kernel; the rest by the
+  // reference lowering (which also takes tfm.attention when not fusing).
   pm.addPass(createTfmExportEntryPoints());
-  pm.addNestedPass<func::FuncOp>(createTfmLowerAttention());
+  if (options.fuse) {
+    pm.addNestedPass<func::FuncOp>(createTfmFuseAttention());
+    pm.addNestedPass<func::FuncOp>(createTfmLowerMasks());
+    pm.addNestedPass<func::FuncOp>(createTfmLowerAttention());
+  }
   pm.addNestedPass<func::FuncOp>(createTfmLowerToLinalg());
   pm.addPass(createCanonicalizerPass());
   pm.addPass(createCSEPass());
@@ -32,7 +39,8 @@ void mlir::tfm::buildTfmTensorPipeline(OpPassManager &pm) {
   pm.addPass(createCanonicalizerPass());
 }
 
-void mlir::tfm::buildTfmBufferizePipeline(OpPassManager &pm) {
+void mlir::tfm::buildTfmBufferizePipeline(OpPassManager &pm,
+                                          const TfmPipelineOptions &) {
   // Buffers: function arguments and results become identity-layout memrefs
   // (the descriptors of runtime/tfm_abi.h); results are owned by the caller.
   bufferization::OneShotBufferizationOptions bufferization;
@@ -45,7 +53,8 @@ void mlir::tfm::buildTfmBufferizePipeline(OpPassManager &pm) {
   pm.addPass(createBufferizationToMemRefPass());
 }
 
-void mlir::tfm::buildTfmLLVMLoweringPipeline(OpPassManager &pm) {
+void mlir::tfm::buildTfmLLVMLoweringPipeline(OpPassManager &pm,
+                                             const TfmPipelineOptions &) {
   // Loops, then the LLVM dialect.
   pm.addNestedPass<func::FuncOp>(createConvertLinalgToLoopsPass());
   pm.addPass(createTfmApproximateVectorMath());
@@ -67,9 +76,10 @@ void mlir::tfm::buildTfmLLVMLoweringPipeline(OpPassManager &pm) {
   pm.addPass(createTfmEmitEntryWrappers());
 }
 
-void mlir::tfm::buildTfmToLLVMPipeline(OpPassManager &pm) {
+void mlir::tfm::buildTfmToLLVMPipeline(OpPassManager &pm,
+                                       const TfmPipelineOptions &options) {
   for (const PipelineStage &stage : getTfmToLLVMStages())
-    stage.build(pm);
+    stage.build(pm, options);
 }
 
 ArrayRef<mlir::tfm::PipelineStage> mlir::tfm::getTfmToLLVMStages() {
@@ -83,7 +93,7 @@ ArrayRef<mlir::tfm::PipelineStage> mlir::tfm::getTfmToLLVMStages() {
 
 void mlir::tfm::registerTfmPassesAndPipelines() {
   registerTfmPasses();
-  PassPipelineRegistration<>(
+  PassPipelineRegistration<TfmPipelineOptions>(
       "tfm-to-llvm",
       "Lower the tfm dialect to the LLVM dialect with the runtime's entry "
       "points (the pipeline tfmc runs)",

@@ -66,6 +66,9 @@ cl::opt<Emit> emit(
                    "for a model, a shared object for a .mlir "
                    "file")));
 cl::opt<bool> verbose("v", cl::desc("Print each stage with its time"));
+cl::opt<bool> noFuse("no-fuse",
+                     cl::desc("Keep attention unfused: the reference lowering "
+                              "(for comparisons)"));
 cl::opt<std::string> cpu("mcpu", cl::desc("Target CPU (default: the host)"),
                          cl::init(""));
 cl::opt<unsigned> optLevel("O", cl::desc("LLVM optimization level (0-3)"),
@@ -174,7 +177,9 @@ int main(int argc, char **argv) {
     if (failed(applyPassManagerCLOptions(pm)))
       return fail("invalid pass manager options");
     applyDefaultTimingPassManagerCLOptions(pm);
-    stage.build(pm);
+    mlir::tfm::TfmPipelineOptions pipelineOptions;
+    pipelineOptions.fuse = !noFuse;
+    stage.build(pm, pipelineOptions);
     if (failed(pm.run(*module)))
       return fail("compiling '" + inputPath + "' failed in stage '" +
                   stage.name + "'");
