@@ -34,6 +34,7 @@
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/Math/IR/Math.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/Dialect/Vector/IR/VectorOps.h"
@@ -98,6 +99,13 @@ public:
     Value lBuf = fill(b.create<tensor::EmptyOp>(
                           loc, SmallVector<OpFoldResult>{numQueries}, f32),
                       zero);
+
+    // The probabilities of a block go through a small stack buffer: P.V
+    // broadcasts p[r][j] from memory (a load) instead of extracting a lane
+    // from a register (two shuffles). Allocated once, here: an alloca inside
+    // the loops would grow the stack at every iteration.
+    pBuf = b.create<memref::AllocaOp>(
+        loc, MemRefType::get({blockRows, blockKeys}, f32));
 
     SmallVector<Value> state{out, kt, mBuf, lBuf};
     state = forLoop(c0, batch, c1, state, [&](Value bIdx, ValueRange st) {
@@ -259,6 +267,31 @@ private:
           ArrayRef<bool>{true}));
 
     Value keysPerBlock = index(blockKeys);
+    // Software pipelining: the scores of the next block are computed between
+    // this block's softmax and its P.V, so that their FMAs fill the latency
+    // of the softmax chain (max, exp, rescale) instead of waiting behind it.
+    auto scores = [&](Value local) {
+      SmallVector<Value> sc(count,
+                            b.create<arith::ConstantOp>(
+                                loc, DenseElementsAttr::get(sType, 0.0f)));
+      for (int64_t d = 0; d < headDim; ++d) {
+        Value dIdx = index(d);
+        // Past the chunk's last block this reads past the scratch: masked
+        // (padding 0); those scores are never used.
+        Value keysRow = b.create<vector::TransferReadOp>(
+            loc, sType, ktChunk, ValueRange{dIdx, local}, zero,
+            ArrayRef<bool>{false});
+        for (int64_t r = 0; r < count; ++r) {
+          Value qd = b.create<tensor::ExtractOp>(
+              loc, op.getQuery(), ValueRange{batchIdx, headIdx, rows[r], dIdx});
+          Value qv = b.create<vector::BroadcastOp>(loc, sType, qd);
+          sc[r] = b.create<vector::FMAOp>(loc, qv, keysRow, sc[r]);
+        }
+      }
+      return sc;
+    };
+    for (Value first : scores(c0))
+      init.push_back(first);
     auto loop =
         b.create<scf::ForOp>(loc, chunkStart, loopEnd, keysPerBlock, init);
     {
@@ -269,25 +302,12 @@ private:
       ValueRange st = loop.getRegionIterArgs();
       SmallVector<Value> m(st.begin(), st.begin() + count);
       SmallVector<Value> l(st.begin() + count, st.begin() + 2 * count);
-      SmallVector<Value> acc(st.begin() + 2 * count, st.end());
-
-      // s[r] = q[r] . KT[:, k0:k0+BK], over d. Keys past the chunk read the
-      // scratch's stale columns (in bounds) and are masked below.
+      SmallVector<Value> acc(st.begin() + 2 * count, st.begin() + 3 * count);
+      // s[r] = q[r] . KT[:, k0:k0+BK], computed by the previous iteration.
+      // Keys past the chunk's data are masked below.
+      SmallVector<Value> s(st.begin() + 3 * count, st.end());
       Value sZero =
           b.create<arith::ConstantOp>(loc, DenseElementsAttr::get(sType, 0.0f));
-      SmallVector<Value> s(count, sZero);
-      for (int64_t d = 0; d < headDim; ++d) {
-        Value dIdx = index(d);
-        Value keysRow = b.create<vector::TransferReadOp>(
-            loc, sType, ktChunk, ValueRange{dIdx, local}, zero,
-            ArrayRef<bool>{false});
-        for (int64_t r = 0; r < count; ++r) {
-          Value qd = b.create<tensor::ExtractOp>(
-              loc, op.getQuery(), ValueRange{batchIdx, headIdx, rows[r], dIdx});
-          Value qv = b.create<vector::BroadcastOp>(loc, sType, qd);
-          s[r] = b.create<vector::FMAOp>(loc, qv, keysRow, s[r]);
-        }
-      }
       Value scaleV = b.create<vector::BroadcastOp>(loc, sType, scale);
       for (int64_t r = 0; r < count; ++r) {
         s[r] = b.create<arith::MulFOp>(loc, s[r], scaleV);
@@ -333,8 +353,16 @@ private:
         Value none = b.create<arith::CmpFOp>(loc, arith::CmpFPredicate::OEQ,
                                              newM[r], negInf);
         Value base = b.create<arith::SelectOp>(loc, none, zero, newM[r]);
-        Value alpha = b.create<math::ExpOp>(
-            loc, b.create<arith::SubFOp>(loc, m[r], base));
+        // exp(m - m') through the inline vector exp: a scalar math.exp is a
+        // libm call, around which every live zmm register (the accumulators)
+        // would be spilled, as all are caller-saved.
+        VectorType lane = VectorType::get({16}, f32);
+        Value alpha = b.create<vector::ExtractOp>(
+            loc,
+            b.create<math::ExpOp>(
+                loc, b.create<vector::BroadcastOp>(
+                         loc, lane, b.create<arith::SubFOp>(loc, m[r], base))),
+            0);
         Value baseV = b.create<vector::BroadcastOp>(loc, sType, base);
         Value e = b.create<math::ExpOp>(
             loc, b.create<arith::SubFOp>(loc, s[r], baseV));
@@ -351,6 +379,10 @@ private:
             loc, acc[r], b.create<vector::BroadcastOp>(loc, accType, alpha));
       }
 
+      for (int64_t r = 0; r < count; ++r)
+        b.create<vector::StoreOp>(loc, p[r], pBuf, ValueRange{index(r), c0});
+      SmallVector<Value> next = scores(addI(local, keysPerBlock));
+
       // acc[r] += sum_j p[r][j] V[k0 + j, :]. Rows past the keys are read
       // clamped (always in bounds); their p is 0.
       Value lastKey = subI(numKeys, c1);
@@ -360,7 +392,8 @@ private:
             loc, accType, op.getValue(), ValueRange{batchIdx, headIdx, key, c0},
             zero, ArrayRef<bool>{true});
         for (int64_t r = 0; r < count; ++r) {
-          Value pj = b.create<vector::ExtractOp>(loc, p[r], j);
+          Value pj = b.create<memref::LoadOp>(loc, pBuf,
+                                              ValueRange{index(r), index(j)});
           Value pv = b.create<vector::BroadcastOp>(loc, accType, pj);
           newAcc[r] = b.create<vector::FMAOp>(loc, pv, vRow, newAcc[r]);
         }
@@ -368,6 +401,7 @@ private:
       SmallVector<Value> yields(newM);
       yields.append(newL);
       yields.append(newAcc);
+      yields.append(next);
       b.create<scf::YieldOp>(loc, yields);
     }
 
@@ -426,7 +460,7 @@ private:
   Value c0, c1, negInf, zero, scale, offset;
   Value numQueries, numKeys;
   Value batchIdx, headIdx, keyEnd;
-  Value chunkStart, chunkLimit, ktChunk;
+  Value chunkStart, chunkLimit, ktChunk, pBuf;
 };
 
 struct LowerAttentionPattern : OpRewritePattern<AttentionOp> {

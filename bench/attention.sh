@@ -1,0 +1,64 @@
+#!/usr/bin/env bash
+# The attention benchmark of issue 4, in one run: the FMA peak of this core,
+# tfm's fused kernel, tfm's unfused lowering (tfmc --no-fuse) and PyTorch
+# (python3-torch, installed here if missing), one thread; then the table with
+# the ratios, and the peak memory of a seq 8192 call.
+#
+#   bench/attention.sh [benchmark flags, e.g. --benchmark_min_time=1]
+set -euo pipefail
+repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+build=${TFM_BUILD_DIR:-$repo/build}
+"$repo/scripts/setup.sh" >/dev/null
+# The PyTorch peer, with OpenBLAS behind it (without it Debian's torch runs
+# on the reference BLAS, at ~3 GFLOPS).
+missing=()
+for p in python3-torch libopenblas0-pthread; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" ||
+    missing+=("$p")
+done
+if ((${#missing[@]})); then
+  echo "bench: installing ${missing[*]}"
+  sudo=""; [ "$(id -u)" -eq 0 ] || sudo=sudo
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${missing[@]}" >/dev/null
+fi
+# Peers at their best: this machine's environment confines OpenBLAS (and so
+# PyTorch) to AVX2 with OPENBLAS_CORETYPE=Haswell.
+unset OPENBLAS_CORETYPE
+out=$(mktemp -d)
+trap 'rm -rf "$out"' EXIT
+
+"$build/bin/attention_bench" --benchmark_format=json \
+  --benchmark_out="$out/tfm.json" --benchmark_out_format=json \
+  --benchmark_repetitions=3 --benchmark_report_aggregates_only=true \
+  "$@" >/dev/null
+# Same allocator treatment as attention_bench gives tfm (mallopt): freed
+# blocks stay in the heap, so PyTorch's seq x seq temporaries are not
+# first-touched again on every call.
+MALLOC_MMAP_THRESHOLD_=1073741824 MALLOC_TRIM_THRESHOLD_=1073741824 \
+  /usr/bin/python3 "$repo/bench/attention_torch.py" > "$out/torch.jsonl"
+
+/usr/bin/python3 - "$out/tfm.json" "$out/torch.jsonl" <<'PY'
+import json, sys
+tfm = json.load(open(sys.argv[1]))["benchmarks"]
+med = {b["run_name"]: b for b in tfm if b.get("aggregate_name") == "median"}
+peak = med["BM_FmaPeak/real_time"]["GFLOPS"]
+torch = {(r["kind"], r["seq"]): r for r in map(json.loads, open(sys.argv[2]))}
+def g(impl, kind, s):
+    return med[f"BM_Attention/{impl}/{kind}/{s}/real_time"]
+print(f"FMA peak (one core, this run): {peak:.1f} GFLOPS")
+print("attention, batch 1, 8 heads, head dim 64, one thread; GFLOPS = 4*S*S*D*H / time (median of 3)")
+hdr = f"{'kind':7} {'seq':>5} | {'fused ms':>9} {'GFLOPS':>7} {'%peak':>6} | {'unfused ms':>10} {'GFLOPS':>7} | {'torch ms':>9} {'GFLOPS':>7} | {'fused/unfused':>13} {'fused/torch':>11}"
+print(hdr); print("-" * len(hdr))
+for kind in ("none", "causal", "padded"):
+    for s in (128, 512, 1024, 2048):
+        f, u, t = g("fused", kind, s), g("unfused", kind, s), torch[(kind, s)]
+        print(f"{kind:7} {s:5d} | {f['real_time']:9.2f} {f['GFLOPS']:7.1f} {100*f['GFLOPS']/peak:5.1f}% | "
+              f"{u['real_time']:10.2f} {u['GFLOPS']:7.1f} | {t['ms']:9.2f} {t['gflops']:7.1f} | "
+              f"{u['real_time']/f['real_time']:12.1f}x {t['ms']/f['real_time']:10.2f}x")
+for s in (1024, 2048):
+    n = g("fused", "none", s)["real_time"]
+    print(f"seq {s}: causal {n / g('fused', 'causal', s)['real_time']:.2f}x faster than no mask, "
+          f"half padded {n / g('fused', 'padded', s)['real_time']:.2f}x faster")
+PY
+"$build/bin/attention_bench" --peak-memory 8192
