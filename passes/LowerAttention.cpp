@@ -371,8 +371,11 @@ private:
         Value hidden = b.create<arith::CmpFOp>(loc, arith::CmpFPredicate::OEQ,
                                                s[r], negInfS);
         p[r] = b.create<arith::SelectOp>(loc, hidden, sZero, e);
+        // reassoc: a tree of adds; in order, the 32-lane sum is a chain of
+        // 32 dependent scalar adds per row and block.
         Value sum = b.create<vector::ReductionOp>(
-            loc, vector::CombiningKind::ADD, p[r]);
+            loc, vector::CombiningKind::ADD, p[r], Value(),
+            arith::FastMathFlags::reassoc);
         newL[r] = b.create<arith::AddFOp>(
             loc, b.create<arith::MulFOp>(loc, l[r], alpha), sum);
         newAcc[r] = b.create<arith::MulFOp>(
