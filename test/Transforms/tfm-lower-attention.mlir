@@ -2,14 +2,14 @@
 // RUN: tfm-opt %s --split-input-file --tfm-lower-attention="key-block=16 query-block=2" --verify-diagnostics | FileCheck %s --check-prefix=OPTS
 
 // The kernel: K transposed a 512-key chunk at a time into a [D, 512]
-// scratch; blocks of 4 query rows (then single rows) over blocks of 32 keys;
+// scratch; blocks of 4 query rows (then single rows) over blocks of 64 keys;
 // scores by vector FMAs; online softmax (running max, rescale by exp of the
-// difference); P·V by broadcast FMAs into vector<64xf32> accumulators.
+// difference); P·V by broadcast FMAs into vector<Dv = 32> accumulators.
 // CHECK-LABEL: func.func @plain
 // CHECK-NOT: tfm.attention
 // CHECK: %[[SCRATCH:.*]] = tensor.empty() : tensor<64x512xf32>
 // The probabilities' stack buffer, once, outside the loops.
-// CHECK: memref.alloca() : memref<4x32xf32>
+// CHECK: memref.alloca() : memref<4x64xf32>
 // CHECK: scf.for
 // CHECK: scf.for
 // CHECK: scf.for {{.*}} step %c512
@@ -17,28 +17,28 @@
 // CHECK: scf.for {{.*}} step %c4
 // Loop-carried: m and l of 4 rows, their accumulators, and the next block's
 // scores (software pipelining).
-// CHECK: scf.for {{.*}} step %c32 iter_args({{.*}}) -> (f32, f32, f32, f32, f32, f32, f32, f32, vector<64xf32>, vector<64xf32>, vector<64xf32>, vector<64xf32>, vector<32xf32>, vector<32xf32>, vector<32xf32>, vector<32xf32>)
+// CHECK: scf.for {{.*}} step %c64 iter_args({{.*}}) -> (f32, f32, f32, f32, f32, f32, f32, f32, vector<32xf32>, vector<32xf32>, vector<32xf32>, vector<32xf32>, vector<64xf32>, vector<64xf32>, vector<64xf32>, vector<64xf32>)
 // CHECK: scf.if
-// CHECK: vector.reduction <maximumf>, {{.*}} : vector<32xf32> into f32
-// CHECK: math.exp {{.*}} : vector<32xf32>
+// CHECK: vector.reduction <maximumf>, {{.*}} : vector<64xf32> into f32
+// CHECK: math.exp {{.*}} : vector<64xf32>
 // CHECK: vector.reduction <add>
 // The next block's scores, then this block's P.V.
-// CHECK: vector.transfer_read {{.*}} : tensor<64x512xf32>, vector<32xf32>
-// CHECK: vector.fma {{.*}} : vector<32xf32>
+// CHECK: vector.transfer_read {{.*}} : tensor<64x512xf32>, vector<64xf32>
 // CHECK: vector.fma {{.*}} : vector<64xf32>
+// CHECK: vector.fma {{.*}} : vector<32xf32>
 // Single rows for the tail.
 // CHECK: scf.for {{.*}} step %c1
-// CHECK: scf.for {{.*}} step %c32 iter_args({{.*}}) -> (f32, f32, vector<64xf32>, vector<32xf32>)
+// CHECK: scf.for {{.*}} step %c64 iter_args({{.*}}) -> (f32, f32, vector<32xf32>, vector<64xf32>)
 // Nothing of size seq x seq.
 // CHECK-NOT: tensor<?x?xf32>
 // CHECK-NOT: tensor<{{.*}}x?x?xf32>
 // OPTS-LABEL: func.func @plain
 // OPTS: scf.for {{.*}} step %c2
 // OPTS: vector.fma {{.*}} : vector<16xf32>
-func.func @plain(%q: tensor<?x8x?x64xf32>, %k: tensor<?x8x?x64xf32>, %v: tensor<?x8x?x64xf32>) -> tensor<?x8x?x64xf32> {
+func.func @plain(%q: tensor<?x8x?x64xf32>, %k: tensor<?x8x?x64xf32>, %v: tensor<?x8x?x32xf32>) -> tensor<?x8x?x32xf32> {
   %o = tfm.attention %q, %k, %v {scale = 0.125 : f32}
-      : tensor<?x8x?x64xf32>, tensor<?x8x?x64xf32>, tensor<?x8x?x64xf32> -> tensor<?x8x?x64xf32>
-  return %o : tensor<?x8x?x64xf32>
+      : tensor<?x8x?x64xf32>, tensor<?x8x?x64xf32>, tensor<?x8x?x32xf32> -> tensor<?x8x?x32xf32>
+  return %o : tensor<?x8x?x32xf32>
 }
 
 // -----
@@ -70,8 +70,8 @@ func.func @causal_padded(%q: tensor<?x8x?x64xf32>, %k: tensor<?x8x?x64xf32>, %v:
 // scores; its broadcast dimensions read index 0.
 // CHECK-LABEL: func.func @masked
 // CHECK-SAME: %[[M:[a-z0-9]+]]: tensor<?x1x?x?xf32>
-// CHECK: vector.transfer_read %[[M]][%{{.*}}, %c0, %{{.*}}, %{{.*}}], %{{.*}} : tensor<?x1x?x?xf32>, vector<32xf32>
-// CHECK: arith.addf {{.*}} : vector<32xf32>
+// CHECK: vector.transfer_read %[[M]][%{{.*}}, %c0, %{{.*}}, %{{.*}}], %{{.*}} : tensor<?x1x?x?xf32>, vector<64xf32>
+// CHECK: arith.addf {{.*}} : vector<64xf32>
 func.func @masked(%q: tensor<?x8x?x64xf32>, %k: tensor<?x8x?x64xf32>, %v: tensor<?x8x?x64xf32>,
                   %m: tensor<?x1x?x?xf32>) -> tensor<?x8x?x64xf32> {
   %o = tfm.attention %q, %k, %v mask(%m : tensor<?x1x?x?xf32>) {scale = 0.125 : f32}

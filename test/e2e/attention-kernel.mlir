@@ -1,7 +1,7 @@
 // REQUIRES: compiler
 // tfm.attention through the tiled online-softmax kernel (tfm-lower-attention)
 // against NumPy, to 1e-5: head dims 64 and 128, query and key lengths that
-// are not multiples of the tiles (4 rows, 32 keys, 512-key chunks), every
+// are not multiples of the tiles (4 rows, 64 keys, 512-key chunks), every
 // mask kind, batches holding a sequence with no visible key (exact zeros).
 //
 // RUN: tfmc %s -o %t.so
