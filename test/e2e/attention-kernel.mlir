@@ -11,22 +11,22 @@
 // RUN: %python %S/sdpa_ref.py gen %t.c --batch 2 --heads 1 --sq 530 --sk 530 --dim 64 --mask-shape 530,530 --seed 3
 //
 // RUN: tfm-run %t.so --call plain --input %t.a/q.npy --input %t.a/k.npy --input %t.a/v.npy --output %t.a/plain.npy
-// RUN: %python %S/sdpa_ref.py check %t.a %t.a/plain.npy --scale 0.125 | FileCheck %s --check-prefix=PLAIN
-// PLAIN: PASS shape=[4, 2, 37, 64]
+// RUN: %python %S/sdpa_ref.py check %t.a %t.a/plain.npy --scale 0.125 | FileCheck %s --check-prefix=CHECK-PLAIN
+// CHECK-PLAIN: PASS shape=[4, 2, 37, 64]
 // RUN: tfm-run %t.so --call causal_padded --input %t.a/q.npy --input %t.a/k.npy --input %t.a/v.npy --input %t.a/lengths.npy --output %t.a/cp.npy
-// RUN: %python %S/sdpa_ref.py check %t.a %t.a/cp.npy --scale 0.125 --causal --lengths | FileCheck %s --check-prefix=CP
-// CP: PASS shape=[4, 2, 37, 64] {{.*}} exact_zeros=True
+// RUN: %python %S/sdpa_ref.py check %t.a %t.a/cp.npy --scale 0.125 --causal --lengths | FileCheck %s --check-prefix=CHECK-CP
+// CHECK-CP: PASS shape=[4, 2, 37, 64] {{.*}} exact_zeros=True
 //
 // Cross-attention shape (7 queries, 600 keys: two chunks), head dim 128,
 // Dv 64, per-batch additive mask with -inf entries, key lengths.
 // RUN: tfm-run %t.so --call masked_cross --input %t.b/q.npy --input %t.b/k.npy --input %t.b/v.npy --input %t.b/lengths.npy --input %t.b/mask.npy --output %t.b/mc.npy
-// RUN: %python %S/sdpa_ref.py check %t.b %t.b/mc.npy --scale 0.088388 --lengths --mask | FileCheck %s --check-prefix=MC
-// MC: PASS shape=[4, 2, 7, 64] {{.*}} exact_zeros=True
+// RUN: %python %S/sdpa_ref.py check %t.b %t.b/mc.npy --scale 0.088388 --lengths --mask | FileCheck %s --check-prefix=CHECK-MC
+// CHECK-MC: PASS shape=[4, 2, 7, 64] {{.*}} exact_zeros=True
 //
 // Causal with a broadcast [Sq, Sk] mask over 530 positions (two chunks).
 // RUN: tfm-run %t.so --call causal_masked --input %t.c/q.npy --input %t.c/k.npy --input %t.c/v.npy --input %t.c/mask.npy --output %t.c/cm.npy
-// RUN: %python %S/sdpa_ref.py check %t.c %t.c/cm.npy --scale 0.125 --causal --mask | FileCheck %s --check-prefix=CM
-// CM: PASS shape=[2, 1, 530, 64]
+// RUN: %python %S/sdpa_ref.py check %t.c %t.c/cm.npy --scale 0.125 --causal --mask | FileCheck %s --check-prefix=CHECK-CM
+// CHECK-CM: PASS shape=[2, 1, 530, 64]
 
 func.func @plain(%q: tensor<?x2x?x64xf32>, %k: tensor<?x2x?x64xf32>, %v: tensor<?x2x?x64xf32>) -> tensor<?x2x?x64xf32> {
   %o = tfm.attention %q, %k, %v {scale = 0.125 : f32}

@@ -9,20 +9,20 @@
 // RUN: %python %S/attention_ref.py gen %t.b --batch 4 --seq 33 --seed 2
 //
 // RUN: tfm-run %t.so --call mha --input %t.a/x.npy --input %t.a/lengths.npy --input %t.a/wq.npy --input %t.a/bq.npy --input %t.a/wk.npy --input %t.a/bk.npy --input %t.a/wv.npy --input %t.a/bv.npy --input %t.a/wo.npy --input %t.a/bo.npy --output %t.a/mha.npy
-// RUN: %python %S/attention_ref.py check %t.a mha %t.a/mha.npy | FileCheck %s --check-prefix=MHA-A
-// MHA-A: PASS mha shape=[3, 7, 32] {{.*}} masked_rows=1
+// RUN: %python %S/attention_ref.py check %t.a mha %t.a/mha.npy | FileCheck %s --check-prefix=CHECK-MHA-A
+// CHECK-MHA-A: PASS mha shape=[3, 7, 32] {{.*}} masked_rows=1
 //
 // RUN: tfm-run %t.so --call mha --input %t.b/x.npy --input %t.b/lengths.npy --input %t.b/wq.npy --input %t.b/bq.npy --input %t.b/wk.npy --input %t.b/bk.npy --input %t.b/wv.npy --input %t.b/bv.npy --input %t.b/wo.npy --input %t.b/bo.npy --output %t.b/mha.npy
-// RUN: %python %S/attention_ref.py check %t.b mha %t.b/mha.npy | FileCheck %s --check-prefix=MHA-B
-// MHA-B: PASS mha shape=[4, 33, 32] {{.*}} masked_rows=1
+// RUN: %python %S/attention_ref.py check %t.b mha %t.b/mha.npy | FileCheck %s --check-prefix=CHECK-MHA-B
+// CHECK-MHA-B: PASS mha shape=[4, 33, 32] {{.*}} masked_rows=1
 //
 // RUN: tfm-run %t.so --call sdpa_chain --input %t.a/q.npy --input %t.a/k.npy --input %t.a/v.npy --input %t.a/lengths.npy --output %t.a/chain.npy
-// RUN: %python %S/attention_ref.py check %t.a sdpa_chain %t.a/chain.npy | FileCheck %s --check-prefix=CHAIN
-// CHAIN: PASS sdpa_chain shape=[3, 4, 7, 8] {{.*}} masked_rows=1
+// RUN: %python %S/attention_ref.py check %t.a sdpa_chain %t.a/chain.npy | FileCheck %s --check-prefix=CHECK-CHAIN
+// CHECK-CHAIN: PASS sdpa_chain shape=[3, 4, 7, 8] {{.*}} masked_rows=1
 //
 // RUN: tfm-run %t.so --call sdpa_op --input %t.b/q.npy --input %t.b/k.npy --input %t.b/v.npy --input %t.b/lengths.npy --output %t.b/op.npy
-// RUN: %python %S/attention_ref.py check %t.b sdpa_op %t.b/op.npy | FileCheck %s --check-prefix=OP
-// OP: PASS sdpa_op shape=[4, 4, 33, 8] {{.*}} masked_rows=1
+// RUN: %python %S/attention_ref.py check %t.b sdpa_op %t.b/op.npy | FileCheck %s --check-prefix=CHECK-OP
+// CHECK-OP: PASS sdpa_op shape=[4, 4, 33, 8] {{.*}} masked_rows=1
 //
 
 // Multi-head self-attention of a decoder layer, written the way a model is
