@@ -242,9 +242,28 @@ private:
     return {st[0], kt, st[1], st[2]};
   }
 
-  /// Rows [q0, q0 + count) against the keys of the current chunk; state =
-  /// {out, m, l}.
+  /// Rows [q0, q0 + count) against the keys of the current chunk, when they
+  /// see any (with a causal mask, early rows see none of a late chunk: skip
+  /// their state traffic and the pipelined first block); state = {out, m, l}.
   SmallVector<Value> emitRows(int64_t count, Value q0, ValueRange state) {
+    if (!op.getCausal())
+      return emitRowsUnguarded(count, q0, state);
+    Value lastRow = addI(q0, index(count - 1));
+    Value seesChunk = b.create<arith::CmpIOp>(loc, arith::CmpIPredicate::sgt,
+                                              rowLimit(lastRow), chunkStart);
+    auto ifOp = b.create<scf::IfOp>(
+        loc, seesChunk,
+        [&](OpBuilder &nb, Location) {
+          OpBuilder::InsertionGuard g(b);
+          b.setInsertionPoint(nb.getInsertionBlock(), nb.getInsertionPoint());
+          b.create<scf::YieldOp>(loc, emitRowsUnguarded(count, q0, state));
+        },
+        [&](OpBuilder &nb, Location) { nb.create<scf::YieldOp>(loc, state); });
+    return SmallVector<Value>(ifOp.getResults());
+  }
+
+  SmallVector<Value> emitRowsUnguarded(int64_t count, Value q0,
+                                       ValueRange state) {
     Value out = state[0], mBuf = state[1], lBuf = state[2];
     VectorType sType = VectorType::get({blockKeys}, f32);
     VectorType accType = VectorType::get({valueDim}, f32);

@@ -55,6 +55,9 @@ func.func @plain(%q: tensor<?x8x?x64xf32>, %k: tensor<?x8x?x64xf32>, %v: tensor<
 // CHECK: %[[END0:.*]] = arith.minsi %[[LI]], %[[SK]]
 // CHECK: arith.addi %{{.*}}, %[[OFF]]
 // CHECK: scf.for {{.*}} step %c512
+// A block of rows that sees no key of this chunk skips it entirely.
+// CHECK: %[[SEES:.*]] = arith.cmpi sgt
+// CHECK: scf.if %[[SEES]] -> (tensor<?x8x?x64xf32>, tensor<?xf32>, tensor<?xf32>)
 // CHECK: arith.cmpi slt
 // CHECK-NOT: tfm.attention
 func.func @causal_padded(%q: tensor<?x8x?x64xf32>, %k: tensor<?x8x?x64xf32>, %v: tensor<?x8x?x64xf32>,
