@@ -89,7 +89,7 @@ LogicalResult mlir::tfm::writeArtifactData(
   llvm::json::OStream j(out, 1);
   j.object([&] {
     j.attribute("format", "tfm-artifact");
-    j.attribute("version", kArtifactVersion);
+    j.attribute("version", ::tfm::kArtifactVersion);
     j.attribute("library", "model.so");
     j.attributeObject("config", [&] {
       j.attribute("architecture",

@@ -7,7 +7,9 @@
 //                 (attention projections split), f32, each 64-byte aligned
 //   model.json    what the runtime needs: the config's run-time fields, the
 //                 weight index (name, shape, byte offset) and each entry's
-//                 arguments by name, in call order
+//                 arguments by name, in call order; its "version" is the
+//                 runtime's ::tfm::kArtifactVersion (runtime/Artifact.h), the
+//                 one definition both sides use
 //
 //===----------------------------------------------------------------------===//
 
@@ -17,15 +19,13 @@
 #include "frontend/Config.h"
 #include "frontend/GraphBuilder.h"
 #include "frontend/Safetensors.h"
+#include "runtime/Artifact.h"
 
 #include "mlir/Support/LogicalResult.h"
 
 #include <string>
 
 namespace mlir::tfm {
-
-/// Version of the artifact layout; the runtime checks it.
-constexpr int kArtifactVersion = 1;
 
 /// Writes `dir`/weights.bin and `dir`/model.json for the entries of `model`,
 /// taking the weights from `weights`. `dir` must exist.
