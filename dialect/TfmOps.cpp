@@ -426,3 +426,69 @@ void AttentionOp::getCanonicalizationPatterns(RewritePatternSet &results,
                                               MLIRContext *context) {
   results.add<DropCausalForSingleQuery>(context);
 }
+
+//===----------------------------------------------------------------------===//
+// PackWeightOp / PackedLinearOp
+//===----------------------------------------------------------------------===//
+
+static int64_t ceilDiv(int64_t a, int64_t b) { return (a + b - 1) / b; }
+
+/// Checks that `panels` panels of `width` features cover `features`.
+static LogicalResult expectPanels(Operation *op, int64_t features,
+                                  int64_t panels, int64_t width) {
+  if (ShapedType::isDynamic(features) || ShapedType::isDynamic(panels) ||
+      panels == ceilDiv(features, width))
+    return success();
+  return op->emitOpError("expected ")
+         << ceilDiv(features, width) << " panels of " << width
+         << " for " << features << " output features, got " << panels;
+}
+
+LogicalResult PackWeightOp::verify() {
+  auto weight = getWeight().getType();
+  auto packed = getType();
+  int64_t width = packed.getDimSize(2);
+  if (ShapedType::isDynamic(width) || width == 0)
+    return emitOpError("expected a static, non-zero panel width, got ")
+           << packed;
+  if (failed(expectShape(*this, "result", packed,
+                         {kDyn, weight.getDimSize(1), width})))
+    return failure();
+  return expectPanels(*this, weight.getDimSize(0), packed.getDimSize(0),
+                      width);
+}
+
+LogicalResult PackedLinearOp::verify() {
+  auto input = getInput().getType();
+  auto weight = getWeight().getType();
+  auto result = getType();
+  if (input.getRank() < 1)
+    return emitOpError("expected input of rank >= 1, got ") << input;
+  if (!weight.hasStaticShape() || weight.getDimSize(2) == 0)
+    return emitOpError("expected a static packed weight with non-zero panel "
+                       "width, got ")
+           << weight;
+  int64_t n = result.getShape().back();
+  if (result.getRank() != input.getRank() || ShapedType::isDynamic(n))
+    return emitOpError("expected a result of the input's rank with a static "
+                       "last dimension, got ")
+           << result;
+  int64_t k = weight.getDimSize(1), width = weight.getDimSize(2);
+  if (failed(expectShape(*this, "weight", weight,
+                         {ceilDiv(n, width), k, width})))
+    return failure();
+  SmallVector<int64_t> expected(input.getShape().drop_back());
+  expected.push_back(k);
+  if (failed(expectShape(*this, "input", input, expected)))
+    return failure();
+  if (getBias() && failed(expectShape(*this, "bias", getBias().getType(), {n})))
+    return failure();
+  expected.back() = n;
+  if (failed(expectShape(*this, "result", result, expected)))
+    return failure();
+  if (getResidual() &&
+      failed(expectShape(*this, "residual", getResidual().getType(),
+                         result.getShape())))
+    return failure();
+  return success();
+}

@@ -29,6 +29,15 @@ def Tfm_MaskKind : I32EnumAttr<"MaskKind", "kind of attention mask", [
   let cppNamespace = "::mlir::tfm";
 }
 
+def Tfm_Activation : I32EnumAttr<"Activation",
+    "element-wise function applied in a matmul epilogue", [
+    I32EnumAttrCase<"None", 0, "none">,
+    I32EnumAttrCase<"Relu", 1, "relu">,
+    I32EnumAttrCase<"Gelu", 2, "gelu">
+  ]> {
+  let cppNamespace = "::mlir::tfm";
+}
+
 //===----------------------------------------------------------------------===//
 // Graph level
 //===----------------------------------------------------------------------===//
@@ -396,6 +405,68 @@ def Tfm_AttentionOp : Tfm_Op<"attention", [Pure, AttrSizedOperandSegments]> {
   }];
   let hasVerifier = 1;
   let hasCanonicalizer = 1;
+}
+
+def Tfm_PackWeightOp : Tfm_Op<"pack_weight", [Pure]> {
+  let summary = "lay a linear weight out as the matmul kernel's panels";
+  let description = [{
+    Rearranges a PyTorch-layout weight `[N, K]` into `ceil(N / P)` panels of
+    `P` output features, each panel `[K, P]` contiguous:
+    `result[p, k, j] = weight[p * P + j, k]`, and 0 where `p * P + j >= N`.
+    The micro-kernel of `tfm.packed_linear` then reads one contiguous row of
+    `P` floats per step of `k`.
+
+    `tfm-pack-weights` inserts it; on a weight that is an entry argument
+    it is done ahead of time by `tfmc` (the argument itself is packed), so
+    nothing is packed at run time.
+
+    ```mlir
+    %p = tfm.pack_weight %w : tensor<2048x512xf32> -> tensor<64x512x32xf32>
+    ```
+  }];
+  let arguments = (ins TensorRankOf<[F32], [2]>:$weight);
+  let results = (outs TensorRankOf<[F32], [3]>:$result);
+  let assemblyFormat = [{
+    $weight attr-dict `:` type($weight) `->` type($result)
+  }];
+  let hasVerifier = 1;
+}
+
+def Tfm_PackedLinearOp : Tfm_Op<"packed_linear",
+    [Pure, AttrSizedOperandSegments]> {
+  let summary = "linear layer on a packed weight, with a fused epilogue";
+  let description = [{
+    `tfm.linear` on a weight packed by `tfm.pack_weight` (`[NP, K, P]`), with
+    the element-wise ops that follow a linear layer folded into the one
+    write of its result:
+
+    `result[..., n] = act(sum_k input[..., k] * W[n, k] + bias[n])
+                      + residual[..., n]`
+
+    where `W[n, k] = weight[n / P, k, n % P]`, `N` is the result's last
+    dimension (`NP = ceil(N / P)`), `act` is `activation` (default `none`;
+    `gelu` is the exact erf form) and `bias` and `residual` are optional.
+
+    ```mlir
+    %y = tfm.packed_linear %x, %w, %b residual %r activation relu
+        : tensor<?x?x512xf32>, tensor<64x512x32xf32>, tensor<2048xf32>,
+          tensor<?x?x2048xf32> -> tensor<?x?x2048xf32>
+    ```
+  }];
+  let arguments = (ins Tfm_F32Tensor:$input,
+                       TensorRankOf<[F32], [3]>:$weight,
+                       Optional<TensorRankOf<[F32], [1]>>:$bias,
+                       Optional<Tfm_F32Tensor>:$residual,
+                       DefaultValuedAttr<Tfm_Activation,
+                           "::mlir::tfm::Activation::None">:$activation);
+  let results = (outs Tfm_F32Tensor:$result);
+  let assemblyFormat = [{
+    $input `,` $weight (`,` $bias^)? (`residual` $residual^)?
+    (`activation` $activation^)? attr-dict `:`
+    type($input) `,` type($weight) (`,` type($bias)^)?
+    (`,` type($residual)^)? `->` type($result)
+  }];
+  let hasVerifier = 1;
 }
 
 #endif // TFM_DIALECT_TFMOPS_TD

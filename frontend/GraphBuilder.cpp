@@ -50,6 +50,10 @@ public:
     b.create<func::ReturnOp>(loc, result);
     func.setType(FunctionType::get(ctx, func.getBody().getArgumentTypes(),
                                    {result.getType()}));
+    // Model parameters are marked: tfm-pack-weights packs them ahead of time.
+    for (auto [i, arg] : llvm::enumerate(entry.arguments))
+      if (arg.isWeight)
+        func.setArgAttr(i, "tfm.weight", b.getStringAttr(arg.name));
     return std::move(entry);
   }
 

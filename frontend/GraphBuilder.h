@@ -24,8 +24,13 @@ namespace mlir::tfm {
 struct EntryArgument {
   std::string name;
   bool isWeight = false;
-  /// Static shape of a weight (empty for run-time inputs).
+  /// Static shape of a weight (empty for run-time inputs), as the model
+  /// description has it.
   std::vector<int64_t> shape;
+  /// Set by tfmc when tfm-pack-weights has packed this weight ahead of time
+  /// (`tfm.packed` on the argument): the panel width of tfm.pack_weight's
+  /// layout, in which the artifact stores it. 0: stored as is.
+  int64_t packedPanel = 0;
 };
 
 struct EntryPoint {

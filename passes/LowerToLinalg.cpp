@@ -335,57 +335,147 @@ struct LowerPositionalEncoding : OpConversionPattern<PositionalEncodingOp> {
 // Contractions
 //===----------------------------------------------------------------------===//
 
+/// `init + input . W^T` over the last dimension, for tfm.linear (W read
+/// through `weightMap` of (n, k)) and tfm.packed_linear, with the result
+/// initialized to the broadcast bias (or zeros).
+static Value lowerLinearContraction(ConversionPatternRewriter &rewriter,
+                                    Location loc, RankedTensorType type,
+                                    Value input, Value weight, Value bias,
+                                    AffineMap weightMap) {
+  int64_t rank = type.getRank();
+  SmallVector<OpFoldResult> sizes = tensor::getMixedSizes(rewriter, loc, input);
+  sizes.back() = rewriter.getIndexAttr(type.getShape().back());
+  if (ShapedType::isDynamic(type.getShape().back()))
+    sizes.back() = tensor::getMixedSize(rewriter, loc, weight, 0);
+  MLIRContext *ctx = rewriter.getContext();
+
+  Value init;
+  if (bias) {
+    AffineMap biasMap =
+        AffineMap::get(rank, 0, {getAffineDimExpr(rank - 1, ctx)}, ctx);
+    init = elementwise(
+        rewriter, loc, emptyTensor(rewriter, loc, type, sizes), bias,
+        [](OpBuilder &, Location, ValueRange args) { return args[0]; },
+        {biasMap});
+  } else {
+    init = filled(rewriter, loc, type, sizes, f32Const(rewriter, loc, 0.0));
+  }
+
+  // Loops: (leading..., n, k).
+  int64_t loops = rank + 1;
+  SmallVector<AffineExpr> inExprs, outExprs;
+  for (int64_t i = 0; i < rank - 1; ++i) {
+    inExprs.push_back(getAffineDimExpr(i, ctx));
+    outExprs.push_back(getAffineDimExpr(i, ctx));
+  }
+  AffineExpr n = getAffineDimExpr(rank - 1, ctx);
+  AffineExpr k = getAffineDimExpr(rank, ctx);
+  inExprs.push_back(k);
+  outExprs.push_back(n);
+  SmallVector<AffineMap> maps{
+      AffineMap::get(loops, 0, inExprs, ctx),
+      AffineMap::get(loops, 0, weightMap.replaceDimsAndSymbols({n, k}, {}, 0, 0)
+                                   .getResults(),
+                     ctx),
+      AffineMap::get(loops, 0, outExprs, ctx)};
+  SmallVector<utils::IteratorType> iterators(loops,
+                                             utils::IteratorType::parallel);
+  iterators.back() = utils::IteratorType::reduction;
+  return generic(rewriter, loc, init, {input, weight}, maps, iterators,
+                 [](OpBuilder &b, Location l, ValueRange args) {
+                   Value p = b.create<arith::MulFOp>(l, args[0], args[1]);
+                   return b.create<arith::AddFOp>(l, args[2], p);
+                 });
+}
+
 struct LowerLinear : OpConversionPattern<LinearOp> {
   using OpConversionPattern::OpConversionPattern;
   LogicalResult
   matchAndRewrite(LinearOp op, OpAdaptor adaptor,
                   ConversionPatternRewriter &rewriter) const override {
-    Location loc = op.getLoc();
-    Value input = adaptor.getInput(), weight = adaptor.getWeight();
-    RankedTensorType type = op.getType();
-    int64_t rank = type.getRank();
-    SmallVector<OpFoldResult> sizes =
-        tensor::getMixedSizes(rewriter, loc, input);
-    sizes.back() = tensor::getMixedSize(rewriter, loc, weight, 0);
     MLIRContext *ctx = rewriter.getContext();
+    AffineMap weightMap = AffineMap::get(
+        2, 0, {getAffineDimExpr(0, ctx), getAffineDimExpr(1, ctx)}, ctx);
+    rewriter.replaceOp(op, lowerLinearContraction(
+                               rewriter, op.getLoc(), op.getType(),
+                               adaptor.getInput(), adaptor.getWeight(),
+                               adaptor.getBias(), weightMap));
+    return success();
+  }
+};
 
-    // Initialize with the broadcast bias (or zeros), then accumulate.
-    Value init;
-    if (Value bias = adaptor.getBias()) {
-      AffineMap biasMap =
-          AffineMap::get(rank, 0, {getAffineDimExpr(rank - 1, ctx)}, ctx);
-      init = elementwise(
-          rewriter, loc, emptyTensor(rewriter, loc, type, sizes), bias,
-          [](OpBuilder &, Location, ValueRange args) { return args[0]; },
-          {biasMap});
-    } else {
-      init = filled(rewriter, loc, type, sizes, f32Const(rewriter, loc, 0.0));
+/// W[n, k] = weight[n floordiv P, k, n mod P]; then the epilogue as the
+/// tfm ops it stands for (lowered by this same conversion).
+struct LowerPackedLinear : OpConversionPattern<PackedLinearOp> {
+  using OpConversionPattern::OpConversionPattern;
+  LogicalResult
+  matchAndRewrite(PackedLinearOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    Location loc = op.getLoc();
+    MLIRContext *ctx = rewriter.getContext();
+    int64_t panel = op.getWeight().getType().getDimSize(2);
+    AffineExpr n = getAffineDimExpr(0, ctx), k = getAffineDimExpr(1, ctx);
+    AffineMap weightMap =
+        AffineMap::get(2, 0, {n.floorDiv(panel), k, n % panel}, ctx);
+    Value result = lowerLinearContraction(
+        rewriter, loc, op.getType(), adaptor.getInput(), adaptor.getWeight(),
+        adaptor.getBias(), weightMap);
+    switch (op.getActivation()) {
+    case Activation::None:
+      break;
+    case Activation::Relu:
+      result = rewriter.create<ReluOp>(loc, result);
+      break;
+    case Activation::Gelu:
+      result = rewriter.create<GeluOp>(loc, result);
+      break;
     }
-
-    // Loops: (leading..., n, k).
-    int64_t loops = rank + 1;
-    SmallVector<AffineExpr> inExprs, outExprs;
-    for (int64_t i = 0; i < rank - 1; ++i) {
-      inExprs.push_back(getAffineDimExpr(i, ctx));
-      outExprs.push_back(getAffineDimExpr(i, ctx));
-    }
-    AffineExpr n = getAffineDimExpr(rank - 1, ctx);
-    AffineExpr k = getAffineDimExpr(rank, ctx);
-    inExprs.push_back(k);
-    outExprs.push_back(n);
-    SmallVector<AffineMap> maps{AffineMap::get(loops, 0, inExprs, ctx),
-                                AffineMap::get(loops, 0, {n, k}, ctx),
-                                AffineMap::get(loops, 0, outExprs, ctx)};
-    SmallVector<utils::IteratorType> iterators(loops,
-                                               utils::IteratorType::parallel);
-    iterators.back() = utils::IteratorType::reduction;
-    Value result =
-        generic(rewriter, loc, init, {input, weight}, maps, iterators,
-                [](OpBuilder &b, Location l, ValueRange args) {
-                  Value p = b.create<arith::MulFOp>(l, args[0], args[1]);
-                  return b.create<arith::AddFOp>(l, args[2], p);
-                });
+    if (Value residual = adaptor.getResidual())
+      result = rewriter.create<AddOp>(loc, result, residual);
     rewriter.replaceOp(op, result);
+    return success();
+  }
+};
+
+/// result[p, k, j] = weight[p * P + j, k], 0 past the last feature.
+struct LowerPackWeight : OpConversionPattern<PackWeightOp> {
+  using OpConversionPattern::OpConversionPattern;
+  LogicalResult
+  matchAndRewrite(PackWeightOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    Location loc = op.getLoc();
+    Value weight = adaptor.getWeight();
+    RankedTensorType type = op.getType();
+    int64_t panel = type.getDimSize(2);
+    Value features = rewriter.create<tensor::DimOp>(loc, weight, 0);
+    Value panelC = rewriter.create<arith::ConstantIndexOp>(loc, panel);
+    SmallVector<OpFoldResult> sizes{
+        rewriter.create<arith::CeilDivUIOp>(loc, features, panelC).getResult(),
+        tensor::getMixedSize(rewriter, loc, weight, 1),
+        rewriter.getIndexAttr(panel)};
+    for (int64_t i = 0; i < 2; ++i)
+      if (!type.isDynamicDim(i))
+        sizes[i] = rewriter.getIndexAttr(type.getDimSize(i));
+    auto generic = rewriter.create<linalg::GenericOp>(
+        loc, type, ValueRange(), emptyTensor(rewriter, loc, type, sizes),
+        ArrayRef<AffineMap>{rewriter.getMultiDimIdentityMap(3)},
+        SmallVector<utils::IteratorType>(3, utils::IteratorType::parallel),
+        [&](OpBuilder &b, Location l, ValueRange) {
+          Value p = b.create<linalg::IndexOp>(l, 0);
+          Value k = b.create<linalg::IndexOp>(l, 1);
+          Value j = b.create<linalg::IndexOp>(l, 2);
+          Value n = b.create<arith::AddIOp>(
+              l, b.create<arith::MulIOp>(l, p, panelC), j);
+          Value inside = b.create<arith::CmpIOp>(l, arith::CmpIPredicate::ult,
+                                                 n, features);
+          // Clamp the row read past the end (its value is not used).
+          Value row = b.create<arith::SelectOp>(
+              l, inside, n, b.create<arith::ConstantIndexOp>(l, 0));
+          Value w = b.create<tensor::ExtractOp>(l, weight, ValueRange{row, k});
+          Value v = b.create<arith::SelectOp>(l, inside, w, f32Const(b, l, 0.0));
+          b.create<linalg::YieldOp>(l, v);
+        });
+    rewriter.replaceOp(op, generic.getResult(0));
     return success();
   }
 };
@@ -794,7 +884,8 @@ struct TfmLowerToLinalg
 void mlir::tfm::populateLowerToLinalgPatterns(RewritePatternSet &patterns) {
   patterns.add<DecomposeAttention, LowerAdd, LowerEmbedding, LowerGelu,
                LowerLayerNorm, LowerLinear, LowerMask, LowerMatmul,
-               LowerMergeHeads, LowerPositionalEncoding, LowerRelu, LowerScale,
+               LowerMergeHeads, LowerPackedLinear, LowerPackWeight,
+               LowerPositionalEncoding, LowerRelu, LowerScale,
                LowerSoftmax, LowerSplitHeads, LowerTranspose>(
       patterns.getContext());
 }

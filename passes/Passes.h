@@ -35,6 +35,10 @@ void populateLowerToLinalgPatterns(RewritePatternSet &patterns);
 /// tfm.attention.
 void populateFuseAttentionPatterns(RewritePatternSet &patterns);
 
+/// The patterns that fold relu/gelu and residual adds into the epilogue of
+/// tfm.packed_linear.
+void populateFuseLinearEpiloguePatterns(RewritePatternSet &patterns);
+
 /// The pattern that turns an attention mask built from causal/key_padding
 /// masks on zeros into the `causal` attribute and `key_lengths`.
 void populateLowerMasksPatterns(RewritePatternSet &patterns);
@@ -53,6 +57,12 @@ struct TfmPipelineOptions : public PassPipelineOptions<TfmPipelineOptions> {
       llvm::cl::desc("Fuse attention chains and lower tfm.attention to the "
                      "tiled kernel (off: the unfused reference lowering)"),
       llvm::cl::init(true)};
+  PassOptions::Option<bool> tileMatmul{
+      *this, "tile-matmul",
+      llvm::cl::desc("Lower linear layers to the tiled, vectorized matmul "
+                     "kernels (off: the reference lowering, on the same "
+                     "packed weights)"),
+      llvm::cl::init(true)};
 };
 
 /// The whole path from the tfm dialect to the LLVM dialect (what `tfmc`
@@ -60,8 +70,9 @@ struct TfmPipelineOptions : public PassPipelineOptions<TfmPipelineOptions> {
 void buildTfmToLLVMPipeline(OpPassManager &pm,
                             const TfmPipelineOptions &options);
 
-/// Stage 1, on tensors: entry-point export, attention fusion and its kernel
-/// (with `fuse`), lowering of the rest to linalg, element-wise fusion.
+/// Stage 1, on tensors: weight packing, entry-point export, attention fusion
+/// and its kernel (with `fuse`), matmul epilogues and kernels (with
+/// `tile-matmul`), lowering of the rest to linalg, element-wise fusion.
 void buildTfmTensorPipeline(OpPassManager &pm,
                             const TfmPipelineOptions &options);
 /// Stage 2: one-shot bufferization and buffer deallocation.

@@ -90,6 +90,26 @@ def TfmFuseAttention : Pass<"tfm-fuse-attention", "func::FuncOp"> {
   ];
 }
 
+def TfmFuseLinearEpilogue : Pass<"tfm-fuse-linear-epilogue", "func::FuncOp"> {
+  let summary = "fold activations and residual adds into tfm.packed_linear";
+  let description = [{
+    The element-wise ops that follow a linear layer become its epilogue, so
+    that the matmul writes its result once:
+
+    ```
+    tfm.relu / tfm.gelu (packed_linear x, w, b)       -> ... activation relu
+    tfm.add r, (packed_linear x, w, b [activation])   -> ... residual r
+    ```
+
+    Only a `packed_linear` whose result has no other user is rewritten; an
+    activation only when there is no residual yet (the epilogue applies the
+    activation first); a residual only of the result's own type.
+  }];
+  let statistics = [
+    Statistic<"numFused", "fused-ops", "Number of element-wise ops fused">
+  ];
+}
+
 def TfmLowerAttention : Pass<"tfm-lower-attention", "func::FuncOp"> {
   let summary = "lower tfm.attention to a tiled online-softmax loop nest";
   let description = [{
@@ -183,6 +203,89 @@ def TfmLowerToLinalg : Pass<"tfm-lower-to-linalg", "func::FuncOp"> {
   ];
   let statistics = [
     Statistic<"numLowered", "lowered-ops", "Number of tfm ops lowered">
+  ];
+}
+
+def TfmPackWeights : Pass<"tfm-pack-weights", "ModuleOp"> {
+  let summary = "put linear layers on weights packed in the matmul panel layout";
+  let description = [{
+    Every `tfm.linear` whose weight has a static shape becomes
+    `tfm.packed_linear` on `tfm.pack_weight` of the weight: panels of
+    `panel` output features, each `[K, panel]` contiguous, the layout the
+    micro-kernel of `tfm-tile-matmul` reads one row of per step of K.
+
+    A weight that is a function argument marked `tfm.weight` (the frontend
+    marks every model parameter) and is used only by such packs is packed
+    ahead of time: the argument takes the packed type and the attribute
+    `tfm.packed = panel`, and tfmc stores the packed layout in the artifact,
+    so nothing is repacked at run time. An unmarked argument (a caller's
+    tensor) keeps its type and is packed by the compiled code.
+
+    A linear layer with a dynamic weight shape is left alone (the reference
+    lowering takes it).
+  }];
+  let options = [
+    // 32 floats = two zmm registers per row of a panel: the 8x32 register
+    // tile of tfm-tile-matmul (16 accumulators) reads a 128-byte row per k.
+    Option<"panel", "panel", "int64_t", "32",
+           "Output features per panel (a multiple of 16)">
+  ];
+  let statistics = [
+    Statistic<"numPacked", "packed-linears", "Number of linear ops packed">,
+    Statistic<"numPrepacked", "prepacked-arguments",
+              "Number of weight arguments packed ahead of time">
+  ];
+}
+
+def TfmTileMatmul : Pass<"tfm-tile-matmul", "ModuleOp"> {
+  let summary = "lower tfm.packed_linear to cache- and register-tiled kernels";
+  let description = [{
+    Every `tfm.packed_linear` whose panel is a multiple of 16 floats becomes
+    a call to a private kernel function, one per signature (K, N, panel,
+    bias, activation, residual), shared by every layer of that shape. The
+    kernel tiles C[M, N] = A[M, K] . W^T in BLIS order: blocks of `n-block`
+    output features, blocks of `k-block` steps of K, blocks of `m-block`
+    rows, then a micro-kernel of `row-tile` rows by one panel whose
+    accumulators (`vector<16xf32>`, two per row for 32-wide panels) stay in
+    registers for the whole K block: per step of k, one vector load per 16
+    floats of the panel row, one broadcast of A per row, one `vector.fma`
+    per accumulator. C is initialized with the bias in the first K block
+    and gets the epilogue (activation, then residual) in the last, so it is
+    written once per K block.
+
+    M is dynamic: the rows left over after the full tiles go through 2 x 4
+    and 1 x 4 panel tiles (8 or 16 accumulators, so that a single row, a
+    decode step, still has enough independent FMAs in flight), then 1 x 1
+    for the panels left over. N not a multiple of the panel masks the
+    accesses to C, bias and residual.
+  }];
+  let options = [
+    // Measured here (feasibility study, single thread, 32-wide panels):
+    // 8x32 209-221 GFLOPS (93-98% of peak); 4x64 209; 12x32 206; 14x32 199;
+    // 16x32 needs 32 accumulators, spills, ~100.
+    Option<"rowTile", "row-tile", "int64_t", "8",
+           "Rows of the micro-kernel (accumulators: rows x panel / 16)">,
+    // 512 steps of a 32-wide panel: a 64 KiB panel slice, streamed from L2
+    // and reused by every row tile of the m-block.
+    Option<"kBlock", "k-block", "int64_t", "512",
+           "Steps of K per block (C is read and written once per block)">,
+    // 128 rows x 512 of A (256 KiB) and 256 x 512 of B (512 KiB) share the
+    // 1 MiB L2.
+    Option<"mBlock", "m-block", "int64_t", "128",
+           "Rows per block (a multiple of row-tile)">,
+    Option<"nBlock", "n-block", "int64_t", "256",
+           "Output features per block (rounded down to whole panels)">
+  ];
+  let dependentDialects = [
+    "::mlir::arith::ArithDialect",
+    "::mlir::func::FuncDialect",
+    "::mlir::math::MathDialect",
+    "::mlir::scf::SCFDialect",
+    "::mlir::tensor::TensorDialect",
+    "::mlir::vector::VectorDialect"
+  ];
+  let statistics = [
+    Statistic<"numTiled", "tiled-linears", "Number of packed_linear ops tiled">
   ];
 }
 

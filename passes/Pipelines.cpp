@@ -21,15 +21,23 @@ using namespace mlir;
 
 void mlir::tfm::buildTfmTensorPipeline(OpPassManager &pm,
                                        const TfmPipelineOptions &options) {
-  // Record the entry signatures, then lower tfm: attention chains into
-  // tfm.attention, its masks into loop bounds, the kernel; the rest by the
-  // reference lowering (which also takes tfm.attention when not fusing).
+  // Linear layers on panel-packed weights (model parameters packed ahead of
+  // time, which changes their argument types: before the signatures are
+  // recorded), then the entry signatures.
+  pm.addPass(createTfmPackWeights());
   pm.addPass(createTfmExportEntryPoints());
+  // Attention chains into tfm.attention, its masks into loop bounds, the
+  // kernel; activations and residual adds into the matmuls' epilogues, the
+  // tiled matmul kernels; the rest by the reference lowering (which also
+  // takes tfm.attention when not fusing, tfm.packed_linear when not tiling).
   if (options.fuse) {
     pm.addNestedPass<func::FuncOp>(createTfmFuseAttention());
     pm.addNestedPass<func::FuncOp>(createTfmLowerMasks());
     pm.addNestedPass<func::FuncOp>(createTfmLowerAttention());
   }
+  pm.addNestedPass<func::FuncOp>(createTfmFuseLinearEpilogue());
+  if (options.tileMatmul)
+    pm.addPass(createTfmTileMatmul());
   pm.addNestedPass<func::FuncOp>(createTfmLowerToLinalg());
   pm.addPass(createCanonicalizerPass());
   pm.addPass(createCSEPass());

@@ -25,8 +25,9 @@
 
 namespace tfm {
 
-/// Version of the artifact layout this runtime reads.
-inline constexpr int64_t kArtifactVersion = 1;
+/// Version of the artifact layout this runtime reads (2: linear weights
+/// stored in tfm.pack_weight's panel layout).
+inline constexpr int64_t kArtifactVersion = 2;
 
 enum class ModelArchitecture { EncoderDecoder, Encoder, Decoder };
 

@@ -2,11 +2,14 @@
 
 #include "tools/tfmc/Artifact.h"
 
+#include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "llvm/ADT/StringMap.h"
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/JSON.h"
 #include "llvm/Support/WithColor.h"
 #include "llvm/Support/raw_ostream.h"
+
+#include <cstring>
 
 using namespace mlir;
 using namespace mlir::tfm;
@@ -23,12 +26,38 @@ static LogicalResult fail(const llvm::Twine &message) {
 namespace {
 struct PlacedWeight {
   std::string name;
-  std::vector<int64_t> shape;
+  std::vector<int64_t> shape; // as stored
   uint64_t offset;
-  const char *data;
-  uint64_t bytes;
+  const char *data;           // as the model description has it
+  uint64_t bytes;             // as stored
+  int64_t packedPanel;        // 0: stored as is
+  std::vector<int64_t> sourceShape;
 };
+
+/// `weight` [n, k] in tfm.pack_weight's layout: [ceil(n / panel)][k][panel],
+/// zero past the last row.
+std::vector<float> packPanels(const float *weight, int64_t n, int64_t k,
+                              int64_t panel) {
+  int64_t panels = (n + panel - 1) / panel;
+  std::vector<float> packed(panels * k * panel, 0.0f);
+  for (int64_t row = 0; row < n; ++row)
+    for (int64_t col = 0; col < k; ++col)
+      packed[((row / panel) * k + col) * panel + row % panel] =
+          weight[row * k + col];
+  return packed;
+}
 } // namespace
+
+void mlir::tfm::recordPackedWeights(ModuleOp module, BuiltModel &model) {
+  for (EntryPoint &entry : model.entries) {
+    auto func = module.lookupSymbol<func::FuncOp>(entry.name);
+    if (!func)
+      continue;
+    for (auto [i, arg] : llvm::enumerate(entry.arguments))
+      if (auto panel = func.getArgAttrOfType<IntegerAttr>(i, "tfm.packed"))
+        arg.packedPanel = panel.getInt();
+  }
+}
 
 LogicalResult mlir::tfm::writeArtifactData(
     const std::string &dir, const ::tfm::ModelConfig &config,
@@ -57,12 +86,20 @@ LogicalResult mlir::tfm::writeArtifactData(
         return fail("weight '" + arg.name + "' takes " + llvm::Twine(bytes) +
                     " bytes of '" + source.tensor + "', expected " +
                     llvm::Twine(expected));
+      std::vector<int64_t> shape = arg.shape;
+      if (arg.packedPanel) {
+        if (shape.size() != 2)
+          return fail("weight '" + arg.name + "' is packed but not a matrix");
+        int64_t panels = (shape[0] + arg.packedPanel - 1) / arg.packedPanel;
+        shape = {panels, shape[1], arg.packedPanel};
+        bytes = sizeof(float) * panels * shape[1] * arg.packedPanel;
+      }
       uint64_t offset = llvm::alignTo(end, kWeightAlignment);
       index[arg.name] = placed.size();
       placed.push_back(
-          {arg.name, arg.shape, offset,
+          {arg.name, shape, offset,
            static_cast<const char *>(tensor->data) + source.rowBegin * rowBytes,
-           bytes});
+           bytes, arg.packedPanel, arg.shape});
       end = offset + bytes;
     }
   }
@@ -75,7 +112,16 @@ LogicalResult mlir::tfm::writeArtifactData(
   uint64_t pos = 0;
   for (const PlacedWeight &w : placed) {
     bin.write_zeros(w.offset - pos);
-    bin.write(w.data, w.bytes);
+    if (w.packedPanel) {
+      // Safetensors data has no alignment guarantee: copy out the floats.
+      int64_t n = w.sourceShape[0], k = w.sourceShape[1];
+      std::vector<float> plain(n * k);
+      std::memcpy(plain.data(), w.data, plain.size() * sizeof(float));
+      std::vector<float> packed = packPanels(plain.data(), n, k, w.packedPanel);
+      bin.write(reinterpret_cast<const char *>(packed.data()), w.bytes);
+    } else {
+      bin.write(w.data, w.bytes);
+    }
     pos = w.offset + w.bytes;
   }
   bin.close();
@@ -115,6 +161,8 @@ LogicalResult mlir::tfm::writeArtifactData(
                 j.value(d);
             });
             j.attribute("offset", static_cast<int64_t>(w.offset));
+            if (w.packedPanel)
+              j.attribute("packed_panel", w.packedPanel);
           });
       });
     });

@@ -4,7 +4,8 @@
 //
 //   model.so      native code (runtime/tfm_abi.h)
 //   weights.bin   every weight the entries take, prepared ahead of time
-//                 (attention projections split), f32, each 64-byte aligned
+//                 (attention projections split, linear weights packed into
+//                 tfm.pack_weight's panels), f32, each 64-byte aligned
 //   model.json    what the runtime needs: the config's run-time fields, the
 //                 weight index (name, shape, byte offset) and each entry's
 //                 arguments by name, in call order; its "version" is the
@@ -21,11 +22,16 @@
 #include "frontend/Safetensors.h"
 #include "runtime/Artifact.h"
 
+#include "mlir/IR/BuiltinOps.h"
 #include "mlir/Support/LogicalResult.h"
 
 #include <string>
 
 namespace mlir::tfm {
+
+/// Records in `model` which weight arguments of its entry functions
+/// tfm-pack-weights packed ahead of time (their `tfm.packed` attribute).
+void recordPackedWeights(ModuleOp module, BuiltModel &model);
 
 /// Writes `dir`/weights.bin and `dir`/model.json for the entries of `model`,
 /// taking the weights from `weights`. `dir` must exist.

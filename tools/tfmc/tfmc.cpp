@@ -183,6 +183,9 @@ int main(int argc, char **argv) {
     if (failed(pm.run(*module)))
       return fail("compiling '" + inputPath + "' failed in stage '" +
                   stage.name + "'");
+    // The weights tfm-pack-weights packed ahead of time are written packed.
+    if (isModel && stage.build == mlir::tfm::buildTfmTensorPipeline)
+      mlir::tfm::recordPackedWeights(*module, model);
   }
 
   mlir::tfm::CodegenOptions options;
