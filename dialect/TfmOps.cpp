@@ -440,8 +440,8 @@ static LogicalResult expectPanels(Operation *op, int64_t features,
       panels == ceilDiv(features, width))
     return success();
   return op->emitOpError("expected ")
-         << ceilDiv(features, width) << " panels of " << width
-         << " for " << features << " output features, got " << panels;
+         << ceilDiv(features, width) << " panels of " << width << " for "
+         << features << " output features, got " << panels;
 }
 
 LogicalResult PackWeightOp::verify() {
@@ -454,8 +454,7 @@ LogicalResult PackWeightOp::verify() {
   if (failed(expectShape(*this, "result", packed,
                          {kDyn, weight.getDimSize(1), width})))
     return failure();
-  return expectPanels(*this, weight.getDimSize(0), packed.getDimSize(0),
-                      width);
+  return expectPanels(*this, weight.getDimSize(0), packed.getDimSize(0), width);
 }
 
 LogicalResult PackedLinearOp::verify() {
@@ -474,8 +473,8 @@ LogicalResult PackedLinearOp::verify() {
                        "last dimension, got ")
            << result;
   int64_t k = weight.getDimSize(1), width = weight.getDimSize(2);
-  if (failed(expectShape(*this, "weight", weight,
-                         {ceilDiv(n, width), k, width})))
+  if (failed(
+          expectShape(*this, "weight", weight, {ceilDiv(n, width), k, width})))
     return failure();
   SmallVector<int64_t> expected(input.getShape().drop_back());
   expected.push_back(k);

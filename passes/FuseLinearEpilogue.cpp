@@ -79,15 +79,13 @@ struct TfmFuseLinearEpilogue
     RewritePatternSet patterns(&getContext());
     populateFuseLinearEpiloguePatterns(patterns);
     int64_t before = 0, after = 0;
-    getOperation().walk([&](Operation *op) {
-      before += isa<ReluOp, GeluOp, AddOp>(op);
-    });
+    getOperation().walk(
+        [&](Operation *op) { before += isa<ReluOp, GeluOp, AddOp>(op); });
     if (failed(
             applyPatternsAndFoldGreedily(getOperation(), std::move(patterns))))
       return signalPassFailure();
-    getOperation().walk([&](Operation *op) {
-      after += isa<ReluOp, GeluOp, AddOp>(op);
-    });
+    getOperation().walk(
+        [&](Operation *op) { after += isa<ReluOp, GeluOp, AddOp>(op); });
     numFused += before - after;
   }
 };

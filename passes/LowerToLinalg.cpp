@@ -374,9 +374,9 @@ static Value lowerLinearContraction(ConversionPatternRewriter &rewriter,
   outExprs.push_back(n);
   SmallVector<AffineMap> maps{
       AffineMap::get(loops, 0, inExprs, ctx),
-      AffineMap::get(loops, 0, weightMap.replaceDimsAndSymbols({n, k}, {}, 0, 0)
-                                   .getResults(),
-                     ctx),
+      AffineMap::get(
+          loops, 0,
+          weightMap.replaceDimsAndSymbols({n, k}, {}, 0, 0).getResults(), ctx),
       AffineMap::get(loops, 0, outExprs, ctx)};
   SmallVector<utils::IteratorType> iterators(loops,
                                              utils::IteratorType::parallel);
@@ -396,10 +396,10 @@ struct LowerLinear : OpConversionPattern<LinearOp> {
     MLIRContext *ctx = rewriter.getContext();
     AffineMap weightMap = AffineMap::get(
         2, 0, {getAffineDimExpr(0, ctx), getAffineDimExpr(1, ctx)}, ctx);
-    rewriter.replaceOp(op, lowerLinearContraction(
-                               rewriter, op.getLoc(), op.getType(),
-                               adaptor.getInput(), adaptor.getWeight(),
-                               adaptor.getBias(), weightMap));
+    rewriter.replaceOp(
+        op, lowerLinearContraction(rewriter, op.getLoc(), op.getType(),
+                                   adaptor.getInput(), adaptor.getWeight(),
+                                   adaptor.getBias(), weightMap));
     return success();
   }
 };
@@ -472,7 +472,8 @@ struct LowerPackWeight : OpConversionPattern<PackWeightOp> {
           Value row = b.create<arith::SelectOp>(
               l, inside, n, b.create<arith::ConstantIndexOp>(l, 0));
           Value w = b.create<tensor::ExtractOp>(l, weight, ValueRange{row, k});
-          Value v = b.create<arith::SelectOp>(l, inside, w, f32Const(b, l, 0.0));
+          Value v =
+              b.create<arith::SelectOp>(l, inside, w, f32Const(b, l, 0.0));
           b.create<linalg::YieldOp>(l, v);
         });
     rewriter.replaceOp(op, generic.getResult(0));
@@ -885,7 +886,6 @@ void mlir::tfm::populateLowerToLinalgPatterns(RewritePatternSet &patterns) {
   patterns.add<DecomposeAttention, LowerAdd, LowerEmbedding, LowerGelu,
                LowerLayerNorm, LowerLinear, LowerMask, LowerMatmul,
                LowerMergeHeads, LowerPackedLinear, LowerPackWeight,
-               LowerPositionalEncoding, LowerRelu, LowerScale,
-               LowerSoftmax, LowerSplitHeads, LowerTranspose>(
-      patterns.getContext());
+               LowerPositionalEncoding, LowerRelu, LowerScale, LowerSoftmax,
+               LowerSplitHeads, LowerTranspose>(patterns.getContext());
 }

@@ -28,7 +28,8 @@ namespace {
 bool packLinear(LinearOp linear, int64_t panel) {
   auto weight = linear.getWeight().getType();
   auto result = linear.getType();
-  if (!weight.hasStaticShape() || ShapedType::isDynamic(result.getShape().back()))
+  if (!weight.hasStaticShape() ||
+      ShapedType::isDynamic(result.getShape().back()))
     return false;
   int64_t n = weight.getDimSize(0), k = weight.getDimSize(1);
   OpBuilder b(linear);
@@ -62,9 +63,9 @@ bool prepackArgument(func::FuncOp func, BlockArgument arg, int64_t panel) {
     user->erase();
   }
   arg.setType(packedType);
-  func.setArgAttr(index, "tfm.packed",
-                  IntegerAttr::get(IntegerType::get(func.getContext(), 64),
-                                   panel));
+  func.setArgAttr(
+      index, "tfm.packed",
+      IntegerAttr::get(IntegerType::get(func.getContext(), 64), panel));
   return true;
 }
 

@@ -155,35 +155,35 @@ private:
   Value emitKBlock(Value jc, Value jEnd, Value pc, Value c) {
     kBegin = pc;
     kEnd = minI(addI(pc, index(kBlock)), index(sig.k));
-    return forLoop(c0, numRows, index(tiling.mBlock), c, [&](Value ic,
-                                                             Value c) {
-      Value iEnd = minI(addI(ic, index(tiling.mBlock)), numRows);
-      Value rowsEnd = fullEnd(ic, iEnd, tiling.rowTile);
-      // Full row tiles, one panel at a time.
-      c = forLoop(jc, jEnd, c1, c, [&](Value jp, Value c) {
-        return forLoop(ic, rowsEnd, index(tiling.rowTile), c,
-                       [&](Value ir, Value c) {
-                         return emitTile(tiling.rowTile, 1, ir, jp, c);
-                       });
-      });
-      // Rows left over: pairs and a single row, four panels at a time.
-      Value pairsEnd = fullEnd(rowsEnd, iEnd, 2);
-      Value groupsEnd = fullEnd(jc, jEnd, 4);
-      c = forLoop(jc, groupsEnd, index(4), c, [&](Value jp, Value c) {
-        c = forLoop(rowsEnd, pairsEnd, index(2), c, [&](Value ir, Value c) {
-          return emitTile(2, 4, ir, jp, c);
+    return forLoop(
+        c0, numRows, index(tiling.mBlock), c, [&](Value ic, Value c) {
+          Value iEnd = minI(addI(ic, index(tiling.mBlock)), numRows);
+          Value rowsEnd = fullEnd(ic, iEnd, tiling.rowTile);
+          // Full row tiles, one panel at a time.
+          c = forLoop(jc, jEnd, c1, c, [&](Value jp, Value c) {
+            return forLoop(ic, rowsEnd, index(tiling.rowTile), c,
+                           [&](Value ir, Value c) {
+                             return emitTile(tiling.rowTile, 1, ir, jp, c);
+                           });
+          });
+          // Rows left over: pairs and a single row, four panels at a time.
+          Value pairsEnd = fullEnd(rowsEnd, iEnd, 2);
+          Value groupsEnd = fullEnd(jc, jEnd, 4);
+          c = forLoop(jc, groupsEnd, index(4), c, [&](Value jp, Value c) {
+            c = forLoop(rowsEnd, pairsEnd, index(2), c, [&](Value ir, Value c) {
+              return emitTile(2, 4, ir, jp, c);
+            });
+            return forLoop(pairsEnd, iEnd, c1, c, [&](Value ir, Value c) {
+              return emitTile(1, 4, ir, jp, c);
+            });
+          });
+          // ... and the panels left over after the groups of four.
+          return forLoop(groupsEnd, jEnd, c1, c, [&](Value jp, Value c) {
+            return forLoop(rowsEnd, iEnd, c1, c, [&](Value ir, Value c) {
+              return emitTile(1, 1, ir, jp, c);
+            });
+          });
         });
-        return forLoop(pairsEnd, iEnd, c1, c, [&](Value ir, Value c) {
-          return emitTile(1, 4, ir, jp, c);
-        });
-      });
-      // ... and the panels left over after the groups of four.
-      return forLoop(groupsEnd, jEnd, c1, c, [&](Value jp, Value c) {
-        return forLoop(rowsEnd, iEnd, c1, c, [&](Value ir, Value c) {
-          return emitTile(1, 1, ir, jp, c);
-        });
-      });
-    });
   }
 
   /// Column of vector `v` of panel `jp + q`.
@@ -219,8 +219,8 @@ private:
     for (int64_t r = 1; r < rows; ++r) {
       Value carry;
       for (int64_t d = sig.leading - 1; d >= 0; --d) {
-        Value next = carry ? b.create<arith::SelectOp>(
-                                 loc, carry, addI(idx[d], c1), idx[d])
+        Value next = carry ? b.create<arith::SelectOp>(loc, carry,
+                                                       addI(idx[d], c1), idx[d])
                            : addI(idx[d], c1);
         if (d == 0) {
           idx[d] = next;
@@ -286,8 +286,9 @@ private:
       for (int64_t q = 0; q < panels; ++q)
         for (int64_t v = 0; v < vecsPerPanel; ++v)
           wv.push_back(b.create<vector::TransferReadOp>(
-              loc, vecType, w, ValueRange{addI(jp, index(q)), k, index(v * kLanes)},
-              zero, ArrayRef<bool>{true}));
+              loc, vecType, w,
+              ValueRange{addI(jp, index(q)), k, index(v * kLanes)}, zero,
+              ArrayRef<bool>{true}));
       SmallVector<Value> next;
       for (int64_t r = 0; r < rows; ++r) {
         Value s = b.create<tensor::ExtractOp>(loc, a, ValueRange{rowIdx[r], k});
@@ -346,8 +347,8 @@ private:
       Value e = b.create<math::ErfOp>(
           loc, b.create<arith::MulFOp>(loc, x, splat(M_SQRT1_2)));
       Value half = b.create<arith::MulFOp>(loc, x, splat(0.5));
-      x = b.create<arith::MulFOp>(
-          loc, half, b.create<arith::AddFOp>(loc, e, splat(1.0)));
+      x = b.create<arith::MulFOp>(loc, half,
+                                  b.create<arith::AddFOp>(loc, e, splat(1.0)));
       break;
     }
     }
@@ -469,8 +470,8 @@ struct TfmTileMatmul : mlir::tfm::impl::TfmTileMatmulBase<TfmTileMatmul> {
                                        FunctionType::get(ctx, inputs, {out}));
     func.setPrivate();
     symbols.insert(func);
-    Tiling tiling{rowTile, kBlock,
-                  mBlock, std::max<int64_t>(1, nBlock / panel)};
+    Tiling tiling{rowTile, kBlock, mBlock,
+                  std::max<int64_t>(1, nBlock / panel)};
     KernelBuilder(b, loc, sig, tiling).build(func);
     return func;
   }

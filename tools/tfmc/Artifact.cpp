@@ -28,9 +28,9 @@ struct PlacedWeight {
   std::string name;
   std::vector<int64_t> shape; // as stored
   uint64_t offset;
-  const char *data;           // as the model description has it
-  uint64_t bytes;             // as stored
-  int64_t packedPanel;        // 0: stored as is
+  const char *data;    // as the model description has it
+  uint64_t bytes;      // as stored
+  int64_t packedPanel; // 0: stored as is
   std::vector<int64_t> sourceShape;
 };
 

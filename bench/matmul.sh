@@ -1,0 +1,139 @@
+#!/usr/bin/env bash
+# The matmul benchmark of issue 5, in one run: the FMA peak of one core and
+# the triad bandwidth, then tfm's packed_linear (bench/matmul.mlir), OpenBLAS's
+# cblas_sgemm and oneDNN's dnnl_sgemm on the shapes of the issue, on one
+# thread and on two; then the table with the ratios.
+#
+#   bench/matmul.sh [benchmark flags, e.g. --benchmark_min_time=1]
+#
+# Each implementation runs in a process of its own: OpenBLAS's and OpenMP's
+# worker threads spin for a while after a call and would steal a core from
+# the next library in the same process. Medians of 3 repetitions (5 for the
+# M=1 shapes, which take microseconds).
+set -euo pipefail
+repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+build=${TFM_BUILD_DIR:-$repo/build}
+
+# The peers, for the benchmarks only (tfm does not link them). Installed
+# before the build so that CMake finds them: bench/CMakeLists.txt builds
+# matmul_bench only when it finds OpenBLAS's cblas and oneDNN.
+missing=()
+for p in libopenblas-dev libdnnl-dev; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" ||
+    missing+=("$p")
+done
+if ((${#missing[@]})); then
+  echo "bench: installing ${missing[*]}"
+  sudo=""; [ "$(id -u)" -eq 0 ] || sudo=sudo
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${missing[@]}" >/dev/null
+fi
+# A build directory configured before the peers were installed has no
+# matmul_bench target: configure again (CMake searches again for what it did
+# not find).
+if [ -f "$build/build.ninja" ] && ! ninja -C "$build" -t query matmul_bench >/dev/null 2>&1; then
+  cmake "$build" >/dev/null
+fi
+"$repo/scripts/setup.sh" >/dev/null
+bench="$build/bin/matmul_bench"
+if [ ! -x "$bench" ]; then
+  echo "bench: $bench was not built (CMake did not find OpenBLAS or oneDNN?)" >&2
+  exit 1
+fi
+
+# Peers at their best: this machine's environment confines OpenBLAS to AVX2
+# with OPENBLAS_CORETYPE=Haswell.
+unset OPENBLAS_CORETYPE
+# Threads are set here, not in the binary. OpenBLAS (Debian's pthread build)
+# reads OPENBLAS_NUM_THREADS; Debian's oneDNN runs on GNU OpenMP (ldd
+# libdnnl.so.2: libgomp.so.1, DNNL_CPU_RUNTIME OMP) and reads
+# OMP_NUM_THREADS, as does tfm's generated code if it uses OpenMP. GNU
+# OpenMP's default wait policy (spin a little, then sleep) is kept: each
+# library has the process to itself, so its spinning workers steal from
+# nobody.
+out=$(mktemp -d)
+trap 'rm -rf "$out"' EXIT
+run() { # THREADS NAME FILTER REPETITIONS [flags]
+  local threads=$1 name=$2 filter=$3 reps=$4
+  shift 4
+  echo "bench: $threads thread(s): $name" >&2
+  OMP_NUM_THREADS=$threads OPENBLAS_NUM_THREADS=$threads "$bench" \
+    --benchmark_filter="$filter" --benchmark_format=json \
+    --benchmark_out="$out/$threads-$name.json" --benchmark_out_format=json \
+    --benchmark_repetitions="$reps" --benchmark_report_aggregates_only=true \
+    "$@" >/dev/null
+}
+for threads in 1 2; do
+  if [ "$threads" = 1 ]; then
+    run 1 peak '^BM_(FmaPeak|Triad/1/)' 3 "$@"
+  else
+    run 2 peak '^BM_Triad/2/' 3 "$@"
+  fi
+  for impl in Tfm OpenBLAS OneDNN; do
+    run "$threads" "$impl" "^BM_$impl/(128|512|1024|2048)/" 3 "$@"
+    run "$threads" "$impl-m1" "^BM_$impl/1/" 5 "$@"
+  done
+done
+
+/usr/bin/python3 - "$out" <<'PY'
+import glob, json, os, sys
+med, context = {}, {}
+for path in sorted(glob.glob(os.path.join(sys.argv[1], "*.json"))):
+    threads = int(os.path.basename(path).split("-")[0])
+    data = json.load(open(path))
+    context.setdefault(threads, data["context"])
+    for b in data["benchmarks"]:
+        if b.get("aggregate_name") == "median":
+            med[(threads, b["run_name"])] = b
+def get(threads, name, counter):
+    b = med.get((threads, name + "/real_time"))
+    return b[counter] if b and counter in b else None
+def fmt(v, spec, suffix=""):
+    return format(v, spec) + suffix if v is not None else "-"
+def ratio(a, b):
+    return a / b if a is not None and b else None
+peak = get(1, "BM_FmaPeak", "GFLOPS")
+triad = {t: get(t, f"BM_Triad/{t}", "GB/s") for t in (1, 2)}
+print(f"FMA peak (one core, this run): {fmt(peak, '.1f')} GFLOPS; "
+      f"triad (256 MB, STREAM counting): {fmt(triad[1], '.1f')} GB/s on 1 "
+      f"thread, {fmt(triad[2], '.1f')} GB/s on 2")
+for t in (1, 2):
+    c = context.get(t, {})
+    print(f"{t} thread(s): OpenBLAS {c.get('OpenBLAS', '?')}; oneDNN {c.get('oneDNN', '?')}")
+cases = [(512, 512, 512), (1024, 1024, 1024), (2048, 2048, 2048),
+         (128, 2048, 512), (128, 512, 2048), (128, 1536, 512),
+         (1, 512, 512), (1, 32000, 512)]
+def g(impl, t, case, counter="GFLOPS"):
+    return get(t, f"BM_{impl}/{case[0]}/{case[1]}/{case[2]}", counter)
+print("y = x W^T, x [M, K], W [N, K]; GFLOPS = 2*M*N*K / time (median); "
+      "ratios > 1: tfm faster; GB/s: weight bytes read (N*K*4) / time")
+hdr = (f"{'M':>4} {'N':>5} {'K':>4} | {'tfm 1T':>7} {'%peak':>6} {'vs OpenBLAS':>11} "
+       f"{'vs oneDNN':>9} | {'tfm 2T':>7} {'2T/1T':>6} | {'GB/s 1T':>7} {'%triad':>6} "
+       f"{'GB/s 2T':>7} {'%triad':>6}")
+print(hdr); print("-" * len(hdr))
+for case in cases:
+    t1, t2 = g("Tfm", 1, case), g("Tfm", 2, case)
+    line = (f"{case[0]:4d} {case[1]:5d} {case[2]:4d} | {fmt(t1, '7.1f')} "
+            f"{fmt(ratio(100 * t1 if t1 else None, peak), '5.1f', '%'):>6} "
+            f"{fmt(ratio(t1, g('OpenBLAS', 1, case)), '10.2f', 'x'):>11} "
+            f"{fmt(ratio(t1, g('OneDNN', 1, case)), '8.2f', 'x'):>9} | "
+            f"{fmt(t2, '7.1f'):>7} {fmt(ratio(t2, t1), '5.2f', 'x'):>6} |")
+    if case[0] == 1:
+        b1, b2 = g("Tfm", 1, case, "GB/s"), g("Tfm", 2, case, "GB/s")
+        line += (f" {fmt(b1, '7.1f'):>7} {fmt(ratio(100 * b1 if b1 else None, triad[1]), '5.1f', '%'):>6}"
+                 f" {fmt(b2, '7.1f'):>7} {fmt(ratio(100 * b2 if b2 else None, triad[2]), '5.1f', '%'):>6}")
+    print(line)
+print()
+print("the peers, GFLOPS (median); GB/s for M=1")
+hdr = (f"{'M':>4} {'N':>5} {'K':>4} | {'OpenBLAS 1T':>11} {'oneDNN 1T':>9} | "
+       f"{'OpenBLAS 2T':>11} {'oneDNN 2T':>9} | {'OpenBLAS GB/s 1T':>16} {'oneDNN GB/s 1T':>14}")
+print(hdr); print("-" * len(hdr))
+for case in cases:
+    line = (f"{case[0]:4d} {case[1]:5d} {case[2]:4d} | "
+            f"{fmt(g('OpenBLAS', 1, case), '11.1f'):>11} {fmt(g('OneDNN', 1, case), '9.1f'):>9} | "
+            f"{fmt(g('OpenBLAS', 2, case), '11.1f'):>11} {fmt(g('OneDNN', 2, case), '9.1f'):>9} |")
+    if case[0] == 1:
+        line += (f" {fmt(g('OpenBLAS', 1, case, 'GB/s'), '16.1f'):>16}"
+                 f" {fmt(g('OneDNN', 1, case, 'GB/s'), '14.1f'):>14}")
+    print(line)
+PY
