@@ -450,7 +450,16 @@ struct LowerPackWeight : OpConversionPattern<PackWeightOp> {
     Value features = rewriter.create<tensor::DimOp>(loc, weight, 0);
     Value panelC = rewriter.create<arith::ConstantIndexOp>(loc, panel);
     SmallVector<OpFoldResult> sizes{
-        rewriter.create<arith::CeilDivUIOp>(loc, features, panelC).getResult(),
+        // ceil(features / panel), spelled out: arith-to-llvm has no
+        // ceildivui.
+        rewriter
+            .create<arith::DivUIOp>(
+                loc,
+                rewriter.create<arith::AddIOp>(
+                    loc, features,
+                    rewriter.create<arith::ConstantIndexOp>(loc, panel - 1)),
+                panelC)
+            .getResult(),
         tensor::getMixedSize(rewriter, loc, weight, 1),
         rewriter.getIndexAttr(panel)};
     for (int64_t i = 0; i < 2; ++i)

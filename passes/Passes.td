@@ -183,6 +183,26 @@ def TfmLowerMasks : Pass<"tfm-lower-masks", "func::FuncOp"> {
   ];
 }
 
+def TfmLowerParallelLoops : Pass<"tfm-lower-parallel-loops", "ModuleOp"> {
+  let summary = "run the scf.for loops marked tfm.parallel on OpenMP threads";
+  let description = [{
+    A kernel marks a loop whose iterations write disjoint data with the
+    `tfm.parallel` attribute. After bufferization, such a loop that carries
+    no values becomes `omp.parallel if(more than one iteration)` around
+    `omp.wsloop` / `omp.loop_nest` (a static schedule). A loop of one
+    iteration runs on the calling thread without waking the others, which
+    is how a kernel keeps small problems serial. A marked loop that still
+    carries values stays serial (the mark is dropped).
+
+    The number of threads is OpenMP's (`OMP_NUM_THREADS`, default: the
+    cores); compiled models link libomp.
+  }];
+  let dependentDialects = ["::mlir::omp::OpenMPDialect"];
+  let statistics = [
+    Statistic<"numLowered", "parallel-loops", "Number of loops run on threads">
+  ];
+}
+
 def TfmLowerToLinalg : Pass<"tfm-lower-to-linalg", "func::FuncOp"> {
   let summary = "reference lowering of every tfm op to linalg/tensor/arith/math";
   let description = [{
@@ -258,6 +278,11 @@ def TfmTileMatmul : Pass<"tfm-tile-matmul", "ModuleOp"> {
     decode step, still has enough independent FMAs in flight), then 1 x 1
     for the panels left over. N not a multiple of the panel masks the
     accesses to C, bias and residual.
+
+    The blocks of `n-block` features are independent: when the matmul has at
+    least `parallel-min-flops` flops (decided at run time, M being dynamic),
+    they are shared among the threads (the loop over them is marked
+    `tfm.parallel`, for `tfm-lower-parallel-loops`).
   }];
   let options = [
     // Measured here (feasibility study, single thread, 32-wide panels):
@@ -274,7 +299,12 @@ def TfmTileMatmul : Pass<"tfm-tile-matmul", "ModuleOp"> {
     Option<"mBlock", "m-block", "int64_t", "128",
            "Rows per block (a multiple of row-tile)">,
     Option<"nBlock", "n-block", "int64_t", "256",
-           "Output features per block (rounded down to whole panels)">
+           "Output features per block (rounded down to whole panels)">,
+    // Waking the second thread and joining it costs a few microseconds; a
+    // matmul of 2^22 flops takes ~20 us on one core.
+    Option<"parallelMinFlops", "parallel-min-flops", "int64_t", "4194304",
+           "Smallest matmul (2 M N K) whose blocks of n-block features are "
+           "shared among the threads">
   ];
   let dependentDialects = [
     "::mlir::arith::ArithDialect",

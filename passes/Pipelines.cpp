@@ -63,7 +63,8 @@ void mlir::tfm::buildTfmBufferizePipeline(OpPassManager &pm,
 
 void mlir::tfm::buildTfmLLVMLoweringPipeline(OpPassManager &pm,
                                              const TfmPipelineOptions &) {
-  // Loops, then the LLVM dialect.
+  // Parallel loops onto OpenMP threads, loops, then the LLVM dialect.
+  pm.addPass(createTfmLowerParallelLoops());
   pm.addNestedPass<func::FuncOp>(createConvertLinalgToLoopsPass());
   pm.addPass(createTfmApproximateVectorMath());
   pm.addPass(createLowerAffinePass());
@@ -79,6 +80,7 @@ void mlir::tfm::buildTfmLLVMLoweringPipeline(OpPassManager &pm,
   pm.addPass(createConvertIndexToLLVMPass());
   pm.addPass(createConvertFuncToLLVMPass());
   pm.addPass(createConvertControlFlowToLLVMPass());
+  pm.addPass(createConvertOpenMPToLLVMPass());
   pm.addPass(createReconcileUnrealizedCastsPass());
   pm.addPass(createCanonicalizerPass());
   pm.addPass(createTfmEmitEntryWrappers());

@@ -73,7 +73,7 @@ struct KernelSignature {
 };
 
 struct Tiling {
-  int64_t rowTile, kBlock, mBlock, nBlockPanels;
+  int64_t rowTile, kBlock, mBlock, nBlockPanels, parallelMinFlops;
 };
 
 /// Emits the body of one kernel function.
@@ -112,15 +112,47 @@ public:
     for (int64_t d = 0; d < sig.leading; ++d)
       leadingSizes.push_back(b.create<tensor::DimOp>(loc, c, d));
 
-    c = forLoop(c0, index(numPanels), index(tiling.nBlockPanels), c,
-                [&](Value jc, Value c) {
-                  Value jEnd = minI(addI(jc, index(tiling.nBlockPanels)),
-                                    index(numPanels));
-                  return forLoop(c0, index(sig.k), index(kBlock), c,
-                                 [&](Value pc, Value c) {
-                                   return emitKBlock(jc, jEnd, pc, c);
-                                 });
-                });
+    // Blocks of panels, shared among the threads when the problem is big
+    // enough: the chunk loop (marked tfm.parallel, each chunk writes its own
+    // columns of C) has one chunk per block, or a single chunk of every
+    // block, which tfm-lower-parallel-loops runs on the calling thread.
+    int64_t numBlocks =
+        (numPanels + tiling.nBlockPanels - 1) / tiling.nBlockPanels;
+    Value blocks = index(numBlocks), chunks = c1;
+    if (numBlocks > 1) {
+      int64_t minRows = std::max<int64_t>(
+          1, (tiling.parallelMinFlops + 2 * sig.n * sig.k - 1) /
+                 (2 * sig.n * sig.k));
+      Value big = b.create<arith::CmpIOp>(loc, arith::CmpIPredicate::sge,
+                                          numRows, index(minRows));
+      chunks = b.create<arith::SelectOp>(loc, big, blocks, c1);
+    }
+    // ceil(blocks / chunks), spelled out: arith-to-llvm has no ceildivui.
+    Value perChunk =
+        b.create<arith::DivUIOp>(loc, subI(addI(blocks, chunks), c1), chunks);
+    auto chunkLoop = b.create<scf::ForOp>(loc, c0, chunks, c1, ValueRange{c});
+    if (numBlocks > 1)
+      chunkLoop->setAttr("tfm.parallel", b.getUnitAttr());
+    {
+      OpBuilder::InsertionGuard guard(b);
+      b.setInsertionPointToStart(chunkLoop.getBody());
+      Value first =
+          b.create<arith::MulIOp>(loc, chunkLoop.getInductionVar(), perChunk);
+      Value last = minI(addI(first, perChunk), blocks);
+      Value out = forLoop(first, last, c1, chunkLoop.getRegionIterArgs()[0],
+                          [&](Value jb, Value c) {
+                            Value jc = mulI(jb, tiling.nBlockPanels);
+                            Value jEnd =
+                                minI(addI(jc, index(tiling.nBlockPanels)),
+                                     index(numPanels));
+                            return forLoop(c0, index(sig.k), index(kBlock), c,
+                                           [&](Value pc, Value c) {
+                                             return emitKBlock(jc, jEnd, pc, c);
+                                           });
+                          });
+      b.create<scf::YieldOp>(loc, out);
+    }
+    c = chunkLoop.getResult(0);
     b.create<func::ReturnOp>(loc, c);
   }
 

@@ -10,7 +10,7 @@ build=${TFM_BUILD_DIR:-$repo/build}
 
 packages=(
   cmake ninja-build
-  llvm-19-dev libmlir-19-dev mlir-19-tools llvm-19-tools clang-19
+  llvm-19-dev libmlir-19-dev mlir-19-tools llvm-19-tools clang-19 libomp-19-dev
   libabsl-dev libbenchmark-dev libgtest-dev
   python3-numpy
 )

@@ -16,13 +16,16 @@ trap 'rm -f "$log"' EXIT
 rc=${PIPESTATUS[0]}
 
 # lit's summary: "  Passed: 70 (97.22%)", "  Expectedly Failed: 1 (...)", ...
-read -r passed failed < <(awk '
-  /^ *Passed:/               { p += $2 }
-  /^ *Expectedly Failed:/    { p += $3 }
-  /^ *Failed:/               { f += $2 }
-  /^ *Unresolved:/           { f += $2 }
-  /^ *Timed Out:/            { f += $3 }
-  /^ *Unexpectedly Passed:/  { f += $3 }
+# (lit pads the names when the categories differ in length:
+# "  Passed           : 148 (98.67%)").
+read -r passed failed < <(awk -F: '
+  NF >= 2 {
+    name = $1; gsub(/^ +| +$/, "", name)
+    n = $2 + 0
+    if (name == "Passed" || name == "Expectedly Failed") p += n
+    else if (name == "Failed" || name == "Unresolved" || name == "Timed Out" ||
+             name == "Unexpectedly Passed") f += n
+  }
   END { print p + 0, f + 0 }' "$log")
 if [ "$rc" -ne 0 ] && [ "$failed" -eq 0 ]; then
   failed=1 # lit failed without a count (bad configuration)

@@ -4,6 +4,7 @@
 
 #include "mlir/Target/LLVMIR/Dialect/Builtin/BuiltinToLLVMIRTranslation.h"
 #include "mlir/Target/LLVMIR/Dialect/LLVMIR/LLVMToLLVMIRTranslation.h"
+#include "mlir/Target/LLVMIR/Dialect/OpenMP/OpenMPToLLVMIRTranslation.h"
 #include "mlir/Target/LLVMIR/Export.h"
 #include "llvm/IR/LegacyPassManager.h"
 #include "llvm/MC/TargetRegistry.h"
@@ -59,6 +60,7 @@ mlir::tfm::translateAndOptimize(ModuleOp module, llvm::LLVMContext &context,
                                 const CodegenOptions &options) {
   registerBuiltinDialectTranslation(*module.getContext());
   registerLLVMDialectTranslation(*module.getContext());
+  registerOpenMPDialectTranslation(*module.getContext());
   std::unique_ptr<llvm::Module> llvmModule =
       translateModuleToLLVMIR(module, context, "tfm");
   if (!llvmModule) {
@@ -132,10 +134,19 @@ LogicalResult mlir::tfm::emitObject(llvm::Module &module,
   return success();
 }
 
+bool mlir::tfm::usesOpenMP(const llvm::Module &module) {
+  return llvm::any_of(module.functions(), [](const llvm::Function &f) {
+    return f.isDeclaration() && f.getName().starts_with("__kmpc_");
+  });
+}
+
 LogicalResult mlir::tfm::linkSharedObject(const std::string &objectPath,
-                                          const std::string &outputPath) {
+                                          const std::string &outputPath,
+                                          bool openmp) {
   // The generated code needs libc (malloc, free, memcpy) and libm (erff,
-  // sinf, ...): the C compiler driver links both for a shared object.
+  // sinf, ...): the C compiler driver links both for a shared object. Code
+  // with parallel loops also needs LLVM's OpenMP runtime, found at run time
+  // through the rpath.
   llvm::ErrorOr<std::string> driver = llvm::sys::findProgramByName("clang-19");
   if (!driver)
     driver = llvm::sys::findProgramByName("cc");
@@ -145,6 +156,9 @@ LogicalResult mlir::tfm::linkSharedObject(const std::string &objectPath,
   }
   llvm::SmallVector<llvm::StringRef> args{*driver,    "-shared",  "-o",
                                           outputPath, objectPath, "-lm"};
+  if (openmp)
+    args.append(
+        {"-L" TFM_OPENMP_LIBDIR, "-Wl,-rpath," TFM_OPENMP_LIBDIR, "-lomp"});
   std::string message;
   int rc = llvm::sys::ExecuteAndWait(*driver, args, std::nullopt, {}, 0, 0,
                                      &message);

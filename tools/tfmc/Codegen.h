@@ -37,10 +37,15 @@ mlir::LogicalResult emitObject(llvm::Module &module,
                                const CodegenOptions &options,
                                const std::string &path);
 
+/// Whether `module` calls into the OpenMP runtime (parallel loops).
+bool usesOpenMP(const llvm::Module &module);
+
 /// Links an object file into a shared object with the system's C compiler
-/// driver (clang-19 or cc), against libm.
+/// driver (clang-19 or cc), against libm, and against LLVM's libomp (with
+/// an rpath to it) when `openmp`.
 mlir::LogicalResult linkSharedObject(const std::string &objectPath,
-                                     const std::string &outputPath);
+                                     const std::string &outputPath,
+                                     bool openmp);
 
 } // namespace mlir::tfm
 

@@ -231,7 +231,8 @@ int main(int argc, char **argv) {
     return 0;
   {
     StageTimer timer("link");
-    if (failed(mlir::tfm::linkSharedObject(objectPath, libraryPath)))
+    if (failed(mlir::tfm::linkSharedObject(objectPath, libraryPath,
+                                           mlir::tfm::usesOpenMP(*llvmModule))))
       return 1;
   }
   if (isModel) {

@@ -1,0 +1,83 @@
+//===- LowerParallelLoops.cpp - Marked scf.for loops onto OpenMP threads --===//
+//
+// A kernel marks a loop whose iterations are independent (they write
+// disjoint parts of their buffers) with `tfm.parallel`; after bufferization,
+// when the loop carries nothing, it becomes
+//
+//   omp.parallel if(trip count > 1) {
+//     omp.wsloop { omp.loop_nest (%i) = (lb) to (ub) step (s) { body } }
+//   }
+//
+// so that its iterations are shared among the OpenMP threads (a static
+// schedule: contiguous iterations per thread). A loop of one iteration runs
+// on the calling thread without waking the others: that is how a kernel
+// keeps small problems serial (it asks for one iteration).
+//
+//===----------------------------------------------------------------------===//
+
+#include "passes/Passes.h"
+
+#include "mlir/Dialect/OpenMP/OpenMPDialect.h"
+
+namespace mlir::tfm {
+#define GEN_PASS_DEF_TFMLOWERPARALLELLOOPS
+#include "passes/Passes.h.inc"
+} // namespace mlir::tfm
+
+using namespace mlir;
+
+namespace {
+
+void lowerToOpenMP(scf::ForOp loop) {
+  OpBuilder b(loop);
+  Location loc = loop.getLoc();
+  // More than one iteration: (ub - lb) > step.
+  Value span =
+      b.create<arith::SubIOp>(loc, loop.getUpperBound(), loop.getLowerBound());
+  Value several = b.create<arith::CmpIOp>(loc, arith::CmpIPredicate::sgt, span,
+                                          loop.getStep());
+  omp::ParallelClauseOps parallelClauses;
+  parallelClauses.ifVar = several;
+  auto parallel = b.create<omp::ParallelOp>(loc, parallelClauses);
+  b.createBlock(&parallel.getRegion());
+  auto wsloop = b.create<omp::WsloopOp>(loc, omp::WsloopClauseOps());
+  b.create<omp::TerminatorOp>(loc);
+  b.createBlock(&wsloop.getRegion());
+  omp::LoopNestClauseOps nestClauses;
+  nestClauses.loopLBVar.push_back(loop.getLowerBound());
+  nestClauses.loopUBVar.push_back(loop.getUpperBound());
+  nestClauses.loopStepVar.push_back(loop.getStep());
+  auto nest = b.create<omp::LoopNestOp>(loc, nestClauses);
+  b.create<omp::TerminatorOp>(loc);
+
+  // The body moves into the loop nest; scf.yield becomes omp.yield.
+  Block *body = loop.getBody();
+  Region &nestRegion = nest.getRegion();
+  nestRegion.getBlocks().splice(nestRegion.end(), loop.getRegion().getBlocks());
+  body->getTerminator()->erase();
+  b.setInsertionPointToEnd(body);
+  b.create<omp::YieldOp>(loc);
+  loop.erase();
+}
+
+struct TfmLowerParallelLoops
+    : mlir::tfm::impl::TfmLowerParallelLoopsBase<TfmLowerParallelLoops> {
+  void runOnOperation() override {
+    SmallVector<scf::ForOp> loops;
+    getOperation().walk([&](scf::ForOp loop) {
+      if (loop->hasAttr("tfm.parallel"))
+        loops.push_back(loop);
+    });
+    for (scf::ForOp loop : loops) {
+      if (loop.getNumResults() != 0) {
+        // Still carrying values: not provably independent; stays serial.
+        loop->removeAttr("tfm.parallel");
+        continue;
+      }
+      lowerToOpenMP(loop);
+      ++numLowered;
+    }
+  }
+};
+
+} // namespace
