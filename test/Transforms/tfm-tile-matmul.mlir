@@ -1,0 +1,129 @@
+// RUN: tfm-opt %s --split-input-file --tfm-tile-matmul --canonicalize | FileCheck %s
+// RUN: tfm-opt %s --split-input-file --tfm-tile-matmul="row-tile=4" --canonicalize | FileCheck %s --check-prefix=ROW4
+
+// A linear layer becomes a call to a kernel of its signature. The kernel
+// writes into a destination of the input's leading dimensions, blocks of
+// 256 features (8 panels; 16 panels here, so 2 blocks) are shared among
+// threads when the problem is big enough, and the micro-kernel keeps 8 rows
+// x 2 vectors = 16 accumulators in registers over the K loop: per k, two
+// loads of the panel row, one broadcast of A per row, 16 FMAs.
+
+// CHECK-LABEL: func.func @linear
+//  CHECK-SAME:   %[[X:[a-z0-9]+]]: tensor<?x?x64xf32>, %[[W:[a-z0-9]+]]: tensor<16x64x32xf32>, %[[B:[a-z0-9]+]]: tensor<512xf32>
+//   CHECK-NOT:   tfm.packed_linear
+//       CHECK:   %[[A:.+]] = tensor.collapse_shape %[[X]] {{\[}}[0, 1], [2]]
+//       CHECK:   %[[DEST:.+]] = tensor.empty({{.*}}) : tensor<?x?x512xf32>
+//       CHECK:   %[[R:.+]] = call @__tfm_linear_k64_n512_p32_r3_bias(%[[A]], %[[W]], %[[B]], %[[DEST]])
+//       CHECK:   return %[[R]]
+// CHECK-LABEL: func.func private @__tfm_linear_k64_n512_p32_r3_bias(
+//       CHECK:   scf.for
+//       CHECK:     scf.for
+//       CHECK:       scf.for
+//       CHECK:         scf.for
+//       CHECK:           scf.for {{.*}} step %c8
+//       CHECK:             vector.transfer_read %{{.*}} : tensor<512xf32>, vector<16xf32>
+//       CHECK:             scf.for {{.*}} -> (vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>) {
+//  CHECK-NEXT:               vector.transfer_read %{{.*}} {in_bounds = [true]} : tensor<16x64x32xf32>, vector<16xf32>
+//  CHECK-NEXT:               vector.transfer_read %{{.*}} {in_bounds = [true]} : tensor<16x64x32xf32>, vector<16xf32>
+//  CHECK-NEXT:               tensor.extract
+//  CHECK-NEXT:               vector.broadcast
+//  CHECK-NEXT:               vector.fma
+//  CHECK-NEXT:               vector.fma
+//       CHECK-COUNT-14:      vector.fma
+//       CHECK:               scf.yield
+//       CHECK-COUNT-16:    vector.transfer_write {{.*}} {in_bounds = [true]} : vector<16xf32>, tensor<?x?x512xf32>
+// The leftover rows: 2 rows x 4 panels (16 accumulators), 1 x 4 (8), 1 x 1.
+//       CHECK:   scf.for {{.*}} -> (vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>) {
+//       CHECK:   scf.for {{.*}} -> (vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>) {
+//       CHECK:   scf.for {{.*}} -> (vector<16xf32>, vector<16xf32>) {
+//       CHECK:   } {tfm.parallel}
+
+// With row-tile=4 the micro-kernel is 4 rows x 2 vectors: 8 accumulators,
+// two loads of the panel row and four broadcasts per k.
+// ROW4-LABEL: func.func private @__tfm_linear_k64_n512_p32_r3_bias(
+//       ROW4:     scf.for {{.*}} -> (vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>) {
+//  ROW4-NEXT:       vector.transfer_read %{{.*}} : tensor<16x64x32xf32>, vector<16xf32>
+//  ROW4-NEXT:       vector.transfer_read %{{.*}} : tensor<16x64x32xf32>, vector<16xf32>
+//  ROW4-NEXT:       tensor.extract
+//  ROW4-NEXT:       vector.broadcast
+//  ROW4-NEXT:       vector.fma
+//  ROW4-NEXT:       vector.fma
+//  ROW4-NEXT:       tensor.extract
+//  ROW4-COUNT-6:    vector.fma
+//  ROW4-NEXT:       scf.yield
+func.func @linear(%x: tensor<?x?x64xf32>, %w: tensor<16x64x32xf32>, %b: tensor<512xf32>) -> tensor<?x?x512xf32> {
+  %y = tfm.packed_linear %x, %w, %b : tensor<?x?x64xf32>, tensor<16x64x32xf32>, tensor<512xf32> -> tensor<?x?x512xf32>
+  return %y : tensor<?x?x512xf32>
+}
+
+// -----
+
+// Two layers of one signature share one kernel; another signature (no
+// bias) gets its own. One block of features (N = 64): no parallel loop.
+
+// CHECK-LABEL: func.func @shared
+//       CHECK:   call @__tfm_linear_k64_n64_p32_r2_bias(
+//       CHECK:   call @__tfm_linear_k64_n64_p32_r2_bias(
+//       CHECK:   call @__tfm_linear_k64_n64_p32_r2(
+//   CHECK-NOT: tfm.parallel
+//   CHECK-DAG: func.func private @__tfm_linear_k64_n64_p32_r2_bias(
+//   CHECK-DAG: func.func private @__tfm_linear_k64_n64_p32_r2(
+//   CHECK-NOT: func.func private
+func.func @shared(%x: tensor<?x64xf32>, %w1: tensor<2x64x32xf32>, %w2: tensor<2x64x32xf32>, %b: tensor<64xf32>) -> tensor<?x64xf32> {
+  %0 = tfm.packed_linear %x, %w1, %b : tensor<?x64xf32>, tensor<2x64x32xf32>, tensor<64xf32> -> tensor<?x64xf32>
+  %1 = tfm.packed_linear %0, %w2, %b : tensor<?x64xf32>, tensor<2x64x32xf32>, tensor<64xf32> -> tensor<?x64xf32>
+  %2 = tfm.packed_linear %1, %w2 : tensor<?x64xf32>, tensor<2x64x32xf32> -> tensor<?x64xf32>
+  return %2 : tensor<?x64xf32>
+}
+
+// -----
+
+// The epilogue: ReLU then the residual, applied to the accumulators before
+// the one write of C. N = 40 is not a multiple of the panel: the accesses to
+// C, bias and residual are masked (not in bounds); the weight's are not.
+
+// CHECK-LABEL: func.func private @__tfm_linear_k16_n40_p32_r2_bias_relu_residual(
+//       CHECK:   vector.transfer_read %{{.*}} : tensor<40xf32>, vector<16xf32>
+//       CHECK:   vector.transfer_read %{{.*}} {in_bounds = [true]} : tensor<2x16x32xf32>, vector<16xf32>
+//       CHECK:   vector.fma
+//       CHECK:   scf.yield
+//       CHECK:   arith.maximumf
+//       CHECK:   vector.transfer_read %{{.*}} : tensor<?x40xf32>, vector<16xf32>
+//       CHECK:   arith.addf
+//       CHECK:   vector.transfer_write %{{.*}} : vector<16xf32>, tensor<?x40xf32>
+func.func @epilogue(%x: tensor<?x16xf32>, %w: tensor<2x16x32xf32>, %b: tensor<40xf32>, %r: tensor<?x40xf32>) -> tensor<?x40xf32> {
+  %y = tfm.packed_linear %x, %w, %b residual %r activation relu : tensor<?x16xf32>, tensor<2x16x32xf32>, tensor<40xf32>, tensor<?x40xf32> -> tensor<?x40xf32>
+  return %y : tensor<?x40xf32>
+}
+
+// -----
+
+// K = 1100 takes three blocks of 512: the first starts from the bias, the
+// others from C so far (scf.if on the block), and only the last applies the
+// epilogue (GELU, its erf on vectors).
+
+// CHECK-LABEL: func.func private @__tfm_linear_k1100_n32_p32_r2_bias_gelu(
+//       CHECK:   scf.for %{{.*}} = %c0 to %c1100 step %c512
+//       CHECK:     scf.if
+//       CHECK:       vector.transfer_read %{{.*}} : tensor<32xf32>, vector<16xf32>
+//       CHECK:     } else {
+//       CHECK:       vector.transfer_read %{{.*}} : tensor<?x32xf32>, vector<16xf32>
+//       CHECK:     scf.if
+//       CHECK:       math.erf %{{.*}} : vector<16xf32>
+func.func @k_blocks(%x: tensor<?x1100xf32>, %w: tensor<1x1100x32xf32>, %b: tensor<32xf32>) -> tensor<?x32xf32> {
+  %y = tfm.packed_linear %x, %w, %b activation gelu : tensor<?x1100xf32>, tensor<1x1100x32xf32>, tensor<32xf32> -> tensor<?x32xf32>
+  return %y : tensor<?x32xf32>
+}
+
+// -----
+
+// Not rewritten: a panel that is not a multiple of 16 floats (the reference
+// lowering takes it).
+
+// CHECK-LABEL: func.func @narrow_panel
+//       CHECK:   tfm.packed_linear
+//   CHECK-NOT:   call
+func.func @narrow_panel(%x: tensor<?x64xf32>, %w: tensor<8x64x8xf32>) -> tensor<?x64xf32> {
+  %y = tfm.packed_linear %x, %w : tensor<?x64xf32>, tensor<8x64x8xf32> -> tensor<?x64xf32>
+  return %y : tensor<?x64xf32>
+}
