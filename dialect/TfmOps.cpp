@@ -463,15 +463,16 @@ LogicalResult PackedLinearOp::verify() {
   auto result = getType();
   if (input.getRank() < 1)
     return emitOpError("expected input of rank >= 1, got ") << input;
+  if (result.getRank() != input.getRank() ||
+      ShapedType::isDynamic(result.getShape().back()))
+    return emitOpError("expected a result of the input's rank with a static "
+                       "last dimension, got ")
+           << result;
   if (!weight.hasStaticShape() || weight.getDimSize(2) == 0)
     return emitOpError("expected a static packed weight with non-zero panel "
                        "width, got ")
            << weight;
   int64_t n = result.getShape().back();
-  if (result.getRank() != input.getRank() || ShapedType::isDynamic(n))
-    return emitOpError("expected a result of the input's rank with a static "
-                       "last dimension, got ")
-           << result;
   int64_t k = weight.getDimSize(1), width = weight.getDimSize(2);
   if (failed(
           expectShape(*this, "weight", weight, {ceilDiv(n, width), k, width})))

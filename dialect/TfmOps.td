@@ -449,8 +449,8 @@ def Tfm_PackedLinearOp : Tfm_Op<"packed_linear",
 
     ```mlir
     %y = tfm.packed_linear %x, %w, %b residual %r activation relu
-        : tensor<?x?x512xf32>, tensor<64x512x32xf32>, tensor<2048xf32>,
-          tensor<?x?x2048xf32> -> tensor<?x?x2048xf32>
+        : tensor<?x?x512xf32>, tensor<64x512x32xf32>, tensor<2048xf32>
+          residual tensor<?x?x2048xf32> -> tensor<?x?x2048xf32>
     ```
   }];
   let arguments = (ins Tfm_F32Tensor:$input,
@@ -464,7 +464,7 @@ def Tfm_PackedLinearOp : Tfm_Op<"packed_linear",
     $input `,` $weight (`,` $bias^)? (`residual` $residual^)?
     (`activation` $activation^)? attr-dict `:`
     type($input) `,` type($weight) (`,` type($bias)^)?
-    (`,` type($residual)^)? `->` type($result)
+    (`residual` type($residual)^)? `->` type($result)
   }];
   let hasVerifier = 1;
 }

@@ -47,7 +47,7 @@ bool packLinear(LinearOp linear, int64_t panel) {
 
 /// Packs argument `arg` of `func` ahead of time if it is a marked weight
 /// whose every use is a pack_weight of one type.
-bool prepackArgument(func::FuncOp func, BlockArgument arg, int64_t panel) {
+bool prepackArgument(func::FuncOp func, BlockArgument arg) {
   unsigned index = arg.getArgNumber();
   if (!func.getArgAttr(index, "tfm.weight") || arg.use_empty())
     return false;
@@ -63,9 +63,12 @@ bool prepackArgument(func::FuncOp func, BlockArgument arg, int64_t panel) {
     user->erase();
   }
   arg.setType(packedType);
+  // The panel width of the layout actually used (a pack_weight already in
+  // the input may have another width than the pass option).
   func.setArgAttr(
       index, "tfm.packed",
-      IntegerAttr::get(IntegerType::get(func.getContext(), 64), panel));
+      IntegerAttr::get(IntegerType::get(func.getContext(), 64),
+                       cast<RankedTensorType>(packedType).getDimSize(2)));
   return true;
 }
 
@@ -76,7 +79,7 @@ struct TfmPackWeights : mlir::tfm::impl::TfmPackWeightsBase<TfmPackWeights> {
     if (panel <= 0 || panel % 16 != 0) {
       getOperation().emitError("tfm-pack-weights: panel must be a positive "
                                "multiple of 16, got ")
-          << panel;
+          << static_cast<int64_t>(panel);
       return signalPassFailure();
     }
     getOperation().walk([&](LinearOp linear) {
@@ -84,11 +87,14 @@ struct TfmPackWeights : mlir::tfm::impl::TfmPackWeightsBase<TfmPackWeights> {
         ++numPacked;
     });
     for (auto func : getOperation().getOps<func::FuncOp>()) {
-      if (func.isExternal())
+      // A function with callers keeps its signature (the callers pass
+      // unpacked weights).
+      if (func.isExternal() ||
+          !SymbolTable::symbolKnownUseEmpty(func, getOperation()))
         continue;
       bool changed = false;
       for (BlockArgument arg : func.getArguments())
-        if (prepackArgument(func, arg, panel)) {
+        if (prepackArgument(func, arg)) {
           ++numPrepacked;
           changed = true;
         }

@@ -307,3 +307,110 @@ func.func @learned_positions(%x: tensor<?x?x16xf32>, %t: tensor<64x16xf32>) -> t
   %0 = tfm.positional_encoding %x, %t : tensor<?x?x16xf32>, tensor<64x16xf32>
   return %0 : tensor<?x?x16xf32>
 }
+
+// -----
+
+// The packed weight is read in place: W[n, k] = weight[n floordiv 32, k,
+// n mod 32]; the bias initializes the accumulator. No epilogue.
+// CHECK-DAG: #[[PBIAS:.*]] = affine_map<(d0, d1, d2) -> (d2)>
+// CHECK-DAG: #[[PX:.*]] = affine_map<(d0, d1, d2, d3) -> (d0, d1, d3)>
+// CHECK-DAG: #[[PW:.*]] = affine_map<(d0, d1, d2, d3) -> (d2 floordiv 32, d3, d2 mod 32)>
+// CHECK-DAG: #[[PY:.*]] = affine_map<(d0, d1, d2, d3) -> (d0, d1, d2)>
+// CHECK-LABEL: func.func @packed_linear
+// CHECK-SAME: (%[[IN:.*]]: tensor<?x?x64xf32>, %[[WT:.*]]: tensor<4x64x32xf32>, %[[B:.*]]: tensor<100xf32>)
+// CHECK: %[[INIT:.*]] = linalg.generic {indexing_maps = [#[[PBIAS]], #{{.*}}], {{.*}} ins(%[[B]] : tensor<100xf32>) outs(%{{.*}} : tensor<?x?x100xf32>)
+// CHECK: %[[Y:.*]] = linalg.generic {indexing_maps = [#[[PX]], #[[PW]], #[[PY]]], iterator_types = ["parallel", "parallel", "parallel", "reduction"]} ins(%[[IN]], %[[WT]] : tensor<?x?x64xf32>, tensor<4x64x32xf32>) outs(%[[INIT]] :
+// CHECK: %[[P:.*]] = arith.mulf
+// CHECK: arith.addf %{{.*}}, %[[P]]
+// CHECK-NOT: linalg.generic
+// CHECK: return %[[Y]]
+func.func @packed_linear(%x: tensor<?x?x64xf32>, %w: tensor<4x64x32xf32>, %b: tensor<100xf32>)
+    -> tensor<?x?x100xf32> {
+  %0 = tfm.packed_linear %x, %w, %b
+      : tensor<?x?x64xf32>, tensor<4x64x32xf32>, tensor<100xf32> -> tensor<?x?x100xf32>
+  return %0 : tensor<?x?x100xf32>
+}
+
+// -----
+
+// The epilogue: the activation (here gelu) on the contraction, then the
+// residual added, each as the tfm op it stands for.
+// CHECK-DAG: #[[EW:.*]] = affine_map<(d0, d1, d2) -> (d1 floordiv 32, d2, d1 mod 32)>
+// CHECK-LABEL: func.func @packed_linear_epilogue
+// CHECK-SAME: (%[[IN:.*]]: tensor<?x64xf32>, %[[WT:.*]]: tensor<3x64x32xf32>, %[[R:.*]]: tensor<?x96xf32>)
+// CHECK: %[[ZERO:.*]] = linalg.fill
+// CHECK: %[[Y:.*]] = linalg.generic {indexing_maps = [#{{.*}}, #[[EW]], #{{.*}}], iterator_types = ["parallel", "parallel", "reduction"]} ins(%[[IN]], %[[WT]] : {{.*}}) outs(%[[ZERO]] :
+// CHECK: %[[G:.*]] = linalg.generic {{.*}} ins(%[[Y]] :
+// CHECK: math.erf
+// CHECK: %[[S:.*]] = linalg.generic {{.*}} ins(%[[G]], %[[R]] :
+// CHECK: arith.addf
+// CHECK: return %[[S]]
+func.func @packed_linear_epilogue(%x: tensor<?x64xf32>, %w: tensor<3x64x32xf32>,
+                                  %r: tensor<?x96xf32>) -> tensor<?x96xf32> {
+  %0 = "tfm.packed_linear"(%x, %w, %r)
+      <{operandSegmentSizes = array<i32: 1, 1, 0, 1>, activation = 2 : i32}>
+      : (tensor<?x64xf32>, tensor<3x64x32xf32>, tensor<?x96xf32>) -> tensor<?x96xf32>
+  return %0 : tensor<?x96xf32>
+}
+
+// -----
+
+// relu and a 64-wide panel; rank 1.
+// CHECK-DAG: #[[W64:.*]] = affine_map<(d0, d1) -> (d0 floordiv 64, d1, d0 mod 64)>
+// CHECK-LABEL: func.func @packed_linear_relu
+// CHECK: %[[Y:.*]] = linalg.generic {indexing_maps = [#{{.*}}, #[[W64]], #{{.*}}], iterator_types = ["parallel", "reduction"]}
+// CHECK: %[[A:.*]] = linalg.generic {{.*}} ins(%[[Y]] :
+// CHECK: arith.maximumf
+// CHECK: return %[[A]]
+func.func @packed_linear_relu(%x: tensor<16xf32>, %w: tensor<2x16x64xf32>, %b: tensor<70xf32>)
+    -> tensor<70xf32> {
+  %0 = tfm.packed_linear %x, %w, %b activation relu
+      : tensor<16xf32>, tensor<2x16x64xf32>, tensor<70xf32> -> tensor<70xf32>
+  return %0 : tensor<70xf32>
+}
+
+// -----
+
+// result[p, k, j] = weight[p * 32 + j, k], 0 where p * 32 + j >= N (the row
+// read there is clamped to 0: never out of bounds).
+// CHECK-LABEL: func.func @pack_weight
+// CHECK-SAME: (%[[WT:.*]]: tensor<100x64xf32>)
+// CHECK-DAG: %[[C0:.*]] = arith.constant 0 : index
+// CHECK-DAG: %[[N:.*]] = tensor.dim %[[WT]], %[[C0]]
+// CHECK-DAG: %[[P:.*]] = arith.constant 32 : index
+// CHECK: %[[E:.*]] = tensor.empty() : tensor<4x64x32xf32>
+// CHECK: %[[R:.*]] = linalg.generic {{.*}} iterator_types = ["parallel", "parallel", "parallel"]} outs(%[[E]] : tensor<4x64x32xf32>)
+// CHECK: %[[PI:.*]] = linalg.index 0
+// CHECK: %[[K:.*]] = linalg.index 1
+// CHECK: %[[J:.*]] = linalg.index 2
+// CHECK: %[[BASE:.*]] = arith.muli %[[PI]], %[[P]]
+// CHECK: %[[ROW:.*]] = arith.addi %[[BASE]], %[[J]]
+// CHECK: %[[IN:.*]] = arith.cmpi ult, %[[ROW]], %[[N]]
+// CHECK: %[[SAFE:.*]] = arith.select %[[IN]], %[[ROW]], %{{.*}} : index
+// CHECK: %[[V:.*]] = tensor.extract %[[WT]][%[[SAFE]], %[[K]]]
+// CHECK: %[[Z:.*]] = arith.constant 0.000000e+00 : f32
+// CHECK: %[[OUT:.*]] = arith.select %[[IN]], %[[V]], %[[Z]] : f32
+// CHECK: linalg.yield %[[OUT]]
+// CHECK: return %[[R]]
+func.func @pack_weight(%w: tensor<100x64xf32>) -> tensor<4x64x32xf32> {
+  %0 = tfm.pack_weight %w : tensor<100x64xf32> -> tensor<4x64x32xf32>
+  return %0 : tensor<4x64x32xf32>
+}
+
+// -----
+
+// Dynamic sizes: (N + 31) / 32 panels of K rows.
+// CHECK-LABEL: func.func @pack_weight_dynamic
+// CHECK-SAME: (%[[WT:.*]]: tensor<?x?xf32>)
+// CHECK-DAG: %[[N:.*]] = tensor.dim %[[WT]], %{{.*}}
+// CHECK-DAG: %[[P:.*]] = arith.constant 32 : index
+// CHECK-DAG: %[[P1:.*]] = arith.constant 31 : index
+// CHECK: %[[NR:.*]] = arith.addi %[[N]], %[[P1]] : index
+// CHECK: %[[NP:.*]] = arith.divui %[[NR]], %[[P]] : index
+// CHECK: %[[K:.*]] = tensor.dim %[[WT]], %{{.*}}
+// CHECK: tensor.empty(%[[NP]], %[[K]]) : tensor<?x?x32xf32>
+// CHECK: linalg.generic
+func.func @pack_weight_dynamic(%w: tensor<?x?xf32>) -> tensor<?x?x32xf32> {
+  %0 = tfm.pack_weight %w : tensor<?x?xf32> -> tensor<?x?x32xf32>
+  return %0 : tensor<?x?x32xf32>
+}

@@ -92,7 +92,7 @@ func.func @shared(%x: tensor<?x64xf32>, %w1: tensor<2x64x32xf32>, %w2: tensor<2x
 //       CHECK:   arith.addf
 //       CHECK:   vector.transfer_write %{{.*}} : vector<16xf32>, tensor<?x40xf32>
 func.func @epilogue(%x: tensor<?x16xf32>, %w: tensor<2x16x32xf32>, %b: tensor<40xf32>, %r: tensor<?x40xf32>) -> tensor<?x40xf32> {
-  %y = tfm.packed_linear %x, %w, %b residual %r activation relu : tensor<?x16xf32>, tensor<2x16x32xf32>, tensor<40xf32>, tensor<?x40xf32> -> tensor<?x40xf32>
+  %y = tfm.packed_linear %x, %w, %b residual %r activation relu : tensor<?x16xf32>, tensor<2x16x32xf32>, tensor<40xf32> residual tensor<?x40xf32> -> tensor<?x40xf32>
   return %y : tensor<?x40xf32>
 }
 

@@ -382,3 +382,153 @@ func.func @positional_table_rows(%x: tensor<2x65x16xf32>, %t: tensor<64x16xf32>)
   %0 = tfm.positional_encoding %x, %t : tensor<2x65x16xf32>, tensor<64x16xf32>
   return
 }
+
+// -----
+
+func.func @pack_weight_panels(%w: tensor<100x64xf32>) {
+  // expected-error @+1 {{expected 4 panels of 32 for 100 output features, got 3}}
+  %0 = tfm.pack_weight %w : tensor<100x64xf32> -> tensor<3x64x32xf32>
+  return
+}
+
+// -----
+
+func.func @pack_weight_k(%w: tensor<100x64xf32>) {
+  // expected-error @+1 {{expected result of shape [?, 64, 32], got 'tensor<4x32x32xf32>'}}
+  %0 = tfm.pack_weight %w : tensor<100x64xf32> -> tensor<4x32x32xf32>
+  return
+}
+
+// -----
+
+func.func @pack_weight_dynamic_width(%w: tensor<100x64xf32>) {
+  // expected-error @+1 {{expected a static, non-zero panel width, got 'tensor<4x64x?xf32>'}}
+  %0 = tfm.pack_weight %w : tensor<100x64xf32> -> tensor<4x64x?xf32>
+  return
+}
+
+// -----
+
+func.func @pack_weight_zero_width(%w: tensor<100x64xf32>) {
+  // expected-error @+1 {{expected a static, non-zero panel width, got 'tensor<4x64x0xf32>'}}
+  %0 = tfm.pack_weight %w : tensor<100x64xf32> -> tensor<4x64x0xf32>
+  return
+}
+
+// -----
+
+func.func @pack_weight_rank(%w: tensor<100x64xf32>) {
+  // expected-error @+1 {{result #0 must be 3D tensor of 32-bit float values}}
+  %0 = "tfm.pack_weight"(%w) : (tensor<100x64xf32>) -> tensor<4x64xf32>
+  return
+}
+
+// -----
+
+func.func @packed_linear_dynamic_weight(%x: tensor<?x64xf32>, %w: tensor<?x64x32xf32>) {
+  // expected-error @+1 {{expected a static packed weight with non-zero panel width, got 'tensor<?x64x32xf32>'}}
+  %0 = tfm.packed_linear %x, %w : tensor<?x64xf32>, tensor<?x64x32xf32> -> tensor<?x96xf32>
+  return
+}
+
+// -----
+
+func.func @packed_linear_zero_width(%x: tensor<4x64xf32>, %w: tensor<3x64x0xf32>) {
+  // expected-error @+1 {{expected a static packed weight with non-zero panel width, got 'tensor<3x64x0xf32>'}}
+  %0 = tfm.packed_linear %x, %w : tensor<4x64xf32>, tensor<3x64x0xf32> -> tensor<4x96xf32>
+  return
+}
+
+// -----
+
+func.func @packed_linear_panels(%x: tensor<?x64xf32>, %w: tensor<3x64x32xf32>) {
+  // expected-error @+1 {{expected weight of shape [4, 64, 32], got 'tensor<3x64x32xf32>'}}
+  %0 = tfm.packed_linear %x, %w : tensor<?x64xf32>, tensor<3x64x32xf32> -> tensor<?x100xf32>
+  return
+}
+
+// -----
+
+func.func @packed_linear_input_k(%x: tensor<?x48xf32>, %w: tensor<3x64x32xf32>) {
+  // expected-error @+1 {{expected input of shape [?, 64], got 'tensor<?x48xf32>'}}
+  %0 = tfm.packed_linear %x, %w : tensor<?x48xf32>, tensor<3x64x32xf32> -> tensor<?x96xf32>
+  return
+}
+
+// -----
+
+func.func @packed_linear_bias(%x: tensor<?x64xf32>, %w: tensor<3x64x32xf32>, %b: tensor<64xf32>) {
+  // expected-error @+1 {{expected bias of shape [96], got 'tensor<64xf32>'}}
+  %0 = tfm.packed_linear %x, %w, %b
+      : tensor<?x64xf32>, tensor<3x64x32xf32>, tensor<64xf32> -> tensor<?x96xf32>
+  return
+}
+
+// -----
+
+func.func @packed_linear_residual(%x: tensor<?x64xf32>, %w: tensor<3x64x32xf32>,
+                                  %b: tensor<96xf32>, %r: tensor<?x64xf32>) {
+  // expected-error @+1 {{expected residual of shape [?, 96], got 'tensor<?x64xf32>'}}
+  %0 = tfm.packed_linear %x, %w, %b residual %r
+      : tensor<?x64xf32>, tensor<3x64x32xf32>, tensor<96xf32> residual tensor<?x64xf32> -> tensor<?x96xf32>
+  return
+}
+
+// -----
+
+func.func @packed_linear_residual_rows(%x: tensor<4x64xf32>, %w: tensor<3x64x32xf32>,
+                                       %b: tensor<96xf32>, %r: tensor<5x96xf32>) {
+  // expected-error @+1 {{expected residual of shape [4, 96], got 'tensor<5x96xf32>'}}
+  %0 = tfm.packed_linear %x, %w, %b residual %r
+      : tensor<4x64xf32>, tensor<3x64x32xf32>, tensor<96xf32> residual tensor<5x96xf32> -> tensor<4x96xf32>
+  return
+}
+
+// -----
+
+func.func @packed_linear_result_rank(%x: tensor<?x64xf32>, %w: tensor<3x64x32xf32>) {
+  // expected-error @+1 {{expected a result of the input's rank with a static last dimension, got 'tensor<2x?x96xf32>'}}
+  %0 = tfm.packed_linear %x, %w : tensor<?x64xf32>, tensor<3x64x32xf32> -> tensor<2x?x96xf32>
+  return
+}
+
+// -----
+
+func.func @packed_linear_dynamic_n(%x: tensor<?x64xf32>, %w: tensor<3x64x32xf32>) {
+  // expected-error @+1 {{expected a result of the input's rank with a static last dimension, got 'tensor<?x?xf32>'}}
+  %0 = tfm.packed_linear %x, %w : tensor<?x64xf32>, tensor<3x64x32xf32> -> tensor<?x?xf32>
+  return
+}
+
+// -----
+
+func.func @packed_linear_result_rows(%x: tensor<4x64xf32>, %w: tensor<3x64x32xf32>) {
+  // expected-error @+1 {{expected result of shape [4, 96], got 'tensor<5x96xf32>'}}
+  %0 = tfm.packed_linear %x, %w : tensor<4x64xf32>, tensor<3x64x32xf32> -> tensor<5x96xf32>
+  return
+}
+
+// -----
+
+func.func @packed_linear_input_rank(%x: tensor<f32>, %w: tensor<3x64x32xf32>) {
+  // expected-error @+1 {{expected input of rank >= 1, got 'tensor<f32>'}}
+  %0 = tfm.packed_linear %x, %w : tensor<f32>, tensor<3x64x32xf32> -> tensor<f32>
+  return
+}
+
+// -----
+
+func.func @packed_linear_activation(%x: tensor<4x64xf32>, %w: tensor<3x64x32xf32>) {
+  // expected-error @+1 {{expected string or keyword containing one of the following enum values for attribute 'activation' [none, relu, gelu]}}
+  %0 = tfm.packed_linear %x, %w activation tanh
+      : tensor<4x64xf32>, tensor<3x64x32xf32> -> tensor<4x96xf32>
+  return
+}
+
+// -----
+
+func.func @packed_linear_rank0_result(%x: tensor<64xf32>, %w: tensor<3x64x32xf32>) {
+  // expected-error @+1 {{expected a result of the input's rank with a static last dimension, got 'tensor<f32>'}}
+  %0 = tfm.packed_linear %x, %w : tensor<64xf32>, tensor<3x64x32xf32> -> tensor<f32>
+  return
+}

@@ -115,3 +115,53 @@ func.func @learned_positions(%x: tensor<?x?x16xf32>, %table: tensor<64x16xf32>) 
   %0 = tfm.positional_encoding %x, %table : tensor<?x?x16xf32>, tensor<64x16xf32>
   return %0 : tensor<?x?x16xf32>
 }
+
+// CHECK-LABEL: func.func @pack_weight
+func.func @pack_weight(%w: tensor<100x64xf32>, %d: tensor<?x?xf32>)
+    -> (tensor<4x64x32xf32>, tensor<?x?x64xf32>) {
+  // CHECK: tfm.pack_weight %{{.*}} : tensor<100x64xf32> -> tensor<4x64x32xf32>
+  %p = tfm.pack_weight %w : tensor<100x64xf32> -> tensor<4x64x32xf32>
+  // CHECK: tfm.pack_weight %{{.*}} : tensor<?x?xf32> -> tensor<?x?x64xf32>
+  %q = tfm.pack_weight %d : tensor<?x?xf32> -> tensor<?x?x64xf32>
+  return %p, %q : tensor<4x64x32xf32>, tensor<?x?x64xf32>
+}
+
+// CHECK-LABEL: func.func @packed_linear
+func.func @packed_linear(%x: tensor<?x?x64xf32>, %w: tensor<4x64x32xf32>, %b: tensor<100xf32>,
+                         %r: tensor<?x?x100xf32>, %x1: tensor<64xf32>, %x2: tensor<7x64xf32>)
+    -> (tensor<?x?x100xf32>, tensor<?x?x100xf32>, tensor<?x?x100xf32>, tensor<100xf32>,
+        tensor<7x100xf32>, tensor<?x?x100xf32>) {
+  // CHECK: %[[P:.*]] = tfm.packed_linear %{{.*}}, %{{.*}} : tensor<?x?x64xf32>, tensor<4x64x32xf32> -> tensor<?x?x100xf32>
+  %p = tfm.packed_linear %x, %w : tensor<?x?x64xf32>, tensor<4x64x32xf32> -> tensor<?x?x100xf32>
+  // CHECK: tfm.packed_linear %{{.*}}, %{{.*}}, %{{.*}} residual %[[P]] activation gelu : tensor<?x?x64xf32>, tensor<4x64x32xf32>, tensor<100xf32> residual tensor<?x?x100xf32> -> tensor<?x?x100xf32>
+  %g = tfm.packed_linear %x, %w, %b residual %p activation gelu
+      : tensor<?x?x64xf32>, tensor<4x64x32xf32>, tensor<100xf32>
+        residual tensor<?x?x100xf32> -> tensor<?x?x100xf32>
+  // CHECK: tfm.packed_linear %{{.*}}, %{{.*}}, %{{.*}} residual %{{.*}} : tensor<?x?x64xf32>, tensor<4x64x32xf32>, tensor<100xf32> residual tensor<?x?x100xf32> -> tensor<?x?x100xf32>
+  %s = tfm.packed_linear %x, %w, %b residual %r
+      : tensor<?x?x64xf32>, tensor<4x64x32xf32>, tensor<100xf32>
+        residual tensor<?x?x100xf32> -> tensor<?x?x100xf32>
+  // CHECK: tfm.packed_linear %{{.*}}, %{{.*}}, %{{.*}} activation relu : tensor<64xf32>, tensor<4x64x32xf32>, tensor<100xf32> -> tensor<100xf32>
+  %v = tfm.packed_linear %x1, %w, %b activation relu
+      : tensor<64xf32>, tensor<4x64x32xf32>, tensor<100xf32> -> tensor<100xf32>
+  // CHECK: tfm.packed_linear %{{.*}}, %{{.*}} activation gelu : tensor<7x64xf32>, tensor<4x64x32xf32> -> tensor<7x100xf32>
+  %m = tfm.packed_linear %x2, %w activation gelu
+      : tensor<7x64xf32>, tensor<4x64x32xf32> -> tensor<7x100xf32>
+  // The default activation is not printed.
+  // CHECK: tfm.packed_linear %{{[a-z0-9_]+}}, %{{[a-z0-9_]+}}, %{{[a-z0-9_]+}} : tensor<?x?x64xf32>, tensor<4x64x32xf32>, tensor<100xf32> -> tensor<?x?x100xf32>
+  %n = tfm.packed_linear %x, %w, %b activation none
+      : tensor<?x?x64xf32>, tensor<4x64x32xf32>, tensor<100xf32> -> tensor<?x?x100xf32>
+  return %g, %s, %p, %v, %m, %n : tensor<?x?x100xf32>, tensor<?x?x100xf32>, tensor<?x?x100xf32>,
+      tensor<100xf32>, tensor<7x100xf32>, tensor<?x?x100xf32>
+}
+
+// A residual without a bias: the residual's type is named, so the form
+// parses back.
+// CHECK-LABEL: func.func @packed_linear_residual_no_bias
+// CHECK: tfm.packed_linear %{{.*}}, %{{.*}} residual %{{.*}} : tensor<?x64xf32>, tensor<3x64x32xf32> residual tensor<?x96xf32> -> tensor<?x96xf32>
+func.func @packed_linear_residual_no_bias(%x: tensor<?x64xf32>, %w: tensor<3x64x32xf32>,
+                                          %r: tensor<?x96xf32>) -> tensor<?x96xf32> {
+  %y = tfm.packed_linear %x, %w residual %r
+      : tensor<?x64xf32>, tensor<3x64x32xf32> residual tensor<?x96xf32> -> tensor<?x96xf32>
+  return %y : tensor<?x96xf32>
+}
