@@ -44,34 +44,47 @@ fi
 # Peers at their best: this machine's environment confines OpenBLAS to AVX2
 # with OPENBLAS_CORETYPE=Haswell.
 unset OPENBLAS_CORETYPE
-# Threads are set here, not in the binary. OpenBLAS (Debian's pthread build)
-# reads OPENBLAS_NUM_THREADS; Debian's oneDNN runs on GNU OpenMP (ldd
-# libdnnl.so.2: libgomp.so.1, DNNL_CPU_RUNTIME OMP) and reads
-# OMP_NUM_THREADS, as does tfm's generated code if it uses OpenMP. GNU
-# OpenMP's default wait policy (spin a little, then sleep) is kept: each
-# library has the process to itself, so its spinning workers steal from
-# nobody.
+# Threads are set here, not in the binary, for the library being measured;
+# the others get 1 (OpenBLAS starts its workers when it is loaded).
+# OpenBLAS (Debian's pthread build) reads OPENBLAS_NUM_THREADS. Debian's
+# oneDNN runs on GNU OpenMP (ldd libdnnl.so.2: libgomp.so.1;
+# DNNL_CPU_RUNTIME is OMP in dnnl_config.h) and reads OMP_NUM_THREADS, as
+# does tfm's generated code if it uses OpenMP. GNU OpenMP's default wait
+# policy (spin a little, then sleep) is kept: each library has the process
+# to itself, so its spinning workers steal from nobody in it, and it is the
+# faster one here (oneDNN, two threads: 1024^3 393 vs 378 GFLOPS with
+# OMP_WAIT_POLICY=PASSIVE, M=1 N=K=512 8.3 vs 30 us).
+# Two threads need the two cores: with anything else running, OpenMP's
+# spinning barriers lose whole time slices (measured here during a build:
+# oneDNN 1024^3 on two threads at 60 GFLOPS instead of ~390).
+read -r load _ </proc/loadavg
+if awk "BEGIN { exit !($load > 0.5) }"; then
+  echo "bench: warning: load average $load, the machine is not idle; the" \
+    "two-thread numbers will be low" >&2
+fi
 out=$(mktemp -d)
 trap 'rm -rf "$out"' EXIT
-run() { # THREADS NAME FILTER REPETITIONS [flags]
-  local threads=$1 name=$2 filter=$3 reps=$4
-  shift 4
+run() { # THREADS NAME FILTER REPETITIONS OMP_THREADS OPENBLAS_THREADS [flags]
+  local threads=$1 name=$2 filter=$3 reps=$4 omp=$5 openblas=$6
+  shift 6
   echo "bench: $threads thread(s): $name" >&2
-  OMP_NUM_THREADS=$threads OPENBLAS_NUM_THREADS=$threads "$bench" \
+  OMP_NUM_THREADS=$omp OPENBLAS_NUM_THREADS=$openblas "$bench" \
     --benchmark_filter="$filter" --benchmark_format=json \
     --benchmark_out="$out/$threads-$name.json" --benchmark_out_format=json \
     --benchmark_repetitions="$reps" --benchmark_report_aggregates_only=true \
     "$@" >/dev/null
 }
-for threads in 1 2; do
-  if [ "$threads" = 1 ]; then
-    run 1 peak '^BM_(FmaPeak|Triad/1/)' 3 "$@"
+for t in 1 2; do
+  if [ "$t" = 1 ]; then
+    run 1 peak '^BM_(FmaPeak|Triad/1/)' 3 1 1 "$@"
   else
-    run 2 peak '^BM_Triad/2/' 3 "$@"
+    run 2 peak '^BM_Triad/2/' 3 1 1 "$@"
   fi
   for impl in Tfm OpenBLAS OneDNN; do
-    run "$threads" "$impl" "^BM_$impl/(128|512|1024|2048)/" 3 "$@"
-    run "$threads" "$impl-m1" "^BM_$impl/1/" 5 "$@"
+    omp=$t openblas=1
+    [ "$impl" = OpenBLAS ] && omp=1 openblas=$t
+    run "$t" "$impl" "^BM_$impl/(128|512|1024|2048)/" 3 "$omp" "$openblas" "$@"
+    run "$t" "$impl-m1" "^BM_$impl/1/" 5 "$omp" "$openblas" "$@"
   done
 done
 
@@ -79,9 +92,13 @@ done
 import glob, json, os, sys
 med, context = {}, {}
 for path in sorted(glob.glob(os.path.join(sys.argv[1], "*.json"))):
-    threads = int(os.path.basename(path).split("-")[0])
+    threads, name = os.path.basename(path)[:-5].split("-")[:2]
+    threads = int(threads)
     data = json.load(open(path))
-    context.setdefault(threads, data["context"])
+    # What each library says about itself, from its own process.
+    for lib, impl in (("OpenBLAS", "OpenBLAS"), ("oneDNN", "OneDNN")):
+        if name == impl and lib in data["context"]:
+            context[(threads, lib)] = data["context"][lib]
     for b in data["benchmarks"]:
         if b.get("aggregate_name") == "median":
             med[(threads, b["run_name"])] = b
@@ -98,8 +115,8 @@ print(f"FMA peak (one core, this run): {fmt(peak, '.1f')} GFLOPS; "
       f"triad (256 MB, STREAM counting): {fmt(triad[1], '.1f')} GB/s on 1 "
       f"thread, {fmt(triad[2], '.1f')} GB/s on 2")
 for t in (1, 2):
-    c = context.get(t, {})
-    print(f"{t} thread(s): OpenBLAS {c.get('OpenBLAS', '?')}; oneDNN {c.get('oneDNN', '?')}")
+    print(f"{t} thread(s): OpenBLAS {context.get((t, 'OpenBLAS'), '?')}; "
+          f"oneDNN {context.get((t, 'oneDNN'), '?')}")
 cases = [(512, 512, 512), (1024, 1024, 1024), (2048, 2048, 2048),
          (128, 2048, 512), (128, 512, 2048), (128, 1536, 512),
          (1, 512, 512), (1, 32000, 512)]
