@@ -466,14 +466,14 @@ struct TfmTileMatmul : mlir::tfm::impl::TfmTileMatmulBase<TfmTileMatmul> {
                           static_cast<bool>(op.getBias()),
                           static_cast<bool>(op.getResidual()),
                           op.getActivation()};
-      func::FuncOp kernel = getOrCreateKernel(module, symbols, sig, panel);
+      func::FuncOp kernel = getOrCreateKernel(module, symbols, sig);
       replaceWithCall(op, kernel);
       ++numTiled;
     }
   }
 
   func::FuncOp getOrCreateKernel(ModuleOp module, SymbolTable &symbols,
-                                 const KernelSignature &sig, int64_t panel) {
+                                 const KernelSignature &sig) {
     std::string name = sig.name();
     if (auto existing = symbols.lookup<func::FuncOp>(name))
       return existing;
@@ -482,8 +482,8 @@ struct TfmTileMatmul : mlir::tfm::impl::TfmTileMatmulBase<TfmTileMatmul> {
     int64_t dyn = ShapedType::kDynamic;
     SmallVector<Type> inputs{
         RankedTensorType::get({dyn, sig.k}, f32),
-        RankedTensorType::get({(sig.n + panel - 1) / panel, sig.k, panel},
-                              f32)};
+        RankedTensorType::get(
+            {(sig.n + sig.panel - 1) / sig.panel, sig.k, sig.panel}, f32)};
     if (sig.bias)
       inputs.push_back(RankedTensorType::get({sig.n}, f32));
     if (sig.residual)
@@ -503,7 +503,7 @@ struct TfmTileMatmul : mlir::tfm::impl::TfmTileMatmulBase<TfmTileMatmul> {
     func.setPrivate();
     symbols.insert(func);
     Tiling tiling{rowTile, kBlock, mBlock,
-                  std::max<int64_t>(1, nBlock / panel)};
+                  std::max<int64_t>(1, nBlock / sig.panel)};
     KernelBuilder(b, loc, sig, tiling).build(func);
     return func;
   }

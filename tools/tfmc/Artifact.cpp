@@ -34,16 +34,17 @@ struct PlacedWeight {
   std::vector<int64_t> sourceShape;
 };
 
-/// `weight` [n, k] in tfm.pack_weight's layout: [ceil(n / panel)][k][panel],
-/// zero past the last row.
-std::vector<float> packPanels(const float *weight, int64_t n, int64_t k,
+/// `weight` [n, k] (f32, as stored in the safetensors file, which does not
+/// guarantee float alignment: read with memcpy) in tfm.pack_weight's layout:
+/// [ceil(n / panel)][k][panel], zero past the last row.
+std::vector<float> packPanels(const char *weight, int64_t n, int64_t k,
                               int64_t panel) {
   int64_t panels = (n + panel - 1) / panel;
   std::vector<float> packed(panels * k * panel, 0.0f);
   for (int64_t row = 0; row < n; ++row)
     for (int64_t col = 0; col < k; ++col)
-      packed[((row / panel) * k + col) * panel + row % panel] =
-          weight[row * k + col];
+      std::memcpy(&packed[((row / panel) * k + col) * panel + row % panel],
+                  weight + (row * k + col) * sizeof(float), sizeof(float));
   return packed;
 }
 } // namespace
@@ -113,11 +114,8 @@ LogicalResult mlir::tfm::writeArtifactData(
   for (const PlacedWeight &w : placed) {
     bin.write_zeros(w.offset - pos);
     if (w.packedPanel) {
-      // Safetensors data has no alignment guarantee: copy out the floats.
-      int64_t n = w.sourceShape[0], k = w.sourceShape[1];
-      std::vector<float> plain(n * k);
-      std::memcpy(plain.data(), w.data, plain.size() * sizeof(float));
-      std::vector<float> packed = packPanels(plain.data(), n, k, w.packedPanel);
+      std::vector<float> packed =
+          packPanels(w.data, w.sourceShape[0], w.sourceShape[1], w.packedPanel);
       bin.write(reinterpret_cast<const char *>(packed.data()), w.bytes);
     } else {
       bin.write(w.data, w.bytes);
