@@ -111,9 +111,13 @@ LogicalResult EmbeddingOp::verify() {
 //===----------------------------------------------------------------------===//
 
 LogicalResult PositionalEncodingOp::verify() {
+  auto input = getInput().getType();
+  if (getOffsets() &&
+      failed(expectShape(*this, "offsets", getOffsets().getType(),
+                         {input.getDimSize(0)})))
+    return failure();
   if (!getTable())
     return success();
-  auto input = getInput().getType();
   auto table = getTable().getType();
   if (failed(expectShape(*this, "table", table, {kDyn, input.getDimSize(2)})))
     return failure();
@@ -122,6 +126,28 @@ LogicalResult PositionalEncodingOp::verify() {
       seq > positions)
     return emitOpError("expected at most ")
            << positions << " positions (the table's rows), got " << seq;
+  return success();
+}
+
+//===----------------------------------------------------------------------===//
+// CacheUpdateOp
+//===----------------------------------------------------------------------===//
+
+LogicalResult CacheUpdateOp::verify() {
+  auto cache = getCache().getType();
+  auto update = getUpdate().getType();
+  if (failed(expectShape(*this, "update", update,
+                         {cache.getDimSize(0), cache.getDimSize(1), kDyn,
+                          cache.getDimSize(3)})) ||
+      failed(
+          expectShape(*this, "positions", getPositions().getType(),
+                      {refineDim(cache.getDimSize(0), update.getDimSize(0))})))
+    return failure();
+  int64_t n = update.getDimSize(2), capacity = cache.getDimSize(2);
+  if (!ShapedType::isDynamic(n) && !ShapedType::isDynamic(capacity) &&
+      n > capacity)
+    return emitOpError("expected at most ")
+           << capacity << " new positions (the cache's capacity), got " << n;
   return success();
 }
 

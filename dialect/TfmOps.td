@@ -67,34 +67,76 @@ def Tfm_EmbeddingOp : Tfm_Op<"embedding", [Pure]> {
 }
 
 def Tfm_PositionalEncodingOp : Tfm_Op<"positional_encoding",
-    [Pure, AllTypesMatch<["input", "result"]>]> {
+    [Pure, AllTypesMatch<["input", "result"]>, AttrSizedOperandSegments]> {
   let summary = "add the positional encoding";
   let description = [{
     Adds a position-dependent vector to each position of `input`
-    (`[batch, seq, d]`); positions count from 0.
+    (`[batch, seq, d]`). Position `s` of sequence `b` is `p = s`, or
+    `p = offsets[b] + s` with `offsets` (`[batch]`, i32 or i64): the
+    positions of tokens that continue a sequence (a decoder step).
 
     Without `table`, the sinusoidal encoding of "Attention Is All You Need":
 
     ```
-    result[b, s, i] = input[b, s, i] + (i even ? sin(s / 10000^(i / d))
-                                               : cos(s / 10000^((i-1) / d)))
+    result[b, s, i] = input[b, s, i] + (i even ? sin(p / 10000^(i / d))
+                                               : cos(p / 10000^((i-1) / d)))
     ```
 
     With a learned `table` (`[max_positions, d]`):
-    `result[b, s, i] = input[b, s, i] + table[s, i]`; `seq` must not exceed
-    `max_positions` (the runtime rejects longer inputs).
+    `result[b, s, i] = input[b, s, i] + table[p, i]`; `p` must be below
+    `max_positions` (the runtime rejects longer inputs; the lowering clamps
+    so that memory is never read out of bounds).
 
     ```mlir
     %y = tfm.positional_encoding %x : tensor<?x?x512xf32>
     %z = tfm.positional_encoding %x, %table
         : tensor<?x?x512xf32>, tensor<1024x512xf32>
+    %w = tfm.positional_encoding %x offsets(%pos : tensor<?xi32>)
+        : tensor<?x1x512xf32>
     ```
   }];
   let arguments = (ins TensorRankOf<[F32], [3]>:$input,
-                       Optional<TensorRankOf<[F32], [2]>>:$table);
+                       Optional<TensorRankOf<[F32], [2]>>:$table,
+                       Optional<TensorRankOf<[I32, I64], [1]>>:$offsets);
   let results = (outs TensorRankOf<[F32], [3]>:$result);
   let assemblyFormat = [{
-    $input (`,` $table^)? attr-dict `:` type($input) (`,` type($table)^)?
+    $input (`,` $table^)? (`offsets` `(` $offsets^ `:` type($offsets) `)`)?
+    attr-dict `:` type($input) (`,` type($table)^)?
+  }];
+  let hasVerifier = 1;
+}
+
+def Tfm_CacheUpdateOp : Tfm_Op<"cache_update",
+    [Pure, AllTypesMatch<["cache", "result"]>]> {
+  let summary = "write new keys or values into a KV cache";
+  let description = [{
+    With `cache: [batch, heads, capacity, d]`, `update: [batch, heads, n, d]`
+    and `positions: [batch]` (i32 or i64), the result is `cache` with
+    `n` positions of each sequence overwritten from `positions[b]` on:
+
+    ```
+    result[b, h, positions[b] + t, :] = update[b, h, t, :]    for t < n
+    result[b, h, j, :]                = cache[b, h, j, :]     elsewhere
+    ```
+
+    Sequences may sit at different positions (a batch of prompts of
+    different lengths). `positions[b] + n <= capacity` is the caller's
+    contract (the runtime checks it); the lowering clamps the position so
+    that memory is never written out of bounds. A cache passed in as a
+    writable entry argument is updated in place.
+
+    ```mlir
+    %k1 = tfm.cache_update %k into %cache at %pos
+        : tensor<?x8x1x64xf32> into tensor<?x8x?x64xf32> at tensor<?xi32>
+    ```
+  }];
+  let arguments = (ins TensorRankOf<[F32], [4]>:$cache,
+                       TensorRankOf<[F32], [4]>:$update,
+                       TensorRankOf<[I32, I64], [1]>:$positions);
+  let results = (outs TensorRankOf<[F32], [4]>:$result);
+  let assemblyFormat = [{
+    $update `into` $cache `at` $positions attr-dict `:` type($update) `into`
+    type($cache) `at` type($positions)
   }];
   let hasVerifier = 1;
 }

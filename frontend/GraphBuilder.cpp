@@ -30,8 +30,11 @@ public:
     b.setInsertionPointToStart(func.addEntryBlock());
   }
 
-  Value input(StringRef name, Type type) {
-    entry.arguments.push_back({name.str(), false, {}});
+  Value input(StringRef name, Type type, bool inout = false) {
+    EntryArgument arg;
+    arg.name = name.str();
+    arg.inout = inout;
+    entry.arguments.push_back(std::move(arg));
     return func.getBody().addArgument(type, loc);
   }
 
@@ -39,22 +42,53 @@ public:
     auto it = weights.find(name);
     if (it != weights.end())
       return it->second;
-    entry.arguments.push_back({name, true, shape.vec()});
-    Value arg = func.getBody().addArgument(
+    EntryArgument arg;
+    arg.name = name;
+    arg.isWeight = true;
+    arg.shape = shape.vec();
+    entry.arguments.push_back(std::move(arg));
+    Value value = func.getBody().addArgument(
         RankedTensorType::get(shape, b.getF32Type()), loc);
-    weights[name] = arg;
+    weights[name] = value;
+    return value;
+  }
+
+  /// Returns `results`, then the new value of each inout input, in order.
+  EntryPoint finish(ValueRange results) {
+    SmallVector<Value> returned(results);
+    for (auto [name, value] : updated)
+      returned.push_back(value);
+    b.create<func::ReturnOp>(loc, returned);
+    func.setType(FunctionType::get(ctx, func.getBody().getArgumentTypes(),
+                                   ValueRange(returned).getTypes()));
+    // Model parameters are marked: tfm-pack-weights packs them ahead of time.
+    // Inout inputs are marked for tfm-export-entry-points.
+    for (auto [i, arg] : llvm::enumerate(entry.arguments)) {
+      if (arg.isWeight)
+        func.setArgAttr(i, "tfm.weight", b.getStringAttr(arg.name));
+      if (arg.inout)
+        func.setArgAttr(i, "tfm.inout", b.getUnitAttr());
+    }
+    return std::move(entry);
+  }
+
+  /// A KV cache: an inout input whose new value the entry returns.
+  Value cache(const std::string &name) {
+    Value arg = input(name, cacheType(), /*inout=*/true);
+    updated.push_back({name, arg});
     return arg;
   }
 
-  EntryPoint finish(Value result) {
-    b.create<func::ReturnOp>(loc, result);
-    func.setType(FunctionType::get(ctx, func.getBody().getArgumentTypes(),
-                                   {result.getType()}));
-    // Model parameters are marked: tfm-pack-weights packs them ahead of time.
-    for (auto [i, arg] : llvm::enumerate(entry.arguments))
-      if (arg.isWeight)
-        func.setArgAttr(i, "tfm.weight", b.getStringAttr(arg.name));
-    return std::move(entry);
+  /// Writes `rows` into cache `name` at `positions`; later reads of the cache
+  /// see them.
+  Value appendToCache(const std::string &name, Value rows, Value positions) {
+    for (auto &[cacheName, value] : updated) {
+      if (cacheName != name)
+        continue;
+      value = b.create<CacheUpdateOp>(loc, value, rows, positions);
+      return value;
+    }
+    llvm_unreachable("appending to a cache that is not an input");
   }
 
   //===--------------------------------------------------------------------===//
@@ -72,6 +106,10 @@ public:
     return RankedTensorType::get({kDyn, heads(), kDyn, d() / heads()},
                                  b.getF32Type());
   }
+  RankedTensorType cacheType() {
+    return RankedTensorType::get({kDyn, heads(), kDyn, d() / heads()},
+                                 b.getF32Type());
+  }
   RankedTensorType scoresType() {
     return RankedTensorType::get({kDyn, heads(), kDyn, kDyn}, b.getF32Type());
   }
@@ -86,8 +124,10 @@ public:
   // Blocks
   //===--------------------------------------------------------------------===//
 
-  /// embedding * sqrt(d) (optional) + positions.
-  Value embed(Value ids, StringRef side, int64_t vocab) {
+  /// embedding * sqrt(d) (optional) + positions (from `offsets[b]` on, when
+  /// given).
+  Value embed(Value ids, StringRef side, int64_t vocab,
+              Value offsets = Value()) {
     Value table = weight((side + "_embed.weight").str(), {vocab, d()});
     Value x = b.create<EmbeddingOp>(loc, act(d()), ids, table);
     if (config.embedScale)
@@ -96,7 +136,7 @@ public:
     if (config.positionalEncoding == ::tfm::PositionalEncoding::Learned)
       positions =
           weight((side + "_pos_embed.weight").str(), {config.maxSeqLen, d()});
-    return b.create<PositionalEncodingOp>(loc, x, positions);
+    return b.create<PositionalEncodingOp>(loc, x, positions, offsets);
   }
 
   Value linear(const std::string &prefix, Value x, int64_t in, int64_t out) {
@@ -113,18 +153,17 @@ public:
         b.getF32FloatAttr(static_cast<float>(config.layerNormEps)));
   }
 
-  /// Multi-head attention written out: projections, QKᵀ, scale, masks,
-  /// softmax, ·V, merge, output projection.
-  Value attention(const std::string &prefix, Value query, Value keyValue,
-                  Value keyLengths, bool causal) {
-    auto project = [&](StringRef which, Value x) {
-      Value p = linear(prefix + "." + which.str() + "_proj", x, d(), d());
-      return b.create<SplitHeadsOp>(loc, headsType(), p,
-                                    b.getI64IntegerAttr(heads()));
-    };
-    Value q = project("q", query);
-    Value k = project("k", keyValue);
-    Value v = project("v", keyValue);
+  /// The heads of projection `which` (q, k or v) of `x`.
+  Value project(const std::string &prefix, StringRef which, Value x) {
+    Value p = linear(prefix + "." + which.str() + "_proj", x, d(), d());
+    return b.create<SplitHeadsOp>(loc, headsType(), p,
+                                  b.getI64IntegerAttr(heads()));
+  }
+
+  /// Scaled dot-product attention written out (QKᵀ, scale, masks, softmax,
+  /// ·V), heads merged, output projection.
+  Value attend(const std::string &prefix, Value q, Value k, Value v,
+               Value keyLengths, bool causal) {
     Value s = b.create<MatmulOp>(loc, scoresType(), q, k, b.getUnitAttr());
     double headDim = double(d() / heads());
     s = b.create<ScaleOp>(loc, s, b.getF32FloatAttr(1.0 / std::sqrt(headDim)));
@@ -135,6 +174,15 @@ public:
     Value o = b.create<MatmulOp>(loc, headsType(), p, v, UnitAttr());
     Value merged = b.create<MergeHeadsOp>(loc, act(d()), o);
     return linear(prefix + ".out_proj", merged, d(), d());
+  }
+
+  /// Multi-head attention of `query` over `keyValue`.
+  Value attention(const std::string &prefix, Value query, Value keyValue,
+                  Value keyLengths, bool causal) {
+    Value q = project(prefix, "q", query);
+    Value k = project(prefix, "k", keyValue);
+    Value v = project(prefix, "v", keyValue);
+    return attend(prefix, q, k, v, keyLengths, causal);
   }
 
   Value feedForward(const std::string &prefix, Value x) {
@@ -155,25 +203,66 @@ public:
     return layerNorm(norm, b.create<AddOp>(loc, x, sublayer(x)));
   }
 
+  /// How a decoder layer's self-attention meets the KV cache of layer
+  /// `layer`: not at all (a whole-sequence pass), by writing its keys and
+  /// values there (prefill), or by attending over the cache after appending
+  /// to it (a step).
+  enum class CacheUse { None, Write, Attend };
+  struct SelfAttentionCache {
+    CacheUse use = CacheUse::None;
+    int64_t layer = 0;
+    Value positions;
+  };
+
+  /// Self-attention over `x`, through the cache as `cache` says.
+  Value selfAttention(const std::string &prefix, Value x, Value lengths,
+                      bool causal, const SelfAttentionCache &cache) {
+    std::string attn = prefix + ".self_attn";
+    Value q = project(attn, "q", x);
+    Value k = project(attn, "k", x);
+    Value v = project(attn, "v", x);
+    if (cache.use == CacheUse::None)
+      return attend(attn, q, k, v, lengths, causal);
+    std::string layer = std::to_string(cache.layer);
+    Value kc = appendToCache("self_k." + layer, k, cache.positions);
+    Value vc = appendToCache("self_v." + layer, v, cache.positions);
+    if (cache.use == CacheUse::Write)
+      return attend(attn, q, k, v, lengths, causal);
+    // Each sequence sees its cache up to its own length: the causal
+    // triangle is implicit for one new token.
+    return attend(attn, q, kc, vc, lengths, /*causal=*/false);
+  }
+
   /// Self-attention + FFN (encoder layers, decoder-only layers).
   Value selfAttentionLayer(const std::string &prefix, Value x, Value lengths,
-                           bool causal) {
+                           bool causal, const SelfAttentionCache &cache) {
     x = residual(prefix + ".norm1", x, [&](Value in) {
-      return attention(prefix + ".self_attn", in, in, lengths, causal);
+      return selfAttention(prefix, in, lengths, causal, cache);
     });
     return residual(prefix + ".norm2", x,
                     [&](Value in) { return feedForward(prefix, in); });
   }
 
+  /// Where cross-attention finds the encoder side: the encoder output
+  /// (`memory`), or its keys and values projected once, per layer.
+  struct CrossSource {
+    Value memory, srcLengths;
+    SmallVector<Value> keys, values;
+  };
+
   /// Causal self-attention, cross-attention, FFN.
   Value crossAttentionLayer(const std::string &prefix, Value y,
-                            Value tgtLengths, Value memory, Value srcLengths) {
+                            Value tgtLengths, const CrossSource &source,
+                            const SelfAttentionCache &cache) {
     y = residual(prefix + ".norm1", y, [&](Value in) {
-      return attention(prefix + ".self_attn", in, in, tgtLengths, true);
+      return selfAttention(prefix, in, tgtLengths, /*causal=*/true, cache);
     });
     y = residual(prefix + ".norm2", y, [&](Value in) {
-      return attention(prefix + ".multihead_attn", in, memory, srcLengths,
-                       false);
+      std::string attn = prefix + ".multihead_attn";
+      if (source.memory)
+        return attention(attn, in, source.memory, source.srcLengths, false);
+      return attend(attn, project(attn, "q", in), source.keys[cache.layer],
+                    source.values[cache.layer], source.srcLengths, false);
     });
     return residual(prefix + ".norm3", y,
                     [&](Value in) { return feedForward(prefix, in); });
@@ -183,9 +272,39 @@ public:
     return config.finalNorm ? layerNorm((stack + ".norm").str(), x) : x;
   }
 
+  /// The self-attention caches of every decoder layer, as inout inputs
+  /// (self_k.0, self_v.0, self_k.1, ...).
+  void declareCaches() {
+    for (int64_t i = 0; i < config.numDecoderLayers; ++i) {
+      cache("self_k." + std::to_string(i));
+      cache("self_v." + std::to_string(i));
+    }
+  }
+
+  /// The decoder from token ids to logits. With `use` Attend, `tgt` holds
+  /// one new token per sequence, at `positions`; `lengths` are then the
+  /// cache lengths after it.
+  Value decoderStack(Value tgt, Value lengths, const CrossSource &cross,
+                     CacheUse use, Value positions) {
+    Value offsets = use == CacheUse::Attend ? positions : Value();
+    Value y = embed(tgt, "tgt", config.tgtVocabSize, offsets);
+    bool crossAttention = cross.memory || !cross.keys.empty();
+    for (int64_t i = 0; i < config.numDecoderLayers; ++i) {
+      std::string prefix = "decoder.layers." + std::to_string(i);
+      SelfAttentionCache cache{use, i, positions};
+      y = crossAttention
+              ? crossAttentionLayer(prefix, y, lengths, cross, cache)
+              : selfAttentionLayer(prefix, y, lengths, /*causal=*/true, cache);
+    }
+    y = finalNorm("decoder", y);
+    return linear("generator", y, config.dModel, config.tgtVocabSize);
+  }
+
   OpBuilder &builder() { return b; }
 
 private:
+  /// Inout inputs by name, with the latest value written to each.
+  SmallVector<std::pair<std::string, Value>> updated;
   const ModelConfig &config;
   MLIRContext *ctx;
   Location loc;
@@ -218,30 +337,66 @@ BuiltModel mlir::tfm::buildModel(MLIRContext &context,
     Value x = e.embed(src, "src", config.srcVocabSize);
     for (int64_t i = 0; i < config.numEncoderLayers; ++i)
       x = e.selfAttentionLayer("encoder.layers." + std::to_string(i), x,
-                               srcLengths, /*causal=*/false);
-    model.entries.push_back(e.finish(e.finalNorm("encoder", x)));
+                               srcLengths, /*causal=*/false, {});
+    model.entries.push_back(e.finish(ValueRange{e.finalNorm("encoder", x)}));
   }
 
+  using CacheUse = EntryBuilder::CacheUse;
   if (hasDecoder) {
     EntryBuilder e(mb, config, "decode");
     Value tgt = e.input("tgt_ids", ids);
     Value tgtLengths = e.input("tgt_lengths", lengths);
-    Value memory, srcLengths;
+    EntryBuilder::CrossSource cross;
     if (crossAttention) {
-      memory = e.input("memory", e.act(config.dModel));
-      srcLengths = e.input("src_lengths", lengths);
+      cross.memory = e.input("memory", e.act(config.dModel));
+      cross.srcLengths = e.input("src_lengths", lengths);
     }
-    Value y = e.embed(tgt, "tgt", config.tgtVocabSize);
+    model.entries.push_back(e.finish(
+        e.decoderStack(tgt, tgtLengths, cross, CacheUse::None, Value())));
+  }
+
+  // Decoding with a KV cache: cross-attention keys and values once per
+  // input, a prompt in one pass, then one token per step.
+  if (crossAttention) {
+    EntryBuilder e(mb, config, "cross_kv");
+    Value memory = e.input("memory", e.act(config.dModel));
+    SmallVector<Value> kv;
     for (int64_t i = 0; i < config.numDecoderLayers; ++i) {
-      std::string prefix = "decoder.layers." + std::to_string(i);
-      y = crossAttention
-              ? e.crossAttentionLayer(prefix, y, tgtLengths, memory, srcLengths)
-              : e.selfAttentionLayer(prefix, y, tgtLengths,
-                                     /*causal=*/true);
+      std::string attn =
+          "decoder.layers." + std::to_string(i) + ".multihead_attn";
+      kv.push_back(e.project(attn, "k", memory));
+      kv.push_back(e.project(attn, "v", memory));
     }
-    y = e.finalNorm("decoder", y);
-    Value logits = e.linear("generator", y, config.dModel, config.tgtVocabSize);
-    model.entries.push_back(e.finish(logits));
+    model.entries.push_back(e.finish(kv));
+  }
+  if (hasDecoder && !crossAttention) {
+    EntryBuilder e(mb, config, "prefill");
+    Value tgt = e.input("tgt_ids", ids);
+    Value tgtLengths = e.input("tgt_lengths", lengths);
+    Value positions = e.input("positions", lengths);
+    e.declareCaches();
+    model.entries.push_back(e.finish(
+        e.decoderStack(tgt, tgtLengths, {}, CacheUse::Write, positions)));
+  }
+  if (hasDecoder) {
+    EntryBuilder e(mb, config, "step");
+    auto oneToken = RankedTensorType::get({ShapedType::kDynamic, 1},
+                                          IntegerType::get(&context, 32));
+    Value tgt = e.input("tgt_ids", oneToken);
+    Value positions = e.input("positions", lengths);
+    Value cacheLengths = e.input("cache_lengths", lengths);
+    EntryBuilder::CrossSource cross;
+    if (crossAttention) {
+      cross.srcLengths = e.input("src_lengths", lengths);
+      for (int64_t i = 0; i < config.numDecoderLayers; ++i) {
+        std::string layer = std::to_string(i);
+        cross.keys.push_back(e.input("cross_k." + layer, e.cacheType()));
+        cross.values.push_back(e.input("cross_v." + layer, e.cacheType()));
+      }
+    }
+    e.declareCaches();
+    model.entries.push_back(e.finish(
+        e.decoderStack(tgt, cacheLengths, cross, CacheUse::Attend, positions)));
   }
   return model;
 }

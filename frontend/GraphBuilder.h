@@ -24,6 +24,9 @@ namespace mlir::tfm {
 struct EntryArgument {
   std::string name;
   bool isWeight = false;
+  /// A run-time input the entry updates in place (a KV cache): the function
+  /// returns its new value as a trailing result, tied to it.
+  bool inout = false;
   /// Static shape of a weight (empty for run-time inputs), as the model
   /// description has it.
   std::vector<int64_t> shape;
@@ -45,8 +48,24 @@ struct EntryPoint {
 ///          [memory f32[B,S,d], src_lengths i32[B],] weights...)
 ///       -> f32[B,T,tgt_vocab]
 ///
-/// An encoder-decoder model has both, an encoder-only model `encode`, a
-/// decoder-only model `decode` without memory. Weights are named as in the
+/// and for decoding with a KV cache (caches K_i, V_i: f32[B,h,C,d/h], C the
+/// capacity; `positions` [B]: where each sequence's new tokens go;
+/// `cache_lengths` [B]: the keys each sequence sees after the update):
+///
+///   cross_kv(memory f32[B,S,d], weights...) -> cross_k.0, cross_v.0, ...
+///       (the cross-attention keys and values, f32[B,h,S,d/h], per layer)
+///   prefill(tgt_ids i32[B,T], tgt_lengths i32[B], positions i32[B],
+///           inout self_k.i, self_v.i, weights...) -> f32[B,T,tgt_vocab]
+///       (decoder-only: a prompt, its keys and values written at `positions`,
+///       which must be 0: its attention is over the prompt itself)
+///   step(tgt_ids i32[B,1], positions i32[B], cache_lengths i32[B],
+///        [src_lengths i32[B], cross_k.i, cross_v.i,]
+///        inout self_k.i, self_v.i, weights...) -> f32[B,1,tgt_vocab]
+///       (one token per sequence, attending over its cache)
+///
+/// An encoder-decoder model has encode, decode, cross_kv and step; an
+/// encoder-only model `encode`; a decoder-only model decode, prefill and step
+/// (without memory). Weights are named as in the
 /// model description, except the attention projections, which are asked for
 /// split: `PREFIX.{q,k,v}_proj.{weight,bias}` for the rows of
 /// `PREFIX.in_proj_{weight,bias}` (splitting is done once, by tfmc).

@@ -18,14 +18,30 @@ namespace mlir::tfm {
 
 using namespace mlir;
 
-/// One manifest line: "entry NAME in f32[..] ... out f32[..] ...".
+/// One manifest line: "entry NAME in f32[..] inout f32[..] ... out f32[..]".
 static std::string manifestLine(StringRef name, DictionaryAttr entry) {
   std::string line = ("entry " + name).str();
-  for (auto [key, word] :
-       {std::pair{"inputs", " in "}, std::pair{"results", " out "}})
-    for (Attribute t : cast<ArrayAttr>(entry.get(key)))
-      line += word + cast<StringAttr>(t).getValue().str();
+  ArrayRef<int64_t> inout = cast<DenseI64ArrayAttr>(entry.get("inout"));
+  for (auto [i, t] : llvm::enumerate(cast<ArrayAttr>(entry.get("inputs"))))
+    line += (llvm::is_contained(inout, int64_t(i)) ? " inout " : " in ") +
+            cast<StringAttr>(t).getValue().str();
+  for (Attribute t : cast<ArrayAttr>(entry.get("results")))
+    line += " out " + cast<StringAttr>(t).getValue().str();
   return line + "\n";
+}
+
+/// The number of memref results an LLVM function returns: none, one
+/// descriptor (a struct that starts with the allocated pointer), or a struct
+/// of descriptors.
+static unsigned numReturnedDescriptors(LLVM::LLVMFuncOp func) {
+  auto structType =
+      dyn_cast<LLVM::LLVMStructType>(func.getFunctionType().getReturnType());
+  if (!structType)
+    return 0;
+  ArrayRef<Type> body = structType.getBody();
+  if (!body.empty() && isa<LLVM::LLVMPointerType>(body.front()))
+    return 1;
+  return body.size();
 }
 
 namespace {
@@ -40,6 +56,11 @@ struct TfmEmitEntryWrappers
     auto ptrType = LLVM::LLVMPointerType::get(ctx);
 
     std::string manifest = "tfm-abi " + std::to_string(TFM_ABI_VERSION) + "\n";
+    // The ABI's symbols are the module's only exports (the wrappers below
+    // are created with external linkage).
+    for (auto func : module.getOps<LLVM::LLVMFuncOp>())
+      if (!func.isExternal())
+        func.setLinkage(LLVM::Linkage::Internal);
     SmallVector<LLVM::LLVMFuncOp> entries;
     // The LLVM conversion copies the attribute onto the C interface wrapper
     // as well; only the original function is an entry.
@@ -55,6 +76,7 @@ struct TfmEmitEntryWrappers
     for (LLVM::LLVMFuncOp func : entries) {
       auto entry = func->getAttrOfType<DictionaryAttr>("tfm.entry");
       if (!entry || !isa_and_nonnull<ArrayAttr>(entry.get("inputs")) ||
+          !isa_and_nonnull<DenseI64ArrayAttr>(entry.get("inout")) ||
           !isa_and_nonnull<ArrayAttr>(entry.get("results"))) {
         func.emitError("malformed tfm.entry attribute");
         return signalPassFailure();
@@ -69,7 +91,16 @@ struct TfmEmitEntryWrappers
         return signalPassFailure();
       }
       int64_t numInputs = cast<ArrayAttr>(entry.get("inputs")).size();
-      bool hasResults = !cast<ArrayAttr>(entry.get("results")).empty();
+      size_t numResults = cast<ArrayAttr>(entry.get("results")).size();
+      bool hasResults = numResults != 0;
+      // An inout argument that bufferization could not update in place is
+      // still returned: the caller would get a result it does not expect.
+      if (numReturnedDescriptors(func) != numResults) {
+        func.emitError("entry point returns ")
+            << numReturnedDescriptors(func) << " buffers, the manifest "
+            << numResults << "; an inout argument was not updated in place";
+        return signalPassFailure();
+      }
       unsigned numParams = ciface.getFunctionType().getNumParams();
       if (numParams != numInputs + (hasResults ? 1 : 0)) {
         func.emitError("C interface takes ")

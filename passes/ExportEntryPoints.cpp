@@ -51,12 +51,15 @@ static FailureOr<std::string> manifestType(Type type) {
 }
 
 /// The runtime frees every result it receives, so each must be a buffer of
-/// its own: a returned argument, or a value returned twice, is copied.
-static void copyAliasedResults(func::FuncOp func) {
-  func.walk([](func::ReturnOp ret) {
+/// its own: a returned argument, or a value returned twice, is copied. The
+/// last `numTied` results are the updated inout arguments and stay as they
+/// are.
+static void copyAliasedResults(func::FuncOp func, unsigned numTied) {
+  func.walk([&](func::ReturnOp ret) {
     OpBuilder b(ret);
     llvm::SmallPtrSet<Value, 4> seen;
-    for (OpOperand &operand : ret->getOpOperands()) {
+    unsigned numOwned = ret->getNumOperands() - numTied;
+    for (OpOperand &operand : ret->getOpOperands().take_front(numOwned)) {
       Value value = operand.get();
       if (!isa<BlockArgument>(value) && seen.insert(value).second)
         continue;
@@ -65,6 +68,30 @@ static void copyAliasedResults(func::FuncOp func) {
           value));
     }
   });
+}
+
+/// The arguments marked `tfm.inout`, in order. Each must be matched by one
+/// of the trailing results, of the same type: the argument's new value,
+/// which bufferization writes in place and the LLVM lowering drops.
+static FailureOr<SmallVector<int64_t>> tiedArguments(func::FuncOp func) {
+  SmallVector<int64_t> tied;
+  for (unsigned i = 0; i < func.getNumArguments(); ++i)
+    if (func.getArgAttr(i, "tfm.inout"))
+      tied.push_back(i);
+  unsigned numResults = func.getNumResults();
+  if (tied.size() > numResults)
+    return func.emitError("entry point has ")
+           << tied.size() << " inout arguments but only " << numResults
+           << " results; each inout argument needs a trailing result";
+  for (auto [k, arg] : llvm::enumerate(tied)) {
+    unsigned result = numResults - tied.size() + k;
+    if (func.getArgumentTypes()[arg] != func.getResultTypes()[result])
+      return func.emitError("inout argument #")
+             << arg << " has type " << func.getArgumentTypes()[arg]
+             << " but its result #" << result << " has type "
+             << func.getResultTypes()[result];
+  }
+  return tied;
 }
 
 namespace {
@@ -93,19 +120,30 @@ struct TfmExportEntryPoints
         }
         return spelled;
       };
+      FailureOr<SmallVector<int64_t>> tied = tiedArguments(func);
+      if (failed(tied)) {
+        failedAny = true;
+        continue;
+      }
       auto inputs = spell(func.getArgumentTypes(), "argument");
-      auto results = spell(func.getResultTypes(), "result");
+      auto results =
+          spell(func.getResultTypes().drop_back(tied->size()), "result");
       if (!inputs || !results) {
         failedAny = true;
         continue;
       }
+      for (int64_t arg : *tied)
+        func.setArgAttr(arg,
+                        bufferization::BufferizationDialect::kWritableAttrName,
+                        b.getBoolAttr(true));
       func->setAttr("tfm.entry",
                     b.getDictionaryAttr(
                         {b.getNamedAttr("inputs", b.getArrayAttr(*inputs)),
+                         b.getNamedAttr("inout", b.getDenseI64ArrayAttr(*tied)),
                          b.getNamedAttr("results", b.getArrayAttr(*results))}));
       func->setAttr(LLVM::LLVMDialect::getEmitCWrapperAttrName(),
                     b.getUnitAttr());
-      copyAliasedResults(func);
+      copyAliasedResults(func, tied->size());
     }
     if (failedAny)
       signalPassFailure();

@@ -13,6 +13,7 @@
 #include "mlir/Dialect/Arith/Utils/Utils.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/Math/IR/Math.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/Dialect/Utils/ReshapeOpsUtils.h"
 #include "mlir/IR/PatternMatch.h"
@@ -35,9 +36,16 @@ using namespace mlir::tfm;
 
 using BodyFn = function_ref<Value(OpBuilder &, Location, ValueRange)>;
 
+/// An empty tensor of exactly `type` (a size that is static in `sizes` but
+/// dynamic in `type` stays dynamic, so that the lowered value has the type
+/// of the op it replaces; canonicalization refines it later).
 static Value emptyTensor(OpBuilder &b, Location loc, RankedTensorType type,
                          ArrayRef<OpFoldResult> sizes) {
-  return b.create<tensor::EmptyOp>(loc, sizes, type.getElementType());
+  SmallVector<Value> dynamicSizes;
+  for (auto [dim, size] : llvm::zip_equal(type.getShape(), sizes))
+    if (ShapedType::isDynamic(dim))
+      dynamicSizes.push_back(getValueOrCreateConstantIndexOp(b, loc, size));
+  return b.create<tensor::EmptyOp>(loc, type, dynamicSizes);
 }
 
 static Value f32Const(OpBuilder &b, Location loc, double value) {
@@ -267,16 +275,18 @@ struct LowerPositionalEncoding : OpConversionPattern<PositionalEncodingOp> {
                   ConversionPatternRewriter &rewriter) const override {
     Location loc = op.getLoc();
     Value input = adaptor.getInput();
+    Value table = adaptor.getTable(), offsets = adaptor.getOffsets();
     SmallVector<OpFoldResult> sizes =
         tensor::getMixedSizes(rewriter, loc, input);
     Value init = emptyTensor(rewriter, loc, op.getType(), sizes);
-    if (Value table = adaptor.getTable()) {
+    MLIRContext *ctx = rewriter.getContext();
+    AffineMap id = rewriter.getMultiDimIdentityMap(3);
+    if (table && !offsets) {
       // Learned: add the table's first `seq` rows, broadcast over the batch.
       Value rows = rewriter.create<tensor::ExtractSliceOp>(
           loc, table, SmallVector<OpFoldResult>(2, rewriter.getIndexAttr(0)),
           SmallVector<OpFoldResult>{sizes[1], sizes[2]},
           SmallVector<OpFoldResult>(2, rewriter.getIndexAttr(1)));
-      MLIRContext *ctx = rewriter.getContext();
       AffineMap rowMap = AffineMap::get(
           3, 0, {getAffineDimExpr(1, ctx), getAffineDimExpr(2, ctx)}, ctx);
       rewriter.replaceOp(
@@ -284,7 +294,44 @@ struct LowerPositionalEncoding : OpConversionPattern<PositionalEncodingOp> {
                           [](OpBuilder &b, Location l, ValueRange args) {
                             return b.create<arith::AddFOp>(l, args[0], args[1]);
                           },
-                          {rewriter.getMultiDimIdentityMap(3), rowMap}));
+                          {id, rowMap}));
+      return success();
+    }
+    // Position of element (b, s, i): s, plus offsets[b] when given.
+    SmallVector<Value> inputs{input};
+    SmallVector<AffineMap> maps{id};
+    if (offsets) {
+      inputs.push_back(offsets);
+      maps.push_back(AffineMap::get(3, 0, {getAffineDimExpr(0, ctx)}, ctx));
+    }
+    auto position = [&](OpBuilder &b, Location l, ValueRange args) -> Value {
+      Value pos = b.create<linalg::IndexOp>(l, 1);
+      if (!offsets)
+        return pos;
+      Value offset = b.create<arith::IndexCastOp>(l, b.getIndexType(), args[1]);
+      return b.create<arith::AddIOp>(l, pos, offset);
+    };
+    if (table) {
+      // Learned, at given positions: one table row per (b, s), clamped so
+      // that memory is never read out of bounds.
+      Value last = rewriter.create<arith::SubIOp>(
+          loc, dimValue(rewriter, loc, table, 0),
+          rewriter.create<arith::ConstantIndexOp>(loc, 1));
+      Value zero = rewriter.create<arith::ConstantIndexOp>(loc, 0);
+      rewriter.replaceOp(
+          op,
+          elementwise(
+              rewriter, loc, init, inputs,
+              [&](OpBuilder &b, Location l, ValueRange args) {
+                Value row = b.create<arith::MinSIOp>(
+                    l, b.create<arith::MaxSIOp>(l, position(b, l, args), zero),
+                    last);
+                Value col = b.create<linalg::IndexOp>(l, 2);
+                Value pe =
+                    b.create<tensor::ExtractOp>(l, table, ValueRange{row, col});
+                return b.create<arith::AddFOp>(l, args[0], pe);
+              },
+              maps));
       return success();
     }
     Type f64 = rewriter.getF64Type();
@@ -296,12 +343,12 @@ struct LowerPositionalEncoding : OpConversionPattern<PositionalEncodingOp> {
     // The angle is computed in f64: positions times frequencies reach the
     // thousands, where f32 rounding alone would cost ~1e-4 in sin/cos.
     Value result = elementwise(
-        rewriter, loc, init, input,
+        rewriter, loc, init, inputs,
         [&](OpBuilder &b, Location l, ValueRange args) {
           auto asI64 = [&](Value index) {
             return b.create<arith::IndexCastOp>(l, i64, index);
           };
-          Value pos = asI64(b.create<linalg::IndexOp>(l, 1));
+          Value pos = asI64(position(b, l, args));
           Value feat = asI64(b.create<linalg::IndexOp>(l, 2));
           Value one = b.create<arith::ConstantIntOp>(l, 1, 64);
           Value isOdd = b.create<arith::AndIOp>(l, feat, one);
@@ -315,7 +362,7 @@ struct LowerPositionalEncoding : OpConversionPattern<PositionalEncodingOp> {
                       l, b.getF64FloatAttr(-std::log(10000.0)))),
               dModel);
           Value angle =
-              b.create<arith::MulFOp>(l, b.create<arith::UIToFPOp>(l, f64, pos),
+              b.create<arith::MulFOp>(l, b.create<arith::SIToFPOp>(l, f64, pos),
                                       b.create<math::ExpOp>(l, expo));
           Value odd =
               b.create<arith::CmpIOp>(l, arith::CmpIPredicate::ne, isOdd,
@@ -325,8 +372,51 @@ struct LowerPositionalEncoding : OpConversionPattern<PositionalEncodingOp> {
                                         b.create<math::SinOp>(l, angle));
           Value pe32 = b.create<arith::TruncFOp>(l, b.getF32Type(), pe);
           return b.create<arith::AddFOp>(l, args[0], pe32);
-        });
+        },
+        maps);
     rewriter.replaceOp(op, result);
+    return success();
+  }
+};
+
+/// One scf.for over the batch, each sequence's rows inserted at its own
+/// position (clamped into the cache): in place when the cache is writable.
+struct LowerCacheUpdate : OpConversionPattern<CacheUpdateOp> {
+  using OpConversionPattern::OpConversionPattern;
+  LogicalResult
+  matchAndRewrite(CacheUpdateOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    Location loc = op.getLoc();
+    Value cache = adaptor.getCache(), update = adaptor.getUpdate();
+    Value positions = adaptor.getPositions();
+    SmallVector<OpFoldResult> sizes =
+        tensor::getMixedSizes(rewriter, loc, update);
+    Value zero = rewriter.create<arith::ConstantIndexOp>(loc, 0);
+    Value one = rewriter.create<arith::ConstantIndexOp>(loc, 1);
+    Value last = rewriter.create<arith::SubIOp>(
+        loc, dimValue(rewriter, loc, cache, 2),
+        getValueOrCreateConstantIndexOp(rewriter, loc, sizes[2]));
+    auto loop = rewriter.create<scf::ForOp>(
+        loc, zero, dimValue(rewriter, loc, update, 0), one, ValueRange{cache},
+        [&](OpBuilder &b, Location l, Value batch, ValueRange iterArgs) {
+          Value pos = b.create<arith::IndexCastOp>(
+              l, b.getIndexType(),
+              b.create<tensor::ExtractOp>(l, positions, batch));
+          pos = b.create<arith::MinSIOp>(
+              l, b.create<arith::MaxSIOp>(l, pos, zero), last);
+          SmallVector<OpFoldResult> rowSizes{b.getIndexAttr(1), sizes[1],
+                                             sizes[2], sizes[3]};
+          SmallVector<OpFoldResult> strides(4, b.getIndexAttr(1));
+          OpFoldResult z = b.getIndexAttr(0);
+          Value rows = b.create<tensor::ExtractSliceOp>(
+              l, update, SmallVector<OpFoldResult>{batch, z, z, z}, rowSizes,
+              strides);
+          Value updated = b.create<tensor::InsertSliceOp>(
+              l, rows, iterArgs[0], SmallVector<OpFoldResult>{batch, z, pos, z},
+              rowSizes, strides);
+          b.create<scf::YieldOp>(l, updated);
+        });
+    rewriter.replaceOp(op, loop.getResult(0));
     return success();
   }
 };
@@ -617,11 +707,15 @@ struct LowerTranspose : OpConversionPattern<TransposeOp> {
       sizes.push_back(in[p]);
     // linalg.transpose wants the init to be exactly the permuted input type;
     // the op's result type may know more (or less) statically.
+    auto inputType = cast<RankedTensorType>(input.getType());
+    SmallVector<int64_t> permuted;
+    for (int64_t p : perm)
+      permuted.push_back(inputType.getDimSize(p));
+    auto initType = RankedTensorType::get(permuted, inputType.getElementType());
     Value result =
         rewriter
             .create<linalg::TransposeOp>(
-                loc, input, emptyTensor(rewriter, loc, op.getType(), sizes),
-                perm)
+                loc, input, emptyTensor(rewriter, loc, initType, sizes), perm)
             .getResult()[0];
     if (result.getType() != op.getType())
       result = rewriter.create<tensor::CastOp>(loc, op.getType(), result);
@@ -880,7 +974,8 @@ struct TfmLowerToLinalg
     ConversionTarget target(getContext());
     target.addIllegalDialect<TfmDialect>();
     target.addLegalDialect<arith::ArithDialect, linalg::LinalgDialect,
-                           math::MathDialect, tensor::TensorDialect>();
+                           math::MathDialect, scf::SCFDialect,
+                           tensor::TensorDialect>();
     RewritePatternSet patterns(&getContext());
     populateLowerToLinalgPatterns(patterns);
     if (failed(applyPartialConversion(func, target, std::move(patterns))))
@@ -892,8 +987,8 @@ struct TfmLowerToLinalg
 } // namespace
 
 void mlir::tfm::populateLowerToLinalgPatterns(RewritePatternSet &patterns) {
-  patterns.add<DecomposeAttention, LowerAdd, LowerEmbedding, LowerGelu,
-               LowerLayerNorm, LowerLinear, LowerMask, LowerMatmul,
+  patterns.add<DecomposeAttention, LowerAdd, LowerCacheUpdate, LowerEmbedding,
+               LowerGelu, LowerLayerNorm, LowerLinear, LowerMask, LowerMatmul,
                LowerMergeHeads, LowerPackedLinear, LowerPackWeight,
                LowerPositionalEncoding, LowerRelu, LowerScale, LowerSoftmax,
                LowerSplitHeads, LowerTranspose>(patterns.getContext());

@@ -38,6 +38,11 @@ def TfmEmitEntryWrappers : Pass<"tfm-emit-entry-wrappers", "ModuleOp"> {
     which forwards to the `_mlir_ciface_NAME` wrapper, and it emits the
     `tfm_abi_version` and `tfm_manifest` globals that the runtime reads
     before it calls anything.
+
+    Every other function defined in the module gets internal linkage: the
+    compiled module exports the ABI's symbols only, so that an entry called
+    `step` neither binds to libc's `step(3)` nor clashes with another
+    module's functions.
   }];
   let dependentDialects = ["::mlir::LLVM::LLVMDialect"];
   let statistics = [
@@ -219,6 +224,7 @@ def TfmLowerToLinalg : Pass<"tfm-lower-to-linalg", "func::FuncOp"> {
     "::mlir::arith::ArithDialect",
     "::mlir::linalg::LinalgDialect",
     "::mlir::math::MathDialect",
+    "::mlir::scf::SCFDialect",
     "::mlir::tensor::TensorDialect"
   ];
   let statistics = [

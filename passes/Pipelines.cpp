@@ -50,12 +50,32 @@ void mlir::tfm::buildTfmTensorPipeline(OpPassManager &pm,
 void mlir::tfm::buildTfmBufferizePipeline(OpPassManager &pm,
                                           const TfmPipelineOptions &) {
   // Buffers: function arguments and results become identity-layout memrefs
-  // (the descriptors of runtime/tfm_abi.h); results are owned by the caller.
+  // (the descriptors of runtime/tfm_abi.h); results are owned by the caller,
+  // inout arguments are written in place.
   bufferization::OneShotBufferizationOptions bufferization;
   bufferization.bufferizeFunctionBoundaries = true;
   bufferization.setFunctionBoundaryTypeConversion(
       bufferization::LayoutMapOption::IdentityLayoutMap);
+  // A copy between strided views (rows written into a KV cache) becomes
+  // loops: the LLVM lowering would call MLIR's runner library for it, which
+  // compiled models do not link. Contiguous copies stay memcpy.
+  bufferization.memCpyFn = [](OpBuilder &b, Location loc, Value from,
+                              Value to) {
+    auto contiguous = [](Value v) {
+      return cast<MemRefType>(v.getType()).getLayout().isIdentity();
+    };
+    if (contiguous(from) && contiguous(to))
+      b.create<memref::CopyOp>(loc, from, to);
+    else
+      b.create<linalg::CopyOp>(loc, from, to);
+    return success();
+  };
   pm.addPass(bufferization::createOneShotBufferizePass(bufferization));
+  // Inout arguments (KV caches) are updated in place: once the loops that
+  // carry them fold away, an entry returns the argument itself, and that
+  // result is dropped (tfm-emit-entry-wrappers checks that it was).
+  pm.addPass(createCanonicalizerPass());
+  pm.addPass(bufferization::createDropEquivalentBufferResultsPass());
   bufferization::buildBufferDeallocationPipeline(
       pm, bufferization::BufferDeallocationPipelineOptions());
   pm.addPass(createBufferizationToMemRefPass());

@@ -192,6 +192,23 @@ bool Artifact::hasEntry(std::string_view name) const {
   return entries_.find(name) != entries_.end();
 }
 
+std::vector<std::pair<std::string, ArgSpec>>
+Artifact::runtimeInputs(std::string_view name) const {
+  std::vector<std::pair<std::string, ArgSpec>> inputs;
+  auto it = entries_.find(name);
+  const EntrySpec *spec = entrySpec(name);
+  if (it == entries_.end() || !spec)
+    return inputs;
+  for (size_t i = 0; i < it->second.size(); ++i)
+    if (!it->second[i].weight)
+      inputs.push_back({it->second[i].name, spec->inputs[i]});
+  return inputs;
+}
+
+const EntrySpec *Artifact::entrySpec(std::string_view name) const {
+  return module_->findEntry(name);
+}
+
 absl::StatusOr<std::vector<Tensor>>
 Artifact::call(std::string_view name, const NamedInputs &inputs) const {
   auto it = entries_.find(name);

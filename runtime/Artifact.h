@@ -56,8 +56,17 @@ public:
   const ArtifactConfig &config() const { return config_; }
   bool hasEntry(std::string_view name) const;
 
+  /// The run-time inputs of entry `name` (its arguments other than weights),
+  /// in call order, with their manifest types; empty if there is no such
+  /// entry.
+  std::vector<std::pair<std::string, ArgSpec>>
+  runtimeInputs(std::string_view name) const;
+
+  /// The manifest's description of entry `name`, or null.
+  const EntrySpec *entrySpec(std::string_view name) const;
+
   /// Calls entry `name` with the run-time inputs by name; weights are bound
-  /// from the artifact.
+  /// from the artifact. Inputs the manifest marks inout are updated in place.
   absl::StatusOr<std::vector<Tensor>> call(std::string_view name,
                                            const NamedInputs &inputs) const;
 

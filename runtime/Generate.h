@@ -45,11 +45,17 @@ struct GenerateStats {
 /// Greedy decoding. Encoder-decoder: each output starts from `bos_id`;
 /// decoder: each continues its prompt. Each sequence stops at its own
 /// `eos_id` (not included in the result), after `maxNewTokens` tokens, or
-/// when it reaches `max_seq_len`. Returns the generated tokens only. The
-/// decoder is re-run over the whole prefix at each step (no KV cache yet).
+/// when it reaches `max_seq_len`. Returns the generated tokens only.
+///
+/// With `useCache`, each step runs the decoder on one new token per running
+/// sequence against per-layer KV caches (the `cross_kv`, `prefill` and
+/// `step` entries); finished sequences leave the batch. Without, the decoder
+/// re-runs over the whole prefix at each step (`decode`): the reference the
+/// cached path must agree with token for token.
 absl::StatusOr<Sequences> greedy(const Artifact &artifact, const Sequences &src,
                                  int64_t maxNewTokens,
-                                 GenerateStats *stats = nullptr);
+                                 GenerateStats *stats = nullptr,
+                                 bool useCache = true);
 
 } // namespace tfm
 

@@ -130,16 +130,18 @@ parseManifest(std::string_view manifest) {
         return lineError(absl::StrCat("duplicate entry '", entry.name, "'"));
     for (size_t i = 2; i < tokens.size(); i += 2) {
       absl::string_view kind = tokens[i];
-      if (kind != "in" && kind != "out")
-        return lineError(absl::StrCat("expected 'in' or 'out', got '", kind,
-                                      "' in entry '", entry.name, "'"));
+      if (kind != "in" && kind != "inout" && kind != "out")
+        return lineError(absl::StrCat("expected 'in', 'inout' or 'out', got '",
+                                      kind, "' in entry '", entry.name, "'"));
       if (i + 1 == tokens.size())
         return lineError(absl::StrCat("'", kind, "' without a type in entry '",
                                       entry.name, "'"));
       absl::StatusOr<ArgSpec> spec = parseArgSpec(tokens[i + 1]);
       if (!spec.ok())
         return lineError(spec.status().message());
-      (kind == "in" ? entry.inputs : entry.results).push_back(std::move(*spec));
+      spec->inout = kind == "inout";
+      (kind == "out" ? entry.results : entry.inputs)
+          .push_back(std::move(*spec));
     }
     entries.push_back(std::move(entry));
   }
@@ -156,7 +158,8 @@ std::string formatArgSpec(const ArgSpec &spec) {
 std::string formatEntrySpec(const EntrySpec &entry) {
   std::string line = absl::StrCat("entry ", entry.name);
   for (const ArgSpec &input : entry.inputs)
-    absl::StrAppend(&line, " in ", formatArgSpec(input));
+    absl::StrAppend(&line, input.inout ? " inout " : " in ",
+                    formatArgSpec(input));
   for (const ArgSpec &result : entry.results)
     absl::StrAppend(&line, " out ", formatArgSpec(result));
   return line;
@@ -352,8 +355,9 @@ CompiledModule::call(std::string_view name,
           formatArgSpec(entry.inputs[i]), ", got ", inputs[i]->typeString()));
   }
 
-  // Input descriptors, back to back in one buffer; the callee only reads
-  // them, so allocated and aligned both point at the tensor's data.
+  // Input descriptors, back to back in one buffer; allocated and aligned
+  // both point at the tensor's data, which the callee only reads (or, for
+  // an inout input, updates in place).
   size_t inputWordCount = 0;
   for (const Tensor *input : inputs)
     inputWordCount += TFM_DESCRIPTOR_WORDS(input->rank());

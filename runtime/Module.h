@@ -28,6 +28,8 @@ struct ArgSpec {
   DType dtype = DType::F32;
   /// One size per dimension; -1 for a size known only at run time (`?`).
   std::vector<int64_t> dims;
+  /// An input the entry updates in place (`inout` in the manifest).
+  bool inout = false;
 };
 
 /// One entry point of a compiled module.
@@ -45,7 +47,8 @@ absl::StatusOr<std::vector<EntrySpec>> parseManifest(std::string_view text);
 /// Formats an argument type the way the manifest writes it: "f32[?,8,?,64]".
 std::string formatArgSpec(const ArgSpec &spec);
 
-/// Formats an entry as its manifest line: "entry NAME in f32[?] out f32[?]".
+/// Formats an entry as its manifest line:
+/// "entry NAME in f32[?] inout f32[?,4] out f32[?]".
 std::string formatEntrySpec(const EntrySpec &entry);
 
 /// A loaded compiled module. Unloaded (dlclose) when destroyed; tensors it
@@ -73,7 +76,9 @@ public:
   const EntrySpec *findEntry(std::string_view name) const;
 
   /// Calls entry `name`. Checks the number of inputs and each input's element
-  /// type, rank and static sizes against the manifest, then returns the
+  /// type, rank and static sizes against the manifest. Inputs the manifest
+  /// marks `inout` are written in place (the caller passes tensors it owns
+  /// and means to have updated); the others are only read. Returns the
   /// results as contiguous tensors that own their memory. Results whose
   /// sizes contradict the manifest are an error too.
   absl::StatusOr<std::vector<Tensor>>

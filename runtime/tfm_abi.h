@@ -16,7 +16,7 @@ extern "C" {
 #endif
 
 /* Bumped whenever anything in this header changes meaning. */
-#define TFM_ABI_VERSION 1
+#define TFM_ABI_VERSION 2
 
 /* Exported data symbols of a compiled module:
  *
@@ -25,11 +25,12 @@ extern "C" {
  *
  * The manifest lists the entry points, one per line:
  *
- *   tfm-abi 1
- *   entry NAME in f32[?,8,?,64] in i32[?] out f32[?,8,?,64]
+ *   tfm-abi 2
+ *   entry NAME in f32[?,8,?,64] in i32[?] inout f32[?,8,?,64] out f32[?,8,?,64]
  *
  * Arguments appear in call order: every `in` is an input (function operand),
- * every `out` is a result. Element types are f32, i32, i64; a dimension is a
+ * every `inout` an input the entry updates in place (a KV cache), every
+ * `out` is a result. Element types are f32, i32, i64; a dimension is a
  * decimal size or `?` for a size known only at run time. A rank-0 tensor is
  * written `f32[]`.
  */
@@ -53,7 +54,8 @@ extern "C" {
  * The element at index (i0, ..., iR-1) is at
  *   aligned + offset + sum_k i_k * strides[k]      (in elements).
  *
- * Inputs: the caller owns them; the callee only reads them. Sizes must match
+ * Inputs: the caller owns them; the callee only reads them, except `inout`
+ * inputs, which it writes in place (and never returns). Sizes must match
  * the manifest's static dimensions.
  * Results: the callee allocates them with malloc(); the caller takes
  * ownership and releases `allocated` with free().

@@ -1,8 +1,10 @@
 // RUN: tfm-opt %s --split-input-file --tfm-emit-entry-wrappers --verify-diagnostics | FileCheck %s
 
 // The packed entry of runtime/tfm_abi.h: args[0] is the result storage,
-// args[1 + i] input i, each forwarded to the C interface.
-// CHECK-LABEL: llvm.func @_mlir_ciface_f
+// args[1 + i] input i, each forwarded to the C interface. Only the ABI's
+// symbols are exported: the functions behind them become internal.
+// CHECK-LABEL: llvm.func internal @f()
+// CHECK-LABEL: llvm.func internal @_mlir_ciface_f
 // CHECK-NOT: tfm.entry
 // CHECK-LABEL: llvm.func @tfm_entry_f
 // CHECK-SAME: (%[[ARGS:.*]]: !llvm.ptr)
@@ -19,41 +21,49 @@
 // CHECK-SAME: (%[[ARGS:.*]]: !llvm.ptr)
 // CHECK: %[[P1:.*]] = llvm.getelementptr %[[ARGS]][1]
 // CHECK: %[[IN0:.*]] = llvm.load %[[P1]]
-// CHECK: llvm.call @_mlir_ciface_g(%[[IN0]])
-// CHECK: llvm.mlir.global external constant @tfm_abi_version(1 : i32)
-// CHECK: llvm.mlir.global external constant @tfm_manifest("tfm-abi 1\0Aentry f in f32[?,4] in i32[?] out f32[?,4]\0Aentry g in f32[3]\0A\00")
+// CHECK: %[[P2:.*]] = llvm.getelementptr %[[ARGS]][2]
+// CHECK: %[[IN1:.*]] = llvm.load %[[P2]]
+// CHECK: llvm.call @_mlir_ciface_g(%[[IN0]], %[[IN1]])
+// An inout argument is an input the manifest marks as written in place.
+// CHECK: llvm.mlir.global external constant @tfm_abi_version(2 : i32)
+// CHECK: llvm.mlir.global external constant @tfm_manifest("tfm-abi 2\0Aentry f in f32[?,4] in i32[?] out f32[?,4]\0Aentry g inout f32[3] in i32[1]\0A\00")
+!desc = !llvm.struct<(ptr, ptr, i64, array<2 x i64>, array<2 x i64>)>
 module {
-  llvm.func @f() attributes {tfm.entry = {inputs = ["f32[?,4]", "i32[?]"], results = ["f32[?,4]"]}} {
+  llvm.func @f() -> !desc attributes {tfm.entry = {inputs = ["f32[?,4]", "i32[?]"], inout = array<i64>, results = ["f32[?,4]"]}} {
+    %0 = llvm.mlir.undef : !desc
+    llvm.return %0 : !desc
+  }
+  llvm.func @_mlir_ciface_f(%r: !llvm.ptr, %a: !llvm.ptr, %b: !llvm.ptr) attributes {tfm.entry = {inputs = ["f32[?,4]", "i32[?]"], inout = array<i64>, results = ["f32[?,4]"]}} {
     llvm.return
   }
-  llvm.func @_mlir_ciface_f(%r: !llvm.ptr, %a: !llvm.ptr, %b: !llvm.ptr) attributes {tfm.entry = {inputs = ["f32[?,4]", "i32[?]"], results = ["f32[?,4]"]}} {
+  llvm.func @g() attributes {tfm.entry = {inputs = ["f32[3]", "i32[1]"], inout = array<i64: 0>, results = []}} {
     llvm.return
   }
-  llvm.func @g() attributes {tfm.entry = {inputs = ["f32[3]"], results = []}} {
-    llvm.return
-  }
-  llvm.func @_mlir_ciface_g(%a: !llvm.ptr) {
+  llvm.func @_mlir_ciface_g(%a: !llvm.ptr, %b: !llvm.ptr) {
     llvm.return
   }
 }
 
 // -----
 
-// Not an entry: no wrapper; the globals still say the module's ABI.
-// CHECK-LABEL: llvm.func @internal
+// Not an entry: no wrapper, not exported; a declaration stays external.
+// The globals still say the module's ABI.
+// CHECK-LABEL: llvm.func internal @internal
+// CHECK-LABEL: llvm.func @malloc
 // CHECK-NOT: llvm.func @tfm_entry_
-// CHECK: llvm.mlir.global external constant @tfm_manifest("tfm-abi 1\0A\00")
+// CHECK: llvm.mlir.global external constant @tfm_manifest("tfm-abi 2\0A\00")
 module {
   llvm.func @internal() {
     llvm.return
   }
+  llvm.func @malloc(i64) -> !llvm.ptr
 }
 
 // -----
 
 module {
   // expected-error @+1 {{entry point has no C interface '_mlir_ciface_h'; run tfm-export-entry-points before the LLVM conversion}}
-  llvm.func @h() attributes {tfm.entry = {inputs = [], results = []}} {
+  llvm.func @h() attributes {tfm.entry = {inputs = [], inout = array<i64>, results = []}} {
     llvm.return
   }
 }
@@ -62,10 +72,27 @@ module {
 
 module {
   // expected-error @+1 {{C interface takes 1 parameters, expected 2 inputs and a result pointer}}
-  llvm.func @k() attributes {tfm.entry = {inputs = ["f32[1]", "f32[1]"], results = ["f32[1]"]}} {
-    llvm.return
+  llvm.func @k() -> !llvm.struct<(ptr, ptr, i64, array<1 x i64>, array<1 x i64>)> attributes {tfm.entry = {inputs = ["f32[1]", "f32[1]"], inout = array<i64>, results = ["f32[1]"]}} {
+    %0 = llvm.mlir.undef : !llvm.struct<(ptr, ptr, i64, array<1 x i64>, array<1 x i64>)>
+    llvm.return %0 : !llvm.struct<(ptr, ptr, i64, array<1 x i64>, array<1 x i64>)>
   }
   llvm.func @_mlir_ciface_k(%a: !llvm.ptr) {
+    llvm.return
+  }
+}
+
+// -----
+
+// An inout argument bufferization did not update in place is still
+// returned: two descriptors where the manifest has one result.
+!desc = !llvm.struct<(ptr, ptr, i64, array<1 x i64>, array<1 x i64>)>
+module {
+  // expected-error @+1 {{entry point returns 2 buffers, the manifest 1; an inout argument was not updated in place}}
+  llvm.func @m() -> !llvm.struct<(struct<(ptr, ptr, i64, array<1 x i64>, array<1 x i64>)>, struct<(ptr, ptr, i64, array<1 x i64>, array<1 x i64>)>)> attributes {tfm.entry = {inputs = ["f32[1]"], inout = array<i64: 0>, results = ["f32[1]"]}} {
+    %0 = llvm.mlir.undef : !llvm.struct<(struct<(ptr, ptr, i64, array<1 x i64>, array<1 x i64>)>, struct<(ptr, ptr, i64, array<1 x i64>, array<1 x i64>)>)>
+    llvm.return %0 : !llvm.struct<(struct<(ptr, ptr, i64, array<1 x i64>, array<1 x i64>)>, struct<(ptr, ptr, i64, array<1 x i64>, array<1 x i64>)>)>
+  }
+  llvm.func @_mlir_ciface_m(%r: !llvm.ptr, %a: !llvm.ptr) {
     llvm.return
   }
 }

@@ -310,6 +310,68 @@ func.func @learned_positions(%x: tensor<?x?x16xf32>, %t: tensor<64x16xf32>) -> t
 
 // -----
 
+// Positions that continue a sequence: offsets[b] + s feeds the sinusoid.
+// CHECK-DAG: #[[BATCH:.*]] = affine_map<(d0, d1, d2) -> (d0)>
+// CHECK-LABEL: func.func @positional_offsets
+// CHECK-SAME: (%[[X:.*]]: tensor<?x1x16xf32>, %[[P:.*]]: tensor<?xi32>)
+// CHECK: linalg.generic {indexing_maps = [#{{.*}}, #[[BATCH]], #{{.*}}], {{.*}} ins(%[[X]], %[[P]] :
+// CHECK: ^bb0(%{{.*}}: f32, %[[OFF:.*]]: i32, %{{.*}}: f32):
+// CHECK: %[[S:.*]] = linalg.index 1
+// CHECK: %[[O:.*]] = arith.index_cast %[[OFF]] : i32 to index
+// CHECK: %[[POS:.*]] = arith.addi %[[S]], %[[O]] : index
+// CHECK: %[[POS64:.*]] = arith.index_cast %[[POS]] : index to i64
+// CHECK: arith.sitofp %[[POS64]] : i64 to f64
+// CHECK: math.sin
+func.func @positional_offsets(%x: tensor<?x1x16xf32>, %p: tensor<?xi32>) -> tensor<?x1x16xf32> {
+  %0 = tfm.positional_encoding %x offsets(%p : tensor<?xi32>) : tensor<?x1x16xf32>
+  return %0 : tensor<?x1x16xf32>
+}
+
+// -----
+
+// Learned positions at offsets: one (clamped) table row per (b, s).
+// CHECK-LABEL: func.func @learned_offsets
+// CHECK-SAME: (%[[X:.*]]: tensor<?x1x16xf32>, %[[T:.*]]: tensor<64x16xf32>, %[[P:.*]]: tensor<?xi32>)
+// CHECK: %[[LAST:.*]] = arith.subi
+// CHECK: linalg.generic {{.*}} ins(%[[X]], %[[P]] :
+// CHECK: %[[POS:.*]] = arith.addi
+// CHECK: %[[LO:.*]] = arith.maxsi %[[POS]]
+// CHECK: %[[ROW:.*]] = arith.minsi %[[LO]], %[[LAST]]
+// CHECK: %[[COL:.*]] = linalg.index 2
+// CHECK: %[[PE:.*]] = tensor.extract %[[T]][%[[ROW]], %[[COL]]]
+// CHECK: arith.addf %{{.*}}, %[[PE]]
+// CHECK-NOT: math.sin
+func.func @learned_offsets(%x: tensor<?x1x16xf32>, %t: tensor<64x16xf32>, %p: tensor<?xi32>) -> tensor<?x1x16xf32> {
+  %0 = tfm.positional_encoding %x, %t offsets(%p : tensor<?xi32>) : tensor<?x1x16xf32>, tensor<64x16xf32>
+  return %0 : tensor<?x1x16xf32>
+}
+
+// -----
+
+// A cache update: one insert_slice per sequence, at its own (clamped)
+// position, carried through a loop over the batch (in place once
+// bufferized into a writable argument).
+// CHECK-LABEL: func.func @cache_update
+// CHECK-SAME: (%[[C:.*]]: tensor<?x4x?x8xf32>, %[[U:.*]]: tensor<?x4x1x8xf32>, %[[P:.*]]: tensor<?xi32>)
+// CHECK: %[[CAP:.*]] = tensor.dim %[[C]], %c2
+// CHECK: %[[LAST:.*]] = arith.subi %[[CAP]], %c1
+// CHECK: %[[B:.*]] = tensor.dim %[[U]], %c0
+// CHECK: %[[R:.*]] = scf.for %[[I:.*]] = %{{.*}} to %[[B]] step %{{.*}} iter_args(%[[ACC:.*]] = %[[C]])
+// CHECK: %[[E:.*]] = tensor.extract %[[P]][%[[I]]]
+// CHECK: %[[POS:.*]] = arith.index_cast %[[E]] : i32 to index
+// CHECK: %[[LO:.*]] = arith.maxsi %[[POS]], %c0
+// CHECK: %[[AT:.*]] = arith.minsi %[[LO]], %[[LAST]]
+// CHECK: %[[ROWS:.*]] = tensor.extract_slice %[[U]][%[[I]], 0, 0, 0] [1, 4, 1, 8] [1, 1, 1, 1]
+// CHECK: %[[INS:.*]] = tensor.insert_slice %[[ROWS]] into %[[ACC]][%[[I]], 0, %[[AT]], 0] [1, 4, 1, 8] [1, 1, 1, 1]
+// CHECK: scf.yield %[[INS]]
+// CHECK: return %[[R]]
+func.func @cache_update(%c: tensor<?x4x?x8xf32>, %u: tensor<?x4x1x8xf32>, %p: tensor<?xi32>) -> tensor<?x4x?x8xf32> {
+  %0 = tfm.cache_update %u into %c at %p : tensor<?x4x1x8xf32> into tensor<?x4x?x8xf32> at tensor<?xi32>
+  return %0 : tensor<?x4x?x8xf32>
+}
+
+// -----
+
 // The packed weight is read in place: W[n, k] = weight[n floordiv 32, k,
 // n mod 32]; the bias initializes the accumulator. No epilogue.
 // CHECK-DAG: #[[PBIAS:.*]] = affine_map<(d0, d1, d2) -> (d2)>

@@ -13,16 +13,16 @@
 // CHECK-NOT: unrealized_conversion_cast
 // CHECK: llvm.func @free(!llvm.ptr)
 // CHECK: llvm.func @malloc(i64) -> !llvm.ptr
-// CHECK-LABEL: llvm.func @ffn(
+// CHECK-LABEL: llvm.func internal @ffn(
 // CHECK: llvm.call @malloc
 // CHECK: llvm.call @__tfm_linear_k8_n16_p32_r3_bias_gelu(
 // CHECK: llvm.call @__tfm_linear_k16_n8_p32_r3_bias_residual(
 // CHECK: llvm.call @free
-// CHECK-LABEL: llvm.func @_mlir_ciface_ffn(
+// CHECK-LABEL: llvm.func internal @_mlir_ciface_ffn(
 // CHECK-LABEL: llvm.func @tfm_entry_ffn(
 // CHECK: llvm.call @_mlir_ciface_ffn
-// CHECK: @tfm_abi_version(1 : i32)
-// CHECK: @tfm_manifest("tfm-abi 1\0Aentry ffn in f32[?,?,8] in f32[16,8] in f32[16] in f32[8,16] in f32[8] out f32[?,?,8]\0A\00")
+// CHECK: @tfm_abi_version(2 : i32)
+// CHECK: @tfm_manifest("tfm-abi 2\0Aentry ffn in f32[?,?,8] in f32[16,8] in f32[16] in f32[8,16] in f32[8] out f32[?,?,8]\0A\00")
 func.func @ffn(%x: tensor<?x?x8xf32>, %w1: tensor<16x8xf32>, %b1: tensor<16xf32>,
                %w2: tensor<8x16xf32>, %b2: tensor<8xf32>) -> tensor<?x?x8xf32> {
   %h = tfm.linear %x, %w1, %b1 : tensor<?x?x8xf32>, tensor<16x8xf32>, tensor<16xf32> -> tensor<?x?x16xf32>

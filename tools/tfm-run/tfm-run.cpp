@@ -22,6 +22,7 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/string_view.h"
@@ -40,7 +41,7 @@ using namespace tfm;
 
 static constexpr char kUsage[] =
     R"(usage: tfm-run MODEL_ARTIFACT [--src "5 17 42" | --inputs BATCH.json]
-               [--max-new-tokens N] [--logits OUT.npy] [--bench]
+               [--max-new-tokens N] [--no-cache] [--logits OUT.npy] [--bench]
        tfm-run ARTIFACT.so --list
        tfm-run ARTIFACT.so --call NAME [--input IN.npy]... [--output OUT.npy]...
 
@@ -58,6 +59,8 @@ Model mode (MODEL_ARTIFACT is the directory `tfmc MODEL_DIR -o OUT` wrote):
   (no --logits)     greedy decoding; generated ids, one sequence per line
   --max-new-tokens N  stop each sequence after N tokens (default: until
                     eos_id or max_seq_len)
+  --no-cache        decode without the KV cache: re-run the decoder over the
+                    whole prefix at each step (for comparisons)
   --bench           print timings (encode, per-token decode) instead
 
 Library mode (a shared object from `tfmc IN.mlir`):
@@ -87,6 +90,7 @@ struct Options {
   std::optional<std::string> inputsJson;
   std::optional<std::string> logits;
   int64_t maxNewTokens = -1;
+  bool noCache = false;
   bool bench = false;
   bool help = false;
 };
@@ -178,10 +182,10 @@ static absl::StatusOr<Options> parseArgs(int argc, char **argv) {
         return usageError(absl::StrCat("--max-new-tokens expects a "
                                        "non-negative integer, got '",
                                        *v, "'"));
-    } else if (name == "--bench") {
+    } else if (name == "--bench" || name == "--no-cache") {
       if (inlineValue)
-        return usageError("--bench takes no value");
-      options.bench = true;
+        return usageError(absl::StrCat(name, " takes no value"));
+      (name == "--bench" ? options.bench : options.noCache) = true;
     } else {
       return usageError(absl::StrCat("unknown option '", name, "'"));
     }
@@ -192,11 +196,12 @@ static absl::StatusOr<Options> parseArgs(int argc, char **argv) {
   if (options.artifact.empty())
     return usageError("no artifact given");
   bool modelOptions = options.src || options.inputsJson || options.logits ||
-                      options.bench || options.maxNewTokens >= 0;
+                      options.bench || options.noCache ||
+                      options.maxNewTokens >= 0;
   if (modelOptions && options.mode != Mode::None)
-    return usageError("--src, --inputs, --logits, --max-new-tokens and "
-                      "--bench are for a model artifact, not with --list or "
-                      "--call");
+    return usageError("--src, --inputs, --logits, --max-new-tokens, "
+                      "--no-cache and --bench are for a model artifact, not "
+                      "with --list or --call");
   if (options.mode == Mode::None) {
     if (!options.src && !options.inputsJson)
       return usageError("nothing to do: give --src or --inputs (a model), "
@@ -391,7 +396,8 @@ static absl::Status runModel(const Options &options) {
                                              : (*artifact)->config().maxSeqLen;
   GenerateStats stats;
   absl::StatusOr<Sequences> generated =
-      greedy(**artifact, src, maxNew, options.bench ? &stats : nullptr);
+      greedy(**artifact, src, maxNew, options.bench ? &stats : nullptr,
+             /*useCache=*/!options.noCache);
   if (!generated.ok())
     return generated.status();
   if (options.bench) {
@@ -399,10 +405,20 @@ static absl::Status runModel(const Options &options) {
     for (double t : stats.stepSeconds)
       total += t;
     std::printf("encode: %.3f ms\n", stats.encodeSeconds * 1e3);
-    std::printf("decode: %zu steps, median %.3f ms/step, total %.3f ms "
-                "(the decoder re-runs over the prefix each step)\n",
-                stats.stepSeconds.size(), median(stats.stepSeconds) * 1e3,
-                total * 1e3);
+    std::printf(
+        "decode: %zu steps, median %.3f ms/step, total %.3f ms (%s)\n",
+        stats.stepSeconds.size(), median(stats.stepSeconds) * 1e3, total * 1e3,
+        options.noCache ? "the decoder re-runs over the prefix each step"
+                        : "KV cache");
+    // Steps at given positions, to show that a step's cost stays flat.
+    std::string at;
+    for (size_t position : {1, 32, 128, 256})
+      if (position <= stats.stepSeconds.size())
+        absl::StrAppend(
+            &at, at.empty() ? "" : ", ", position, ": ",
+            absl::StrFormat("%.3f", stats.stepSeconds[position - 1] * 1e3));
+    if (!at.empty())
+      std::printf("step ms at position %s\n", at.c_str());
   } else {
     for (const std::vector<int64_t> &seq : *generated)
       std::printf("%s\n", absl::StrJoin(seq, " ").c_str());

@@ -69,8 +69,17 @@ LogicalResult mlir::tfm::writeArtifactData(
   uint64_t end = 0;
   for (const EntryPoint &entry : model.entries) {
     for (const EntryArgument &arg : entry.arguments) {
-      if (!arg.isWeight || index.count(arg.name))
+      if (!arg.isWeight)
         continue;
+      if (auto it = index.find(arg.name); it != index.end()) {
+        // Stored once: every entry must want it in the same layout.
+        if (placed[it->second].packedPanel != arg.packedPanel)
+          return fail("weight '" + arg.name + "' is packed with panel " +
+                      llvm::Twine(placed[it->second].packedPanel) +
+                      " for one entry and " + llvm::Twine(arg.packedPanel) +
+                      " for '" + entry.name + "'");
+        continue;
+      }
       WeightSource source = resolveWeight(arg.name, config.dModel);
       const ::tfm::SafetensorsTensor *tensor = weights.find(source.tensor);
       if (!tensor)

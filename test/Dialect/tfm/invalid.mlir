@@ -20,7 +20,47 @@ func.func @embedding_float_ids(%ids: tensor<2x5xf32>, %t: tensor<100x16xf32>) {
 
 func.func @positional_encoding_type(%x: tensor<2x5x16xf32>) {
   // expected-error @+1 {{all of {input, result} have same type}}
-  %0 = "tfm.positional_encoding"(%x) : (tensor<2x5x16xf32>) -> tensor<2x5x8xf32>
+  %0 = "tfm.positional_encoding"(%x) <{operandSegmentSizes = array<i32: 1, 0, 0>}> : (tensor<2x5x16xf32>) -> tensor<2x5x8xf32>
+  return
+}
+
+// -----
+
+func.func @positional_encoding_offsets(%x: tensor<2x5x16xf32>, %p: tensor<3xi32>) {
+  // expected-error @+1 {{expected offsets of shape [2], got 'tensor<3xi32>'}}
+  %0 = tfm.positional_encoding %x offsets(%p : tensor<3xi32>) : tensor<2x5x16xf32>
+  return
+}
+
+// -----
+
+func.func @cache_update_heads(%c: tensor<2x8x16x64xf32>, %u: tensor<2x4x1x64xf32>, %p: tensor<2xi32>) {
+  // expected-error @+1 {{expected update of shape [2, 8, ?, 64], got 'tensor<2x4x1x64xf32>'}}
+  %0 = tfm.cache_update %u into %c at %p : tensor<2x4x1x64xf32> into tensor<2x8x16x64xf32> at tensor<2xi32>
+  return
+}
+
+// -----
+
+func.func @cache_update_positions(%c: tensor<?x8x16x64xf32>, %u: tensor<2x8x1x64xf32>, %p: tensor<3xi32>) {
+  // expected-error @+1 {{expected positions of shape [2], got 'tensor<3xi32>'}}
+  %0 = tfm.cache_update %u into %c at %p : tensor<2x8x1x64xf32> into tensor<?x8x16x64xf32> at tensor<3xi32>
+  return
+}
+
+// -----
+
+func.func @cache_update_overflow(%c: tensor<?x8x4x64xf32>, %u: tensor<?x8x5x64xf32>, %p: tensor<?xi32>) {
+  // expected-error @+1 {{expected at most 4 new positions (the cache's capacity), got 5}}
+  %0 = tfm.cache_update %u into %c at %p : tensor<?x8x5x64xf32> into tensor<?x8x4x64xf32> at tensor<?xi32>
+  return
+}
+
+// -----
+
+func.func @cache_update_type(%c: tensor<?x8x4x64xf32>, %u: tensor<?x8x1x64xf32>, %p: tensor<?xi32>) {
+  // expected-error @+1 {{all of {cache, result} have same type}}
+  %0 = "tfm.cache_update"(%c, %u, %p) : (tensor<?x8x4x64xf32>, tensor<?x8x1x64xf32>, tensor<?xi32>) -> tensor<?x8x8x64xf32>
   return
 }
 

@@ -116,6 +116,21 @@ func.func @learned_positions(%x: tensor<?x?x16xf32>, %table: tensor<64x16xf32>) 
   return %0 : tensor<?x?x16xf32>
 }
 
+// A decoder step: positions from per-sequence offsets, keys appended to a
+// cache at per-sequence positions.
+// CHECK-LABEL: func.func @decoder_step
+func.func @decoder_step(%x: tensor<?x1x16xf32>, %table: tensor<64x16xf32>, %pos: tensor<?xi32>,
+                        %cache: tensor<?x8x?x64xf32>, %k: tensor<?x8x1x64xf32>)
+    -> (tensor<?x1x16xf32>, tensor<?x1x16xf32>, tensor<?x8x?x64xf32>) {
+  // CHECK: tfm.positional_encoding %{{.*}} offsets(%{{.*}} : tensor<?xi32>) : tensor<?x1x16xf32>
+  %0 = tfm.positional_encoding %x offsets(%pos : tensor<?xi32>) : tensor<?x1x16xf32>
+  // CHECK: tfm.positional_encoding %{{.*}}, %{{.*}} offsets(%{{.*}} : tensor<?xi32>) : tensor<?x1x16xf32>, tensor<64x16xf32>
+  %1 = tfm.positional_encoding %x, %table offsets(%pos : tensor<?xi32>) : tensor<?x1x16xf32>, tensor<64x16xf32>
+  // CHECK: tfm.cache_update %{{.*}} into %{{.*}} at %{{.*}} : tensor<?x8x1x64xf32> into tensor<?x8x?x64xf32> at tensor<?xi32>
+  %2 = tfm.cache_update %k into %cache at %pos : tensor<?x8x1x64xf32> into tensor<?x8x?x64xf32> at tensor<?xi32>
+  return %0, %1, %2 : tensor<?x1x16xf32>, tensor<?x1x16xf32>, tensor<?x8x?x64xf32>
+}
+
 // CHECK-LABEL: func.func @pack_weight
 func.func @pack_weight(%w: tensor<100x64xf32>, %d: tensor<?x?xf32>)
     -> (tensor<4x64x32xf32>, tensor<?x?x64xf32>) {

@@ -22,10 +22,11 @@ static void expectManifestError(std::string_view text, std::string_view what) {
 
 TEST(ManifestTest, ParsesMultipleEntries) {
   absl::StatusOr<std::vector<EntrySpec>> entries = parseManifest(
-      "tfm-abi 1\n"
+      "tfm-abi 2\n"
       "entry encode in i32[?,?] in i32[?] out f32[?,?,512]\n"
       "\n"
-      "entry decode_step  in f32[?,8,?,64]\tin i64[] out f32[?,32000] \n"
+      "entry decode_step  in f32[?,8,?,64]\tin i64[] inout f32[?,8,?,64] "
+      "out f32[?,32000] \n"
       "entry noop\n");
   ASSERT_TRUE(entries.ok()) << entries.status();
   ASSERT_EQ(entries->size(), 3u);
@@ -42,10 +43,17 @@ TEST(ManifestTest, ParsesMultipleEntries) {
 
   const EntrySpec &step = (*entries)[1];
   EXPECT_EQ(step.name, "decode_step");
-  ASSERT_EQ(step.inputs.size(), 2u);
+  ASSERT_EQ(step.inputs.size(), 3u);
   EXPECT_EQ(step.inputs[0].dims, (std::vector<int64_t>{-1, 8, -1, 64}));
+  EXPECT_FALSE(step.inputs[0].inout);
   EXPECT_EQ(step.inputs[1].dtype, DType::I64);
   EXPECT_TRUE(step.inputs[1].dims.empty());
+  // An inout input is an input, in call order, marked as updated in place.
+  EXPECT_TRUE(step.inputs[2].inout);
+  EXPECT_EQ(step.inputs[2].dims, (std::vector<int64_t>{-1, 8, -1, 64}));
+  EXPECT_EQ(formatEntrySpec(step),
+            "entry decode_step in f32[?,8,?,64] in "
+            "i64[] inout f32[?,8,?,64] out f32[?,32000]");
   ASSERT_EQ(step.results.size(), 1u);
   EXPECT_EQ(step.results[0].dims, (std::vector<int64_t>{-1, 32000}));
 
@@ -56,7 +64,7 @@ TEST(ManifestTest, ParsesMultipleEntries) {
 
 TEST(ManifestTest, InputsAndResultsMayInterleave) {
   absl::StatusOr<std::vector<EntrySpec>> entries =
-      parseManifest("tfm-abi 1\r\nentry f out i64[2] in f32[0] out i32[]\r\n");
+      parseManifest("tfm-abi 2\r\nentry f out i64[2] in f32[0] out i32[]\r\n");
   ASSERT_TRUE(entries.ok()) << entries.status();
   ASSERT_EQ(entries->size(), 1u);
   const EntrySpec &f = (*entries)[0];
@@ -70,7 +78,7 @@ TEST(ManifestTest, InputsAndResultsMayInterleave) {
 }
 
 TEST(ManifestTest, HeaderOnlyHasNoEntries) {
-  absl::StatusOr<std::vector<EntrySpec>> entries = parseManifest("tfm-abi 1");
+  absl::StatusOr<std::vector<EntrySpec>> entries = parseManifest("tfm-abi 2");
   ASSERT_TRUE(entries.ok()) << entries.status();
   EXPECT_TRUE(entries->empty());
 }
@@ -79,41 +87,42 @@ TEST(ManifestTest, BadHeader) {
   expectManifestError("", "manifest is empty");
   expectManifestError("\n  \n", "manifest is empty");
   expectManifestError("entry f in f32[?]\n",
-                      "manifest line 1: expected 'tfm-abi 1', got 'entry f");
-  expectManifestError("tfm-abi\n", "expected 'tfm-abi 1'");
-  expectManifestError("tfm-abi 2\nentry f\n",
-                      "manifest line 1: manifest is for tfm ABI version '2', "
-                      "this runtime supports 1");
+                      "manifest line 1: expected 'tfm-abi 2', got 'entry f");
+  expectManifestError("tfm-abi\n", "expected 'tfm-abi 2'");
+  expectManifestError("tfm-abi 1\nentry f\n",
+                      "manifest line 1: manifest is for tfm ABI version '1', "
+                      "this runtime supports 2");
   expectManifestError("tfm-abi one\n", "ABI version 'one'");
 }
 
 TEST(ManifestTest, MalformedLines) {
   expectManifestError(
-      "tfm-abi 1\nentry f in f32[?]\nbogus line\n",
+      "tfm-abi 2\nentry f in f32[?]\nbogus line\n",
       "manifest line 3: expected 'entry NAME ...', got 'bogus'");
-  expectManifestError("tfm-abi 1\ntfm-abi 1\n", "manifest line 2: expected "
+  expectManifestError("tfm-abi 2\ntfm-abi 2\n", "manifest line 2: expected "
                                                 "'entry NAME ...'");
-  expectManifestError("tfm-abi 1\nentry\n", "manifest line 2: missing entry "
+  expectManifestError("tfm-abi 2\nentry\n", "manifest line 2: missing entry "
                                             "name");
-  expectManifestError("tfm-abi 1\nentry 2fast in f32[?]\n",
+  expectManifestError("tfm-abi 2\nentry 2fast in f32[?]\n",
                       "entry name '2fast' is not a C identifier");
-  expectManifestError("tfm-abi 1\nentry a-b in f32[?]\n",
+  expectManifestError("tfm-abi 2\nentry a-b in f32[?]\n",
                       "entry name 'a-b' is not a C identifier");
-  expectManifestError("tfm-abi 1\nentry f in f32[?]\nentry f out f32[?]\n",
+  expectManifestError("tfm-abi 2\nentry f in f32[?]\nentry f out f32[?]\n",
                       "manifest line 3: duplicate entry 'f'");
-  expectManifestError("tfm-abi 1\nentry f in f32[?] inout f32[?]\n",
-                      "expected 'in' or 'out', got 'inout' in entry 'f'");
-  expectManifestError("tfm-abi 1\nentry f in f32[?] out\n",
+  expectManifestError("tfm-abi 2\nentry f in f32[?] update f32[?]\n",
+                      "expected 'in', 'inout' or 'out', got 'update' in "
+                      "entry 'f'");
+  expectManifestError("tfm-abi 2\nentry f in f32[?] out\n",
                       "'out' without a type in entry 'f'");
-  expectManifestError("tfm-abi 1\nentry f f32[?]\n",
-                      "expected 'in' or 'out', got 'f32[?]'");
+  expectManifestError("tfm-abi 2\nentry f f32[?]\n",
+                      "expected 'in', 'inout' or 'out', got 'f32[?]'");
 }
 
 TEST(ManifestTest, UnknownElementType) {
-  expectManifestError("tfm-abi 1\nentry f in f16[?]\n",
+  expectManifestError("tfm-abi 2\nentry f in f16[?]\n",
                       "manifest line 2: unknown element type 'f16' in "
                       "'f16[?]' (expected f32, i32 or i64)");
-  expectManifestError("tfm-abi 1\nentry f out [4]\n",
+  expectManifestError("tfm-abi 2\nentry f out [4]\n",
                       "unknown element type '' in '[4]'");
 }
 
@@ -132,11 +141,11 @@ TEST(ManifestTest, BadDimensions) {
   };
   for (const auto &[type, what] : cases) {
     SCOPED_TRACE(type);
-    expectManifestError(std::string("tfm-abi 1\nentry f in ") + type + "\n",
+    expectManifestError(std::string("tfm-abi 2\nentry f in ") + type + "\n",
                         what);
   }
   // Spaces split a type into two tokens.
-  expectManifestError("tfm-abi 1\nentry f in f32[2, 3]\n",
+  expectManifestError("tfm-abi 2\nentry f in f32[2, 3]\n",
                       "expected a type like f32[?,8], got 'f32[2,'");
 }
 
@@ -150,7 +159,7 @@ TEST(ManifestTest, FormatEntrySpecRoundTrips) {
   const char *line = "entry step in f32[?,8,?,64] in i32[?] out f32[?,8,?,64] "
                      "out i64[]";
   absl::StatusOr<std::vector<EntrySpec>> entries =
-      parseManifest(std::string("tfm-abi 1\n") + line);
+      parseManifest(std::string("tfm-abi 2\n") + line);
   ASSERT_TRUE(entries.ok()) << entries.status();
   ASSERT_EQ(entries->size(), 1u);
   EXPECT_EQ(formatEntrySpec((*entries)[0]), line);

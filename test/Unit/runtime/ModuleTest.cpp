@@ -90,10 +90,10 @@ TEST(ModuleLoadTest, Directory) {
 
 TEST(ModuleLoadTest, WrongAbiVersion) {
   absl::StatusOr<std::unique_ptr<CompiledModule>> module =
-      CompiledModule::load(TFM_FAKE_MODULE_ABI2);
+      CompiledModule::load(TFM_FAKE_MODULE_ABI1);
   expectError(module.status(),
-              {TFM_FAKE_MODULE_ABI2, "compiled for tfm ABI version 2",
-               "this runtime supports version 1"});
+              {TFM_FAKE_MODULE_ABI1, "compiled for tfm ABI version 1",
+               "this runtime supports version 2"});
   EXPECT_EQ(module.status().code(), absl::StatusCode::kFailedPrecondition);
 }
 

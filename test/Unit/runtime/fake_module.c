@@ -24,14 +24,14 @@ const int32_t tfm_abi_version = FAKE_ABI_VERSION;
 #endif
 
 #if defined(FAKE_BAD_MANIFEST)
-const char tfm_manifest[] = "tfm-abi 1\n"
+const char tfm_manifest[] = "tfm-abi 2\n"
                             "entry add_one in f16[?] out f32[?]\n";
 #elif defined(FAKE_MISSING_ENTRY)
-const char tfm_manifest[] = "tfm-abi 1\n"
+const char tfm_manifest[] = "tfm-abi 2\n"
                             "entry add_one in f32[?] out f32[?]\n"
                             "entry ghost in f32[?] out f32[?]\n";
 #else
-const char tfm_manifest[] = "tfm-abi 1\n"
+const char tfm_manifest[] = "tfm-abi 2\n"
                             "entry add_one in f32[?] out f32[?]\n"
                             "entry transpose in f32[2,3] out f32[3,2]\n"
                             "entry stats in i32[?,4] out i64[] out i32[4]\n"
