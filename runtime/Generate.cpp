@@ -230,63 +230,32 @@ static absl::StatusOr<Sequences> greedyRecompute(const Artifact &artifact,
 // Decoding with a KV cache
 //===----------------------------------------------------------------------===//
 
-namespace {
-
 /// A tensor's first `batch` rows (dimension 0), as a view that owns nothing.
-Tensor rows(Tensor &t, int64_t batch) {
+static Tensor rows(Tensor &t, int64_t batch) {
   std::vector<int64_t> shape = t.shape();
   shape[0] = batch;
   return Tensor::adopt(t.dtype(), std::move(shape), nullptr, t.rawData(), 0);
 }
 
-/// The state of a cached greedy run, allocated once: the self-attention
-/// caches of every decoder layer ([batch, heads, max_seq_len, head_dim]),
-/// the cross-attention keys and values, and the small per-sequence inputs of
-/// a step. The sequences still running occupy the first `active` batch
-/// slots: one that finishes hands its slot to the last running one, so that
-/// finished sequences cost no work.
-class CachedGreedy {
-public:
-  CachedGreedy(const Artifact &artifact, int64_t maxNewTokens)
-      : artifact(artifact), c(artifact.config()), maxNewTokens(maxNewTokens) {}
-
-  absl::StatusOr<Sequences> run(const Sequences &src, GenerateStats *stats);
-
-private:
-  absl::Status allocate(size_t batch);
-  absl::Status start(const Sequences &src);
-  absl::Status step();
-  /// Takes sequence `seq`'s next token from its logits row.
-  void advance(size_t seq, const float *logits);
-  /// Moves the sequences that finished out of the active slots.
-  void compact();
-  void moveSlot(size_t from, size_t to);
-
-  const Artifact &artifact;
-  const ArtifactConfig &c;
-  int64_t maxNewTokens;
-
-  Sequences seqs;
-  std::vector<size_t> promptLength;
-  std::vector<bool> done;
-  /// slotSeq[slot]: the sequence in batch slot `slot`.
-  std::vector<size_t> slotSeq;
-  size_t active = 0;
-
-  std::vector<std::pair<std::string, Tensor>> selfCaches;
-  std::vector<std::pair<std::string, Tensor>> crossKV;
-  Tensor ids, positions, cacheLengths, srcLengths;
-};
-
-} // namespace
-
-absl::Status CachedGreedy::allocate(size_t batch) {
-  auto stepInputs = artifact.runtimeInputs("step");
+absl::Status DecodeSession::allocate(size_t batch) {
+  running_ = batch;
+  slotSequence_.resize(batch);
+  length_.assign(batch, 0);
+  for (size_t i = 0; i < batch; ++i)
+    slotSequence_[i] = i;
+  if (batch <= capacity_) {
+    // Stale rows past each sequence's length are never attended to.
+    return absl::OkStatus();
+  }
+  const ArtifactConfig &c = artifact_.config();
+  auto stepInputs = artifact_.runtimeInputs("step");
   if (stepInputs.empty())
     return absl::FailedPreconditionError(
         "the artifact has no 'step' entry (compiled by an older tfmc?); "
         "recompile it, or decode with --no-cache");
+  vocab_ = c.tgtVocabSize;
   int64_t b = batch;
+  selfCaches_.clear();
   for (const auto &[name, spec] : stepInputs) {
     if (!spec.inout)
       continue;
@@ -294,47 +263,148 @@ absl::Status CachedGreedy::allocate(size_t batch) {
       return absl::InternalError(
           absl::StrCat("step input '", name,
                        "' is not a [batch, heads, ?, head_dim] cache"));
+    // Zero-filled: every page is touched once, here, not during a step.
     auto cache = Tensor::allocate(DType::F32,
                                   {b, spec.dims[1], c.maxSeqLen, spec.dims[3]});
     if (!cache.ok())
       return cache.status();
-    selfCaches.push_back({name, std::move(*cache)});
+    selfCaches_.push_back({name, std::move(*cache)});
   }
-  for (Tensor *t : {&ids, &positions, &cacheLengths, &srcLengths}) {
+  for (Tensor *t : {&ids_, &positions_, &cacheLengths_, &srcLengths_}) {
     std::vector<int64_t> shape{b};
-    if (t == &ids)
+    if (t == &ids_)
       shape.push_back(1);
     auto allocated = Tensor::allocate(DType::I32, shape);
     if (!allocated.ok())
       return allocated.status();
     *t = std::move(*allocated);
   }
-  slotSeq.resize(batch);
-  for (size_t i = 0; i < batch; ++i)
-    slotSeq[i] = i;
-  active = batch;
+  capacity_ = batch;
   return absl::OkStatus();
 }
 
-void CachedGreedy::advance(size_t seq, const float *logits) {
-  if (done[seq])
-    return;
-  int64_t next = std::max_element(logits, logits + c.tgtVocabSize) - logits;
-  if (next == c.eosId) {
-    done[seq] = true;
-    return;
+absl::Status DecodeSession::start(const Sequences &src) {
+  const ArtifactConfig &c = artifact_.config();
+  if (c.architecture == ModelArchitecture::Encoder)
+    return absl::InvalidArgumentError(
+        "an encoder-only model does not generate; use --logits for its "
+        "hidden states");
+  bool withEncoder = c.architecture == ModelArchitecture::EncoderDecoder;
+  if (absl::Status s =
+          checkSequences(src, withEncoder ? c.srcVocabSize : c.tgtVocabSize,
+                         c.maxSeqLen, "src");
+      !s.ok())
+    return s;
+  size_t batch = src.size();
+  if (absl::Status s = allocate(batch); !s.ok())
+    return s;
+  auto srcPadded = pad(src, c.padId);
+  if (!srcPadded.ok())
+    return srcPadded.status();
+  crossKV_.clear();
+  if (withEncoder) {
+    auto memory = encode(artifact_, *srcPadded);
+    if (!memory.ok())
+      return memory.status();
+    auto kv = artifact_.call("cross_kv", {{"memory", &*memory}});
+    if (!kv.ok())
+      return kv.status();
+    for (size_t i = 0; i < kv->size(); ++i)
+      crossKV_.push_back({absl::StrCat(i % 2 ? "cross_v." : "cross_k.", i / 2),
+                          std::move((*kv)[i])});
+    std::memcpy(srcLengths_.data<int32_t>(), srcPadded->lengths.data<int32_t>(),
+                batch * sizeof(int32_t));
+    // The decoder starts from bos_id at position 0.
+    std::vector<int64_t> bos(batch, c.bosId);
+    return step(bos);
   }
-  seqs[seq].push_back(next);
-  int64_t generated = seqs[seq].size() - promptLength[seq];
-  done[seq] = generated >= maxNewTokens ||
-              static_cast<int64_t>(seqs[seq].size()) >= c.maxSeqLen;
+  // The prompts in one pass, their keys and values written from position 0;
+  // the logits of each prompt's last position predict its next token.
+  std::memset(positions_.data<int32_t>(), 0, batch * sizeof(int32_t));
+  NamedInputs inputs{{"tgt_ids", &srcPadded->ids},
+                     {"tgt_lengths", &srcPadded->lengths},
+                     {"positions", &positions_}};
+  std::vector<Tensor> views;
+  views.reserve(selfCaches_.size());
+  for (auto &[name, cache] : selfCaches_) {
+    views.push_back(rows(cache, batch));
+    inputs.push_back({name, &views.back()});
+  }
+  auto logits = single(artifact_.call("prefill", inputs));
+  if (!logits.ok())
+    return logits.status();
+  auto last = Tensor::allocateUninitialized(
+      DType::F32, {static_cast<int64_t>(batch), vocab_});
+  if (!last.ok())
+    return last.status();
+  for (size_t b = 0; b < batch; ++b) {
+    length_[b] = src[b].size();
+    std::memcpy(last->data<float>() + b * vocab_,
+                logits->data<float>() +
+                    (b * srcPadded->width + length_[b] - 1) * vocab_,
+                vocab_ * sizeof(float));
+  }
+  logits_ = std::move(*last);
+  return absl::OkStatus();
 }
 
-void CachedGreedy::moveSlot(size_t from, size_t to) {
-  // The cache rows written so far (at most the sequence's length).
-  size_t seq = slotSeq[from];
-  int64_t written = std::min<int64_t>(seqs[seq].size(), c.maxSeqLen);
-  for (auto &[name, cache] : selfCaches) {
+absl::Status DecodeSession::step(absl::Span<const int64_t> tokens) {
+  const ArtifactConfig &c = artifact_.config();
+  if (tokens.size() != running_)
+    return absl::InvalidArgumentError(
+        absl::StrCat("a step takes one token per running sequence: ", running_,
+                     ", got ", tokens.size()));
+  int32_t *id = ids_.data<int32_t>(), *pos = positions_.data<int32_t>(),
+          *len = cacheLengths_.data<int32_t>();
+  for (size_t slot = 0; slot < running_; ++slot) {
+    if (tokens[slot] < 0 || tokens[slot] >= c.tgtVocabSize)
+      return absl::InvalidArgumentError(absl::StrCat(
+          "token ", tokens[slot], " of sequence ", slotSequence_[slot],
+          " is out of range [0, ", c.tgtVocabSize, ")"));
+    if (length_[slot] >= c.maxSeqLen)
+      return absl::OutOfRangeError(
+          absl::StrCat("sequence ", slotSequence_[slot],
+                       " has reached max_seq_len ", c.maxSeqLen));
+    // The token goes in at the next position; the cache then holds it too.
+    id[slot] = static_cast<int32_t>(tokens[slot]);
+    pos[slot] = static_cast<int32_t>(length_[slot]);
+    len[slot] = static_cast<int32_t>(length_[slot] + 1);
+  }
+  if (absl::Status s = runStep(); !s.ok())
+    return s;
+  for (size_t slot = 0; slot < running_; ++slot)
+    ++length_[slot];
+  return absl::OkStatus();
+}
+
+absl::Status DecodeSession::runStep() {
+  int64_t b = running_;
+  std::vector<Tensor> views;
+  views.reserve(4 + selfCaches_.size() + crossKV_.size());
+  NamedInputs inputs;
+  auto add = [&](const std::string &name, Tensor &t) {
+    views.push_back(rows(t, b));
+    inputs.push_back({name, &views.back()});
+  };
+  add("tgt_ids", ids_);
+  add("positions", positions_);
+  add("cache_lengths", cacheLengths_);
+  if (!crossKV_.empty())
+    add("src_lengths", srcLengths_);
+  for (auto &[name, kv] : crossKV_)
+    add(name, kv);
+  for (auto &[name, cache] : selfCaches_)
+    add(name, cache);
+  auto logits = single(artifact_.call("step", inputs));
+  if (!logits.ok())
+    return logits.status();
+  logits_ = std::move(*logits);
+  return absl::OkStatus();
+}
+
+void DecodeSession::moveSlot(size_t from, size_t to) {
+  int64_t written = length_[from];
+  for (auto &[name, cache] : selfCaches_) {
     int64_t heads = cache.dim(1), capacity = cache.dim(2), dim = cache.dim(3);
     float *base = cache.data<float>();
     for (int64_t h = 0; h < heads; ++h)
@@ -342,132 +412,84 @@ void CachedGreedy::moveSlot(size_t from, size_t to) {
                   base + ((from * heads + h) * capacity) * dim,
                   written * dim * sizeof(float));
   }
-  for (auto &[name, kv] : crossKV) {
+  for (auto &[name, kv] : crossKV_) {
     size_t row = kv.numElements() / kv.dim(0);
     float *base = kv.data<float>();
     std::memcpy(base + to * row, base + from * row, row * sizeof(float));
   }
-  int32_t *lengths = srcLengths.data<int32_t>();
+  int32_t *lengths = srcLengths_.data<int32_t>();
   lengths[to] = lengths[from];
-  slotSeq[to] = seq;
+  float *l = logits_.data<float>();
+  std::memcpy(l + to * vocab_, l + from * vocab_, vocab_ * sizeof(float));
+  slotSequence_[to] = slotSequence_[from];
+  length_[to] = length_[from];
 }
 
-void CachedGreedy::compact() {
+void DecodeSession::retire(const std::vector<bool> &finished) {
   // From the back: every slot after `slot` is running when it is visited.
-  for (size_t slot = active; slot-- > 0;) {
-    if (!done[slotSeq[slot]])
+  for (size_t slot = running_; slot-- > 0;) {
+    if (slot >= finished.size() || !finished[slot])
       continue;
-    if (slot != active - 1)
-      moveSlot(active - 1, slot);
-    --active;
+    if (slot != running_ - 1)
+      moveSlot(running_ - 1, slot);
+    --running_;
   }
 }
 
-absl::Status CachedGreedy::start(const Sequences &src) {
-  size_t batch = src.size();
-  auto srcPadded = pad(src, c.padId);
-  if (!srcPadded.ok())
-    return srcPadded.status();
-  if (c.architecture == ModelArchitecture::EncoderDecoder) {
-    auto memory = encode(artifact, *srcPadded);
-    if (!memory.ok())
-      return memory.status();
-    auto kv = artifact.call("cross_kv", {{"memory", &*memory}});
-    if (!kv.ok())
-      return kv.status();
-    for (size_t i = 0; i < kv->size(); ++i)
-      crossKV.push_back({absl::StrCat(i % 2 ? "cross_v." : "cross_k.", i / 2),
-                         std::move((*kv)[i])});
-    std::memcpy(srcLengths.data<int32_t>(), srcPadded->lengths.data<int32_t>(),
-                batch * sizeof(int32_t));
-    seqs.assign(batch, {c.bosId});
-  } else {
-    // The prompts in one pass, their keys and values written from position
-    // 0; the next token of each from its last prompt position.
-    seqs = src;
-    std::memset(positions.data<int32_t>(), 0, batch * sizeof(int32_t));
-    NamedInputs inputs{{"tgt_ids", &srcPadded->ids},
-                       {"tgt_lengths", &srcPadded->lengths},
-                       {"positions", &positions}};
-    for (auto &[name, cache] : selfCaches)
-      inputs.push_back({name, &cache});
-    auto logits = single(artifact.call("prefill", inputs));
-    if (!logits.ok())
-      return logits.status();
-    promptLength.resize(batch);
-    done.assign(batch, false);
-    for (size_t b = 0; b < batch; ++b) {
-      promptLength[b] = seqs[b].size();
-      done[b] = static_cast<int64_t>(seqs[b].size()) >= c.maxSeqLen ||
-                maxNewTokens <= 0;
-      advance(b,
-              logits->data<float>() +
-                  (b * srcPadded->width + seqs[b].size() - 1) * c.tgtVocabSize);
-    }
-    return absl::OkStatus();
-  }
-  promptLength.assign(batch, 1);
-  done.assign(batch, maxNewTokens <= 0);
-  return absl::OkStatus();
-}
-
-absl::Status CachedGreedy::step() {
-  int32_t *id = ids.data<int32_t>(), *pos = positions.data<int32_t>(),
-          *len = cacheLengths.data<int32_t>();
-  for (size_t slot = 0; slot < active; ++slot) {
-    const std::vector<int64_t> &seq = seqs[slotSeq[slot]];
-    // The last token goes in at its position; the cache then holds the
-    // whole sequence.
-    id[slot] = static_cast<int32_t>(seq.back());
-    pos[slot] = static_cast<int32_t>(seq.size() - 1);
-    len[slot] = static_cast<int32_t>(seq.size());
-  }
-  int64_t b = active;
-  std::vector<Tensor> views;
-  views.reserve(4 + selfCaches.size() + crossKV.size());
-  NamedInputs inputs;
-  auto add = [&](const std::string &name, Tensor &t) {
-    views.push_back(rows(t, b));
-    inputs.push_back({name, &views.back()});
-  };
-  add("tgt_ids", ids);
-  add("positions", positions);
-  add("cache_lengths", cacheLengths);
-  if (!crossKV.empty())
-    add("src_lengths", srcLengths);
-  for (auto &[name, kv] : crossKV)
-    add(name, kv);
-  for (auto &[name, cache] : selfCaches)
-    add(name, cache);
-  auto logits = single(artifact.call("step", inputs));
-  if (!logits.ok())
-    return logits.status();
-  for (size_t slot = 0; slot < active; ++slot)
-    advance(slotSeq[slot], logits->data<float>() + slot * c.tgtVocabSize);
-  return absl::OkStatus();
-}
-
-absl::StatusOr<Sequences> CachedGreedy::run(const Sequences &src,
-                                            GenerateStats *stats) {
-  if (absl::Status s = allocate(src.size()); !s.ok())
-    return s;
+/// Greedy decoding on a DecodeSession: the first maximum of each running
+/// sequence's logits is its next token.
+static absl::StatusOr<Sequences> greedyCached(const Artifact &artifact,
+                                              const Sequences &src,
+                                              int64_t maxNewTokens,
+                                              GenerateStats *stats) {
+  const ArtifactConfig &c = artifact.config();
+  DecodeSession session(artifact);
   auto begin = std::chrono::steady_clock::now();
-  if (absl::Status s = start(src); !s.ok())
+  if (absl::Status s = session.start(src); !s.ok())
     return s;
   if (stats)
     stats->encodeSeconds = secondsSince(begin);
-  compact();
-  while (active > 0) {
+  Sequences generated(src.size());
+  std::vector<int64_t> next(src.size());
+  std::vector<bool> finished(src.size());
+  while (true) {
+    size_t running = session.running();
+    for (size_t slot = 0; slot < running; ++slot) {
+      const float *l = session.logits(slot);
+      next[slot] = std::max_element(l, l + c.tgtVocabSize) - l;
+      std::vector<int64_t> &out = generated[session.sequence(slot)];
+      // As the recompute path decides: a sequence already at max_seq_len
+      // (a prompt that long) or at the token limit takes nothing more.
+      finished[slot] = next[slot] == c.eosId ||
+                       static_cast<int64_t>(out.size()) >= maxNewTokens ||
+                       session.length(slot) >= c.maxSeqLen;
+      if (finished[slot])
+        continue;
+      out.push_back(next[slot]);
+      // Stop when no further token would fit, or at the limit: the step
+      // that would only predict past it is not run.
+      finished[slot] = static_cast<int64_t>(out.size()) >= maxNewTokens ||
+                       session.length(slot) + 1 >= c.maxSeqLen;
+    }
+    // The tokens follow their sequences through retire(), which moves the
+    // last running slot into each finished one, from the back.
+    for (size_t slot = running, n = running; slot-- > 0;) {
+      if (!finished[slot])
+        continue;
+      next[slot] = next[n - 1];
+      --n;
+    }
+    session.retire(finished);
+    if (session.running() == 0)
+      break;
     auto stepStart = std::chrono::steady_clock::now();
-    if (absl::Status s = step(); !s.ok())
+    if (absl::Status s =
+            session.step(absl::MakeConstSpan(next.data(), session.running()));
+        !s.ok())
       return s;
-    compact();
     if (stats)
       stats->stepSeconds.push_back(secondsSince(stepStart));
   }
-  Sequences generated(seqs.size());
-  for (size_t b = 0; b < seqs.size(); ++b)
-    generated[b].assign(seqs[b].begin() + promptLength[b], seqs[b].end());
   return generated;
 }
 
@@ -488,5 +510,5 @@ absl::StatusOr<Sequences> tfm::greedy(const Artifact &artifact,
     return s;
   if (!useCache)
     return greedyRecompute(artifact, src, maxNewTokens, stats);
-  return CachedGreedy(artifact, maxNewTokens).run(src, stats);
+  return greedyCached(artifact, src, maxNewTokens, stats);
 }

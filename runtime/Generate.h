@@ -2,7 +2,8 @@
 //
 // What tfm-run does with an artifact: pad unpadded sequences into a
 // rectangle (padding is defined by length, DESIGN.md), run the encoder once,
-// teacher-forced forward passes, greedy decoding.
+// teacher-forced forward passes, incremental decoding with a KV cache
+// (DecodeSession), greedy decoding.
 //
 //===----------------------------------------------------------------------===//
 
@@ -12,9 +13,12 @@
 #include "runtime/Artifact.h"
 
 #include "absl/status/statusor.h"
+#include "absl/types/span.h"
 
 #include <cstdint>
+#include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 namespace tfm {
@@ -34,6 +38,64 @@ absl::Status checkSequences(const Sequences &batch, int64_t vocab,
 /// a sequence's length are zero.
 absl::StatusOr<Tensor> forward(const Artifact &artifact, const Sequences &src,
                                const Sequences *tgt);
+
+/// Decoding state for one batch. Not thread-safe; sessions are independent
+/// (each has its own caches), so many may run at once on one Artifact, each
+/// on its own thread.
+///
+/// The sequences still running occupy the first running() batch slots;
+/// retire() removes finished ones (the last running sequence takes the slot
+/// of a retired one), so they cost no further work.
+class DecodeSession {
+public:
+  explicit DecodeSession(const Artifact &artifact) : artifact_(artifact) {}
+
+  /// Starts decoding `src` (checked as tfm::greedy checks it): the encoder
+  /// once and the cross-attention keys and values once, then the first step
+  /// from `bos_id` (encoder-decoder); the prompts in one pass (decoder-only).
+  /// Afterwards logits(slot) predicts the next token of every sequence.
+  absl::Status start(const Sequences &src);
+
+  /// Appends tokens[slot] to the sequence in each running slot and computes
+  /// its next logits. Fails if a sequence would exceed max_seq_len.
+  absl::Status step(absl::Span<const int64_t> tokens);
+
+  /// Removes the running sequences whose slot has finished[slot] set.
+  void retire(const std::vector<bool> &finished);
+
+  size_t running() const { return running_; }
+  /// The index (in the batch given to start()) of the sequence in `slot`.
+  size_t sequence(size_t slot) const { return slotSequence_[slot]; }
+  /// Tokens of the sequence in `slot` the cache holds (decoder side: the
+  /// prompt or bos_id, then every token stepped).
+  int64_t length(size_t slot) const { return length_[slot]; }
+  /// The logits over tgt_vocab predicting the next token of `slot`.
+  const float *logits(size_t slot) const {
+    return logits_.data<float>() + slot * vocab_;
+  }
+  int64_t vocabSize() const { return vocab_; }
+
+private:
+  absl::Status allocate(size_t batch);
+  absl::Status runStep();
+  void moveSlot(size_t from, size_t to);
+
+  const Artifact &artifact_;
+  int64_t vocab_ = 0;
+  size_t capacity_ = 0; // Batch slots allocated.
+  size_t running_ = 0;
+  std::vector<size_t> slotSequence_;
+  std::vector<int64_t> length_;
+
+  /// [capacity, heads, max_seq_len, head_dim] per layer, keys and values.
+  std::vector<std::pair<std::string, Tensor>> selfCaches_;
+  /// Encoder-decoder: [batch, heads, src_len, head_dim] per layer.
+  std::vector<std::pair<std::string, Tensor>> crossKV_;
+  /// The small inputs of a step, [capacity] ([capacity, 1] for ids).
+  Tensor ids_, positions_, cacheLengths_, srcLengths_;
+  /// The latest logits, [running, vocab] (a step's result).
+  Tensor logits_;
+};
 
 /// Time spent in a greedy run, for --bench.
 struct GenerateStats {
