@@ -436,14 +436,11 @@ void DecodeSession::retire(const std::vector<bool> &finished) {
   }
 }
 
-/// Greedy decoding on a DecodeSession: the first maximum of each running
-/// sequence's logits is its next token.
-static absl::StatusOr<Sequences> greedyCached(const Artifact &artifact,
-                                              const Sequences &src,
-                                              int64_t maxNewTokens,
-                                              GenerateStats *stats) {
-  const ArtifactConfig &c = artifact.config();
-  DecodeSession session(artifact);
+absl::StatusOr<Sequences> tfm::greedy(DecodeSession &session,
+                                      const Sequences &src,
+                                      int64_t maxNewTokens,
+                                      GenerateStats *stats) {
+  const ArtifactConfig &c = session.artifact().config();
   auto begin = std::chrono::steady_clock::now();
   if (absl::Status s = session.start(src); !s.ok())
     return s;
@@ -510,5 +507,6 @@ absl::StatusOr<Sequences> tfm::greedy(const Artifact &artifact,
     return s;
   if (!useCache)
     return greedyRecompute(artifact, src, maxNewTokens, stats);
-  return greedyCached(artifact, src, maxNewTokens, stats);
+  DecodeSession session(artifact);
+  return greedy(session, src, maxNewTokens, stats);
 }

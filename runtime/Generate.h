@@ -49,6 +49,7 @@ absl::StatusOr<Tensor> forward(const Artifact &artifact, const Sequences &src,
 class DecodeSession {
 public:
   explicit DecodeSession(const Artifact &artifact) : artifact_(artifact) {}
+  const Artifact &artifact() const { return artifact_; }
 
   /// Starts decoding `src` (checked as tfm::greedy checks it): the encoder
   /// once and the cross-attention keys and values once, then the first step
@@ -118,6 +119,11 @@ absl::StatusOr<Sequences> greedy(const Artifact &artifact, const Sequences &src,
                                  int64_t maxNewTokens,
                                  GenerateStats *stats = nullptr,
                                  bool useCache = true);
+
+/// Greedy decoding with the cache on `session` (its buffers reused).
+absl::StatusOr<Sequences> greedy(DecodeSession &session, const Sequences &src,
+                                 int64_t maxNewTokens,
+                                 GenerateStats *stats = nullptr);
 
 } // namespace tfm
 
