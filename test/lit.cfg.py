@@ -24,3 +24,5 @@ config.environment["LC_ALL"] = "C"
 
 if not config.runtime_only:
     config.available_features.add("compiler")
+if config.tsan:
+    config.available_features.add("tsan")
