@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cmath>
 #include <cstring>
 
 using namespace tfm;
@@ -237,16 +238,20 @@ static Tensor rows(Tensor &t, int64_t batch) {
   return Tensor::adopt(t.dtype(), std::move(shape), nullptr, t.rawData(), 0);
 }
 
-absl::Status DecodeSession::allocate(size_t batch) {
+absl::Status DecodeSession::allocate(size_t batch, size_t capacity) {
   running_ = batch;
-  slotSequence_.resize(batch);
-  length_.assign(batch, 0);
+  capacity = std::max(batch, capacity);
+  slotSequence_.resize(capacity);
+  length_.assign(capacity, 0);
   for (size_t i = 0; i < batch; ++i)
     slotSequence_[i] = i;
-  if (batch <= capacity_) {
+  if (capacity <= capacity_) {
     // Stale rows past each sequence's length are never attended to.
     return absl::OkStatus();
   }
+  selfScratch_.clear();
+  crossScratch_.clear();
+  batch = capacity;
   const ArtifactConfig &c = artifact_.config();
   auto stepInputs = artifact_.runtimeInputs("step");
   if (stepInputs.empty())
@@ -283,7 +288,7 @@ absl::Status DecodeSession::allocate(size_t batch) {
   return absl::OkStatus();
 }
 
-absl::Status DecodeSession::start(const Sequences &src) {
+absl::Status DecodeSession::start(const Sequences &src, size_t capacity) {
   const ArtifactConfig &c = artifact_.config();
   if (c.architecture == ModelArchitecture::Encoder)
     return absl::InvalidArgumentError(
@@ -296,12 +301,13 @@ absl::Status DecodeSession::start(const Sequences &src) {
       !s.ok())
     return s;
   size_t batch = src.size();
-  if (absl::Status s = allocate(batch); !s.ok())
+  if (absl::Status s = allocate(batch, capacity); !s.ok())
     return s;
   auto srcPadded = pad(src, c.padId);
   if (!srcPadded.ok())
     return srcPadded.status();
   crossKV_.clear();
+  crossScratch_.clear();
   if (withEncoder) {
     auto memory = encode(artifact_, *srcPadded);
     if (!memory.ok())
@@ -436,6 +442,70 @@ void DecodeSession::retire(const std::vector<bool> &finished) {
   }
 }
 
+absl::Status DecodeSession::reorder(absl::Span<const size_t> parents) {
+  if (parents.size() > capacity_)
+    return absl::InvalidArgumentError(absl::StrCat(
+        "reorder to ", parents.size(), " slots, the session has ", capacity_));
+  for (size_t parent : parents)
+    if (parent >= running_)
+      return absl::InvalidArgumentError(absl::StrCat(
+          "reorder from slot ", parent, " of ", running_, " running"));
+  // Built in scratch buffers, then swapped in: a parent's rows may be
+  // needed after its own slot has been rewritten.
+  auto rebuild = [&](Tensor &current, std::vector<Tensor> &scratch,
+                     size_t index, bool writtenOnly) -> absl::Status {
+    // Cross-attention rows start as the cross_kv results, one per source:
+    // the scratch must hold every slot.
+    if (scratch.size() <= index || scratch[index].dim(0) < int64_t(capacity_)) {
+      std::vector<int64_t> shape = current.shape();
+      shape[0] = capacity_;
+      auto t = Tensor::allocate(current.dtype(), shape);
+      if (!t.ok())
+        return t.status();
+      if (scratch.size() <= index)
+        scratch.push_back(std::move(*t));
+      else
+        scratch[index] = std::move(*t);
+    }
+    Tensor &next = scratch[index];
+    int64_t heads = current.dim(1), rows = current.dim(2), dim = current.dim(3);
+    const float *from = current.data<float>();
+    float *to = next.data<float>();
+    for (size_t i = 0; i < parents.size(); ++i) {
+      int64_t used = writtenOnly ? length_[parents[i]] : rows;
+      for (int64_t h = 0; h < heads; ++h)
+        std::memcpy(to + ((i * heads + h) * rows) * dim,
+                    from + ((parents[i] * heads + h) * rows) * dim,
+                    used * dim * sizeof(float));
+    }
+    std::swap(current, next);
+    return absl::OkStatus();
+  };
+  for (size_t k = 0; k < selfCaches_.size(); ++k)
+    if (absl::Status s = rebuild(selfCaches_[k].second, selfScratch_, k,
+                                 /*writtenOnly=*/true);
+        !s.ok())
+      return s;
+  for (size_t k = 0; k < crossKV_.size(); ++k)
+    if (absl::Status s = rebuild(crossKV_[k].second, crossScratch_, k,
+                                 /*writtenOnly=*/false);
+        !s.ok())
+      return s;
+  std::vector<size_t> sequence(parents.size());
+  std::vector<int64_t> length(parents.size());
+  std::vector<int32_t> srcLength(parents.size());
+  for (size_t i = 0; i < parents.size(); ++i) {
+    sequence[i] = slotSequence_[parents[i]];
+    length[i] = length_[parents[i]];
+    srcLength[i] = srcLengths_.data<int32_t>()[parents[i]];
+  }
+  std::copy(sequence.begin(), sequence.end(), slotSequence_.begin());
+  std::copy(length.begin(), length.end(), length_.begin());
+  std::copy(srcLength.begin(), srcLength.end(), srcLengths_.data<int32_t>());
+  running_ = parents.size();
+  return absl::OkStatus();
+}
+
 absl::StatusOr<Sequences> tfm::greedy(DecodeSession &session,
                                       const Sequences &src,
                                       int64_t maxNewTokens,
@@ -509,4 +579,181 @@ absl::StatusOr<Sequences> tfm::greedy(const Artifact &artifact,
     return greedyRecompute(artifact, src, maxNewTokens, stats);
   DecodeSession session(artifact);
   return greedy(session, src, maxNewTokens, stats);
+}
+
+//===----------------------------------------------------------------------===//
+// Beam search
+//===----------------------------------------------------------------------===//
+
+namespace {
+struct Beam {
+  double score = 0; // Sum of the log-probabilities of `tokens`.
+  std::vector<int64_t> tokens;
+  size_t slot = 0; // Its batch slot in the session.
+};
+
+struct Hypothesis {
+  double score; // Normalized by length.
+  std::vector<int64_t> tokens;
+};
+
+/// The search state of one source sequence.
+struct BeamGroup {
+  std::vector<Beam> live;
+  std::vector<Hypothesis> finished;
+  /// Generated tokens allowed: max-new-tokens and what max_seq_len leaves.
+  int64_t limit = 0;
+};
+
+/// log(softmax(logits)) in double.
+void logSoftmax(const float *logits, int64_t n, std::vector<double> &out) {
+  out.resize(n);
+  double max = *std::max_element(logits, logits + n);
+  double sum = 0;
+  for (int64_t i = 0; i < n; ++i)
+    sum += std::exp(logits[i] - max);
+  double log = max + std::log(sum);
+  for (int64_t i = 0; i < n; ++i)
+    out[i] = logits[i] - log;
+}
+
+double normalized(double score, size_t length, double lengthPenalty) {
+  return score / std::pow(static_cast<double>(std::max<size_t>(length, 1)),
+                          lengthPenalty);
+}
+
+/// The beams-th best normalized hypothesis score (the group is full).
+double kthBest(std::vector<Hypothesis> hyps, size_t k) {
+  std::nth_element(hyps.begin(), hyps.begin() + (k - 1), hyps.end(),
+                   [](const Hypothesis &a, const Hypothesis &b) {
+                     return a.score > b.score;
+                   });
+  return hyps[k - 1].score;
+}
+} // namespace
+
+absl::StatusOr<Sequences> tfm::beamSearch(const Artifact &artifact,
+                                          const Sequences &src, int64_t beams,
+                                          int64_t maxNewTokens,
+                                          double lengthPenalty,
+                                          GenerateStats *stats) {
+  if (beams < 1)
+    return absl::InvalidArgumentError(
+        absl::StrCat("the beam width must be at least 1, got ", beams));
+  const ArtifactConfig &c = artifact.config();
+  DecodeSession session(artifact);
+  auto begin = std::chrono::steady_clock::now();
+  size_t n = beams;
+  if (absl::Status s = session.start(src, src.size() * n); !s.ok())
+    return s;
+  if (stats)
+    stats->encodeSeconds = secondsSince(begin);
+
+  std::vector<BeamGroup> groups(src.size());
+  for (size_t g = 0; g < groups.size(); ++g) {
+    // One live beam to start from, in slot g; the prefix is bos_id or the
+    // prompt.
+    groups[g].live.push_back({0.0, {}, g});
+    groups[g].limit =
+        std::min<int64_t>(maxNewTokens, c.maxSeqLen - session.length(g));
+    if (groups[g].limit <= 0)
+      groups[g].live.clear();
+  }
+
+  int64_t vocab = c.tgtVocabSize;
+  size_t candidatesPerBeam = std::min<size_t>(2 * n, vocab);
+  std::vector<double> logp;
+  std::vector<int64_t> order(vocab);
+  struct Candidate {
+    double score;
+    size_t beam;
+    int64_t token;
+  };
+  std::vector<Candidate> candidates;
+  std::vector<size_t> parents;
+  std::vector<int64_t> tokens;
+  while (true) {
+    parents.clear();
+    tokens.clear();
+    for (BeamGroup &group : groups) {
+      if (group.live.empty())
+        continue;
+      candidates.clear();
+      for (size_t k = 0; k < group.live.size(); ++k) {
+        logSoftmax(session.logits(group.live[k].slot), vocab, logp);
+        for (int64_t t = 0; t < vocab; ++t)
+          order[t] = t;
+        std::partial_sort(order.begin(), order.begin() + candidatesPerBeam,
+                          order.end(), [&](int64_t a, int64_t b) {
+                            return logp[a] > logp[b] ||
+                                   (logp[a] == logp[b] && a < b);
+                          });
+        for (size_t r = 0; r < candidatesPerBeam; ++r)
+          candidates.push_back(
+              {group.live[k].score + logp[order[r]], k, order[r]});
+      }
+      std::stable_sort(candidates.begin(), candidates.end(),
+                       [](const Candidate &a, const Candidate &b) {
+                         return a.score > b.score;
+                       });
+      std::vector<Beam> next;
+      for (size_t rank = 0; rank < candidates.size() && next.size() < n;
+           ++rank) {
+        const Candidate &cand = candidates[rank];
+        const Beam &parent = group.live[cand.beam];
+        if (cand.token == c.eosId) {
+          if (rank < n)
+            group.finished.push_back(
+                {normalized(cand.score, parent.tokens.size() + 1,
+                            lengthPenalty),
+                 parent.tokens});
+          continue;
+        }
+        Beam beam{cand.score, parent.tokens, parent.slot};
+        beam.tokens.push_back(cand.token);
+        next.push_back(std::move(beam));
+      }
+      group.live = std::move(next);
+      if (!group.live.empty() &&
+          static_cast<int64_t>(group.live.front().tokens.size()) >=
+              group.limit) {
+        // Out of room: the live beams are hypotheses as they stand.
+        for (Beam &beam : group.live)
+          group.finished.push_back(
+              {normalized(beam.score, beam.tokens.size(), lengthPenalty),
+               std::move(beam.tokens)});
+        group.live.clear();
+      }
+      if (group.finished.size() >= n && !group.live.empty() &&
+          kthBest(group.finished, n) >=
+              normalized(group.live.front().score,
+                         group.live.front().tokens.size(), lengthPenalty))
+        group.live.clear();
+      for (Beam &beam : group.live) {
+        parents.push_back(beam.slot);
+        tokens.push_back(beam.tokens.back());
+        beam.slot = parents.size() - 1;
+      }
+    }
+    if (parents.empty())
+      break;
+    auto stepStart = std::chrono::steady_clock::now();
+    if (absl::Status s = session.reorder(parents); !s.ok())
+      return s;
+    if (absl::Status s = session.step(tokens); !s.ok())
+      return s;
+    if (stats)
+      stats->stepSeconds.push_back(secondsSince(stepStart));
+  }
+
+  Sequences best(groups.size());
+  for (size_t g = 0; g < groups.size(); ++g) {
+    const Hypothesis *top = nullptr;
+    for (const Hypothesis &h : groups[g].finished)
+      if (!top || h.score > top->score)
+        top = &h;
+    if (top)
+      best[g] = top->tokens;
+  }
+  return best;
 }

@@ -55,7 +55,9 @@ public:
   /// once and the cross-attention keys and values once, then the first step
   /// from `bos_id` (encoder-decoder); the prompts in one pass (decoder-only).
   /// Afterwards logits(slot) predicts the next token of every sequence.
-  absl::Status start(const Sequences &src);
+  /// `capacity` reserves batch slots for reorder() to grow into (beam
+  /// search: sources times beams).
+  absl::Status start(const Sequences &src, size_t capacity = 0);
 
   /// Appends tokens[slot] to the sequence in each running slot and computes
   /// its next logits. Fails if a sequence would exceed max_seq_len.
@@ -63,6 +65,12 @@ public:
 
   /// Removes the running sequences whose slot has finished[slot] set.
   void retire(const std::vector<bool> &finished);
+
+  /// Rebuilds the running slots from the current ones: new slot i continues
+  /// old slot parents[i] (its cache, source and length; parents may repeat,
+  /// up to the capacity given to start()). The logits are those of the next
+  /// step() only. Beam search uses it to follow the surviving beams.
+  absl::Status reorder(absl::Span<const size_t> parents);
 
   size_t running() const { return running_; }
   /// The index (in the batch given to start()) of the sequence in `slot`.
@@ -77,7 +85,7 @@ public:
   int64_t vocabSize() const { return vocab_; }
 
 private:
-  absl::Status allocate(size_t batch);
+  absl::Status allocate(size_t batch, size_t capacity);
   absl::Status runStep();
   void moveSlot(size_t from, size_t to);
 
@@ -92,6 +100,8 @@ private:
   std::vector<std::pair<std::string, Tensor>> selfCaches_;
   /// Encoder-decoder: [batch, heads, src_len, head_dim] per layer.
   std::vector<std::pair<std::string, Tensor>> crossKV_;
+  /// Where reorder() builds the next caches (allocated on first use).
+  std::vector<Tensor> selfScratch_, crossScratch_;
   /// The small inputs of a step, [capacity] ([capacity, 1] for ids).
   Tensor ids_, positions_, cacheLengths_, srcLengths_;
   /// The latest logits, [running, vocab] (a step's result).
@@ -124,6 +134,21 @@ absl::StatusOr<Sequences> greedy(const Artifact &artifact, const Sequences &src,
 absl::StatusOr<Sequences> greedy(DecodeSession &session, const Sequences &src,
                                  int64_t maxNewTokens,
                                  GenerateStats *stats = nullptr);
+
+/// Beam search with `beams` beams per sequence, on the KV cache. Each step
+/// extends every live beam by its 2*beams most likely tokens, keeps the
+/// `beams` best continuations by summed log-probability, and sets aside a
+/// beam that ends in eos_id (among the `beams` best) as a hypothesis scored
+/// sum / length^lengthPenalty (length: generated tokens plus eos). A
+/// sequence is done when it has `beams` hypotheses and its best live beam,
+/// normalized the same way, does not beat the beams-th best of them; at
+/// maxNewTokens or max_seq_len the live beams become hypotheses. Returns
+/// the best hypothesis of each sequence (without eos). Ties go to the
+/// earlier beam, then the smaller token id.
+absl::StatusOr<Sequences> beamSearch(const Artifact &artifact,
+                                     const Sequences &src, int64_t beams,
+                                     int64_t maxNewTokens, double lengthPenalty,
+                                     GenerateStats *stats = nullptr);
 
 } // namespace tfm
 

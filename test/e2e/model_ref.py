@@ -413,6 +413,76 @@ def greedy(cfg, W, src, max_new_tokens=None):
     return out, margin
 
 
+def beam_search(cfg, W, src, beams, max_new_tokens=None, length_penalty=1.0):
+    """Beam search over one sequence, as tfm's runtime does it (see
+    runtime/Generate.h: beamSearch): candidates are the 2*beams most likely
+    tokens of every live beam, ranked by summed log-probability (ties: the
+    earlier beam, then the smaller token id); eos among the `beams` best
+    sets a hypothesis aside, scored sum / (generated + 1)^length_penalty;
+    at the length limit the live beams become hypotheses (sum / generated^lp);
+    a sequence is done when it has `beams` hypotheses and the best live
+    beam's normalized score does not beat the beams-th best of them.
+    Returns the best hypothesis's tokens and the smallest gap between two
+    ranked candidates (a near-tie would make the order fragile)."""
+    arch = cfg["architecture"]
+    if arch == "encoder-decoder":
+        check_ids(cfg, [src], "src_vocab_size", "src")
+        mem, src_lengths = encode(cfg, W, [src])
+        prefix = [cfg["bos_id"]]
+    else:
+        check_ids(cfg, [src], "tgt_vocab_size", "src")
+        mem, src_lengths = None, None
+        prefix = list(src)
+    limit = cfg["max_seq_len"] - len(prefix)
+    if max_new_tokens is not None:
+        limit = min(limit, max_new_tokens)
+    eos = cfg["eos_id"]
+
+    def norm(score, length):
+        return score / (max(length, 1) ** length_penalty)
+
+    live = [(0.0, [])] if limit > 0 else []
+    finished = []
+    margin = None
+    while live:
+        cands = []
+        for k, (score, toks) in enumerate(live):
+            logits, _ = decode(cfg, W, [prefix + toks], mem, src_lengths)
+            row = logits[0, len(prefix) + len(toks) - 1]
+            row = row - row.max()
+            logp = row - np.log(np.exp(row).sum())
+            order = sorted(range(len(logp)), key=lambda t: (-logp[t], t))
+            for t in order[:min(2 * beams, len(logp))]:
+                cands.append((score + logp[t], k, t))
+        cands.sort(key=lambda c: (-c[0], c[1], c[2]))
+        nxt = []
+        for rank, (sc, k, t) in enumerate(cands):
+            if len(nxt) == beams:
+                break
+            if rank + 1 < len(cands):
+                gap = sc - cands[rank + 1][0]
+                margin = gap if margin is None else min(margin, gap)
+            toks = live[k][1]
+            if t == eos:
+                if rank < beams:
+                    finished.append((norm(sc, len(toks) + 1), toks))
+                continue
+            nxt.append((sc, toks + [t]))
+        live = nxt
+        if live and len(live[0][1]) >= limit:
+            finished += [(norm(sc, len(toks)), toks) for sc, toks in live]
+            live = []
+        if len(finished) >= beams and live:
+            kth = sorted((f[0] for f in finished), reverse=True)[beams - 1]
+            if kth >= norm(live[0][0], len(live[0][1])):
+                live = []
+    best = None
+    for sc, toks in finished:
+        if best is None or sc > best[0]:
+            best = (sc, toks)
+    return (best[1] if best else []), margin
+
+
 # ---------------------------------------------------------------------------
 # Generators
 # ---------------------------------------------------------------------------
@@ -551,6 +621,35 @@ def cmd_check(args):
     return 0 if status == "PASS" else 1
 
 
+def read_sources(args):
+    if args.src is not None:
+        try:
+            return [[int(t) for t in args.src.split()]]
+        except ValueError:
+            raise ModelError(f"--src: not a list of integers: {args.src!r}")
+    if args.inputs is not None:
+        sources = read_inputs(args.inputs).get("src")
+        if not isinstance(sources, list):
+            raise ModelError("inputs: 'src' must be a list of id lists")
+        return sources
+    raise ModelError("give --src or --inputs")
+
+
+def cmd_beam(args):
+    cfg, W = load_model(args.dir)
+    worst = None
+    for k, src in enumerate(read_sources(args)):
+        ids, margin = beam_search(cfg, W, src, args.beam, args.max_new_tokens,
+                                  args.length_penalty)
+        print(" ".join(str(t) for t in ids))
+        if margin is not None and (worst is None or margin < worst[0]):
+            worst = (margin, k)
+    if worst is not None:
+        print(f"beam: smallest gap between ranked candidates {worst[0]:.3g} "
+              f"(sequence {worst[1]})", file=sys.stderr)
+    return 0
+
+
 def cmd_greedy(args):
     cfg, W = load_model(args.dir)
     if args.src is not None:
@@ -634,10 +733,18 @@ def main():
     gr.add_argument("--inputs")
     gr.add_argument("--max-new-tokens", type=int)
 
+    bm = sub.add_parser("beam", help="reference beam search")
+    bm.add_argument("dir")
+    bm.add_argument("--src")
+    bm.add_argument("--inputs")
+    bm.add_argument("--beam", type=int, required=True)
+    bm.add_argument("--max-new-tokens", type=int)
+    bm.add_argument("--length-penalty", type=float, default=1.0)
+
     args = parser.parse_args()
     handler = {"gen-model": gen_model, "gen-inputs": gen_inputs,
                "logits": cmd_logits, "check": cmd_check,
-               "greedy": cmd_greedy}[args.command]
+               "greedy": cmd_greedy, "beam": cmd_beam}[args.command]
     try:
         return handler(args)
     except (ModelError, OSError, ValueError, KeyError) as e:

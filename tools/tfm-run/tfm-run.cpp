@@ -29,6 +29,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cmath>
 #include <cstdio>
 #include <exception>
 #include <fstream>
@@ -41,7 +42,8 @@ using namespace tfm;
 
 static constexpr char kUsage[] =
     R"(usage: tfm-run MODEL_ARTIFACT [--src "5 17 42" | --inputs BATCH.json]
-               [--max-new-tokens N] [--no-cache] [--logits OUT.npy] [--bench]
+               [--max-new-tokens N] [--no-cache] [--beam N [--length-penalty A]]
+               [--logits OUT.npy] [--bench]
        tfm-run ARTIFACT.so --list
        tfm-run ARTIFACT.so --call NAME [--input IN.npy]... [--output OUT.npy]...
 
@@ -61,6 +63,9 @@ Model mode (MODEL_ARTIFACT is the directory `tfmc MODEL_DIR -o OUT` wrote):
                     eos_id or max_seq_len)
   --no-cache        decode without the KV cache: re-run the decoder over the
                     whole prefix at each step (for comparisons)
+  --beam N          beam search with N beams instead of greedy decoding
+  --length-penalty A  beam search: hypotheses are ranked by summed
+                    log-probability / length^A (default 1.0)
   --bench           print timings (encode, per-token decode) instead
 
 Library mode (a shared object from `tfmc IN.mlir`):
@@ -90,6 +95,8 @@ struct Options {
   std::optional<std::string> inputsJson;
   std::optional<std::string> logits;
   int64_t maxNewTokens = -1;
+  int64_t beam = 0;
+  std::optional<double> lengthPenalty;
   bool noCache = false;
   bool bench = false;
   bool help = false;
@@ -166,6 +173,21 @@ static absl::StatusOr<Options> parseArgs(int argc, char **argv) {
         return file.status();
       (name == "--input" ? options.inputs : options.outputs)
           .push_back(std::move(*file));
+    } else if (name == "--beam" || name == "--length-penalty") {
+      absl::StatusOr<std::string> v = value();
+      if (!v.ok())
+        return v.status();
+      if (name == "--beam") {
+        if (!absl::SimpleAtoi(*v, &options.beam) || options.beam < 1)
+          return usageError(absl::StrCat(
+              "--beam expects a positive integer, got '", *v, "'"));
+      } else {
+        double penalty;
+        if (!absl::SimpleAtod(*v, &penalty) || !std::isfinite(penalty))
+          return usageError(absl::StrCat(
+              "--length-penalty expects a number, got '", *v, "'"));
+        options.lengthPenalty = penalty;
+      }
     } else if (name == "--src" || name == "--inputs" || name == "--logits" ||
                name == "--max-new-tokens") {
       absl::StatusOr<std::string> v = value();
@@ -196,12 +218,18 @@ static absl::StatusOr<Options> parseArgs(int argc, char **argv) {
   if (options.artifact.empty())
     return usageError("no artifact given");
   bool modelOptions = options.src || options.inputsJson || options.logits ||
-                      options.bench || options.noCache ||
-                      options.maxNewTokens >= 0;
+                      options.bench || options.noCache || options.beam ||
+                      options.lengthPenalty || options.maxNewTokens >= 0;
   if (modelOptions && options.mode != Mode::None)
     return usageError("--src, --inputs, --logits, --max-new-tokens, "
-                      "--no-cache and --bench are for a model artifact, not "
-                      "with --list or --call");
+                      "--no-cache, --beam, --length-penalty and --bench are "
+                      "for a model artifact, not with --list or --call");
+  if (options.lengthPenalty && !options.beam)
+    return usageError("--length-penalty needs --beam");
+  if (options.beam && options.noCache)
+    return usageError("--beam decodes with the KV cache; drop --no-cache");
+  if (options.beam && options.logits)
+    return usageError("--beam and --logits cannot be combined");
   if (options.mode == Mode::None) {
     if (!options.src && !options.inputsJson)
       return usageError("nothing to do: give --src or --inputs (a model), "
@@ -396,8 +424,12 @@ static absl::Status runModel(const Options &options) {
                                              : (*artifact)->config().maxSeqLen;
   GenerateStats stats;
   absl::StatusOr<Sequences> generated =
-      greedy(**artifact, src, maxNew, options.bench ? &stats : nullptr,
-             /*useCache=*/!options.noCache);
+      options.beam
+          ? beamSearch(**artifact, src, options.beam, maxNew,
+                       options.lengthPenalty.value_or(1.0),
+                       options.bench ? &stats : nullptr)
+          : greedy(**artifact, src, maxNew, options.bench ? &stats : nullptr,
+                   /*useCache=*/!options.noCache);
   if (!generated.ok())
     return generated.status();
   if (options.bench) {
