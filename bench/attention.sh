@@ -11,17 +11,9 @@ build=${TFM_BUILD_DIR:-$repo/build}
 "$repo/scripts/setup.sh" >/dev/null
 # The PyTorch peer, with OpenBLAS behind it (without it Debian's torch runs
 # on the reference BLAS, at ~3 GFLOPS).
-missing=()
-for p in python3-torch libopenblas0-pthread; do
-  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" ||
-    missing+=("$p")
-done
-if ((${#missing[@]})); then
-  echo "bench: installing ${missing[*]}"
-  sudo=""; [ "$(id -u)" -eq 0 ] || sudo=sudo
-  $sudo apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${missing[@]}" >/dev/null
-fi
+# shellcheck source=scripts/packages.sh
+source "$repo/scripts/packages.sh"
+TFM_PACKAGES_PREFIX=bench tfm_ensure_packages python3-torch libopenblas0-pthread
 # Peers at their best: this machine's environment confines OpenBLAS (and so
 # PyTorch) to AVX2 with OPENBLAS_CORETYPE=Haswell.
 unset OPENBLAS_CORETYPE

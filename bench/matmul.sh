@@ -17,17 +17,9 @@ build=${TFM_BUILD_DIR:-$repo/build}
 # The peers, for the benchmarks only (tfm does not link them). Installed
 # before the build so that CMake finds them: bench/CMakeLists.txt builds
 # matmul_bench only when it finds OpenBLAS's cblas and oneDNN.
-missing=()
-for p in libopenblas-dev libdnnl-dev; do
-  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" ||
-    missing+=("$p")
-done
-if ((${#missing[@]})); then
-  echo "bench: installing ${missing[*]}"
-  sudo=""; [ "$(id -u)" -eq 0 ] || sudo=sudo
-  $sudo apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${missing[@]}" >/dev/null
-fi
+# shellcheck source=scripts/packages.sh
+source "$repo/scripts/packages.sh"
+TFM_PACKAGES_PREFIX=bench tfm_ensure_packages libopenblas-dev libdnnl-dev
 # A build directory configured before the peers were installed has no
 # matmul_bench target: configure again (CMake searches again for what it did
 # not find).

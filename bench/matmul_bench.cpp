@@ -13,9 +13,9 @@
 // M=1 shapes also report GB/s of weight read (N*K*4 bytes per call). Each
 // implementation is checked once per shape against a double-precision
 // reference before it is timed (exit 1 if wrong); its first call is reported
-// apart (first_ms). In the same suite: BM_FmaPeak (bench/Peak.cpp) and
-// BM_Triad/T, a STREAM triad over 256 MB on T threads, so that percentages of
-// peak and of bandwidth come from the same run.
+// apart (first_ms). In the same suite: BM_FmaPeak and BM_Triad/T, a STREAM
+// triad over 256 MB on T threads (both in bench/Peak.cpp), so that
+// percentages of peak and of bandwidth come from the same run.
 //
 // Threads are set from outside: OPENBLAS_NUM_THREADS for OpenBLAS,
 // OMP_NUM_THREADS for oneDNN (Debian builds it on GNU OpenMP); the counts the
@@ -48,7 +48,6 @@
 #include <random>
 #include <set>
 #include <string>
-#include <thread>
 #include <tuple>
 #include <vector>
 
@@ -348,65 +347,6 @@ void runMatmul(benchmark::State &state, Impl impl) {
   state.counters["first_ms"] = first->second;
 }
 
-/// STREAM's triad a = b + s * c over [begin, end).
-__attribute__((target("avx512f"), noinline)) void
-triad(float *a, const float *b, const float *c, float s, int64_t begin,
-      int64_t end) {
-  for (int64_t i = begin; i < end; ++i)
-    a[i] = b[i] + s * c[i];
-}
-
-/// Runs body(begin, end) over [0, n) split in `threads` parts, part 0 on the
-/// calling thread.
-template <typename Body>
-void parallelFor(int64_t n, int threads, const Body &body) {
-  std::vector<std::thread> workers;
-  auto part = [&](int t) { return n * t / threads / 16 * 16; };
-  for (int t = 1; t < threads; ++t)
-    workers.emplace_back(
-        [&, t] { body(part(t), t + 1 == threads ? n : part(t + 1)); });
-  body(0, threads == 1 ? n : part(1));
-  for (std::thread &w : workers)
-    w.join();
-}
-
-/// STREAM triad over three arrays totalling 256 MB; GB/s counts the three
-/// arrays once per pass, as STREAM does (the write-allocate read of `a` is
-/// not counted). range(0) threads, each on its own contiguous part.
-void BM_Triad(benchmark::State &state) {
-  const int threads = int(state.range(0));
-  const int64_t n = (int64_t(256) << 20) / (3 * sizeof(float)) / 64 * 64;
-  static float *a, *b, *c;
-  if (!a) {
-    a = static_cast<float *>(std::aligned_alloc(64, n * sizeof(float)));
-    b = static_cast<float *>(std::aligned_alloc(64, n * sizeof(float)));
-    c = static_cast<float *>(std::aligned_alloc(64, n * sizeof(float)));
-    if (!a || !b || !c)
-      fail("out of memory for the triad");
-    // First touch, off the clock.
-    parallelFor(n, threads, [](int64_t begin, int64_t end) {
-      for (int64_t i = begin; i < end; ++i) {
-        a[i] = 0.0f;
-        b[i] = 1.0f;
-        c[i] = 2.0f;
-      }
-    });
-  }
-  float s = 3.0f;
-  for (auto _ : state) {
-    benchmark::DoNotOptimize(s);
-    parallelFor(n, threads, [s](int64_t begin, int64_t end) {
-      triad(a, b, c, s, begin, end);
-    });
-    benchmark::ClobberMemory();
-  }
-  if (a[n - 1] != 1.0f + s * 2.0f)
-    fail("triad computed a wrong value");
-  state.counters["GB/s"] =
-      benchmark::Counter(3.0 * n * sizeof(float) / 1e9,
-                         benchmark::Counter::kIsIterationInvariantRate);
-}
-
 /// What the libraries report about themselves: their threads, OpenBLAS's
 /// kernel (its core type), oneDNN's version, runtime and ISA.
 void addLibraryContext() {
@@ -449,11 +389,7 @@ int main(int argc, char **argv) {
   addLibraryContext();
 
   tfm::bench::registerPeakBenchmarks();
-  benchmark::RegisterBenchmark("BM_Triad", BM_Triad)
-      ->Arg(1)
-      ->Arg(2)
-      ->Unit(benchmark::kMillisecond)
-      ->UseRealTime();
+  tfm::bench::registerTriadBenchmarks();
   // Implementation by implementation: fewer switches between thread pools
   // when everything runs in one process.
   for (Impl impl : {Impl::Tfm, Impl::OpenBLAS, Impl::OneDNN})

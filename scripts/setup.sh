@@ -14,18 +14,9 @@ packages=(
   libabsl-dev libbenchmark-dev libgtest-dev
   python3-numpy
 )
-missing=()
-for p in "${packages[@]}"; do
-  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" ||
-    missing+=("$p")
-done
-if ((${#missing[@]})); then
-  echo "setup: installing ${missing[*]}"
-  sudo=""
-  [ "$(id -u)" -eq 0 ] || sudo=sudo
-  $sudo apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${missing[@]}" >/dev/null
-fi
+# shellcheck source=scripts/packages.sh
+source "$repo/scripts/packages.sh"
+TFM_PACKAGES_PREFIX=setup tfm_ensure_packages "${packages[@]}"
 
 if [ ! -f "$build/build.ninja" ]; then
   # shellcheck disable=SC2086
