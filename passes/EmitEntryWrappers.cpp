@@ -44,6 +44,80 @@ static unsigned numReturnedDescriptors(LLVM::LLVMFuncOp func) {
   return body.size();
 }
 
+/// The declaration of `name` in `module`, created if missing.
+static LLVM::LLVMFuncOp getOrDeclare(ModuleOp module, OpBuilder &b,
+                                     StringRef name,
+                                     LLVM::LLVMFunctionType type) {
+  if (auto func = module.lookupSymbol<LLVM::LLVMFuncOp>(name))
+    return func;
+  OpBuilder::InsertionGuard guard(b);
+  b.setInsertionPointToStart(module.getBody());
+  return b.create<LLVM::LLVMFuncOp>(module.getLoc(), name, type);
+}
+
+/// Defines the generic allocation functions the memref lowering calls
+/// (_mlir_memref_to_llvm_alloc/free) as calls through the exported table
+/// `tfm_allocator` = {alloc, free}, which the runtime fills in when it loads
+/// the module; malloc/free while it is empty.
+static void defineAllocator(ModuleOp module, OpBuilder &b) {
+  MLIRContext *ctx = module.getContext();
+  Location loc = module.getLoc();
+  auto ptr = LLVM::LLVMPointerType::get(ctx);
+  auto i64 = IntegerType::get(ctx, 64);
+  auto voidType = LLVM::LLVMVoidType::get(ctx);
+  auto tableType = LLVM::LLVMArrayType::get(ptr, 2);
+  {
+    OpBuilder::InsertionGuard guard(b);
+    b.setInsertionPointToEnd(module.getBody());
+    auto table = b.create<LLVM::GlobalOp>(loc, tableType, /*isConstant=*/false,
+                                          LLVM::Linkage::External,
+                                          TFM_ALLOCATOR_SYMBOL, Attribute());
+    Block *init = b.createBlock(&table.getInitializerRegion());
+    b.setInsertionPointToStart(init);
+    b.create<LLVM::ReturnOp>(
+        loc, b.create<LLVM::ZeroOp>(loc, tableType).getResult());
+  }
+  struct Hook {
+    StringRef name, fallback;
+    int64_t slot;
+    LLVM::LLVMFunctionType type;
+  };
+  Hook hooks[] = {{"_mlir_memref_to_llvm_alloc", "malloc", 0,
+                   LLVM::LLVMFunctionType::get(ptr, {i64})},
+                  {"_mlir_memref_to_llvm_free", "free", 1,
+                   LLVM::LLVMFunctionType::get(voidType, {ptr})}};
+  for (const Hook &hook : hooks) {
+    auto func = module.lookupSymbol<LLVM::LLVMFuncOp>(hook.name);
+    if (!func || !func.isExternal())
+      continue;
+    LLVM::LLVMFuncOp fallback =
+        getOrDeclare(module, b, hook.fallback, hook.type);
+    func.setLinkage(LLVM::Linkage::Internal);
+    OpBuilder::InsertionGuard guard(b);
+    Block *entry = func.addEntryBlock(b);
+    Block *viaMalloc = b.createBlock(&func.getBody());
+    Block *viaHook = b.createBlock(&func.getBody());
+    b.setInsertionPointToStart(entry);
+    Value table = b.create<LLVM::AddressOfOp>(loc, ptr, TFM_ALLOCATOR_SYMBOL);
+    Value slot = b.create<LLVM::GEPOp>(
+        loc, ptr, ptr, table, ArrayRef<LLVM::GEPArg>{int32_t(hook.slot)});
+    Value fn = b.create<LLVM::LoadOp>(loc, ptr, slot);
+    Value null = b.create<LLVM::ZeroOp>(loc, ptr);
+    Value isNull =
+        b.create<LLVM::ICmpOp>(loc, LLVM::ICmpPredicate::eq, fn, null);
+    b.create<LLVM::CondBrOp>(loc, isNull, viaMalloc, viaHook);
+    Value arg = entry->getArgument(0);
+    bool returns = !isa<LLVM::LLVMVoidType>(hook.type.getReturnType());
+    b.setInsertionPointToStart(viaMalloc);
+    auto direct = b.create<LLVM::CallOp>(loc, fallback, ValueRange{arg});
+    b.create<LLVM::ReturnOp>(loc, returns ? direct.getResults() : ValueRange());
+    b.setInsertionPointToStart(viaHook);
+    auto indirect = b.create<LLVM::CallOp>(loc, hook.type, ValueRange{fn, arg});
+    b.create<LLVM::ReturnOp>(loc,
+                             returns ? indirect.getResults() : ValueRange());
+  }
+}
+
 namespace {
 struct TfmEmitEntryWrappers
     : mlir::tfm::impl::TfmEmitEntryWrappersBase<TfmEmitEntryWrappers> {
@@ -131,6 +205,8 @@ struct TfmEmitEntryWrappers
       ++numEntries;
     }
 
+    defineAllocator(module, b);
+    b.setInsertionPointToEnd(module.getBody());
     auto i32 = IntegerType::get(ctx, 32);
     b.create<LLVM::GlobalOp>(loc, i32, /*isConstant=*/true,
                              LLVM::Linkage::External, TFM_ABI_VERSION_SYMBOL,

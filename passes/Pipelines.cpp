@@ -92,7 +92,12 @@ void mlir::tfm::buildTfmLLVMLoweringPipeline(OpPassManager &pm,
   pm.addPass(memref::createExpandStridedMetadataPass());
   pm.addPass(createLowerAffinePass());
   pm.addPass(createConvertVectorToLLVMPass());
-  pm.addPass(createFinalizeMemRefToLLVMConversionPass());
+  // Buffers through _mlir_memref_to_llvm_alloc/free, which
+  // tfm-emit-entry-wrappers routes to the runtime's allocator (tfm_allocator
+  // of runtime/tfm_abi.h).
+  FinalizeMemRefToLLVMConversionPassOptions memrefToLLVM;
+  memrefToLLVM.useGenericFunctions = true;
+  pm.addPass(createFinalizeMemRefToLLVMConversionPass(memrefToLLVM));
   // Intrinsics where LLVM has them; libm calls for the rest (erf).
   pm.addPass(createConvertMathToLLVMPass());
   pm.addPass(createConvertMathToLibmPass());

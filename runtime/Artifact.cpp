@@ -7,6 +7,8 @@
 
 #include "absl/strings/str_cat.h"
 
+#include <algorithm>
+
 using namespace tfm;
 
 namespace {
@@ -209,16 +211,18 @@ const EntrySpec *Artifact::entrySpec(std::string_view name) const {
   return module_->findEntry(name);
 }
 
-absl::StatusOr<std::vector<Tensor>>
-Artifact::call(std::string_view name, const NamedInputs &inputs) const {
+absl::Status Artifact::bind(std::string_view name, const NamedInputs &inputs,
+                            const std::vector<std::string> &batched,
+                            std::vector<const Tensor *> &args,
+                            std::vector<bool> &isBatched) const {
   auto it = entries_.find(name);
   if (it == entries_.end())
     return absl::NotFoundError(
         absl::StrCat("the model has no '", toAbsl(name), "' entry"));
-  std::vector<const Tensor *> args;
   for (const Argument &arg : it->second) {
     if (arg.weight) {
       args.push_back(arg.weight);
+      isBatched.push_back(false);
       continue;
     }
     const Tensor *given = nullptr;
@@ -229,6 +233,27 @@ Artifact::call(std::string_view name, const NamedInputs &inputs) const {
       return absl::InvalidArgumentError(absl::StrCat(
           "entry '", toAbsl(name), "' needs input '", arg.name, "'"));
     args.push_back(given);
+    isBatched.push_back(std::find(batched.begin(), batched.end(), arg.name) !=
+                        batched.end());
   }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::vector<Tensor>>
+Artifact::call(std::string_view name, const NamedInputs &inputs) const {
+  std::vector<const Tensor *> args;
+  std::vector<bool> batched;
+  if (absl::Status s = bind(name, inputs, {}, args, batched); !s.ok())
+    return s;
   return module_->call(name, args);
+}
+
+absl::StatusOr<PreparedCall>
+Artifact::prepare(std::string_view name, const NamedInputs &inputs,
+                  const std::vector<std::string> &batched) const {
+  std::vector<const Tensor *> args;
+  std::vector<bool> isBatched;
+  if (absl::Status s = bind(name, inputs, batched, args, isBatched); !s.ok())
+    return s;
+  return module_->prepare(name, std::move(args), std::move(isBatched));
 }

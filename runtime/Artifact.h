@@ -70,7 +70,21 @@ public:
   absl::StatusOr<std::vector<Tensor>> call(std::string_view name,
                                            const NamedInputs &inputs) const;
 
+  /// Prepares repeated calls of entry `name` (runtime/Module.h): the inputs
+  /// must outlive the PreparedCall; those named in `batched` follow its
+  /// setBatch().
+  absl::StatusOr<PreparedCall>
+  prepare(std::string_view name, const NamedInputs &inputs,
+          const std::vector<std::string> &batched = {}) const;
+
 private:
+  /// The argument list of entry `name`: weights bound, run-time inputs by
+  /// name (and whether each is in `batched`).
+  absl::Status bind(std::string_view name, const NamedInputs &inputs,
+                    const std::vector<std::string> &batched,
+                    std::vector<const Tensor *> &args,
+                    std::vector<bool> &isBatched) const;
+
   struct Argument {
     std::string name;
     const Tensor *weight = nullptr; // Null for a run-time input.

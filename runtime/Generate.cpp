@@ -303,6 +303,7 @@ absl::Status DecodeSession::start(const Sequences &src, size_t capacity) {
   size_t batch = src.size();
   if (absl::Status s = allocate(batch, capacity); !s.ok())
     return s;
+  BufferPoolScope scope(&pool_);
   auto srcPadded = pad(src, c.padId);
   if (!srcPadded.ok())
     return srcPadded.status();
@@ -320,6 +321,8 @@ absl::Status DecodeSession::start(const Sequences &src, size_t capacity) {
                           std::move((*kv)[i])});
     std::memcpy(srcLengths_.data<int32_t>(), srcPadded->lengths.data<int32_t>(),
                 batch * sizeof(int32_t));
+    if (absl::Status s = prepareStep(); !s.ok())
+      return s;
     // The decoder starts from bos_id at position 0.
     std::vector<int64_t> bos(batch, c.bosId);
     return step(bos);
@@ -327,11 +330,12 @@ absl::Status DecodeSession::start(const Sequences &src, size_t capacity) {
   // The prompts in one pass, their keys and values written from position 0;
   // the logits of each prompt's last position predict its next token.
   std::memset(positions_.data<int32_t>(), 0, batch * sizeof(int32_t));
+  std::vector<Tensor> views;
+  views.reserve(1 + selfCaches_.size());
+  views.push_back(rows(positions_, batch));
   NamedInputs inputs{{"tgt_ids", &srcPadded->ids},
                      {"tgt_lengths", &srcPadded->lengths},
-                     {"positions", &positions_}};
-  std::vector<Tensor> views;
-  views.reserve(selfCaches_.size());
+                     {"positions", &views.back()}};
   for (auto &[name, cache] : selfCaches_) {
     views.push_back(rows(cache, batch));
     inputs.push_back({name, &views.back()});
@@ -350,7 +354,28 @@ absl::Status DecodeSession::start(const Sequences &src, size_t capacity) {
                     (b * srcPadded->width + length_[b] - 1) * vocab_,
                 vocab_ * sizeof(float));
   }
-  logits_ = std::move(*last);
+  prefillLogits_ = std::move(*last);
+  logits_ = prefillLogits_.data<float>();
+  return prepareStep();
+}
+
+absl::Status DecodeSession::prepareStep() {
+  NamedInputs inputs{{"tgt_ids", &ids_},
+                     {"positions", &positions_},
+                     {"cache_lengths", &cacheLengths_}};
+  if (!crossKV_.empty())
+    inputs.push_back({"src_lengths", &srcLengths_});
+  for (auto &[name, kv] : crossKV_)
+    inputs.push_back({name, &kv});
+  for (auto &[name, cache] : selfCaches_)
+    inputs.push_back({name, &cache});
+  std::vector<std::string> batched;
+  for (const auto &[name, tensor] : inputs)
+    batched.push_back(name);
+  auto call = artifact_.prepare("step", inputs, batched);
+  if (!call.ok())
+    return call.status();
+  stepCall_ = std::move(*call);
   return absl::OkStatus();
 }
 
@@ -384,27 +409,13 @@ absl::Status DecodeSession::step(absl::Span<const int64_t> tokens) {
 }
 
 absl::Status DecodeSession::runStep() {
-  int64_t b = running_;
-  std::vector<Tensor> views;
-  views.reserve(4 + selfCaches_.size() + crossKV_.size());
-  NamedInputs inputs;
-  auto add = [&](const std::string &name, Tensor &t) {
-    views.push_back(rows(t, b));
-    inputs.push_back({name, &views.back()});
-  };
-  add("tgt_ids", ids_);
-  add("positions", positions_);
-  add("cache_lengths", cacheLengths_);
-  if (!crossKV_.empty())
-    add("src_lengths", srcLengths_);
-  for (auto &[name, kv] : crossKV_)
-    add(name, kv);
-  for (auto &[name, cache] : selfCaches_)
-    add(name, cache);
-  auto logits = single(artifact_.call("step", inputs));
-  if (!logits.ok())
-    return logits.status();
-  logits_ = std::move(*logits);
+  BufferPoolScope scope(&pool_);
+  stepCall_.setBatch(running_);
+  if (absl::Status s = stepCall_.run(stepResults_); !s.ok())
+    return s;
+  if (stepResults_.size() != 1)
+    return absl::InternalError("the step entry returned more than logits");
+  logits_ = stepResults_.front().data<float>();
   return absl::OkStatus();
 }
 
@@ -425,8 +436,8 @@ void DecodeSession::moveSlot(size_t from, size_t to) {
   }
   int32_t *lengths = srcLengths_.data<int32_t>();
   lengths[to] = lengths[from];
-  float *l = logits_.data<float>();
-  std::memcpy(l + to * vocab_, l + from * vocab_, vocab_ * sizeof(float));
+  std::memcpy(logits_ + to * vocab_, logits_ + from * vocab_,
+              vocab_ * sizeof(float));
   slotSequence_[to] = slotSequence_[from];
   length_[to] = length_[from];
 }
@@ -516,7 +527,10 @@ absl::StatusOr<Sequences> tfm::greedy(DecodeSession &session,
     return s;
   if (stats)
     stats->encodeSeconds = secondsSince(begin);
+  // Sized up front: the loop below allocates nothing in steady state.
   Sequences generated(src.size());
+  for (std::vector<int64_t> &out : generated)
+    out.reserve(std::max<int64_t>(0, std::min(maxNewTokens, c.maxSeqLen)));
   std::vector<int64_t> next(src.size());
   std::vector<bool> finished(src.size());
   while (true) {

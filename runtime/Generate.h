@@ -11,6 +11,7 @@
 #define TFM_RUNTIME_GENERATE_H
 
 #include "runtime/Artifact.h"
+#include "runtime/BufferPool.h"
 
 #include "absl/status/statusor.h"
 #include "absl/types/span.h"
@@ -79,17 +80,22 @@ public:
   /// prompt or bos_id, then every token stepped).
   int64_t length(size_t slot) const { return length_[slot]; }
   /// The logits over tgt_vocab predicting the next token of `slot`.
-  const float *logits(size_t slot) const {
-    return logits_.data<float>() + slot * vocab_;
-  }
+  const float *logits(size_t slot) const { return logits_ + slot * vocab_; }
   int64_t vocabSize() const { return vocab_; }
+  /// Where the compiled code's buffers come from during this session's
+  /// calls (its statistics show that warm steps take nothing new).
+  const BufferPool &bufferPool() const { return pool_; }
 
 private:
   absl::Status allocate(size_t batch, size_t capacity);
+  absl::Status prepareStep();
   absl::Status runStep();
   void moveSlot(size_t from, size_t to);
 
   const Artifact &artifact_;
+  /// The module's buffers during this session's calls; declared before the
+  /// tensors that hold its blocks (results), so that it outlives them.
+  BufferPool pool_;
   int64_t vocab_ = 0;
   size_t capacity_ = 0; // Batch slots allocated.
   size_t running_ = 0;
@@ -104,8 +110,14 @@ private:
   std::vector<Tensor> selfScratch_, crossScratch_;
   /// The small inputs of a step, [capacity] ([capacity, 1] for ids).
   Tensor ids_, positions_, cacheLengths_, srcLengths_;
-  /// The latest logits, [running, vocab] (a step's result).
-  Tensor logits_;
+  /// The step entry on this session's buffers, prepared by start(): a step
+  /// allocates nothing but what the compiled code takes from the pool.
+  PreparedCall stepCall_;
+  std::vector<Tensor> stepResults_;
+  /// The prompts' last-position logits (decoder-only start).
+  Tensor prefillLogits_;
+  /// The latest logits, [running, vocab]: a step's result or the above.
+  float *logits_ = nullptr;
 };
 
 /// Time spent in a greedy run, for --bench.

@@ -6,6 +6,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "runtime/Module.h"
+#include "runtime/BufferPool.h"
 #include "runtime/StringViews.h"
 
 #include "absl/status/status.h"
@@ -224,6 +225,17 @@ CompiledModule::load(const std::string &path) {
         absl::StrCat(path, ": invalid manifest: ", entries.status().message()));
   module->entries_ = std::move(*entries);
 
+  // The module's buffers come from the runtime's allocator.
+  module->freeResult_ = std::free;
+  if (void *table = dlsym(handle, TFM_ALLOCATOR_SYMBOL)) {
+    tfm_alloc_fn alloc = bufferAllocate;
+    tfm_free_fn release = bufferFree;
+    std::memcpy(static_cast<char *>(table), &alloc, sizeof(alloc));
+    std::memcpy(static_cast<char *>(table) + sizeof(void *), &release,
+                sizeof(release));
+    module->freeResult_ = bufferFree;
+  }
+
   for (const EntrySpec &entry : module->entries_) {
     std::string symbol = TFM_ENTRY_PREFIX + entry.name;
     void *function = dlsym(handle, symbol.c_str());
@@ -252,29 +264,7 @@ const EntrySpec *CompiledModule::findEntry(std::string_view name) const {
 // Calling
 //===----------------------------------------------------------------------===//
 
-static bool matchesSpec(const ArgSpec &spec, const Tensor &tensor) {
-  if (tensor.dtype() != spec.dtype || tensor.rank() != spec.dims.size())
-    return false;
-  for (size_t i = 0; i < spec.dims.size(); ++i)
-    if (spec.dims[i] >= 0 && spec.dims[i] != tensor.dim(i))
-      return false;
-  return true;
-}
-
-namespace {
-/// A result descriptor as the entry filled it in.
-struct RawResult {
-  void *allocated;
-  void *aligned;
-  int64_t offset;
-  std::vector<int64_t> sizes;
-  std::vector<int64_t> strides;
-  int64_t numElements = 0;
-  /// Whether this result is the one to free `allocated` (false when it
-  /// aliases an input or an earlier result).
-  bool owned = false;
-};
-} // namespace
+using RawResult = PreparedCall::RawResult;
 
 static void *wordToPointer(int64_t word) {
   return reinterpret_cast<void *>(static_cast<intptr_t>(word));
@@ -328,6 +318,20 @@ static void copyStrided(const RawResult &result, size_t elementSize,
 absl::StatusOr<std::vector<Tensor>>
 CompiledModule::call(std::string_view name,
                      absl::Span<const Tensor *const> inputs) const {
+  auto prepared =
+      prepare(name, std::vector<const Tensor *>(inputs.begin(), inputs.end()));
+  if (!prepared.ok())
+    return prepared.status();
+  std::vector<Tensor> results;
+  if (absl::Status s = prepared->run(results); !s.ok())
+    return s;
+  return results;
+}
+
+absl::StatusOr<PreparedCall>
+CompiledModule::prepare(std::string_view name,
+                        std::vector<const Tensor *> inputs,
+                        std::vector<bool> batched) const {
   size_t entryIndex = 0;
   while (entryIndex < entries_.size() && entries_[entryIndex].name != name)
     ++entryIndex;
@@ -340,89 +344,132 @@ CompiledModule::call(std::string_view name,
                      "' (entries: ", absl::StrJoin(names, ", "), ")"));
   }
   const EntrySpec &entry = entries_[entryIndex];
-
   if (inputs.size() != entry.inputs.size())
     return absl::InvalidArgumentError(absl::StrCat(
         "entry '", entry.name, "' takes ", entry.inputs.size(), " input",
         entry.inputs.size() == 1 ? "" : "s", ", got ", inputs.size()));
-  for (size_t i = 0; i < inputs.size(); ++i) {
-    if (!inputs[i] || !inputs[i]->rawData())
+  for (size_t i = 0; i < inputs.size(); ++i)
+    if (!inputs[i])
       return absl::InvalidArgumentError(absl::StrCat(
           "entry '", entry.name, "' input ", i, ": no tensor given"));
-    if (!matchesSpec(entry.inputs[i], *inputs[i]))
-      return absl::InvalidArgumentError(absl::StrCat(
-          "entry '", entry.name, "' input ", i, ": expected ",
-          formatArgSpec(entry.inputs[i]), ", got ", inputs[i]->typeString()));
-  }
+  if (!batched.empty() && batched.size() != inputs.size())
+    return absl::InvalidArgumentError("one batched flag per input expected");
 
-  // Input descriptors, back to back in one buffer; allocated and aligned
-  // both point at the tensor's data, which the callee only reads (or, for
-  // an inout input, updates in place).
+  PreparedCall call;
+  call.module_ = this;
+  call.entryIndex_ = entryIndex;
+  call.batched_ = batched.empty() ? std::vector<bool>(inputs.size(), false)
+                                  : std::move(batched);
+  // Storage for every descriptor, sized by the manifest's ranks.
   size_t inputWordCount = 0;
-  for (const Tensor *input : inputs)
-    inputWordCount += TFM_DESCRIPTOR_WORDS(input->rank());
-  std::vector<int64_t> inputWords(inputWordCount);
-  std::vector<void *> args(1 + inputs.size(), nullptr);
-  size_t position = 0;
-  for (size_t i = 0; i < inputs.size(); ++i) {
-    const Tensor &input = *inputs[i];
-    int64_t *words = inputWords.data() + position;
-    args[1 + i] = words;
-    position += TFM_DESCRIPTOR_WORDS(input.rank());
-    words[0] = words[1] = pointerToWord(input.rawData());
-    words[2] = 0;
-    int64_t stride = 1;
-    for (size_t k = input.rank(); k-- > 0;) {
-      words[3 + k] = input.dim(k);
-      words[3 + input.rank() + k] = stride;
-      stride *= input.dim(k);
-    }
-  }
-
+  for (const ArgSpec &spec : entry.inputs)
+    inputWordCount += TFM_DESCRIPTOR_WORDS(spec.dims.size());
   size_t resultWordCount = 0;
   for (const ArgSpec &result : entry.results)
     resultWordCount += TFM_DESCRIPTOR_WORDS(result.dims.size());
-  std::vector<int64_t> resultWords(resultWordCount, 0);
-  args[0] = entry.results.empty() ? nullptr : resultWords.data();
+  call.inputWords_.assign(inputWordCount, 0);
+  call.resultWords_.assign(resultWordCount, 0);
+  call.args_.assign(1 + inputs.size(), nullptr);
+  call.raw_.resize(entry.results.size());
+  for (size_t i = 0; i < entry.results.size(); ++i) {
+    call.raw_[i].sizes.resize(entry.results[i].dims.size());
+    call.raw_[i].strides.resize(entry.results[i].dims.size());
+  }
+  call.pending_.reserve(entry.results.size());
+  call.inputs_ = std::move(inputs);
+  return call;
+}
 
-  functions_[entryIndex](args.data());
+absl::Status PreparedCall::run(std::vector<Tensor> &results) {
+  if (!module_)
+    return absl::FailedPreconditionError("the call was not prepared");
+  const EntrySpec &entry = module_->entries_[entryIndex_];
+  void (*freeResult)(void *) = module_->freeResult_;
+  for (size_t i = 0; i < inputs_.size(); ++i) {
+    const Tensor &input = *inputs_[i];
+    if (!input.rawData())
+      return absl::InvalidArgumentError(absl::StrCat(
+          "entry '", entry.name, "' input ", i, ": no tensor given"));
+    bool batched = batched_[i] && batch_ >= 0;
+    if (batched && (input.rank() == 0 || batch_ > input.dim(0)))
+      return absl::InvalidArgumentError(
+          absl::StrCat("entry '", entry.name, "' input ", i, ": ", batch_,
+                       " rows asked of ", input.typeString()));
+    const ArgSpec &spec = entry.inputs[i];
+    bool matches =
+        input.dtype() == spec.dtype && input.rank() == spec.dims.size();
+    for (size_t k = 0; matches && k < spec.dims.size(); ++k) {
+      int64_t size = k == 0 && batched ? batch_ : input.dim(k);
+      matches = spec.dims[k] < 0 || spec.dims[k] == size;
+    }
+    if (!matches)
+      return absl::InvalidArgumentError(
+          absl::StrCat("entry '", entry.name, "' input ", i, ": expected ",
+                       formatArgSpec(spec), ", got ", input.typeString()));
+  }
+
+  // Input descriptors, back to back; allocated and aligned both point at
+  // the tensor's data, which the callee only reads (or, for an inout
+  // input, updates in place).
+  size_t position = 0;
+  for (size_t i = 0; i < inputs_.size(); ++i) {
+    const Tensor &input = *inputs_[i];
+    int64_t *words = inputWords_.data() + position;
+    args_[1 + i] = words;
+    size_t rank = input.rank();
+    position += TFM_DESCRIPTOR_WORDS(rank);
+    words[0] = words[1] = pointerToWord(input.rawData());
+    words[2] = 0;
+    int64_t stride = 1;
+    for (size_t k = rank; k-- > 0;) {
+      int64_t size =
+          k == 0 && batched_[i] && batch_ >= 0 ? batch_ : input.dim(k);
+      words[3 + k] = size;
+      words[3 + rank + k] = stride;
+      stride *= input.dim(k);
+    }
+  }
+  std::fill(resultWords_.begin(), resultWords_.end(), 0);
+  args_[0] = entry.results.empty() ? nullptr : resultWords_.data();
+
+  module_->functions_[entryIndex_](args_.data());
 
   // Decode every descriptor and decide who frees what before touching any
   // memory: a result may alias an input (which the caller owns) or an
   // earlier result (which must be freed once).
-  std::vector<RawResult> raw(entry.results.size());
   position = 0;
-  for (size_t i = 0; i < raw.size(); ++i) {
+  for (size_t i = 0; i < raw_.size(); ++i) {
     size_t rank = entry.results[i].dims.size();
-    const int64_t *words = resultWords.data() + position;
+    const int64_t *words = resultWords_.data() + position;
     position += TFM_DESCRIPTOR_WORDS(rank);
-    RawResult &result = raw[i];
+    RawResult &result = raw_[i];
     result.allocated = wordToPointer(words[0]);
     result.aligned = wordToPointer(words[1]);
     result.offset = words[2];
-    result.sizes.assign(words + 3, words + 3 + rank);
-    result.strides.assign(words + 3 + rank, words + 3 + 2 * rank);
+    std::copy(words + 3, words + 3 + rank, result.sizes.begin());
+    std::copy(words + 3 + rank, words + 3 + 2 * rank, result.strides.begin());
     result.owned = result.allocated != nullptr;
-    for (size_t j = 0; j < inputs.size() && result.owned; ++j)
-      if (result.allocated == inputs[j]->rawData())
+    for (size_t j = 0; j < inputs_.size() && result.owned; ++j)
+      if (result.allocated == inputs_[j]->rawData())
         result.owned = false;
     for (size_t j = 0; j < i && result.owned; ++j)
-      if (result.allocated == raw[j].allocated)
+      if (result.allocated == raw_[j].allocated)
         result.owned = false;
   }
-  // Frees what results [from, end) own plus `pending`; used on error paths.
-  std::vector<void *> pending;
+  // Frees what results [from, end) own plus the pending blocks; used on
+  // error paths.
+  pending_.clear();
   auto freeRemaining = [&](size_t from) {
-    for (void *block : pending)
-      std::free(block);
-    for (size_t i = from; i < raw.size(); ++i)
-      if (raw[i].owned)
-        std::free(raw[i].allocated);
+    for (void *block : pending_)
+      freeResult(block);
+    for (size_t i = from; i < raw_.size(); ++i)
+      if (raw_[i].owned)
+        freeResult(raw_[i].allocated);
   };
 
-  for (size_t i = 0; i < raw.size(); ++i) {
+  for (size_t i = 0; i < raw_.size(); ++i) {
     const ArgSpec &spec = entry.results[i];
-    RawResult &result = raw[i];
+    RawResult &result = raw_[i];
     absl::Status status;
     for (int64_t size : result.sizes)
       if (size < 0)
@@ -459,16 +506,15 @@ CompiledModule::call(std::string_view name,
     }
   }
 
-  std::vector<Tensor> results;
-  results.reserve(raw.size());
-  for (size_t i = 0; i < raw.size(); ++i) {
-    RawResult &result = raw[i];
+  results.resize(raw_.size());
+  for (size_t i = 0; i < raw_.size(); ++i) {
+    RawResult &result = raw_[i];
     DType dtype = entry.results[i].dtype;
     // An empty result is copied too, so that every tensor has a valid data
     // pointer whatever the callee put in the descriptor.
     if (result.owned && result.numElements > 0 && isRowMajor(result)) {
-      results.push_back(Tensor::adopt(dtype, result.sizes, result.allocated,
-                                      result.aligned, result.offset));
+      results[i].reset(dtype, result.sizes, result.allocated, result.aligned,
+                       result.offset, freeResult);
       continue;
     }
     absl::StatusOr<Tensor> copy =
@@ -480,13 +526,14 @@ CompiledModule::call(std::string_view name,
     if (result.numElements > 0)
       copyStrided(result, dtypeSize(dtype),
                   static_cast<char *>(copy->rawData()));
-    results.push_back(std::move(*copy));
+    results[i] = std::move(*copy);
     if (result.owned)
-      pending.push_back(result.allocated);
+      pending_.push_back(result.allocated);
   }
-  for (void *block : pending)
-    std::free(block);
-  return results;
+  for (void *block : pending_)
+    freeResult(block);
+  pending_.clear();
+  return absl::OkStatus();
 }
 
 } // namespace tfm

@@ -51,8 +51,53 @@ std::string formatArgSpec(const ArgSpec &spec);
 /// "entry NAME in f32[?] inout f32[?,4] out f32[?]".
 std::string formatEntrySpec(const EntrySpec &entry);
 
+class CompiledModule;
+
+/// A call of one entry on fixed input tensors, prepared once: run() builds
+/// the descriptors from the tensors' current data and shapes in buffers
+/// allocated here, and reuses the result tensors it is given, so that a call
+/// repeated step after step allocates nothing itself (the results come from
+/// the runtime's buffer allocator: runtime/BufferPool.h).
+class PreparedCall {
+public:
+  PreparedCall() = default;
+
+  /// Sets dimension 0 of the inputs marked `batched` at prepare() (a view of
+  /// their first `rows` rows) until the next call; -1 for their own size.
+  void setBatch(int64_t rows) { batch_ = rows; }
+
+  /// Calls the entry with the bound inputs (checked against the manifest as
+  /// CompiledModule::call does) and leaves the results in `results`, whose
+  /// tensors are reused (released first).
+  absl::Status run(std::vector<Tensor> &results);
+
+  /// A result descriptor as the entry filled it in.
+  struct RawResult {
+    void *allocated = nullptr;
+    void *aligned = nullptr;
+    int64_t offset = 0;
+    std::vector<int64_t> sizes, strides;
+    int64_t numElements = 0;
+    /// Whether this result is the one to free `allocated` (false when it
+    /// aliases an input or an earlier result).
+    bool owned = false;
+  };
+
+private:
+  friend class CompiledModule;
+  const CompiledModule *module_ = nullptr;
+  size_t entryIndex_ = 0;
+  std::vector<const Tensor *> inputs_;
+  std::vector<bool> batched_;
+  int64_t batch_ = -1;
+  std::vector<int64_t> inputWords_, resultWords_;
+  std::vector<void *> args_;
+  std::vector<RawResult> raw_;
+  std::vector<void *> pending_;
+};
+
 /// A loaded compiled module. Unloaded (dlclose) when destroyed; tensors it
-/// returned stay valid, since they own malloc()ed memory.
+/// returned stay valid, since they own their memory (runtime/BufferPool.h).
 class CompiledModule {
 public:
   /// Loads the shared object at `path`, checks `tfm_abi_version`, parses
@@ -84,7 +129,16 @@ public:
   absl::StatusOr<std::vector<Tensor>>
   call(std::string_view name, absl::Span<const Tensor *const> inputs) const;
 
+  /// Prepares calls of entry `name` on `inputs` (which must outlive the
+  /// PreparedCall; their data and shapes are read at each run). `batched`
+  /// (empty, or one flag per input) marks the inputs whose dimension 0
+  /// follows PreparedCall::setBatch.
+  absl::StatusOr<PreparedCall> prepare(std::string_view name,
+                                       std::vector<const Tensor *> inputs,
+                                       std::vector<bool> batched = {}) const;
+
 private:
+  friend class PreparedCall;
   CompiledModule(std::string path, void *handle)
       : path_(std::move(path)), handle_(handle) {}
 
@@ -93,6 +147,9 @@ private:
   std::vector<EntrySpec> entries_;
   /// functions_[i] is the packed function of entries_[i].
   std::vector<tfm_entry_fn> functions_;
+  /// Releases a result block: the runtime's buffer allocator when the module
+  /// has a tfm_allocator table (filled in at load), else free().
+  void (*freeResult_)(void *) = nullptr;
 };
 
 } // namespace tfm

@@ -133,13 +133,31 @@ Tensor::allocateUninitialized(DType dtype, std::vector<int64_t> shape) {
 }
 
 Tensor Tensor::adopt(DType dtype, std::vector<int64_t> shape, void *allocated,
-                     void *aligned, int64_t offset) {
+                     void *aligned, int64_t offset,
+                     void (*deallocate)(void *)) {
   int64_t count = 1;
   for (int64_t dim : shape)
     count *= dim;
   void *data = static_cast<char *>(aligned) +
                offset * static_cast<int64_t>(dtypeSize(dtype));
-  return Tensor(dtype, std::move(shape), count, allocated, data);
+  Tensor t(dtype, std::move(shape), count, allocated, data);
+  t.deallocate_ = deallocate;
+  return t;
+}
+
+void Tensor::reset(DType dtype, absl::Span<const int64_t> shape,
+                   void *allocated, void *aligned, int64_t offset,
+                   void (*deallocate)(void *)) {
+  release();
+  dtype_ = dtype;
+  shape_.assign(shape.begin(), shape.end());
+  numElements_ = 1;
+  for (int64_t dim : shape)
+    numElements_ *= dim;
+  owned_ = allocated;
+  deallocate_ = deallocate;
+  data_ = static_cast<char *>(aligned) +
+          offset * static_cast<int64_t>(dtypeSize(dtype));
 }
 
 Tensor::~Tensor() { release(); }
@@ -147,7 +165,7 @@ Tensor::~Tensor() { release(); }
 Tensor::Tensor(Tensor &&other) noexcept
     : dtype_(other.dtype_), shape_(std::move(other.shape_)),
       numElements_(other.numElements_), owned_(other.owned_),
-      data_(other.data_) {
+      deallocate_(other.deallocate_), data_(other.data_) {
   other.shape_.clear();
   other.numElements_ = 0;
   other.owned_ = nullptr;
@@ -162,6 +180,7 @@ Tensor &Tensor::operator=(Tensor &&other) noexcept {
   shape_ = std::move(other.shape_);
   numElements_ = other.numElements_;
   owned_ = other.owned_;
+  deallocate_ = other.deallocate_;
   data_ = other.data_;
   other.shape_.clear();
   other.numElements_ = 0;
@@ -171,8 +190,10 @@ Tensor &Tensor::operator=(Tensor &&other) noexcept {
 }
 
 void Tensor::release() {
-  // Both aligned_alloc() and a module's malloc() blocks are released by free().
-  std::free(owned_);
+  // aligned_alloc() blocks are released by free(); a module's results by
+  // the free of the allocator it was given.
+  if (owned_)
+    (deallocate_ ? deallocate_ : std::free)(owned_);
   owned_ = nullptr;
   data_ = nullptr;
 }

@@ -83,8 +83,15 @@ public:
   /// to free() (may be null when nothing needs freeing), the elements start
   /// `offset` elements past `aligned` and are contiguous row-major. The shape
   /// must already be validated (non-negative, no overflow).
+  /// `deallocate` releases `allocated` (null: free()).
   static Tensor adopt(DType dtype, std::vector<int64_t> shape, void *allocated,
-                      void *aligned, int64_t offset);
+                      void *aligned, int64_t offset,
+                      void (*deallocate)(void *) = nullptr);
+
+  /// Releases what the tensor owns and adopts a block as adopt() does,
+  /// keeping the shape's storage (no allocation when the rank fits).
+  void reset(DType dtype, absl::Span<const int64_t> shape, void *allocated,
+             void *aligned, int64_t offset, void (*deallocate)(void *));
 
   DType dtype() const { return dtype_; }
   const std::vector<int64_t> &shape() const { return shape_; }
@@ -124,8 +131,10 @@ private:
   DType dtype_ = DType::F32;
   std::vector<int64_t> shape_;
   int64_t numElements_ = 0;
-  /// Block to free(); null when the tensor owns nothing.
+  /// Block to release; null when the tensor owns nothing.
   void *owned_ = nullptr;
+  /// How to release it (null: free()).
+  void (*deallocate_)(void *) = nullptr;
   void *data_ = nullptr;
 };
 

@@ -57,10 +57,25 @@ extern "C" {
  * Inputs: the caller owns them; the callee only reads them, except `inout`
  * inputs, which it writes in place (and never returns). Sizes must match
  * the manifest's static dimensions.
- * Results: the callee allocates them with malloc(); the caller takes
- * ownership and releases `allocated` with free().
+ * Results: the callee allocates them (see tfm_allocator below); the caller
+ * takes ownership and releases `allocated` with the matching free.
  */
 #define TFM_ENTRY_PREFIX "tfm_entry_"
+
+/* Where the buffers of a compiled module come from, results included:
+ *
+ *   void *tfm_allocator[2];    { void *(*alloc)(int64_t bytes),
+ *                                void (*free)(void *block) }
+ *
+ * An exported, writable table; while it holds nulls the module calls
+ * malloc() and free(). The runtime fills it in once, right after loading
+ * the module and before any call, with its own allocator (per-session
+ * buffer pools: runtime/BufferPool.h), and releases results with the table's
+ * free. A module without the symbol uses malloc() and free().
+ */
+#define TFM_ALLOCATOR_SYMBOL "tfm_allocator"
+typedef void *(*tfm_alloc_fn)(int64_t bytes);
+typedef void (*tfm_free_fn)(void *block);
 
 typedef void (*tfm_entry_fn)(void **args);
 
