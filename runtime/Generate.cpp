@@ -706,10 +706,14 @@ absl::StatusOr<Sequences> tfm::beamSearch(const Artifact &artifact,
           candidates.push_back(
               {group.live[k].score + logp[order[r]], k, order[r]});
       }
-      std::stable_sort(candidates.begin(), candidates.end(),
-                       [](const Candidate &a, const Candidate &b) {
-                         return a.score > b.score;
-                       });
+      // Best first; ties to the earlier beam, then the smaller token id.
+      std::sort(candidates.begin(), candidates.end(),
+                [](const Candidate &a, const Candidate &b) {
+                  if (a.score != b.score)
+                    return a.score > b.score;
+                  return a.beam != b.beam ? a.beam < b.beam
+                                          : a.token < b.token;
+                });
       std::vector<Beam> next;
       for (size_t rank = 0; rank < candidates.size() && next.size() < n;
            ++rank) {
