@@ -26,3 +26,6 @@ if not config.runtime_only:
     config.available_features.add("compiler")
 if config.tsan:
     config.available_features.add("tsan")
+# tfm-alloc-check replaces malloc, which the sanitizers' runtimes own.
+if not config.sanitizers:
+    config.available_features.add("alloc-check")

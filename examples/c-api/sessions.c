@@ -3,7 +3,7 @@
  * own session, and every result must equal the one a single session
  * produced alone, first. Prints "sessions: N threads x R runs agree" or the
  * first difference (exit 1). Built with -fsanitize=thread as
- * tfm-sessions-tsan when TFM_ENABLE_TSAN is on.
+ * tfm-sessions-tsan when TFM_ENABLE_TSAN is on (and the ASan build is not).
  *
  *   tfm-sessions ARTIFACT_DIR THREADS REPEAT MAX_NEW "5 17 42" "7 8" ...
  */
