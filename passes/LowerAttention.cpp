@@ -5,7 +5,7 @@
 // a running sum l and an output accumulator that is rescaled by
 // exp(m_old - m_new) as the maximum grows. No seq x seq buffer exists.
 //
-//   for b, h:
+//   for b, h (pairs shared among the threads when the call is big enough):
 //     kend = key_lengths[b] (or Sk)
 //     for each chunk of C keys (512): KT = its transpose, [D, C] scratch, so
 //       that a block of keys is one contiguous vector for each d
@@ -57,9 +57,9 @@ namespace {
 class KernelBuilder {
 public:
   KernelBuilder(OpBuilder &b, AttentionOp op, int64_t rows, int64_t keys,
-                int64_t chunk)
+                int64_t chunk, int64_t parallelMinFlops)
       : b(b), loc(op.getLoc()), op(op), blockRows(rows), blockKeys(keys),
-        chunkKeys(chunk) {
+        chunkKeys(chunk), parallelMinFlops(parallelMinFlops) {
     headDim = op.getQuery().getType().getDimSize(3);
     valueDim = op.getValue().getType().getDimSize(3);
     f32 = b.getF32Type();
@@ -82,40 +82,63 @@ public:
     // Causal offset: query i sits at absolute position i + (Sk - Sq).
     offset = b.create<arith::SubIOp>(loc, numKeys, numQueries);
 
-    // The output doubles as the unnormalized accumulator; m and l live in
-    // [Sq] arrays between key chunks; a chunk of K is transposed into a
-    // [D, chunk] scratch. All are reused across (batch, head).
+    // The output doubles as the unnormalized accumulator.
     SmallVector<OpFoldResult> outSizes = tensor::getMixedSizes(b, loc, q);
     outSizes[3] = b.getIndexAttr(valueDim);
     Value out = b.create<tensor::EmptyOp>(loc, outSizes, f32);
-    Value kt = b.create<tensor::EmptyOp>(
-        loc, ArrayRef<int64_t>{headDim, chunkKeys}, f32);
-    // m and l start filled (-inf, 0) rather than empty: two empties of one
-    // shape are one value after CSE, and loop-carried copies of one value
-    // would share a buffer after bufferization.
-    Value mBuf = fill(b.create<tensor::EmptyOp>(
-                          loc, SmallVector<OpFoldResult>{numQueries}, f32),
-                      negInf);
-    Value lBuf = fill(b.create<tensor::EmptyOp>(
-                          loc, SmallVector<OpFoldResult>{numQueries}, f32),
-                      zero);
 
-    // The probabilities of a block go through a small stack buffer: P.V
-    // broadcasts p[r][j] from memory (a load) instead of extracting a lane
-    // from a register (two shuffles). Allocated once, here: an alloca inside
-    // the loops would grow the stack at every iteration.
-    pBuf = b.create<memref::AllocaOp>(
-        loc, MemRefType::get({blockRows, blockKeys}, f32));
-
-    SmallVector<Value> state{out, kt, mBuf, lBuf};
-    state = forLoop(c0, batch, c1, state, [&](Value bIdx, ValueRange st) {
-      return forLoop(c0, heads, c1, st, [&](Value hIdx, ValueRange st2) {
-        batchIdx = bIdx;
-        headIdx = hIdx;
-        return emitHead(st2);
+    // The (batch, head) pairs, shared among the threads when the call has at
+    // least `parallelMinFlops` of work (4 Sq Sk D per pair): the part loop
+    // (marked tfm.parallel; each part writes the output rows of its own
+    // pairs) has one part per pair, or a single part of every pair, which
+    // tfm-lower-parallel-loops runs on the calling thread (a decode step).
+    Value pairs = b.create<arith::MulIOp>(loc, batch, heads);
+    Value work = b.create<arith::MulIOp>(
+        loc, b.create<arith::MulIOp>(loc, pairs, numQueries),
+        b.create<arith::MulIOp>(loc, numKeys, index(4 * headDim)));
+    Value big = b.create<arith::CmpIOp>(loc, arith::CmpIPredicate::sge, work,
+                                        index(parallelMinFlops));
+    Value parts = b.create<arith::SelectOp>(loc, big, pairs, c1);
+    // ceil(pairs / parts), spelled out: arith-to-llvm has no ceildivui.
+    Value perPart = b.create<arith::DivUIOp>(loc, subI(addI(pairs, parts), c1),
+                                             maxI(parts, c1));
+    auto partLoop = b.create<scf::ForOp>(loc, c0, parts, c1, ValueRange{out});
+    partLoop->setAttr("tfm.parallel", b.getUnitAttr());
+    {
+      OpBuilder::InsertionGuard guard(b);
+      b.setInsertionPointToStart(partLoop.getBody());
+      Value first =
+          b.create<arith::MulIOp>(loc, partLoop.getInductionVar(), perPart);
+      Value last = minI(addI(first, perPart), pairs);
+      // A part's own scratch (so that parts may run on different threads),
+      // reused across its pairs: m and l live in [Sq] arrays between key
+      // chunks; a chunk of K is transposed into a [D, chunk] scratch.
+      Value kt = b.create<tensor::EmptyOp>(
+          loc, ArrayRef<int64_t>{headDim, chunkKeys}, f32);
+      // m and l start filled (-inf, 0) rather than empty: two empties of one
+      // shape are one value after CSE, and loop-carried copies of one value
+      // would share a buffer after bufferization.
+      Value mBuf = fill(b.create<tensor::EmptyOp>(
+                            loc, SmallVector<OpFoldResult>{numQueries}, f32),
+                        negInf);
+      Value lBuf = fill(b.create<tensor::EmptyOp>(
+                            loc, SmallVector<OpFoldResult>{numQueries}, f32),
+                        zero);
+      // The probabilities of a block go through a small stack buffer: P.V
+      // broadcasts p[r][j] from memory (a load) instead of extracting a lane
+      // from a register (two shuffles). Once per part: an alloca in the
+      // inner loops would grow the stack at every iteration.
+      pBuf = b.create<memref::AllocaOp>(
+          loc, MemRefType::get({blockRows, blockKeys}, f32));
+      SmallVector<Value> state{partLoop.getRegionIterArgs()[0], kt, mBuf, lBuf};
+      state = forLoop(first, last, c1, state, [&](Value pair, ValueRange st) {
+        batchIdx = b.create<arith::DivUIOp>(loc, pair, heads);
+        headIdx = b.create<arith::RemUIOp>(loc, pair, heads);
+        return emitHead(st);
       });
-    });
-    return state[0];
+      b.create<scf::YieldOp>(loc, state[0]);
+    }
+    return partLoop.getResult(0);
   }
 
 private:
@@ -476,7 +499,7 @@ private:
   OpBuilder &b;
   Location loc;
   AttentionOp op;
-  int64_t blockRows, blockKeys, chunkKeys;
+  int64_t blockRows, blockKeys, chunkKeys, parallelMinFlops;
   int64_t headDim = 0, valueDim = 0;
   Type f32;
   Value c0, c1, negInf, zero, scale, offset;
@@ -487,8 +510,9 @@ private:
 
 struct LowerAttentionPattern : OpRewritePattern<AttentionOp> {
   LowerAttentionPattern(MLIRContext *ctx, int64_t rows, int64_t keys,
-                        int64_t chunk)
-      : OpRewritePattern(ctx), rows(rows), keys(keys), chunk(chunk) {}
+                        int64_t chunk, int64_t parallelMinFlops)
+      : OpRewritePattern(ctx), rows(rows), keys(keys), chunk(chunk),
+        parallelMinFlops(parallelMinFlops) {}
 
   LogicalResult matchAndRewrite(AttentionOp op,
                                 PatternRewriter &rewriter) const override {
@@ -502,12 +526,12 @@ struct LowerAttentionPattern : OpRewritePattern<AttentionOp> {
       if (type.getRank() > 4)
         return rewriter.notifyMatchFailure(op, "mask of rank > 4");
     }
-    KernelBuilder builder(rewriter, op, rows, keys, chunk);
+    KernelBuilder builder(rewriter, op, rows, keys, chunk, parallelMinFlops);
     rewriter.replaceOp(op, builder.build());
     return success();
   }
 
-  int64_t rows, keys, chunk;
+  int64_t rows, keys, chunk, parallelMinFlops;
 };
 
 struct TfmLowerAttention
@@ -523,7 +547,8 @@ struct TfmLowerAttention
       return signalPassFailure();
     }
     RewritePatternSet patterns(&getContext());
-    populateLowerAttentionPatterns(patterns, queryBlock, keyBlock, keyChunk);
+    populateLowerAttentionPatterns(patterns, queryBlock, keyBlock, keyChunk,
+                                   parallelMinFlops);
     int64_t before = 0;
     getOperation().walk([&](AttentionOp) { ++before; });
     if (failed(
@@ -540,7 +565,8 @@ struct TfmLowerAttention
 void mlir::tfm::populateLowerAttentionPatterns(RewritePatternSet &patterns,
                                                int64_t queryBlock,
                                                int64_t keyBlock,
-                                               int64_t keyChunk) {
+                                               int64_t keyChunk,
+                                               int64_t parallelMinFlops) {
   patterns.add<LowerAttentionPattern>(patterns.getContext(), queryBlock,
-                                      keyBlock, keyChunk);
+                                      keyBlock, keyChunk, parallelMinFlops);
 }

@@ -4,14 +4,20 @@
 // disjoint parts of their buffers) with `tfm.parallel`; after bufferization,
 // when the loop carries nothing, it becomes
 //
-//   omp.parallel if(trip count > 1) {
-//     omp.wsloop { omp.loop_nest (%i) = (lb) to (ub) step (s) { body } }
+//   scf.if (trip count > 1) {
+//     omp.parallel {
+//       omp.wsloop { omp.loop_nest (%i) = (lb) to (ub) step (s) { body } }
+//     }
+//   } else {
+//     the loop as it was
 //   }
 //
 // so that its iterations are shared among the OpenMP threads (a static
 // schedule: contiguous iterations per thread). A loop of one iteration runs
-// on the calling thread without waking the others: that is how a kernel
-// keeps small problems serial (it asks for one iteration).
+// on the calling thread without calling the OpenMP runtime at all: that is
+// how a kernel keeps small problems serial (it asks for one iteration). (An
+// `omp.parallel if(false)` would still enter libomp, which allocates a
+// serialized team at every call: a decode step would not be allocation-free.)
 //
 //===----------------------------------------------------------------------===//
 
@@ -36,9 +42,11 @@ void lowerToOpenMP(scf::ForOp loop) {
       b.create<arith::SubIOp>(loc, loop.getUpperBound(), loop.getLowerBound());
   Value several = b.create<arith::CmpIOp>(loc, arith::CmpIPredicate::sgt, span,
                                           loop.getStep());
-  omp::ParallelClauseOps parallelClauses;
-  parallelClauses.ifVar = several;
-  auto parallel = b.create<omp::ParallelOp>(loc, parallelClauses);
+  auto ifOp = b.create<scf::IfOp>(loc, several, /*withElseRegion=*/true);
+  b.setInsertionPoint(ifOp.elseBlock()->getTerminator());
+  b.clone(*loop)->removeAttr("tfm.parallel");
+  b.setInsertionPoint(ifOp.thenBlock()->getTerminator());
+  auto parallel = b.create<omp::ParallelOp>(loc, omp::ParallelClauseOps());
   b.createBlock(&parallel.getRegion());
   auto wsloop = b.create<omp::WsloopOp>(loc, omp::WsloopClauseOps());
   b.create<omp::TerminatorOp>(loc);

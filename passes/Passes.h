@@ -45,10 +45,12 @@ void populateLowerMasksPatterns(RewritePatternSet &patterns);
 
 /// The pattern that lowers tfm.attention (static head sizes) to the tiled
 /// online-softmax kernel: `queryBlock` rows and `keyBlock` keys a block,
-/// keys transposed `keyChunk` at a time.
+/// keys transposed `keyChunk` at a time; (batch, head) pairs on threads
+/// from `parallelMinFlops` of work on.
 void populateLowerAttentionPatterns(RewritePatternSet &patterns,
                                     int64_t queryBlock, int64_t keyBlock,
-                                    int64_t keyChunk);
+                                    int64_t keyChunk,
+                                    int64_t parallelMinFlops = 1 << 22);
 
 /// Options of the tfm-to-llvm pipeline.
 struct TfmPipelineOptions : public PassPipelineOptions<TfmPipelineOptions> {

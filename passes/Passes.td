@@ -134,6 +134,11 @@ def TfmLowerAttention : Pass<"tfm-lower-attention", "func::FuncOp"> {
     only on blocks that straddle a row's limit; with `key_lengths` the key
     loop ends at the length. A row that sees no key gives zeros.
 
+    The (batch, head) pairs run on OpenMP threads (a loop marked
+    `tfm.parallel`, one iteration per pair, each with its own scratch) when
+    the call has at least `parallel-min-flops` of work; smaller calls run
+    on the calling thread.
+
     Head sizes must be static (else the op is left to the reference
     lowering).
   }];
@@ -150,7 +155,13 @@ def TfmLowerAttention : Pass<"tfm-lower-attention", "func::FuncOp"> {
     // and the same key block PyTorch's CPU flash kernel uses.
     Option<"keyChunk", "key-chunk", "int64_t", "512",
            "Keys transposed into the scratch at a time (a multiple of "
-           "key-block)">
+           "key-block)">,
+    // As tfm-tile-matmul's: below ~4 MFLOP (a decode step's attention over
+    // a few hundred cached keys, ~0.5 MFLOP) waking a second thread costs
+    // more than it saves.
+    Option<"parallelMinFlops", "parallel-min-flops", "int64_t", "1 << 22",
+           "Work (4 Sq Sk D per (batch, head)) from which the (batch, head) "
+           "pairs run on OpenMP threads">
   ];
   let dependentDialects = [
     "::mlir::arith::ArithDialect",
@@ -193,9 +204,10 @@ def TfmLowerParallelLoops : Pass<"tfm-lower-parallel-loops", "ModuleOp"> {
   let description = [{
     A kernel marks a loop whose iterations write disjoint data with the
     `tfm.parallel` attribute. After bufferization, such a loop that carries
-    no values becomes `omp.parallel if(more than one iteration)` around
-    `omp.wsloop` / `omp.loop_nest` (a static schedule). A loop of one
-    iteration runs on the calling thread without waking the others, which
+    no values becomes `scf.if (more than one iteration)` of `omp.parallel`
+    around `omp.wsloop` / `omp.loop_nest` (a static schedule), else the loop
+    as it was. A loop of one iteration runs on the calling thread without
+    entering the OpenMP runtime (which would allocate at every call), which
     is how a kernel keeps small problems serial. A marked loop that still
     carries values stays serial (the mark is dropped).
 

@@ -7,11 +7,22 @@
 // difference); P·V by broadcast FMAs into vector<Dv = 32> accumulators.
 // CHECK-LABEL: func.func @plain
 // CHECK-NOT: tfm.attention
+// The (batch, head) pairs: one part per pair (on the threads) when the call
+// has 4 Sq Sk D x pairs >= 2^22 flops, else a single part.
+// CHECK: %[[PAIRS:.*]] = arith.muli %{{.*}}, %c8 : index
+// CHECK: %[[PQ:.*]] = arith.muli %[[PAIRS]], %{{.*}} : index
+// CHECK: %[[KD:.*]] = arith.muli %{{.*}}, %c256 : index
+// CHECK: %[[WORK:.*]] = arith.muli %[[PQ]], %[[KD]] : index
+// CHECK: %[[BIG:.*]] = arith.cmpi sge, %[[WORK]], %c4194304 : index
+// CHECK: %[[PARTS:.*]] = arith.select %[[BIG]], %[[PAIRS]], %c1 : index
+// CHECK: scf.for %{{.*}} = %c0 to %[[PARTS]] step %c1 iter_args
+// Each part's own scratch, and the probabilities' stack buffer, outside the
+// loops over its pairs.
 // CHECK: %[[SCRATCH:.*]] = tensor.empty() : tensor<64x512xf32>
-// The probabilities' stack buffer, once, outside the loops.
 // CHECK: memref.alloca() : memref<4x64xf32>
 // CHECK: scf.for
-// CHECK: scf.for
+// CHECK: arith.divui %{{.*}}, %c8 : index
+// CHECK: arith.remui %{{.*}}, %c8 : index
 // CHECK: scf.for {{.*}} step %c512
 // CHECK: %[[T:.*]] = linalg.transpose ins(%{{.*}} : tensor<?x64xf32>) outs(%{{.*}} : tensor<64x?xf32>) permutation = [1, 0]
 // CHECK: scf.for {{.*}} step %c4
@@ -29,6 +40,7 @@
 // Single rows for the tail.
 // CHECK: scf.for {{.*}} step %c1
 // CHECK: scf.for {{.*}} step %c64 iter_args({{.*}}) -> (f32, f32, vector<32xf32>, vector<64xf32>)
+// CHECK: } {tfm.parallel}
 // Nothing of size seq x seq.
 // CHECK-NOT: tensor<?x?xf32>
 // CHECK-NOT: tensor<{{.*}}x?x?xf32>

@@ -1,7 +1,8 @@
 // RUN: tfm-opt %s --split-input-file --tfm-lower-parallel-loops | FileCheck %s
 
 // A marked loop that carries nothing runs on the OpenMP threads; with one
-// iteration (the if clause is false) it stays on the calling thread.
+// iteration it stays on the calling thread, as the plain loop, without
+// entering the OpenMP runtime.
 
 // CHECK-LABEL: func.func @marked
 //  CHECK-SAME:   (%[[M:.+]]: memref<?xf32>, %[[N:.+]]: index)
@@ -9,12 +10,15 @@
 //   CHECK-DAG:   %[[C1:.+]] = arith.constant 1 : index
 //       CHECK:   %[[SPAN:.+]] = arith.subi %[[N]], %[[C0]] : index
 //       CHECK:   %[[SEVERAL:.+]] = arith.cmpi sgt, %[[SPAN]], %[[C1]] : index
-//       CHECK:   omp.parallel if(%[[SEVERAL]]) {
-//  CHECK-NEXT:     omp.wsloop {
-//  CHECK-NEXT:       omp.loop_nest (%[[I:.+]]) : index = (%[[C0]]) to (%[[N]]) step (%[[C1]]) {
-//  CHECK-NEXT:         memref.store %{{.*}}, %[[M]][%[[I]]]
-//  CHECK-NEXT:         omp.yield
-//   CHECK-NOT:   scf.for
+//       CHECK:   scf.if %[[SEVERAL]] {
+//  CHECK-NEXT:     omp.parallel {
+//  CHECK-NEXT:       omp.wsloop {
+//  CHECK-NEXT:         omp.loop_nest (%[[I:.+]]) : index = (%[[C0]]) to (%[[N]]) step (%[[C1]]) {
+//  CHECK-NEXT:           memref.store %{{.*}}, %[[M]][%[[I]]]
+//  CHECK-NEXT:           omp.yield
+//       CHECK:   } else {
+//  CHECK-NEXT:     scf.for %[[J:.+]] = %[[C0]] to %[[N]] step %[[C1]] {
+//  CHECK-NEXT:       memref.store %{{.*}}, %[[M]][%[[J]]]
 //   CHECK-NOT:   tfm.parallel
 func.func @marked(%m: memref<?xf32>, %n: index) {
   %c0 = arith.constant 0 : index
