@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # The attention benchmark of issue 4, in one run: the FMA peak of this core,
 # tfm's fused kernel, tfm's unfused lowering (tfmc --no-fuse) and PyTorch
-# (python3-torch, installed here if missing), one thread; then the table with
-# the ratios, and the peak memory of a seq 8192 call.
+# (python3-torch, installed here if missing), one thread; the fused kernel
+# on two threads; then the tables with the ratios, and the peak memory of a
+# seq 8192 call.
 #
 #   bench/attention.sh [benchmark flags, e.g. --benchmark_min_time=1]
 set -euo pipefail
@@ -20,20 +21,32 @@ unset OPENBLAS_CORETYPE
 out=$(mktemp -d)
 trap 'rm -rf "$out"' EXIT
 
-"$build/bin/attention_bench" --benchmark_format=json \
+# One thread (the kernel runs its (batch, head) pairs on OpenMP threads),
+# then the fused kernel again on two.
+OMP_NUM_THREADS=1 "$build/bin/attention_bench" --benchmark_format=json \
   --benchmark_out="$out/tfm.json" --benchmark_out_format=json \
+  --benchmark_repetitions=3 --benchmark_report_aggregates_only=true \
+  "$@" >/dev/null
+OMP_NUM_THREADS=2 "$build/bin/attention_bench" --benchmark_format=json \
+  --benchmark_filter='BM_Attention/fused/' \
+  --benchmark_out="$out/tfm2.json" --benchmark_out_format=json \
   --benchmark_repetitions=3 --benchmark_report_aggregates_only=true \
   "$@" >/dev/null
 # Same allocator treatment as attention_bench gives tfm (mallopt): freed
 # blocks stay in the heap, so PyTorch's seq x seq temporaries are not
-# first-touched again on every call.
-MALLOC_MMAP_THRESHOLD_=1073741824 MALLOC_TRIM_THRESHOLD_=1073741824 \
+# first-touched again on every call. One thread for PyTorch means OpenBLAS's
+# threads too: Debian's torch does its matmuls in OpenBLAS, which ignores
+# torch.set_num_threads.
+OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1 \
+  MALLOC_MMAP_THRESHOLD_=1073741824 MALLOC_TRIM_THRESHOLD_=1073741824 \
   /usr/bin/python3 "$repo/bench/attention_torch.py" > "$out/torch.jsonl"
 
-/usr/bin/python3 - "$out/tfm.json" "$out/torch.jsonl" <<'PY'
+/usr/bin/python3 - "$out/tfm.json" "$out/torch.jsonl" "$out/tfm2.json" <<'PY'
 import json, sys
 tfm = json.load(open(sys.argv[1]))["benchmarks"]
 med = {b["run_name"]: b for b in tfm if b.get("aggregate_name") == "median"}
+two = {b["run_name"]: b for b in json.load(open(sys.argv[3]))["benchmarks"]
+       if b.get("aggregate_name") == "median"}
 peak = med["BM_FmaPeak/real_time"]["GFLOPS"]
 torch = {(r["kind"], r["seq"]): r for r in map(json.loads, open(sys.argv[2]))}
 def g(impl, kind, s):
@@ -52,5 +65,15 @@ for s in (1024, 2048):
     n = g("fused", "none", s)["real_time"]
     print(f"seq {s}: causal {n / g('fused', 'causal', s)['real_time']:.2f}x faster than no mask, "
           f"half padded {n / g('fused', 'padded', s)['real_time']:.2f}x faster")
+print()
+print("fused, two threads (OMP_NUM_THREADS=2; the (batch, head) pairs shared)")
+hdr = f"{'kind':7} {'seq':>5} | {'1T ms':>8} {'2T ms':>8} {'2T GFLOPS':>9} | {'2T/1T':>6}"
+print(hdr); print("-" * len(hdr))
+for kind in ("none", "causal", "padded"):
+    for s in (128, 512, 1024, 2048):
+        f = g("fused", kind, s)
+        t2 = two[f"BM_Attention/fused/{kind}/{s}/real_time"]
+        print(f"{kind:7} {s:5d} | {f['real_time']:8.2f} {t2['real_time']:8.2f} {t2['GFLOPS']:9.1f} | "
+              f"{f['real_time'] / t2['real_time']:5.2f}x")
 PY
 "$build/bin/attention_bench" --peak-memory 8192

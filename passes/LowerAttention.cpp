@@ -57,9 +57,10 @@ namespace {
 class KernelBuilder {
 public:
   KernelBuilder(OpBuilder &b, AttentionOp op, int64_t rows, int64_t keys,
-                int64_t chunk, int64_t parallelMinFlops)
+                int64_t chunk, int64_t parallelMinFlops, int64_t maxParts)
       : b(b), loc(op.getLoc()), op(op), blockRows(rows), blockKeys(keys),
-        chunkKeys(chunk), parallelMinFlops(parallelMinFlops) {
+        chunkKeys(chunk), parallelMinFlops(parallelMinFlops),
+        maxParts(maxParts) {
     headDim = op.getQuery().getType().getDimSize(3);
     valueDim = op.getValue().getType().getDimSize(3);
     f32 = b.getF32Type();
@@ -90,15 +91,17 @@ public:
     // The (batch, head) pairs, shared among the threads when the call has at
     // least `parallelMinFlops` of work (4 Sq Sk D per pair): the part loop
     // (marked tfm.parallel; each part writes the output rows of its own
-    // pairs) has one part per pair, or a single part of every pair, which
-    // tfm-lower-parallel-loops runs on the calling thread (a decode step).
+    // contiguous pairs, with its own scratch) has up to `maxParts` parts, or
+    // a single part of every pair, which tfm-lower-parallel-loops runs on the
+    // calling thread (a decode step).
     Value pairs = b.create<arith::MulIOp>(loc, batch, heads);
     Value work = b.create<arith::MulIOp>(
         loc, b.create<arith::MulIOp>(loc, pairs, numQueries),
         b.create<arith::MulIOp>(loc, numKeys, index(4 * headDim)));
     Value big = b.create<arith::CmpIOp>(loc, arith::CmpIPredicate::sge, work,
                                         index(parallelMinFlops));
-    Value parts = b.create<arith::SelectOp>(loc, big, pairs, c1);
+    Value parts = b.create<arith::SelectOp>(
+        loc, big, maxI(c1, minI(pairs, index(maxParts))), c1);
     // ceil(pairs / parts), spelled out: arith-to-llvm has no ceildivui.
     Value perPart = b.create<arith::DivUIOp>(loc, subI(addI(pairs, parts), c1),
                                              maxI(parts, c1));
@@ -499,7 +502,7 @@ private:
   OpBuilder &b;
   Location loc;
   AttentionOp op;
-  int64_t blockRows, blockKeys, chunkKeys, parallelMinFlops;
+  int64_t blockRows, blockKeys, chunkKeys, parallelMinFlops, maxParts;
   int64_t headDim = 0, valueDim = 0;
   Type f32;
   Value c0, c1, negInf, zero, scale, offset;
@@ -510,9 +513,10 @@ private:
 
 struct LowerAttentionPattern : OpRewritePattern<AttentionOp> {
   LowerAttentionPattern(MLIRContext *ctx, int64_t rows, int64_t keys,
-                        int64_t chunk, int64_t parallelMinFlops)
+                        int64_t chunk, int64_t parallelMinFlops,
+                        int64_t maxParts)
       : OpRewritePattern(ctx), rows(rows), keys(keys), chunk(chunk),
-        parallelMinFlops(parallelMinFlops) {}
+        parallelMinFlops(parallelMinFlops), maxParts(maxParts) {}
 
   LogicalResult matchAndRewrite(AttentionOp op,
                                 PatternRewriter &rewriter) const override {
@@ -526,12 +530,13 @@ struct LowerAttentionPattern : OpRewritePattern<AttentionOp> {
       if (type.getRank() > 4)
         return rewriter.notifyMatchFailure(op, "mask of rank > 4");
     }
-    KernelBuilder builder(rewriter, op, rows, keys, chunk, parallelMinFlops);
+    KernelBuilder builder(rewriter, op, rows, keys, chunk, parallelMinFlops,
+                          maxParts);
     rewriter.replaceOp(op, builder.build());
     return success();
   }
 
-  int64_t rows, keys, chunk, parallelMinFlops;
+  int64_t rows, keys, chunk, parallelMinFlops, maxParts;
 };
 
 struct TfmLowerAttention
@@ -540,15 +545,15 @@ struct TfmLowerAttention
 
   void runOnOperation() override {
     if (queryBlock < 1 || keyBlock < 1 || keyChunk < keyBlock ||
-        keyChunk % keyBlock != 0) {
+        keyChunk % keyBlock != 0 || parallelParts < 1) {
       getOperation().emitError(
-          "tfm-lower-attention: expected query-block >= 1, key-block >= 1 "
-          "and key-chunk a multiple of key-block");
+          "tfm-lower-attention: expected query-block >= 1, key-block >= 1, "
+          "key-chunk a multiple of key-block and parallel-parts >= 1");
       return signalPassFailure();
     }
     RewritePatternSet patterns(&getContext());
     populateLowerAttentionPatterns(patterns, queryBlock, keyBlock, keyChunk,
-                                   parallelMinFlops);
+                                   parallelMinFlops, parallelParts);
     int64_t before = 0;
     getOperation().walk([&](AttentionOp) { ++before; });
     if (failed(
@@ -562,11 +567,10 @@ struct TfmLowerAttention
 
 } // namespace
 
-void mlir::tfm::populateLowerAttentionPatterns(RewritePatternSet &patterns,
-                                               int64_t queryBlock,
-                                               int64_t keyBlock,
-                                               int64_t keyChunk,
-                                               int64_t parallelMinFlops) {
+void mlir::tfm::populateLowerAttentionPatterns(
+    RewritePatternSet &patterns, int64_t queryBlock, int64_t keyBlock,
+    int64_t keyChunk, int64_t parallelMinFlops, int64_t parallelParts) {
   patterns.add<LowerAttentionPattern>(patterns.getContext(), queryBlock,
-                                      keyBlock, keyChunk, parallelMinFlops);
+                                      keyBlock, keyChunk, parallelMinFlops,
+                                      parallelParts);
 }

@@ -45,12 +45,13 @@ void populateLowerMasksPatterns(RewritePatternSet &patterns);
 
 /// The pattern that lowers tfm.attention (static head sizes) to the tiled
 /// online-softmax kernel: `queryBlock` rows and `keyBlock` keys a block,
-/// keys transposed `keyChunk` at a time; (batch, head) pairs on threads
-/// from `parallelMinFlops` of work on.
+/// keys transposed `keyChunk` at a time; (batch, head) pairs in up to
+/// `parallelParts` parts on threads from `parallelMinFlops` of work on.
 void populateLowerAttentionPatterns(RewritePatternSet &patterns,
                                     int64_t queryBlock, int64_t keyBlock,
                                     int64_t keyChunk,
-                                    int64_t parallelMinFlops = 1 << 22);
+                                    int64_t parallelMinFlops = 1 << 22,
+                                    int64_t parallelParts = 2);
 
 /// Options of the tfm-to-llvm pipeline.
 struct TfmPipelineOptions : public PassPipelineOptions<TfmPipelineOptions> {

@@ -135,9 +135,9 @@ def TfmLowerAttention : Pass<"tfm-lower-attention", "func::FuncOp"> {
     loop ends at the length. A row that sees no key gives zeros.
 
     The (batch, head) pairs run on OpenMP threads (a loop marked
-    `tfm.parallel`, one iteration per pair, each with its own scratch) when
-    the call has at least `parallel-min-flops` of work; smaller calls run
-    on the calling thread.
+    `tfm.parallel` of `parallel-parts` iterations, each over contiguous
+    pairs with its own scratch) when the call has at least
+    `parallel-min-flops` of work; smaller calls run on the calling thread.
 
     Head sizes must be static (else the op is left to the reference
     lowering).
@@ -161,7 +161,14 @@ def TfmLowerAttention : Pass<"tfm-lower-attention", "func::FuncOp"> {
     // more than it saves.
     Option<"parallelMinFlops", "parallel-min-flops", "int64_t", "1 << 22",
            "Work (4 Sq Sk D per (batch, head)) from which the (batch, head) "
-           "pairs run on OpenMP threads">
+           "pairs run on OpenMP threads">,
+    // This machine's two cores. Each part allocates its own scratch
+    // (~128 KiB + 8 bytes per query): one part per pair measured 2.3 MB
+    // above inputs + output at seq 8192 and slower single-thread calls
+    // (the scratch of 8 pairs first-touched at every call).
+    Option<"parallelParts", "parallel-parts", "int64_t", "2",
+           "Parts the (batch, head) pairs are split into when the call is "
+           "big enough (one per thread)">
   ];
   let dependentDialects = [
     "::mlir::arith::ArithDialect",

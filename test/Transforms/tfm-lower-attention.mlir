@@ -7,14 +7,16 @@
 // difference); P·V by broadcast FMAs into vector<Dv = 32> accumulators.
 // CHECK-LABEL: func.func @plain
 // CHECK-NOT: tfm.attention
-// The (batch, head) pairs: one part per pair (on the threads) when the call
-// has 4 Sq Sk D x pairs >= 2^22 flops, else a single part.
+// The (batch, head) pairs: in two parts (on the threads) when the call has
+// 4 Sq Sk D x pairs >= 2^22 flops, else a single part.
 // CHECK: %[[PAIRS:.*]] = arith.muli %{{.*}}, %c8 : index
 // CHECK: %[[PQ:.*]] = arith.muli %[[PAIRS]], %{{.*}} : index
 // CHECK: %[[KD:.*]] = arith.muli %{{.*}}, %c256 : index
 // CHECK: %[[WORK:.*]] = arith.muli %[[PQ]], %[[KD]] : index
 // CHECK: %[[BIG:.*]] = arith.cmpi sge, %[[WORK]], %c4194304 : index
-// CHECK: %[[PARTS:.*]] = arith.select %[[BIG]], %[[PAIRS]], %c1 : index
+// CHECK: %[[TWO:.*]] = arith.minsi %[[PAIRS]], %c2 : index
+// CHECK: %[[SOME:.*]] = arith.maxsi %[[TWO]], %c1 : index
+// CHECK: %[[PARTS:.*]] = arith.select %[[BIG]], %[[SOME]], %c1 : index
 // CHECK: scf.for %{{.*}} = %c0 to %[[PARTS]] step %c1 iter_args
 // Each part's own scratch, and the probabilities' stack buffer, outside the
 // loops over its pairs.
