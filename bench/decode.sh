@@ -127,7 +127,8 @@ def tfm_run(name):
                   r"total ([\d.]+) ms", text, re.M)
     if not e or not d:
         fail(f"unexpected tfm-run --bench output in {path}:\n{text}")
-    at = re.search(r"^step ms at position (.*)$", text, re.M)
+    at = re.search(r"^step ms at position \(median of the steps within 2\) "
+                   r"(.*)$", text, re.M)
     return {"encode": float(e[1]), "steps": int(d[1]), "median": float(d[2]),
             "total": float(d[3]),
             "at": {int(p): float(ms) for p, ms in
@@ -212,8 +213,8 @@ for t in (1, 2):
           f" ms/token)")
 print()
 positions = (1, 32, 128, 256)
-print("tfm step ms at position p (one run of 257 new tokens; position 1 is "
-      "the first step of the process)")
+print("tfm step ms at position p (one run of 257 new tokens; the median of "
+      "the steps p-2..p+2; position 1 includes the first step of the process)")
 hdr = f"{'threads':>7} | " + " | ".join(f"{p:>7}" for p in positions) + \
       f" | {'median':>7}"
 print(hdr); print("-" * len(hdr))
