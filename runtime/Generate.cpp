@@ -288,18 +288,24 @@ absl::Status DecodeSession::allocate(size_t batch, size_t capacity) {
   return absl::OkStatus();
 }
 
-absl::Status DecodeSession::start(const Sequences &src, size_t capacity) {
-  const ArtifactConfig &c = artifact_.config();
+/// What decoding asks of a model and its sources: a decoder, and source
+/// sequences (encoder-decoder) or prompts (decoder-only) in range.
+static absl::Status checkDecodable(const ArtifactConfig &c,
+                                   const Sequences &src) {
   if (c.architecture == ModelArchitecture::Encoder)
     return absl::InvalidArgumentError(
         "an encoder-only model does not generate; use --logits for its "
         "hidden states");
   bool withEncoder = c.architecture == ModelArchitecture::EncoderDecoder;
-  if (absl::Status s =
-          checkSequences(src, withEncoder ? c.srcVocabSize : c.tgtVocabSize,
-                         c.maxSeqLen, "src");
-      !s.ok())
+  return checkSequences(src, withEncoder ? c.srcVocabSize : c.tgtVocabSize,
+                        c.maxSeqLen, "src");
+}
+
+absl::Status DecodeSession::start(const Sequences &src, size_t capacity) {
+  const ArtifactConfig &c = artifact_.config();
+  if (absl::Status s = checkDecodable(c, src); !s.ok())
     return s;
+  bool withEncoder = c.architecture == ModelArchitecture::EncoderDecoder;
   size_t batch = src.size();
   if (absl::Status s = allocate(batch, capacity); !s.ok())
     return s;
@@ -578,16 +584,7 @@ absl::StatusOr<Sequences> tfm::greedy(const Artifact &artifact,
                                       const Sequences &src,
                                       int64_t maxNewTokens,
                                       GenerateStats *stats, bool useCache) {
-  const ArtifactConfig &c = artifact.config();
-  if (c.architecture == ModelArchitecture::Encoder)
-    return absl::InvalidArgumentError(
-        "an encoder-only model does not generate; use --logits for its "
-        "hidden states");
-  bool withEncoder = c.architecture == ModelArchitecture::EncoderDecoder;
-  if (absl::Status s =
-          checkSequences(src, withEncoder ? c.srcVocabSize : c.tgtVocabSize,
-                         c.maxSeqLen, "src");
-      !s.ok())
+  if (absl::Status s = checkDecodable(artifact.config(), src); !s.ok())
     return s;
   if (!useCache)
     return greedyRecompute(artifact, src, maxNewTokens, stats);
@@ -711,8 +708,7 @@ absl::StatusOr<Sequences> tfm::beamSearch(const Artifact &artifact,
                 [](const Candidate &a, const Candidate &b) {
                   if (a.score != b.score)
                     return a.score > b.score;
-                  return a.beam != b.beam ? a.beam < b.beam
-                                          : a.token < b.token;
+                  return a.beam != b.beam ? a.beam < b.beam : a.token < b.token;
                 });
       std::vector<Beam> next;
       for (size_t rank = 0; rank < candidates.size() && next.size() < n;

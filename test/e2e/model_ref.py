@@ -635,44 +635,33 @@ def read_sources(args):
     raise ModelError("give --src or --inputs")
 
 
-def cmd_beam(args):
+def print_decoded(args, decode_one, what):
+    """Decodes every source of --src/--inputs with decode_one(cfg, W, src) ->
+    (ids, margin) and prints one line of ids each; the smallest margin goes
+    to stderr."""
     cfg, W = load_model(args.dir)
     worst = None
     for k, src in enumerate(read_sources(args)):
-        ids, margin = beam_search(cfg, W, src, args.beam, args.max_new_tokens,
-                                  args.length_penalty)
+        ids, margin = decode_one(cfg, W, src)
         print(" ".join(str(t) for t in ids))
         if margin is not None and (worst is None or margin < worst[0]):
             worst = (margin, k)
     if worst is not None:
-        print(f"beam: smallest gap between ranked candidates {worst[0]:.3g} "
-              f"(sequence {worst[1]})", file=sys.stderr)
+        print(f"{what} {worst[0]:.3g} (sequence {worst[1]})", file=sys.stderr)
     return 0
+
+
+def cmd_beam(args):
+    return print_decoded(
+        args, lambda cfg, W, src: beam_search(
+            cfg, W, src, args.beam, args.max_new_tokens, args.length_penalty),
+        "beam: smallest gap between ranked candidates")
 
 
 def cmd_greedy(args):
-    cfg, W = load_model(args.dir)
-    if args.src is not None:
-        try:
-            sources = [[int(t) for t in args.src.split()]]
-        except ValueError:
-            raise ModelError(f"--src: not a list of integers: {args.src!r}")
-    elif args.inputs is not None:
-        sources = read_inputs(args.inputs).get("src")
-        if not isinstance(sources, list):
-            raise ModelError("inputs: 'src' must be a list of id lists")
-    else:
-        raise ModelError("greedy: give --src or --inputs")
-    worst = None
-    for k, src in enumerate(sources):
-        ids, margin = greedy(cfg, W, src, args.max_new_tokens)
-        print(" ".join(str(t) for t in ids))
-        if margin is not None and (worst is None or margin < worst[0]):
-            worst = (margin, k)
-    if worst is not None:
-        print(f"greedy: smallest top1-top2 logit margin {worst[0]:.3g} "
-              f"(sequence {worst[1]})", file=sys.stderr)
-    return 0
+    return print_decoded(
+        args, lambda cfg, W, src: greedy(cfg, W, src, args.max_new_tokens),
+        "greedy: smallest top1-top2 logit margin")
 
 
 def main():
