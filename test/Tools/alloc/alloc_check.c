@@ -6,7 +6,9 @@
  *
  *   tfm-alloc-check ARTIFACT_DIR WARMUP STEPS "5 17 42" ["3 4" ...]
  */
+#ifndef _GNU_SOURCE
 #define _GNU_SOURCE
+#endif
 #include "runtime/tfm.h"
 
 #include <stdint.h>
