@@ -244,13 +244,27 @@ private:
     SmallVector<OpFoldResult> ktOffsets(2, b.getIndexAttr(0));
     SmallVector<OpFoldResult> ktSizes{dDim, n};
     SmallVector<OpFoldResult> ktStrides(2, b.getIndexAttr(1));
-    Value ktDst = b.create<tensor::ExtractSliceOp>(loc, kt, ktOffsets, ktSizes,
-                                                   ktStrides);
-    Value transposed =
-        b.create<linalg::TransposeOp>(loc, keys, ktDst, ArrayRef<int64_t>{1, 0})
-            .getResult()[0];
-    kt = b.create<tensor::InsertSliceOp>(loc, transposed, kt, ktOffsets,
-                                         ktSizes, ktStrides);
+    // Only blocks of rows read the transposed keys: a call with fewer rows
+    // than a block (a decode step) skips the transpose.
+    Value blocks = b.create<arith::CmpIOp>(loc, arith::CmpIPredicate::sge,
+                                           numQueries, index(blockRows));
+    auto transposeIf = b.create<scf::IfOp>(
+        loc, blocks,
+        [&](OpBuilder &nb, Location) {
+          OpBuilder::InsertionGuard g(b);
+          b.setInsertionPoint(nb.getInsertionBlock(), nb.getInsertionPoint());
+          Value ktDst = b.create<tensor::ExtractSliceOp>(loc, kt, ktOffsets,
+                                                         ktSizes, ktStrides);
+          Value transposed = b.create<linalg::TransposeOp>(
+                                  loc, keys, ktDst, ArrayRef<int64_t>{1, 0})
+                                 .getResult()[0];
+          b.create<scf::YieldOp>(
+              loc, b.create<tensor::InsertSliceOp>(
+                        loc, transposed, kt, ktOffsets, ktSizes, ktStrides)
+                       .getResult());
+        },
+        [&](OpBuilder &nb, Location) { nb.create<scf::YieldOp>(loc, kt); });
+    kt = transposeIf.getResult(0);
     chunkStart = c;
     chunkLimit = addI(c, n);
     ktChunk = kt;
@@ -315,7 +329,9 @@ private:
     // Software pipelining: the scores of the next block are computed between
     // this block's softmax and its P.V, so that their FMAs fill the latency
     // of the softmax chain (max, exp, rescale) instead of waiting behind it.
-    auto scores = [&](Value local) {
+    auto scores = [&](Value local) -> SmallVector<Value> {
+      if (count == 1)
+        return {rowScores(rows[0], addI(chunkStart, local))};
       SmallVector<Value> sc(count,
                             b.create<arith::ConstantOp>(
                                 loc, DenseElementsAttr::get(sType, 0.0f)));
@@ -464,6 +480,36 @@ private:
               .getResult();
     }
     return {out, mBuf, lBuf};
+  }
+
+  /// The unscaled scores of one query row against keys [k0, k0 + BK), read
+  /// from K as it is (row-major): a dot product per key. Single rows (a
+  /// decode step, the tail of longer queries) take this path, so that a
+  /// call whose rows are all single never transposes K. Keys past the end
+  /// are read clamped; their scores are masked by the caller.
+  Value rowScores(Value row, Value k0) {
+    VectorType sType = VectorType::get({blockKeys}, f32);
+    VectorType rowType = VectorType::get({headDim}, f32);
+    Value qv = b.create<vector::TransferReadOp>(
+        loc, rowType, op.getQuery(), ValueRange{batchIdx, headIdx, row, c0},
+        zero, ArrayRef<bool>{true});
+    Value lastKey = subI(numKeys, c1);
+    Value init =
+        b.create<arith::ConstantOp>(loc, DenseElementsAttr::get(sType, 0.0f));
+    SmallVector<Value> result =
+        forLoop(c0, index(blockKeys), c1, init, [&](Value j, ValueRange acc) {
+          Value key = minI(addI(k0, j), lastKey);
+          Value kv = b.create<vector::TransferReadOp>(
+              loc, rowType, op.getKey(), ValueRange{batchIdx, headIdx, key, c0},
+              zero, ArrayRef<bool>{true});
+          Value dot = b.create<vector::ReductionOp>(
+              loc, vector::CombiningKind::ADD,
+              b.create<arith::MulFOp>(loc, qv, kv), Value(),
+              arith::FastMathFlags::reassoc);
+          return SmallVector<Value>{
+              b.create<vector::InsertElementOp>(loc, dot, acc[0], j)};
+        });
+    return result[0];
   }
 
   /// Key indices k0, k0 + 1, ..., as a vector of index.

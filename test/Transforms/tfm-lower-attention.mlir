@@ -26,6 +26,10 @@
 // CHECK: arith.divui %{{.*}}, %c8 : index
 // CHECK: arith.remui %{{.*}}, %c8 : index
 // CHECK: scf.for {{.*}} step %c512
+// The transpose only when there is a block of rows to read it (not for a
+// decode step's single query).
+// CHECK: %[[BLOCKS:.*]] = arith.cmpi sge, %{{.*}}, %c4 : index
+// CHECK: scf.if %[[BLOCKS]] -> (tensor<64x512xf32>)
 // CHECK: %[[T:.*]] = linalg.transpose ins(%{{.*}} : tensor<?x64xf32>) outs(%{{.*}} : tensor<64x?xf32>) permutation = [1, 0]
 // CHECK: scf.for {{.*}} step %c4
 // Loop-carried: m and l of 4 rows, their accumulators, and the next block's
@@ -39,8 +43,15 @@
 // CHECK: vector.transfer_read {{.*}} : tensor<64x512xf32>, vector<64xf32>
 // CHECK: vector.fma {{.*}} : vector<64xf32>
 // CHECK: vector.fma {{.*}} : vector<32xf32>
-// Single rows for the tail.
+// Single rows for the tail: scores as dot products with K's rows as they
+// are (no transposed keys), one key at a time into the block's vector.
 // CHECK: scf.for {{.*}} step %c1
+// CHECK: %[[Q:.*]] = vector.transfer_read %arg0[{{.*}} : tensor<?x8x?x64xf32>, vector<64xf32>
+// CHECK: scf.for %[[J:.*]] = %c0 to %c64 step %c1 iter_args(%[[ACC:.*]] = %{{.*}}) -> (vector<64xf32>)
+// CHECK: %[[K:.*]] = vector.transfer_read %arg1[{{.*}} : tensor<?x8x?x64xf32>, vector<64xf32>
+// CHECK: %[[QK:.*]] = arith.mulf %[[Q]], %[[K]] : vector<64xf32>
+// CHECK: %[[DOT:.*]] = vector.reduction <add>, %[[QK]] fastmath<reassoc> : vector<64xf32> into f32
+// CHECK: vector.insertelement %[[DOT]], %[[ACC]][%[[J]] : index] : vector<64xf32>
 // CHECK: scf.for {{.*}} step %c64 iter_args({{.*}}) -> (f32, f32, vector<32xf32>, vector<64xf32>)
 // CHECK: } {tfm.parallel}
 // Nothing of size seq x seq.
