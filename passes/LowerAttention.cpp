@@ -102,46 +102,42 @@ public:
                                         index(parallelMinFlops));
     Value parts = b.create<arith::SelectOp>(
         loc, big, maxI(c1, minI(pairs, index(maxParts))), c1);
-    // ceil(pairs / parts), spelled out: arith-to-llvm has no ceildivui.
-    Value perPart = b.create<arith::DivUIOp>(loc, subI(addI(pairs, parts), c1),
-                                             maxI(parts, c1));
-    auto partLoop = b.create<scf::ForOp>(loc, c0, parts, c1, ValueRange{out});
-    partLoop->setAttr("tfm.parallel", b.getUnitAttr());
-    {
-      OpBuilder::InsertionGuard guard(b);
-      b.setInsertionPointToStart(partLoop.getBody());
-      Value first =
-          b.create<arith::MulIOp>(loc, partLoop.getInductionVar(), perPart);
-      Value last = minI(addI(first, perPart), pairs);
-      // A part's own scratch (so that parts may run on different threads),
-      // reused across its pairs: m and l live in [Sq] arrays between key
-      // chunks; a chunk of K is transposed into a [D, chunk] scratch.
-      Value kt = b.create<tensor::EmptyOp>(
-          loc, ArrayRef<int64_t>{headDim, chunkKeys}, f32);
-      // m and l start filled (-inf, 0) rather than empty: two empties of one
-      // shape are one value after CSE, and loop-carried copies of one value
-      // would share a buffer after bufferization.
-      Value mBuf = fill(b.create<tensor::EmptyOp>(
-                            loc, SmallVector<OpFoldResult>{numQueries}, f32),
-                        negInf);
-      Value lBuf = fill(b.create<tensor::EmptyOp>(
-                            loc, SmallVector<OpFoldResult>{numQueries}, f32),
-                        zero);
-      // The probabilities of a block go through a small stack buffer: P.V
-      // broadcasts p[r][j] from memory (a load) instead of extracting a lane
-      // from a register (two shuffles). Once per part: an alloca in the
-      // inner loops would grow the stack at every iteration.
-      pBuf = b.create<memref::AllocaOp>(
-          loc, MemRefType::get({blockRows, blockKeys}, f32));
-      SmallVector<Value> state{partLoop.getRegionIterArgs()[0], kt, mBuf, lBuf};
-      state = forLoop(first, last, c1, state, [&](Value pair, ValueRange st) {
-        batchIdx = b.create<arith::DivUIOp>(loc, pair, heads);
-        headIdx = b.create<arith::RemUIOp>(loc, pair, heads);
-        return emitHead(st);
-      });
-      b.create<scf::YieldOp>(loc, state[0]);
-    }
-    return partLoop.getResult(0);
+    return buildPartitionedLoop(
+        b, loc, pairs, parts, out, /*parallel=*/true,
+        [&](Value first, Value last, Value out) {
+          // A part's own scratch (so that parts may run on different
+          // threads), reused across its pairs: m and l live in [Sq] arrays
+          // between key chunks; a chunk of K is transposed into a
+          // [D, chunk] scratch.
+          Value kt = b.create<tensor::EmptyOp>(
+              loc, ArrayRef<int64_t>{headDim, chunkKeys}, f32);
+          // m and l start filled (-inf, 0) rather than empty: two empties of
+          // one shape are one value after CSE, and loop-carried copies of
+          // one value would share a buffer after bufferization.
+          Value mBuf =
+              fill(b.create<tensor::EmptyOp>(
+                       loc, SmallVector<OpFoldResult>{numQueries}, f32),
+                   negInf);
+          Value lBuf =
+              fill(b.create<tensor::EmptyOp>(
+                       loc, SmallVector<OpFoldResult>{numQueries}, f32),
+                   zero);
+          // The probabilities of a block go through a small stack buffer:
+          // P.V broadcasts p[r][j] from memory (a load) instead of
+          // extracting a lane from a register (two shuffles). Once per
+          // part: an alloca in the inner loops would grow the stack at
+          // every iteration.
+          pBuf = b.create<memref::AllocaOp>(
+              loc, MemRefType::get({blockRows, blockKeys}, f32));
+          SmallVector<Value> state{out, kt, mBuf, lBuf};
+          state =
+              forLoop(first, last, c1, state, [&](Value pair, ValueRange st) {
+                batchIdx = b.create<arith::DivUIOp>(loc, pair, heads);
+                headIdx = b.create<arith::RemUIOp>(loc, pair, heads);
+                return emitHead(st);
+              });
+          return state[0];
+        });
   }
 
 private:

@@ -32,6 +32,30 @@ namespace mlir::tfm {
 
 using namespace mlir;
 
+Value mlir::tfm::buildPartitionedLoop(
+    OpBuilder &b, Location loc, Value count, Value parts, Value init,
+    bool parallel, function_ref<Value(Value, Value, Value)> body) {
+  Value one = b.create<arith::ConstantIndexOp>(loc, 1);
+  // ceil(count / parts), spelled out: arith-to-llvm has no ceildivui.
+  Value perPart = b.create<arith::DivUIOp>(
+      loc,
+      b.create<arith::SubIOp>(loc, b.create<arith::AddIOp>(loc, count, parts),
+                              one),
+      parts);
+  auto loop =
+      b.create<scf::ForOp>(loc, b.create<arith::ConstantIndexOp>(loc, 0), parts,
+                           one, ValueRange{init});
+  if (parallel)
+    loop->setAttr(kParallelAttrName, b.getUnitAttr());
+  OpBuilder::InsertionGuard guard(b);
+  b.setInsertionPointToStart(loop.getBody());
+  Value first = b.create<arith::MulIOp>(loc, loop.getInductionVar(), perPart);
+  Value last = b.create<arith::MinSIOp>(
+      loc, b.create<arith::AddIOp>(loc, first, perPart), count);
+  b.create<scf::YieldOp>(loc, body(first, last, loop.getRegionIterArgs()[0]));
+  return loop.getResult(0);
+}
+
 namespace {
 
 void lowerToOpenMP(scf::ForOp loop) {
@@ -44,7 +68,7 @@ void lowerToOpenMP(scf::ForOp loop) {
                                           loop.getStep());
   auto ifOp = b.create<scf::IfOp>(loc, several, /*withElseRegion=*/true);
   b.setInsertionPoint(ifOp.elseBlock()->getTerminator());
-  b.clone(*loop)->removeAttr("tfm.parallel");
+  b.clone(*loop)->removeAttr(mlir::tfm::kParallelAttrName);
   b.setInsertionPoint(ifOp.thenBlock()->getTerminator());
   auto parallel = b.create<omp::ParallelOp>(loc, omp::ParallelClauseOps());
   b.createBlock(&parallel.getRegion());
@@ -73,13 +97,13 @@ struct TfmLowerParallelLoops
   void runOnOperation() override {
     SmallVector<scf::ForOp> loops;
     getOperation().walk([&](scf::ForOp loop) {
-      if (loop->hasAttr("tfm.parallel"))
+      if (loop->hasAttr(mlir::tfm::kParallelAttrName))
         loops.push_back(loop);
     });
     for (scf::ForOp loop : loops) {
       if (loop.getNumResults() != 0) {
         // Still carrying values: not provably independent; stays serial.
-        loop->removeAttr("tfm.parallel");
+        loop->removeAttr(mlir::tfm::kParallelAttrName);
         continue;
       }
       lowerToOpenMP(loop);

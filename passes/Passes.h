@@ -43,6 +43,19 @@ void populateFuseLinearEpiloguePatterns(RewritePatternSet &patterns);
 /// masks on zeros into the `causal` attribute and `key_lengths`.
 void populateLowerMasksPatterns(RewritePatternSet &patterns);
 
+/// The mark of a loop whose iterations write disjoint data: after
+/// bufferization, tfm-lower-parallel-loops runs it on OpenMP threads.
+inline constexpr llvm::StringLiteral kParallelAttrName = "tfm.parallel";
+
+/// An scf.for carrying `init` whose iterations each take one of `parts`
+/// contiguous ranges of [0, count) (`parts` >= 1; a range may be empty):
+/// `body(first, last, carried)` returns the carried value's update. Marked
+/// kParallelAttrName when `parallel`, so the ranges must write disjoint
+/// parts of the carried tensor. Returns the loop's result.
+Value buildPartitionedLoop(OpBuilder &b, Location loc, Value count, Value parts,
+                           Value init, bool parallel,
+                           function_ref<Value(Value, Value, Value)> body);
+
 /// The pattern that lowers tfm.attention (static head sizes) to the tiled
 /// online-softmax kernel: `queryBlock` rows and `keyBlock` keys a block,
 /// keys transposed `keyChunk` at a time; (batch, head) pairs in up to

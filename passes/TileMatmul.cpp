@@ -127,32 +127,18 @@ public:
                                           numRows, index(minRows));
       chunks = b.create<arith::SelectOp>(loc, big, blocks, c1);
     }
-    // ceil(blocks / chunks), spelled out: arith-to-llvm has no ceildivui.
-    Value perChunk =
-        b.create<arith::DivUIOp>(loc, subI(addI(blocks, chunks), c1), chunks);
-    auto chunkLoop = b.create<scf::ForOp>(loc, c0, chunks, c1, ValueRange{c});
-    if (numBlocks > 1)
-      chunkLoop->setAttr("tfm.parallel", b.getUnitAttr());
-    {
-      OpBuilder::InsertionGuard guard(b);
-      b.setInsertionPointToStart(chunkLoop.getBody());
-      Value first =
-          b.create<arith::MulIOp>(loc, chunkLoop.getInductionVar(), perChunk);
-      Value last = minI(addI(first, perChunk), blocks);
-      Value out = forLoop(first, last, c1, chunkLoop.getRegionIterArgs()[0],
-                          [&](Value jb, Value c) {
-                            Value jc = mulI(jb, tiling.nBlockPanels);
-                            Value jEnd =
-                                minI(addI(jc, index(tiling.nBlockPanels)),
-                                     index(numPanels));
-                            return forLoop(c0, index(sig.k), index(kBlock), c,
-                                           [&](Value pc, Value c) {
-                                             return emitKBlock(jc, jEnd, pc, c);
-                                           });
-                          });
-      b.create<scf::YieldOp>(loc, out);
-    }
-    c = chunkLoop.getResult(0);
+    c = buildPartitionedLoop(
+        b, loc, blocks, chunks, c, /*parallel=*/numBlocks > 1,
+        [&](Value first, Value last, Value c) {
+          return forLoop(first, last, c1, c, [&](Value jb, Value c) {
+            Value jc = mulI(jb, tiling.nBlockPanels);
+            Value jEnd =
+                minI(addI(jc, index(tiling.nBlockPanels)), index(numPanels));
+            return forLoop(
+                c0, index(sig.k), index(kBlock), c,
+                [&](Value pc, Value c) { return emitKBlock(jc, jEnd, pc, c); });
+          });
+        });
     b.create<func::ReturnOp>(loc, c);
   }
 

@@ -543,32 +543,27 @@ absl::StatusOr<Sequences> tfm::greedy(DecodeSession &session,
     size_t running = session.running();
     for (size_t slot = 0; slot < running; ++slot) {
       const float *l = session.logits(slot);
-      next[slot] = std::max_element(l, l + c.tgtVocabSize) - l;
+      int64_t token = std::max_element(l, l + c.tgtVocabSize) - l;
       std::vector<int64_t> &out = generated[session.sequence(slot)];
       // As the recompute path decides: a sequence already at max_seq_len
       // (a prompt that long) or at the token limit takes nothing more.
-      finished[slot] = next[slot] == c.eosId ||
+      finished[slot] = token == c.eosId ||
                        static_cast<int64_t>(out.size()) >= maxNewTokens ||
                        session.length(slot) >= c.maxSeqLen;
       if (finished[slot])
         continue;
-      out.push_back(next[slot]);
+      out.push_back(token);
       // Stop when no further token would fit, or at the limit: the step
       // that would only predict past it is not run.
       finished[slot] = static_cast<int64_t>(out.size()) >= maxNewTokens ||
                        session.length(slot) + 1 >= c.maxSeqLen;
     }
-    // The tokens follow their sequences through retire(), which moves the
-    // last running slot into each finished one, from the back.
-    for (size_t slot = running, n = running; slot-- > 0;) {
-      if (!finished[slot])
-        continue;
-      next[slot] = next[n - 1];
-      --n;
-    }
     session.retire(finished);
     if (session.running() == 0)
       break;
+    // Every running sequence steps with the token it has just taken.
+    for (size_t slot = 0; slot < session.running(); ++slot)
+      next[slot] = generated[session.sequence(slot)].back();
     auto stepStart = std::chrono::steady_clock::now();
     if (absl::Status s =
             session.step(absl::MakeConstSpan(next.data(), session.running()));
