@@ -7,23 +7,31 @@
 //
 //   for b, h (pairs shared among the threads when the call is big enough):
 //     kend = key_lengths[b] (or Sk)
-//     for each chunk of C keys (512): KT = its transpose, [D, C] scratch, so
-//       that a block of keys is one contiguous vector for each d
-//      for each block of R query rows (then single rows for the tail),
-//      with m, l, acc loaded from [Sq] arrays and the output:
-//       for k0 in the chunk, up to the last key any row of the block sees,
-//           step BK:
-//         s[r] = scale * sum_d q[r, d] * KT[d, k0:k0+BK]       (vector FMAs)
-//         (+ additive mask; -inf past each row's limit, only on blocks
-//          that straddle a limit)
-//         m' = max(m, max(s)); p = exp(s - m'); l = l exp(m - m') + sum(p)
-//         acc = acc exp(m - m') + sum_j p[j] V[k0 + j, :]
-//     out = acc / l   (0 for a row that saw no key)
+//     for each chunk of C keys (512): pack them into 32-key panels,
+//      KT[p][d][j] = K[32 p + j][d] (L2-resident, one line per d)
+//      for each block of R query rows (8), over tiles of T keys (512) up to
+//      the last key any row of the block sees:
+//        1. S[r][j] = scale q[r] . k[j] into a stack scratch (L1), an R x 32
+//           register tile of vector FMAs per panel; -inf past each row's
+//           limit, only on panels that straddle a limit
+//        2. per row: m' = max(m, max S[r]); S[r] = exp(S[r] - m');
+//           l = l a + sum S[r]; a[r] = exp(m - m')
+//        3. out[r] = a[r] out[r] + sum_j S[r][j] V[j], an R x 32 register
+//           tile per 32 columns of V
+//      the remaining rows one at a time, everything in registers, K read as
+//      it is (a decode step takes this path and packs nothing)
+//     out = out / l   (0 for a row that saw no key)
 //
-// Extra memory: the [D, C] scratch and two [Sq] arrays (at Sq = 8192, D = 64:
-// 128 KiB + 64 KiB), whatever the sequence length.
+// Keeping the three steps apart lets each run at the speed of its own kind
+// of work: the products are the matmul kernel's register tile, the softmax
+// has 2 x T / 16 independent vectors a row. Interleaving them in registers
+// (the first version of this kernel) spilled and waited on the softmax's
+// dependency chain: 47% of the FMA peak against 73% now.
 //
-// Causal rows see keys j <= i + (Sk - Sq): key blocks past the last row's
+// Extra memory: the packed chunk, the score tile and two [Sq] arrays (at
+// Sq = 8192, D = 64: 128 KiB + 17 KiB + 64 KiB), whatever the length.
+//
+// Causal rows see keys j <= i + (Sk - Sq): key tiles past the last row's
 // limit are never visited. Key padding ends the key loop at kend.
 //
 //===----------------------------------------------------------------------===//
@@ -58,7 +66,7 @@ class KernelBuilder {
 public:
   KernelBuilder(OpBuilder &b, AttentionOp op, int64_t rows, int64_t keys,
                 int64_t chunk, int64_t parallelMinFlops, int64_t maxParts)
-      : b(b), loc(op.getLoc()), op(op), blockRows(rows), blockKeys(keys),
+      : b(b), loc(op.getLoc()), op(op), blockRows(rows), tileKeys(keys),
         chunkKeys(chunk), parallelMinFlops(parallelMinFlops),
         maxParts(maxParts) {
     headDim = op.getQuery().getType().getDimSize(3);
@@ -107,10 +115,12 @@ public:
         [&](Value first, Value last, Value out) {
           // A part's own scratch (so that parts may run on different
           // threads), reused across its pairs: m and l live in [Sq] arrays
-          // between key chunks; a chunk of K is transposed into a
-          // [D, chunk] scratch.
+          // between key chunks; a chunk of K is packed into 32-key panels,
+          // [chunk / 32, D, 32].
           Value kt = b.create<tensor::EmptyOp>(
-              loc, ArrayRef<int64_t>{headDim, chunkKeys}, f32);
+              loc,
+              ArrayRef<int64_t>{chunkKeys / kPanelKeys, headDim, kPanelKeys},
+              f32);
           // m and l start filled (-inf, 0) rather than empty: two empties of
           // one shape are one value after CSE, and loop-carried copies of
           // one value would share a buffer after bufferization.
@@ -122,13 +132,17 @@ public:
               fill(b.create<tensor::EmptyOp>(
                        loc, SmallVector<OpFoldResult>{numQueries}, f32),
                    zero);
-          // The probabilities of a block go through a small stack buffer:
-          // P.V broadcasts p[r][j] from memory (a load) instead of
-          // extracting a lane from a register (two shuffles). Once per
+          // A block's scores, then probabilities, on the stack (L1): R rows
+          // of a key tile, 16 floats of padding so that the rows do not
+          // fall on the same cache sets; a single row's probabilities use
+          // the first row. The rescale factors of a block's rows. Once per
           // part: an alloca in the inner loops would grow the stack at
           // every iteration.
-          pBuf = b.create<memref::AllocaOp>(
-              loc, MemRefType::get({blockRows, blockKeys}, f32));
+          sBuf = b.create<memref::AllocaOp>(
+              loc, MemRefType::get(
+                       {blockRows, std::max(tileKeys, rowKeys) + 16}, f32));
+          alphaBuf = b.create<memref::AllocaOp>(
+              loc, MemRefType::get({blockRows}, f32));
           SmallVector<Value> state{out, kt, mBuf, lBuf};
           state =
               forLoop(first, last, c1, state, [&](Value pair, ValueRange st) {
@@ -148,6 +162,12 @@ private:
                              LoopBody body) {
     auto loop = b.create<scf::ForOp>(loc, lb, ub, step, init);
     OpBuilder::InsertionGuard guard(b);
+    if (init.empty()) {
+      // The builder gave the body its terminator.
+      b.setInsertionPoint(loop.getBody()->getTerminator());
+      body(loop.getInductionVar(), loop.getRegionIterArgs());
+      return {};
+    }
     b.setInsertionPointToStart(loop.getBody());
     b.create<scf::YieldOp>(
         loc, body(loop.getInductionVar(), loop.getRegionIterArgs()));
@@ -224,43 +244,24 @@ private:
     return {fin[0], st[1], st[2], st[3]};
   }
 
-  /// Keys [c, c + n) with n = min(chunk, end - c): transpose them into the
+  /// Keys [c, c + n) with n = min(chunk, end - c): pack them into the
   /// scratch, then every block of query rows against them.
   SmallVector<Value> emitChunk(Value c, Value end, ValueRange state) {
     Value out = state[0], kt = state[1], mBuf = state[2], lBuf = state[3];
     Value n = minI(index(chunkKeys), subI(end, c));
-    OpFoldResult dDim = b.getIndexAttr(headDim);
-    auto keysType = RankedTensorType::get({ShapedType::kDynamic, headDim}, f32);
-    Value keys = b.create<tensor::ExtractSliceOp>(
-        loc, keysType, op.getKey(),
-        SmallVector<OpFoldResult>{batchIdx, headIdx, c, b.getIndexAttr(0)},
-        SmallVector<OpFoldResult>{b.getIndexAttr(1), b.getIndexAttr(1), n,
-                                  dDim},
-        SmallVector<OpFoldResult>(4, b.getIndexAttr(1)));
-    SmallVector<OpFoldResult> ktOffsets(2, b.getIndexAttr(0));
-    SmallVector<OpFoldResult> ktSizes{dDim, n};
-    SmallVector<OpFoldResult> ktStrides(2, b.getIndexAttr(1));
-    // Only blocks of rows read the transposed keys: a call with fewer rows
-    // than a block (a decode step) skips the transpose.
+    // Only blocks of rows read the packed keys: a call with fewer rows than
+    // a block (a decode step) skips the packing.
     Value blocks = b.create<arith::CmpIOp>(loc, arith::CmpIPredicate::sge,
                                            numQueries, index(blockRows));
-    auto transposeIf = b.create<scf::IfOp>(
+    auto packIf = b.create<scf::IfOp>(
         loc, blocks,
         [&](OpBuilder &nb, Location) {
           OpBuilder::InsertionGuard g(b);
           b.setInsertionPoint(nb.getInsertionBlock(), nb.getInsertionPoint());
-          Value ktDst = b.create<tensor::ExtractSliceOp>(loc, kt, ktOffsets,
-                                                         ktSizes, ktStrides);
-          Value transposed = b.create<linalg::TransposeOp>(
-                                  loc, keys, ktDst, ArrayRef<int64_t>{1, 0})
-                                 .getResult()[0];
-          b.create<scf::YieldOp>(
-              loc, b.create<tensor::InsertSliceOp>(
-                        loc, transposed, kt, ktOffsets, ktSizes, ktStrides)
-                       .getResult());
+          b.create<scf::YieldOp>(loc, packKeys(c, n, kt));
         },
         [&](OpBuilder &nb, Location) { nb.create<scf::YieldOp>(loc, kt); });
-    kt = transposeIf.getResult(0);
+    kt = packIf.getResult(0);
     chunkStart = c;
     chunkLimit = addI(c, n);
     ktChunk = kt;
@@ -271,19 +272,73 @@ private:
         loc, b.create<arith::DivUIOp>(loc, numQueries, rows), rows);
     SmallVector<Value> st{out, mBuf, lBuf};
     st = forLoop(c0, full, rows, st, [&](Value q0, ValueRange s) {
-      return emitRows(blockRows, q0, s);
+      return ifSeesChunk(q0, blockRows, s,
+                         [&](ValueRange s) { return emitBlock(q0, s); });
     });
-    st = forLoop(full, numQueries, c1, st,
-                 [&](Value q0, ValueRange s) { return emitRows(1, q0, s); });
+    st = forLoop(full, numQueries, c1, st, [&](Value q0, ValueRange s) {
+      return ifSeesChunk(q0, 1, s,
+                         [&](ValueRange s) { return emitRow(q0, s); });
+    });
     return {st[0], kt, st[1], st[2]};
   }
 
-  /// Rows [q0, q0 + count) against the keys of the current chunk, when they
-  /// see any (with a causal mask, early rows see none of a late chunk: skip
-  /// their state traffic and the pipelined first block); state = {out, m, l}.
-  SmallVector<Value> emitRows(int64_t count, Value q0, ValueRange state) {
+  /// Keys [c, c + n) of this (batch, head) into 32-key panels of the
+  /// scratch, kt[p][d][j] = K[c + 32 p + j][d], the last panel padded with
+  /// zeros: the score tile reads one contiguous 128-byte line per d.
+  Value packKeys(Value c, Value n, Value kt) {
+    Value panels = ceilDiv(n, kPanelKeys);
+    OpFoldResult dDim = b.getIndexAttr(headDim);
+    SmallVector<OpFoldResult> ones3(3, b.getIndexAttr(1));
+    auto panelType =
+        RankedTensorType::get({headDim, ShapedType::kDynamic}, f32);
+    SmallVector<Value> st{kt};
+    st = forLoop(c0, panels, c1, st, [&](Value p, ValueRange s) {
+      Value first = b.create<arith::MulIOp>(loc, p, index(kPanelKeys));
+      Value count = minI(index(kPanelKeys), subI(n, first));
+      auto keysType =
+          RankedTensorType::get({ShapedType::kDynamic, headDim}, f32);
+      Value keys = b.create<tensor::ExtractSliceOp>(
+          loc, keysType, op.getKey(),
+          SmallVector<OpFoldResult>{batchIdx, headIdx, addI(c, first),
+                                    b.getIndexAttr(0)},
+          SmallVector<OpFoldResult>{b.getIndexAttr(1), b.getIndexAttr(1), count,
+                                    dDim},
+          SmallVector<OpFoldResult>(4, b.getIndexAttr(1)));
+      auto panelSlice = [&](Value tensor, Value from, Value size) {
+        return b.create<tensor::ExtractSliceOp>(
+            loc, panelType, tensor,
+            SmallVector<OpFoldResult>{p, b.getIndexAttr(0), from},
+            SmallVector<OpFoldResult>{b.getIndexAttr(1), dDim, size}, ones3);
+      };
+      auto insertPanel = [&](Value slice, Value tensor, Value from,
+                             Value size) {
+        return b.create<tensor::InsertSliceOp>(
+            loc, slice, tensor,
+            SmallVector<OpFoldResult>{p, b.getIndexAttr(0), from},
+            SmallVector<OpFoldResult>{b.getIndexAttr(1), dDim, size}, ones3);
+      };
+      Value transposed =
+          b.create<linalg::TransposeOp>(loc, keys, panelSlice(s[0], c0, count),
+                                        ArrayRef<int64_t>{1, 0})
+              .getResult()[0];
+      Value packed = insertPanel(transposed, s[0], c0, count);
+      // The keys past the end: zeros (their scores are masked), so that
+      // the tile never multiplies stale or uninitialized memory.
+      Value rest = subI(index(kPanelKeys), count);
+      Value zeros = fill(panelSlice(packed, count, rest), zero);
+      return SmallVector<Value>{insertPanel(zeros, packed, count, rest)};
+    });
+    return st[0];
+  }
+
+  /// `body(state)` for rows [q0, q0 + count) when they see any key of the
+  /// chunk: with a causal mask, early rows see none of a late chunk (no
+  /// state traffic then); state = {out, m, l}.
+  SmallVector<Value>
+  ifSeesChunk(Value q0, int64_t count, ValueRange state,
+              function_ref<SmallVector<Value>(ValueRange)> body) {
     if (!op.getCausal())
-      return emitRowsUnguarded(count, q0, state);
+      return body(state);
     Value lastRow = addI(q0, index(count - 1));
     Value seesChunk = b.create<arith::CmpIOp>(loc, arith::CmpIPredicate::sgt,
                                               rowLimit(lastRow), chunkStart);
@@ -292,189 +347,407 @@ private:
         [&](OpBuilder &nb, Location) {
           OpBuilder::InsertionGuard g(b);
           b.setInsertionPoint(nb.getInsertionBlock(), nb.getInsertionPoint());
-          b.create<scf::YieldOp>(loc, emitRowsUnguarded(count, q0, state));
+          b.create<scf::YieldOp>(loc, body(state));
         },
         [&](OpBuilder &nb, Location) { nb.create<scf::YieldOp>(loc, state); });
     return SmallVector<Value>(ifOp.getResults());
   }
 
-  SmallVector<Value> emitRowsUnguarded(int64_t count, Value q0,
-                                       ValueRange state) {
-    Value out = state[0], mBuf = state[1], lBuf = state[2];
-    VectorType sType = VectorType::get({blockKeys}, f32);
-    VectorType accType = VectorType::get({valueDim}, f32);
-    SmallVector<Value> rows;
-    for (int64_t r = 0; r < count; ++r)
-      rows.push_back(addI(q0, index(r)));
-    // Keys the last row sees bound the loop; below the first row's limit no
-    // key of a block is masked for any row.
-    Value loopEnd = minI(rowLimit(rows.back()), chunkLimit);
-    Value unmaskedEnd = rowLimit(rows.front());
+  /// The `blockRows` rows [q0, q0 + R) against the keys of the chunk they
+  /// see, `tileKeys` keys at a time, in three steps that each run at the
+  /// speed of their own kind of work (state = {out, m, l}):
+  ///   1. S = scale Q Kᵀ of the tile into the stack scratch, an R x 32
+  ///      register tile per panel of packed keys (FMAs only);
+  ///   2. per row, the online softmax over its S row (independent vectors,
+  ///      no reduction inside the products);
+  ///   3. out = alpha out + P V, an R x 32 register tile per 32 columns.
+  SmallVector<Value> emitBlock(Value q0, ValueRange state) {
+    Value lastRow = addI(q0, index(blockRows - 1));
+    Value loopEnd = minI(rowLimit(lastRow), chunkLimit);
+    return forLoop(chunkStart, loopEnd, index(tileKeys), state,
+                   [&](Value k0, ValueRange s) {
+                     Value count = minI(index(tileKeys), subI(loopEnd, k0));
+                     Value panels = ceilDiv(count, kPanelKeys);
+                     emitScores(q0, k0, panels);
+                     SmallVector<Value> ml =
+                         emitSoftmax(q0, panels, s[1], s[2]);
+                     Value out = emitProbsTimesValues(q0, k0, count, s[0]);
+                     return SmallVector<Value>{out, ml[0], ml[1]};
+                   });
+  }
 
-    SmallVector<Value> init;
-    for (int64_t r = 0; r < count; ++r)
-      init.push_back(b.create<tensor::ExtractOp>(loc, mBuf, rows[r]));
-    for (int64_t r = 0; r < count; ++r)
-      init.push_back(b.create<tensor::ExtractOp>(loc, lBuf, rows[r]));
-    for (int64_t r = 0; r < count; ++r)
-      init.push_back(b.create<vector::TransferReadOp>(
-          loc, accType, out, ValueRange{batchIdx, headIdx, rows[r], c0}, zero,
-          ArrayRef<bool>{true}));
-
-    Value keysPerBlock = index(blockKeys);
-    // Software pipelining: the scores of the next block are computed between
-    // this block's softmax and its P.V, so that their FMAs fill the latency
-    // of the softmax chain (max, exp, rescale) instead of waiting behind it.
-    auto scores = [&](Value local) -> SmallVector<Value> {
-      if (count == 1)
-        return {rowScores(rows[0], addI(chunkStart, local))};
-      SmallVector<Value> sc(count,
-                            b.create<arith::ConstantOp>(
-                                loc, DenseElementsAttr::get(sType, 0.0f)));
-      for (int64_t d = 0; d < headDim; ++d) {
-        Value dIdx = index(d);
-        // Past the chunk's last block this reads past the scratch: masked
-        // (padding 0); those scores are never used.
-        Value keysRow = b.create<vector::TransferReadOp>(
-            loc, sType, ktChunk, ValueRange{dIdx, local}, zero,
-            ArrayRef<bool>{false});
-        for (int64_t r = 0; r < count; ++r) {
-          Value qd = b.create<tensor::ExtractOp>(
-              loc, op.getQuery(), ValueRange{batchIdx, headIdx, rows[r], dIdx});
-          Value qv = b.create<vector::BroadcastOp>(loc, sType, qd);
-          sc[r] = b.create<vector::FMAOp>(loc, qv, keysRow, sc[r]);
+  /// Step 1: sBuf[r][32 p + j] = scale q[q0 + r] . K[k0 + 32 p + j] for
+  /// the `panels` panels from k0, -inf where the key is past the row's
+  /// limit (only on panels that reach past the first row's).
+  void emitScores(Value q0, Value k0, Value panels) {
+    VectorType vec = VectorType::get({16}, f32);
+    int64_t halves = kPanelKeys / 16;
+    Value firstPanel =
+        b.create<arith::DivUIOp>(loc, subI(k0, chunkStart), index(kPanelKeys));
+    Value unmaskedEnd = rowLimit(q0);
+    Value vZero =
+        b.create<arith::ConstantOp>(loc, DenseElementsAttr::get(vec, 0.0f));
+    Value scaleV = b.create<vector::BroadcastOp>(loc, vec, scale);
+    forLoop(c0, panels, c1, {}, [&](Value p, ValueRange) {
+      Value panel = addI(firstPanel, p);
+      Value col = b.create<arith::MulIOp>(loc, p, index(kPanelKeys));
+      Value key = addI(k0, col);
+      // Unrolled by up to 4 d steps: 16 FMAs a step, 2R + 2 loads.
+      int64_t unroll = headDim % 4 == 0 ? 4 : headDim % 2 == 0 ? 2 : 1;
+      SmallVector<Value> acc(blockRows * halves, vZero);
+      acc = forLoop(
+          c0, index(headDim), index(unroll), acc, [&](Value d, ValueRange a) {
+            SmallVector<Value> next(a);
+            for (int64_t u = 0; u < unroll; ++u) {
+              Value dd = addI(d, index(u));
+              SmallVector<Value> keys;
+              for (int64_t h = 0; h < halves; ++h)
+                keys.push_back(b.create<vector::TransferReadOp>(
+                    loc, vec, ktChunk, ValueRange{panel, dd, index(16 * h)},
+                    zero, ArrayRef<bool>{true}));
+              for (int64_t r = 0; r < blockRows; ++r) {
+                Value qd = b.create<tensor::ExtractOp>(
+                    loc, op.getQuery(),
+                    ValueRange{batchIdx, headIdx, addI(q0, index(r)), dd});
+                Value qv = b.create<vector::BroadcastOp>(loc, vec, qd);
+                for (int64_t h = 0; h < halves; ++h)
+                  next[r * halves + h] = b.create<vector::FMAOp>(
+                      loc, qv, keys[h], next[r * halves + h]);
+              }
+            }
+            return next;
+          });
+      for (int64_t r = 0; r < blockRows; ++r) {
+        for (int64_t h = 0; h < halves; ++h) {
+          Value &s = acc[r * halves + h];
+          s = b.create<arith::MulFOp>(loc, s, scaleV);
+          if (op.getMask())
+            s = b.create<arith::AddFOp>(
+                loc, s,
+                maskRow(addI(q0, index(r)), addI(key, index(16 * h)), 16));
         }
       }
-      return sc;
-    };
-    for (Value first : scores(c0))
-      init.push_back(first);
-    auto loop =
-        b.create<scf::ForOp>(loc, chunkStart, loopEnd, keysPerBlock, init);
-    {
-      OpBuilder::InsertionGuard guard(b);
-      b.setInsertionPointToStart(loop.getBody());
-      Value k0 = loop.getInductionVar();
-      Value local = subI(k0, chunkStart);
-      ValueRange st = loop.getRegionIterArgs();
-      SmallVector<Value> m(st.begin(), st.begin() + count);
-      SmallVector<Value> l(st.begin() + count, st.begin() + 2 * count);
-      SmallVector<Value> acc(st.begin() + 2 * count, st.begin() + 3 * count);
-      // s[r] = q[r] . KT[:, k0:k0+BK], computed by the previous iteration.
-      // Keys past the chunk's data are masked below.
-      SmallVector<Value> s(st.begin() + 3 * count, st.end());
-      Value sZero =
-          b.create<arith::ConstantOp>(loc, DenseElementsAttr::get(sType, 0.0f));
-      Value scaleV = b.create<vector::BroadcastOp>(loc, sType, scale);
-      for (int64_t r = 0; r < count; ++r) {
-        s[r] = b.create<arith::MulFOp>(loc, s[r], scaleV);
-        if (op.getMask())
-          s[r] = b.create<arith::AddFOp>(loc, s[r], maskRow(rows[r], k0));
-      }
-
-      // Keys past a row's limit get -inf; only on blocks that reach past
-      // the first row's limit.
-      Value straddles = b.create<arith::CmpIOp>(
-          loc, arith::CmpIPredicate::sgt, addI(k0, keysPerBlock), unmaskedEnd);
+      Value straddles =
+          b.create<arith::CmpIOp>(loc, arith::CmpIPredicate::sgt,
+                                  addI(key, index(kPanelKeys)), unmaskedEnd);
       auto ifOp = b.create<scf::IfOp>(
           loc, straddles,
           [&](OpBuilder &nb, Location) {
             OpBuilder::InsertionGuard g(b);
             b.setInsertionPoint(nb.getInsertionBlock(), nb.getInsertionPoint());
             SmallVector<Value> masked;
-            Value iota = keyIota(k0);
-            Value negInfV = b.create<vector::BroadcastOp>(loc, sType, negInf);
-            for (int64_t r = 0; r < count; ++r) {
+            Value negInfV = b.create<vector::BroadcastOp>(loc, vec, negInf);
+            for (int64_t r = 0; r < blockRows; ++r) {
               Value limit = b.create<vector::BroadcastOp>(
-                  loc, VectorType::get({blockKeys}, b.getIndexType()),
-                  rowLimit(rows[r]));
-              Value visible = b.create<arith::CmpIOp>(
-                  loc, arith::CmpIPredicate::slt, iota, limit);
-              masked.push_back(
-                  b.create<arith::SelectOp>(loc, visible, s[r], negInfV));
+                  loc, VectorType::get({16}, b.getIndexType()),
+                  rowLimit(addI(q0, index(r))));
+              for (int64_t h = 0; h < halves; ++h) {
+                Value visible = b.create<arith::CmpIOp>(
+                    loc, arith::CmpIPredicate::slt,
+                    keyIota(addI(key, index(16 * h)), 16), limit);
+                masked.push_back(b.create<arith::SelectOp>(
+                    loc, visible, acc[r * halves + h], negInfV));
+              }
             }
             b.create<scf::YieldOp>(loc, masked);
           },
+          [&](OpBuilder &nb, Location) { nb.create<scf::YieldOp>(loc, acc); });
+      for (int64_t r = 0; r < blockRows; ++r)
+        for (int64_t h = 0; h < halves; ++h)
+          b.create<vector::StoreOp>(
+              loc, ifOp.getResult(r * halves + h), sBuf,
+              ValueRange{index(r), addI(col, index(16 * h))});
+      return SmallVector<Value>{};
+    });
+  }
+
+  /// Step 2, row by row: m' = max(m, max S[r]), S[r] = exp(S[r] - m'),
+  /// l = l alpha + sum S[r], alpha[r] = exp(m - m'). Returns {m, l}.
+  SmallVector<Value> emitSoftmax(Value q0, Value panels, Value mBuf,
+                                 Value lBuf) {
+    VectorType vec = VectorType::get({16}, f32);
+    int64_t halves = kPanelKeys / 16;
+    Value negInfV = b.create<vector::BroadcastOp>(loc, vec, negInf);
+    Value vZero =
+        b.create<arith::ConstantOp>(loc, DenseElementsAttr::get(vec, 0.0f));
+    // No NaN reaches a maximum (scores of finite inputs, -inf for hidden
+    // keys): plain vmaxps, without the NaN-propagating fix-up.
+    auto nnan = arith::FastMathFlags::nnan;
+    SmallVector<Value> ml{mBuf, lBuf};
+    return forLoop(c0, index(blockRows), c1, ml, [&](Value r, ValueRange s) {
+      Value row = addI(q0, r);
+      Value mOld = b.create<tensor::ExtractOp>(loc, s[0], row);
+      Value lOld = b.create<tensor::ExtractOp>(loc, s[1], row);
+      auto at = [&](Value p, int64_t h) {
+        return SmallVector<Value>{
+            r, addI(b.create<arith::MulIOp>(loc, p, index(kPanelKeys)),
+                    index(16 * h))};
+      };
+      SmallVector<Value> maxes(halves, negInfV);
+      maxes = forLoop(c0, panels, c1, maxes, [&](Value p, ValueRange mx) {
+        SmallVector<Value> next;
+        for (int64_t h = 0; h < halves; ++h)
+          next.push_back(b.create<arith::MaximumFOp>(
+              loc, mx[h], b.create<vector::LoadOp>(loc, vec, sBuf, at(p, h)),
+              nnan));
+        return next;
+      });
+      Value mx = maxes[0];
+      for (int64_t h = 1; h < halves; ++h)
+        mx = b.create<arith::MaximumFOp>(loc, mx, maxes[h], nnan);
+      Value blockMax = b.create<vector::ReductionOp>(
+          loc, vector::CombiningKind::MAXIMUMF, mx, Value(), nnan);
+      Value mNew = b.create<arith::MaximumFOp>(loc, mOld, blockMax, nnan);
+      // Nothing seen yet: subtract 0, so that exp(-inf) stays 0, not NaN.
+      Value none =
+          b.create<arith::CmpFOp>(loc, arith::CmpFPredicate::OEQ, mNew, negInf);
+      Value base = b.create<arith::SelectOp>(loc, none, zero, mNew);
+      Value alpha = scalarExp(b.create<arith::SubFOp>(loc, mOld, base));
+      Value baseV = b.create<vector::BroadcastOp>(loc, vec, base);
+      SmallVector<Value> sums(halves, vZero);
+      sums = forLoop(c0, panels, c1, sums, [&](Value p, ValueRange sm) {
+        SmallVector<Value> next;
+        for (int64_t h = 0; h < halves; ++h) {
+          Value sv = b.create<vector::LoadOp>(loc, vec, sBuf, at(p, h));
+          Value e = b.create<math::ExpOp>(
+              loc, b.create<arith::SubFOp>(loc, sv, baseV));
+          // A hidden key contributes exactly 0 (the vector exp is a
+          // polynomial that need not reach 0 at -inf).
+          Value hidden = b.create<arith::CmpFOp>(loc, arith::CmpFPredicate::OEQ,
+                                                 sv, negInfV);
+          Value pv = b.create<arith::SelectOp>(loc, hidden, vZero, e);
+          b.create<vector::StoreOp>(loc, pv, sBuf, at(p, h));
+          next.push_back(b.create<arith::AddFOp>(loc, sm[h], pv));
+        }
+        return next;
+      });
+      Value sum = sums[0];
+      for (int64_t h = 1; h < halves; ++h)
+        sum = b.create<arith::AddFOp>(loc, sum, sums[h]);
+      Value total =
+          b.create<vector::ReductionOp>(loc, vector::CombiningKind::ADD, sum,
+                                        Value(), arith::FastMathFlags::reassoc);
+      Value lNew = b.create<arith::AddFOp>(
+          loc, b.create<arith::MulFOp>(loc, lOld, alpha), total);
+      b.create<memref::StoreOp>(loc, alpha, alphaBuf, r);
+      return SmallVector<Value>{
+          b.create<tensor::InsertOp>(loc, mNew, s[0], row),
+          b.create<tensor::InsertOp>(loc, lNew, s[1], row)};
+    });
+  }
+
+  /// Step 3: out[q0 + r] = alpha[r] out[q0 + r] + sum_j P[r][j] V[k0 + j]
+  /// over the `count` keys of the tile, 32 columns at a time (then the
+  /// remaining columns); returns the output.
+  Value emitProbsTimesValues(Value q0, Value k0, Value count, Value out) {
+    int64_t width = 32;
+    int64_t fullTiles = valueDim / width;
+    SmallVector<Value> st{out};
+    if (fullTiles > 0)
+      st = forLoop(c0, index(fullTiles * width), index(width), st,
+                   [&](Value col, ValueRange s) {
+                     return SmallVector<Value>{
+                         emitValueTile(q0, k0, count, col, width, s[0])};
+                   });
+    if (int64_t rest = valueDim % width)
+      st[0] =
+          emitValueTile(q0, k0, count, index(fullTiles * width), rest, st[0]);
+    return st[0];
+  }
+
+  /// Step 3 for the columns [col, col + width).
+  Value emitValueTile(Value q0, Value k0, Value count, Value col, int64_t width,
+                      Value out) {
+    // The tile's columns as vectors of at most 16 lanes.
+    SmallVector<std::pair<int64_t, int64_t>> pieces;
+    for (int64_t at = 0; at < width; at += 16)
+      pieces.push_back({at, std::min<int64_t>(16, width - at)});
+    auto outAt = [&](int64_t r, int64_t at) {
+      return SmallVector<Value>{batchIdx, headIdx, addI(q0, index(r)),
+                                addI(col, index(at))};
+    };
+    SmallVector<Value> acc;
+    for (int64_t r = 0; r < blockRows; ++r) {
+      Value alpha = b.create<memref::LoadOp>(loc, alphaBuf, index(r));
+      for (auto [at, lanes] : pieces) {
+        VectorType type = VectorType::get({lanes}, f32);
+        Value o = b.create<vector::TransferReadOp>(loc, type, out, outAt(r, at),
+                                                   zero, ArrayRef<bool>{true});
+        acc.push_back(b.create<arith::MulFOp>(
+            loc, o, b.create<vector::BroadcastOp>(loc, type, alpha)));
+      }
+    }
+    auto step = [&](Value j, SmallVector<Value> &a) {
+      SmallVector<Value> values;
+      for (auto [at, lanes] : pieces)
+        values.push_back(b.create<vector::TransferReadOp>(
+            loc, VectorType::get({lanes}, f32), op.getValue(),
+            ValueRange{batchIdx, headIdx, addI(k0, j), addI(col, index(at))},
+            zero, ArrayRef<bool>{true}));
+      for (int64_t r = 0; r < blockRows; ++r) {
+        Value pj = b.create<memref::LoadOp>(loc, sBuf, ValueRange{index(r), j});
+        for (auto [i, piece] : llvm::enumerate(pieces)) {
+          Value pv = b.create<vector::BroadcastOp>(
+              loc, VectorType::get({piece.second}, f32), pj);
+          Value &x = a[r * pieces.size() + i];
+          x = b.create<vector::FMAOp>(loc, pv, values[i], x);
+        }
+      }
+    };
+    // Keys by 4, then one at a time.
+    int64_t unroll = 4;
+    Value full = b.create<arith::MulIOp>(
+        loc, b.create<arith::DivUIOp>(loc, count, index(unroll)),
+        index(unroll));
+    acc = forLoop(c0, full, index(unroll), acc, [&](Value j, ValueRange a) {
+      SmallVector<Value> next(a);
+      for (int64_t u = 0; u < unroll; ++u)
+        step(addI(j, index(u)), next);
+      return next;
+    });
+    acc = forLoop(full, count, c1, acc, [&](Value j, ValueRange a) {
+      SmallVector<Value> next(a);
+      step(j, next);
+      return next;
+    });
+    for (int64_t r = 0; r < blockRows; ++r)
+      for (auto [i, piece] : llvm::enumerate(pieces))
+        out = b.create<vector::TransferWriteOp>(loc, acc[r * pieces.size() + i],
+                                                out, outAt(r, piece.first),
+                                                ArrayRef<bool>{true})
+                  .getResult();
+    return out;
+  }
+
+  /// exp(x) of a scalar through the inline vector exp: a scalar math.exp
+  /// is a libm call, around which every live zmm register would be
+  /// spilled, as all are caller-saved.
+  Value scalarExp(Value x) {
+    VectorType lane = VectorType::get({16}, f32);
+    return b.create<vector::ExtractOp>(
+        loc,
+        b.create<math::ExpOp>(loc, b.create<vector::BroadcastOp>(loc, lane, x)),
+        0);
+  }
+
+  Value ceilDiv(Value a, int64_t d) {
+    return b.create<arith::DivUIOp>(loc, addI(a, index(d - 1)), index(d));
+  }
+
+  /// One query row `row` against the keys of the current chunk, `rowKeys`
+  /// keys at a time with everything in registers: scores as dot products
+  /// with K's rows as they are (no packed keys), online softmax, P.V into
+  /// a vector<Dv> accumulator. The path of a decode step (one query) and of
+  /// the rows after the last full block; state = {out, m, l}.
+  SmallVector<Value> emitRow(Value row, ValueRange state) {
+    Value out = state[0], mBuf = state[1], lBuf = state[2];
+    VectorType sType = VectorType::get({rowKeys}, f32);
+    VectorType accType = VectorType::get({valueDim}, f32);
+    Value limit = rowLimit(row);
+    Value loopEnd = minI(limit, chunkLimit);
+
+    SmallVector<Value> init{
+        b.create<tensor::ExtractOp>(loc, mBuf, row),
+        b.create<tensor::ExtractOp>(loc, lBuf, row),
+        b.create<vector::TransferReadOp>(loc, accType, out,
+                                         ValueRange{batchIdx, headIdx, row, c0},
+                                         zero, ArrayRef<bool>{true})};
+    Value keysPerBlock = index(rowKeys);
+    // Software pipelining: the scores of the next block are computed between
+    // this block's softmax and its P.V, so that their FMAs fill the latency
+    // of the softmax chain (max, exp, rescale) instead of waiting behind it.
+    init.push_back(rowScores(row, chunkStart));
+    auto loop =
+        b.create<scf::ForOp>(loc, chunkStart, loopEnd, keysPerBlock, init);
+    {
+      OpBuilder::InsertionGuard guard(b);
+      b.setInsertionPointToStart(loop.getBody());
+      Value k0 = loop.getInductionVar();
+      ValueRange st = loop.getRegionIterArgs();
+      Value m = st[0], l = st[1], acc = st[2], s = st[3];
+      Value sZero =
+          b.create<arith::ConstantOp>(loc, DenseElementsAttr::get(sType, 0.0f));
+      Value negInfS = b.create<vector::BroadcastOp>(loc, sType, negInf);
+      s = b.create<arith::MulFOp>(
+          loc, s, b.create<vector::BroadcastOp>(loc, sType, scale));
+      if (op.getMask())
+        s = b.create<arith::AddFOp>(loc, s, maskRow(row, k0, rowKeys));
+
+      // Keys past the row's limit get -inf; only on the block that reaches
+      // past it.
+      Value straddles = b.create<arith::CmpIOp>(loc, arith::CmpIPredicate::sgt,
+                                                addI(k0, keysPerBlock), limit);
+      auto ifOp = b.create<scf::IfOp>(
+          loc, straddles,
+          [&](OpBuilder &nb, Location) {
+            OpBuilder::InsertionGuard g(b);
+            b.setInsertionPoint(nb.getInsertionBlock(), nb.getInsertionPoint());
+            Value limitV = b.create<vector::BroadcastOp>(
+                loc, VectorType::get({rowKeys}, b.getIndexType()), limit);
+            Value visible = b.create<arith::CmpIOp>(
+                loc, arith::CmpIPredicate::slt, keyIota(k0, rowKeys), limitV);
+            b.create<scf::YieldOp>(
+                loc, b.create<arith::SelectOp>(loc, visible, s, negInfS)
+                         .getResult());
+          },
           [&](OpBuilder &nb, Location) { nb.create<scf::YieldOp>(loc, s); });
-      for (int64_t r = 0; r < count; ++r)
-        s[r] = ifOp.getResult(r);
+      s = ifOp.getResult(0);
 
       // Online softmax.
-      SmallVector<Value> p(count), newM(count), newL(count), newAcc(count);
-      Value negInfS = b.create<vector::BroadcastOp>(loc, sType, negInf);
-      for (int64_t r = 0; r < count; ++r) {
-        Value blockMax = b.create<vector::ReductionOp>(
-            loc, vector::CombiningKind::MAXIMUMF, s[r]);
-        newM[r] = b.create<arith::MaximumFOp>(loc, m[r], blockMax);
-        // Nothing seen yet: subtract 0, so that exp(-inf) stays 0, not NaN.
-        Value none = b.create<arith::CmpFOp>(loc, arith::CmpFPredicate::OEQ,
-                                             newM[r], negInf);
-        Value base = b.create<arith::SelectOp>(loc, none, zero, newM[r]);
-        // exp(m - m') through the inline vector exp: a scalar math.exp is a
-        // libm call, around which every live zmm register (the accumulators)
-        // would be spilled, as all are caller-saved.
-        VectorType lane = VectorType::get({16}, f32);
-        Value alpha = b.create<vector::ExtractOp>(
-            loc,
-            b.create<math::ExpOp>(
-                loc, b.create<vector::BroadcastOp>(
-                         loc, lane, b.create<arith::SubFOp>(loc, m[r], base))),
-            0);
-        Value baseV = b.create<vector::BroadcastOp>(loc, sType, base);
-        Value e = b.create<math::ExpOp>(
-            loc, b.create<arith::SubFOp>(loc, s[r], baseV));
-        // A hidden key contributes exactly 0 (the vector exp is a polynomial
-        // that need not reach 0 at -inf).
-        Value hidden = b.create<arith::CmpFOp>(loc, arith::CmpFPredicate::OEQ,
-                                               s[r], negInfS);
-        p[r] = b.create<arith::SelectOp>(loc, hidden, sZero, e);
-        // reassoc: a tree of adds; in order, the 32-lane sum is a chain of
-        // 32 dependent scalar adds per row and block.
-        Value sum = b.create<vector::ReductionOp>(
-            loc, vector::CombiningKind::ADD, p[r], Value(),
-            arith::FastMathFlags::reassoc);
-        newL[r] = b.create<arith::AddFOp>(
-            loc, b.create<arith::MulFOp>(loc, l[r], alpha), sum);
-        newAcc[r] = b.create<arith::MulFOp>(
-            loc, acc[r], b.create<vector::BroadcastOp>(loc, accType, alpha));
-      }
+      Value blockMax = b.create<vector::ReductionOp>(
+          loc, vector::CombiningKind::MAXIMUMF, s);
+      Value newM = b.create<arith::MaximumFOp>(loc, m, blockMax);
+      // Nothing seen yet: subtract 0, so that exp(-inf) stays 0, not NaN.
+      Value none =
+          b.create<arith::CmpFOp>(loc, arith::CmpFPredicate::OEQ, newM, negInf);
+      Value base = b.create<arith::SelectOp>(loc, none, zero, newM);
+      Value alpha = scalarExp(b.create<arith::SubFOp>(loc, m, base));
+      Value e = b.create<math::ExpOp>(
+          loc, b.create<arith::SubFOp>(
+                   loc, s, b.create<vector::BroadcastOp>(loc, sType, base)));
+      // A hidden key contributes exactly 0 (the vector exp is a polynomial
+      // that need not reach 0 at -inf).
+      Value hidden =
+          b.create<arith::CmpFOp>(loc, arith::CmpFPredicate::OEQ, s, negInfS);
+      Value p = b.create<arith::SelectOp>(loc, hidden, sZero, e);
+      // reassoc: a tree of adds; in order, the sum is a chain of dependent
+      // scalar adds.
+      Value sum =
+          b.create<vector::ReductionOp>(loc, vector::CombiningKind::ADD, p,
+                                        Value(), arith::FastMathFlags::reassoc);
+      Value newL = b.create<arith::AddFOp>(
+          loc, b.create<arith::MulFOp>(loc, l, alpha), sum);
+      Value newAcc = b.create<arith::MulFOp>(
+          loc, acc, b.create<vector::BroadcastOp>(loc, accType, alpha));
 
-      for (int64_t r = 0; r < count; ++r)
-        b.create<vector::StoreOp>(loc, p[r], pBuf, ValueRange{index(r), c0});
-      SmallVector<Value> next = scores(addI(local, keysPerBlock));
+      // The probabilities go through the stack: P.V broadcasts p[j] from
+      // memory (a load) instead of extracting a lane (two shuffles).
+      b.create<vector::StoreOp>(loc, p, sBuf, ValueRange{c0, c0});
+      Value next = rowScores(row, addI(k0, keysPerBlock));
 
-      // acc[r] += sum_j p[r][j] V[k0 + j, :]. Rows past the keys are read
-      // clamped (always in bounds); their p is 0.
+      // acc += sum_j p[j] V[k0 + j, :]. Keys past the end are read clamped
+      // (always in bounds); their p is 0.
       Value lastKey = subI(numKeys, c1);
-      for (int64_t j = 0; j < blockKeys; ++j) {
+      for (int64_t j = 0; j < rowKeys; ++j) {
         Value key = minI(addI(k0, index(j)), lastKey);
         Value vRow = b.create<vector::TransferReadOp>(
             loc, accType, op.getValue(), ValueRange{batchIdx, headIdx, key, c0},
             zero, ArrayRef<bool>{true});
-        for (int64_t r = 0; r < count; ++r) {
-          Value pj = b.create<memref::LoadOp>(loc, pBuf,
-                                              ValueRange{index(r), index(j)});
-          Value pv = b.create<vector::BroadcastOp>(loc, accType, pj);
-          newAcc[r] = b.create<vector::FMAOp>(loc, pv, vRow, newAcc[r]);
-        }
+        Value pj =
+            b.create<memref::LoadOp>(loc, sBuf, ValueRange{c0, index(j)});
+        Value pv = b.create<vector::BroadcastOp>(loc, accType, pj);
+        newAcc = b.create<vector::FMAOp>(loc, pv, vRow, newAcc);
       }
-      SmallVector<Value> yields(newM);
-      yields.append(newL);
-      yields.append(newAcc);
-      yields.append(next);
-      b.create<scf::YieldOp>(loc, yields);
+      b.create<scf::YieldOp>(loc, ValueRange{newM, newL, newAcc, next});
     }
 
     ValueRange results = loop.getResults();
-    for (int64_t r = 0; r < count; ++r) {
-      mBuf = b.create<tensor::InsertOp>(loc, results[r], mBuf, rows[r]);
-      lBuf = b.create<tensor::InsertOp>(loc, results[count + r], lBuf, rows[r]);
-      out =
-          b.create<vector::TransferWriteOp>(
-               loc, results[2 * count + r], out,
-               ValueRange{batchIdx, headIdx, rows[r], c0}, ArrayRef<bool>{true})
+    mBuf = b.create<tensor::InsertOp>(loc, results[0], mBuf, row);
+    lBuf = b.create<tensor::InsertOp>(loc, results[1], lBuf, row);
+    out = b.create<vector::TransferWriteOp>(
+               loc, results[2], out, ValueRange{batchIdx, headIdx, row, c0},
+               ArrayRef<bool>{true})
               .getResult();
-    }
     return {out, mBuf, lBuf};
   }
 
@@ -484,7 +757,7 @@ private:
   /// call whose rows are all single never transposes K. Keys past the end
   /// are read clamped; their scores are masked by the caller.
   Value rowScores(Value row, Value k0) {
-    VectorType sType = VectorType::get({blockKeys}, f32);
+    VectorType sType = VectorType::get({rowKeys}, f32);
     VectorType rowType = VectorType::get({headDim}, f32);
     Value qv = b.create<vector::TransferReadOp>(
         loc, rowType, op.getQuery(), ValueRange{batchIdx, headIdx, row, c0},
@@ -493,7 +766,7 @@ private:
     Value init =
         b.create<arith::ConstantOp>(loc, DenseElementsAttr::get(sType, 0.0f));
     SmallVector<Value> result =
-        forLoop(c0, index(blockKeys), c1, init, [&](Value j, ValueRange acc) {
+        forLoop(c0, index(rowKeys), c1, init, [&](Value j, ValueRange acc) {
           Value key = minI(addI(k0, j), lastKey);
           Value kv = b.create<vector::TransferReadOp>(
               loc, rowType, op.getKey(), ValueRange{batchIdx, headIdx, key, c0},
@@ -508,21 +781,22 @@ private:
     return result[0];
   }
 
-  /// Key indices k0, k0 + 1, ..., as a vector of index.
-  Value keyIota(Value k0) {
-    SmallVector<int64_t> iota(blockKeys);
-    for (int64_t i = 0; i < blockKeys; ++i)
+  /// Key indices k0, k0 + 1, ..., k0 + width - 1, as a vector of index.
+  Value keyIota(Value k0, int64_t width) {
+    SmallVector<int64_t> iota(width);
+    for (int64_t i = 0; i < width; ++i)
       iota[i] = i;
-    auto type = VectorType::get({blockKeys}, b.getIndexType());
+    auto type = VectorType::get({width}, b.getIndexType());
     Value base = b.create<arith::ConstantOp>(
         loc, DenseElementsAttr::get(type, ArrayRef<int64_t>(iota)));
     return b.create<arith::AddIOp>(
         loc, base, b.create<vector::BroadcastOp>(loc, type, k0));
   }
 
-  /// The additive mask for row `row`, keys [k0, k0 + BK); its dimensions are
-  /// aligned to the trailing ones of [B, H, Sq, Sk], a static 1 broadcasts.
-  Value maskRow(Value row, Value k0) {
+  /// The additive mask for row `row`, keys [k0, k0 + width); its dimensions
+  /// are aligned to the trailing ones of [B, H, Sq, Sk], a static 1
+  /// broadcasts.
+  Value maskRow(Value row, Value k0, int64_t width) {
     Value mask = op.getMask();
     auto type = cast<RankedTensorType>(mask.getType());
     int64_t rank = type.getRank();
@@ -532,7 +806,7 @@ private:
       int64_t d = 4 - rank + i;
       indices.push_back(type.getDimSize(i) == 1 ? c0 : full[d]);
     }
-    VectorType sType = VectorType::get({blockKeys}, f32);
+    VectorType sType = VectorType::get({width}, f32);
     if (type.getShape().back() == 1) {
       Value scalar = b.create<tensor::ExtractOp>(loc, mask, indices);
       return b.create<vector::BroadcastOp>(loc, sType, scalar);
@@ -544,13 +818,17 @@ private:
   OpBuilder &b;
   Location loc;
   AttentionOp op;
-  int64_t blockRows, blockKeys, chunkKeys, parallelMinFlops, maxParts;
+  /// Keys of a packed panel: the width of the score tile (2 vectors).
+  static constexpr int64_t kPanelKeys = 32;
+  /// Keys a single row takes at a time, in registers.
+  static constexpr int64_t rowKeys = 64;
+  int64_t blockRows, tileKeys, chunkKeys, parallelMinFlops, maxParts;
   int64_t headDim = 0, valueDim = 0;
   Type f32;
   Value c0, c1, negInf, zero, scale, offset;
   Value numQueries, numKeys;
   Value batchIdx, headIdx, keyEnd;
-  Value chunkStart, chunkLimit, ktChunk, pBuf;
+  Value chunkStart, chunkLimit, ktChunk, sBuf, alphaBuf;
 };
 
 struct LowerAttentionPattern : OpRewritePattern<AttentionOp> {
@@ -586,11 +864,12 @@ struct TfmLowerAttention
   using TfmLowerAttentionBase::TfmLowerAttentionBase;
 
   void runOnOperation() override {
-    if (queryBlock < 1 || keyBlock < 1 || keyChunk < keyBlock ||
-        keyChunk % keyBlock != 0 || parallelParts < 1) {
+    if (queryBlock < 1 || keyBlock < 32 || keyBlock % 32 != 0 ||
+        keyChunk < keyBlock || keyChunk % keyBlock != 0 || parallelParts < 1) {
       getOperation().emitError(
-          "tfm-lower-attention: expected query-block >= 1, key-block >= 1, "
-          "key-chunk a multiple of key-block and parallel-parts >= 1");
+          "tfm-lower-attention: expected query-block >= 1, key-block a "
+          "multiple of 32, key-chunk a multiple of key-block and "
+          "parallel-parts >= 1");
       return signalPassFailure();
     }
     RewritePatternSet patterns(&getContext());

@@ -57,8 +57,8 @@ Value buildPartitionedLoop(OpBuilder &b, Location loc, Value count, Value parts,
                            function_ref<Value(Value, Value, Value)> body);
 
 /// The pattern that lowers tfm.attention (static head sizes) to the tiled
-/// online-softmax kernel: `queryBlock` rows and `keyBlock` keys a block,
-/// keys transposed `keyChunk` at a time; (batch, head) pairs in up to
+/// online-softmax kernel: `queryBlock` rows and `keyBlock` keys a tile,
+/// keys packed `keyChunk` at a time; (batch, head) pairs in up to
 /// `parallelParts` parts on threads from `parallelMinFlops` of work on.
 void populateLowerAttentionPatterns(RewritePatternSet &patterns,
                                     int64_t queryBlock, int64_t keyBlock,

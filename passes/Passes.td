@@ -118,15 +118,20 @@ def TfmFuseLinearEpilogue : Pass<"tfm-fuse-linear-epilogue", "func::FuncOp"> {
 def TfmLowerAttention : Pass<"tfm-lower-attention", "func::FuncOp"> {
   let summary = "lower tfm.attention to a tiled online-softmax loop nest";
   let description = [{
-    FlashAttention on the CPU. For each (batch, head), blocks of
-    `query-block` rows go over successive blocks of `key-block` keys with a
-    running row maximum and sum; the output is rescaled as the maximum
-    grows. Keys are transposed `key-chunk` at a time into a [D, key-chunk]
-    scratch so that a block of keys is one contiguous vector per
-    head-dimension index; scores are computed with vector FMAs, the softmax
-    with the vector exp, P·V with broadcast FMAs into `vector<Dv x f32>`
-    accumulators. Between chunks the running state lives in the output
-    buffer and two [Sq] arrays.
+    FlashAttention on the CPU. For each (batch, head), keys are packed
+    `key-chunk` at a time into 32-key panels ([chunk / 32, D, 32]: one
+    contiguous line of keys per head-dimension index). Blocks of
+    `query-block` rows then go over tiles of `key-block` keys in three
+    steps: the tile's scores into a stack scratch by a rows x 32 register
+    tile per panel (broadcast of q, vector FMAs); per row the online
+    softmax over the scratch (running maximum and sum, the vector exp, the
+    rescale factor exp(m - m')); the output rows rescaled and accumulated
+    with P·V by a rows x 32 register tile per 32 value columns. Between
+    tiles and chunks the running state lives in the output buffer and two
+    [Sq] arrays. The rows after the last full block, and calls with fewer
+    rows than a block (a decode step, which then packs nothing), take a
+    single-row path that reads K as it is (dot products) and keeps
+    everything in registers.
 
     No buffer of size seq x seq exists: the extra memory is the scratch and
     the two arrays, whatever the length. With `causal`, key blocks past the
@@ -143,18 +148,20 @@ def TfmLowerAttention : Pass<"tfm-lower-attention", "func::FuncOp"> {
     lowering).
   }];
   let options = [
-    // Measured here (bench/attention_bench, seq 1024, D = 64, no mask):
-    // rows x keys = 4x64: 111 GFLOPS; 4x32: 91; 2x64: 96; 6x64: 96;
-    // 8x64: 64; 4x128: 61. Fewer keys per block pay the per-block softmax
-    // bookkeeping more often; more rows or keys run out of zmm registers.
-    Option<"queryBlock", "query-block", "int64_t", "4",
-           "Query rows processed together (accumulators in registers)">,
-    Option<"keyBlock", "key-block", "int64_t", "64",
-           "Keys per block (a multiple of 16 fills zmm registers)">,
-    // 512 keys of K transposed: 128 KiB at D = 64, well inside the 1 MiB L2
+    // Measured here (bench/attention_bench, D = 64, no mask, one thread,
+    // GFLOPS at seq 512 / 2048): rows x tile keys = 8x512: 162 / 163;
+    // 8x256: 159 / 161; 8x128: 154 / 155; 12x256: 149 / 158; 4x64: 128 /
+    // 129. Eight rows x 32 keys is 16 zmm accumulators, the matmul kernel's
+    // register tile; a 512-key tile amortizes the per-row softmax
+    // bookkeeping and its scores (8 x 528 floats, 17 KiB) stay in L1.
+    Option<"queryBlock", "query-block", "int64_t", "8",
+           "Query rows processed together (a rows x 32 register tile)">,
+    Option<"keyBlock", "key-block", "int64_t", "512",
+           "Keys per tile of scores (a multiple of 32)">,
+    // 512 keys of K packed: 128 KiB at D = 64, well inside the 1 MiB L2
     // and the same key block PyTorch's CPU flash kernel uses.
     Option<"keyChunk", "key-chunk", "int64_t", "512",
-           "Keys transposed into the scratch at a time (a multiple of "
+           "Keys packed into the scratch at a time (a multiple of "
            "key-block)">,
     // As tfm-tile-matmul's: below ~4 MFLOP (a decode step's attention over
     // a few hundred cached keys, ~0.5 MFLOP) waking a second thread costs

@@ -1,10 +1,11 @@
 // RUN: tfm-opt %s --split-input-file --tfm-lower-attention --verify-diagnostics | FileCheck %s
-// RUN: tfm-opt %s --split-input-file --tfm-lower-attention="key-block=16 query-block=2" --verify-diagnostics | FileCheck %s --check-prefix=OPTS
+// RUN: tfm-opt %s --split-input-file --tfm-lower-attention="key-block=32 query-block=2" --verify-diagnostics | FileCheck %s --check-prefix=OPTS
 
-// The kernel: K transposed a 512-key chunk at a time into a [D, 512]
-// scratch; blocks of 4 query rows (then single rows) over blocks of 64 keys;
-// scores by vector FMAs; online softmax (running max, rescale by exp of the
-// difference); P·V by broadcast FMAs into vector<Dv = 32> accumulators.
+// The kernel: K packed a 512-key chunk at a time into 32-key panels
+// ([16, D, 32]); blocks of 8 query rows (then single rows) over tiles of 512
+// keys in three steps: scores by an 8 x 32 register tile of vector FMAs into
+// a stack scratch, the online softmax row by row over the scratch, P·V by an
+// 8 x 32 register tile into the output rows.
 // CHECK-LABEL: func.func @plain
 // CHECK-NOT: tfm.attention
 // The (batch, head) pairs: in two parts (on the threads) when the call has
@@ -18,33 +19,50 @@
 // CHECK: %[[SOME:.*]] = arith.maxsi %[[TWO]], %c1 : index
 // CHECK: %[[PARTS:.*]] = arith.select %[[BIG]], %[[SOME]], %c1 : index
 // CHECK: scf.for %{{.*}} = %c0 to %[[PARTS]] step %c1 iter_args
-// Each part's own scratch, and the probabilities' stack buffer, outside the
-// loops over its pairs.
-// CHECK: %[[SCRATCH:.*]] = tensor.empty() : tensor<64x512xf32>
-// CHECK: memref.alloca() : memref<4x64xf32>
+// Each part's own scratch, the score tile and the rescale factors on the
+// stack, outside the loops over its pairs.
+// CHECK: tensor.empty() : tensor<16x64x32xf32>
+// CHECK: %[[S:.*]] = memref.alloca() : memref<8x528xf32>
+// CHECK: %[[ALPHA:.*]] = memref.alloca() : memref<8xf32>
 // CHECK: scf.for
 // CHECK: arith.divui %{{.*}}, %c8 : index
 // CHECK: arith.remui %{{.*}}, %c8 : index
 // CHECK: scf.for {{.*}} step %c512
-// The transpose only when there is a block of rows to read it (not for a
-// decode step's single query).
-// CHECK: %[[BLOCKS:.*]] = arith.cmpi sge, %{{.*}}, %c4 : index
-// CHECK: scf.if %[[BLOCKS]] -> (tensor<64x512xf32>)
-// CHECK: %[[T:.*]] = linalg.transpose ins(%{{.*}} : tensor<?x64xf32>) outs(%{{.*}} : tensor<64x?xf32>) permutation = [1, 0]
-// CHECK: scf.for {{.*}} step %c4
-// Loop-carried: m and l of 4 rows, their accumulators, and the next block's
-// scores (software pipelining).
-// CHECK: scf.for {{.*}} step %c64 iter_args({{.*}}) -> (f32, f32, f32, f32, f32, f32, f32, f32, vector<32xf32>, vector<32xf32>, vector<32xf32>, vector<32xf32>, vector<64xf32>, vector<64xf32>, vector<64xf32>, vector<64xf32>)
+// The packing only when there is a block of rows to read it (not for a
+// decode step's single query): panel by panel, the keys past the end zeros.
+// CHECK: %[[BLOCKS:.*]] = arith.cmpi sge, %{{.*}}, %c8 : index
+// CHECK: scf.if %[[BLOCKS]] -> (tensor<16x64x32xf32>)
+// CHECK: scf.for
+// CHECK: linalg.transpose ins(%{{.*}} : tensor<?x64xf32>) outs(%{{.*}} : tensor<64x?xf32>) permutation = [1, 0]
+// CHECK: linalg.fill ins(%{{.*}} : f32) outs(%{{.*}} : tensor<64x?xf32>)
+// Blocks of 8 rows, tiles of 512 keys, 32-key panels.
+// CHECK: scf.for {{.*}} step %c8
+// CHECK: scf.for {{.*}} step %c512
+// CHECK: scf.for
+// Step 1: 16 accumulators (8 rows x 2 vectors) over d, 4 steps a trip.
+// CHECK: scf.for {{.*}} = %c0 to %c64 step %c4 iter_args({{.*}}) -> (vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>)
+// CHECK: vector.transfer_read {{.*}} : tensor<16x64x32xf32>, vector<16xf32>
+// CHECK: vector.fma {{.*}} : vector<16xf32>
 // CHECK: scf.if
-// CHECK: vector.reduction <maximumf>, {{.*}} : vector<64xf32> into f32
-// CHECK: math.exp {{.*}} : vector<64xf32>
+// CHECK: vector.store {{.*}}, %[[S]]
+// Step 2: per row, max then exp over the scratch; the rescale factor.
+// CHECK: scf.for {{.*}} = %c0 to %c8 step %c1
+// CHECK: vector.load %[[S]]
+// CHECK: arith.maximumf {{.*}} fastmath<nnan> : vector<16xf32>
+// CHECK: vector.reduction <maximumf>
+// CHECK: math.exp {{.*}} : vector<16xf32>
+// CHECK: vector.store {{.*}}, %[[S]]
 // CHECK: vector.reduction <add>
-// The next block's scores, then this block's P.V.
-// CHECK: vector.transfer_read {{.*}} : tensor<64x512xf32>, vector<64xf32>
-// CHECK: vector.fma {{.*}} : vector<64xf32>
-// CHECK: vector.fma {{.*}} : vector<32xf32>
+// CHECK: memref.store {{.*}}, %[[ALPHA]]
+// Step 3: output rows rescaled, then P·V by broadcast FMAs, keys by 4.
+// CHECK: memref.load %[[ALPHA]]
+// CHECK: arith.mulf {{.*}} : vector<16xf32>
+// CHECK: scf.for {{.*}} step %c4 iter_args
+// CHECK: memref.load %[[S]]
+// CHECK: vector.fma {{.*}} : vector<16xf32>
+// CHECK: vector.transfer_write
 // Single rows for the tail: scores as dot products with K's rows as they
-// are (no transposed keys), one key at a time into the block's vector.
+// are (no packed keys), one key at a time into the block's vector.
 // CHECK: scf.for {{.*}} step %c1
 // CHECK: %[[Q:.*]] = vector.transfer_read %arg0[{{.*}} : tensor<?x8x?x64xf32>, vector<64xf32>
 // CHECK: scf.for %[[J:.*]] = %c0 to %c64 step %c1 iter_args(%[[ACC:.*]] = %{{.*}}) -> (vector<64xf32>)
@@ -58,7 +76,9 @@
 // CHECK-NOT: tensor<?x?xf32>
 // CHECK-NOT: tensor<{{.*}}x?x?xf32>
 // OPTS-LABEL: func.func @plain
+// OPTS: memref.alloca() : memref<2x80xf32>
 // OPTS: scf.for {{.*}} step %c2
+// OPTS: scf.for {{.*}} step %c32
 // OPTS: vector.fma {{.*}} : vector<16xf32>
 func.func @plain(%q: tensor<?x8x?x64xf32>, %k: tensor<?x8x?x64xf32>, %v: tensor<?x8x?x32xf32>) -> tensor<?x8x?x32xf32> {
   %o = tfm.attention %q, %k, %v {scale = 0.125 : f32}
@@ -98,8 +118,8 @@ func.func @causal_padded(%q: tensor<?x8x?x64xf32>, %k: tensor<?x8x?x64xf32>, %v:
 // scores; its broadcast dimensions read index 0.
 // CHECK-LABEL: func.func @masked
 // CHECK-SAME: %[[M:[a-z0-9]+]]: tensor<?x1x?x?xf32>
-// CHECK: vector.transfer_read %[[M]][%{{.*}}, %c0, %{{.*}}, %{{.*}}], %{{.*}} : tensor<?x1x?x?xf32>, vector<64xf32>
-// CHECK: arith.addf {{.*}} : vector<64xf32>
+// CHECK: vector.transfer_read %[[M]][%{{.*}}, %c0, %{{.*}}, %{{.*}}], %{{.*}} : tensor<?x1x?x?xf32>, vector<16xf32>
+// CHECK: arith.addf {{.*}} : vector<16xf32>
 func.func @masked(%q: tensor<?x8x?x64xf32>, %k: tensor<?x8x?x64xf32>, %v: tensor<?x8x?x64xf32>,
                   %m: tensor<?x1x?x?xf32>) -> tensor<?x8x?x64xf32> {
   %o = tfm.attention %q, %k, %v mask(%m : tensor<?x1x?x?xf32>) {scale = 0.125 : f32}
