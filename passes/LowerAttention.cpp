@@ -141,8 +141,10 @@ public:
           sBuf = b.create<memref::AllocaOp>(
               loc, MemRefType::get(
                        {blockRows, std::max(tileKeys, rowKeys) + 16}, f32));
-          alphaBuf = b.create<memref::AllocaOp>(
-              loc, MemRefType::get({blockRows}, f32));
+          auto rowsType = MemRefType::get({blockRows}, f32);
+          alphaBuf = b.create<memref::AllocaOp>(loc, rowsType);
+          baseBuf = b.create<memref::AllocaOp>(loc, rowsType);
+          sumBuf = b.create<memref::AllocaOp>(loc, rowsType);
           SmallVector<Value> state{out, kt, mBuf, lBuf};
           state =
               forLoop(first, last, c1, state, [&](Value pair, ValueRange st) {
@@ -283,9 +285,13 @@ private:
   }
 
   /// Keys [c, c + n) of this (batch, head) into 32-key panels of the
-  /// scratch, kt[p][d][j] = K[c + 32 p + j][d], the last panel padded with
-  /// zeros: the score tile reads one contiguous 128-byte line per d.
+  /// scratch, kt[p][d][j] = K[c + 32 p + j][d]: the score tile reads one
+  /// contiguous 128-byte line per d. With D a multiple of 16, 16 x 16
+  /// blocks are transposed in registers; else by linalg.transpose, the
+  /// last panel padded with zeros.
   Value packKeys(Value c, Value n, Value kt) {
+    if (headDim % 16 == 0)
+      return packKeysByBlocks(c, n, kt);
     Value panels = ceilDiv(n, kPanelKeys);
     OpFoldResult dDim = b.getIndexAttr(headDim);
     SmallVector<OpFoldResult> ones3(3, b.getIndexAttr(1));
@@ -331,6 +337,61 @@ private:
     return st[0];
   }
 
+  /// packKeys for D a multiple of 16: each 16 keys x 16 dimensions block
+  /// is read as 16 row vectors and transposed by 4 rounds of interleaving
+  /// rows i and i + 8 (vector.shuffle: one two-source permute each), 64
+  /// shuffles for 256 floats. (LLVM vectorized the transpose loop with
+  /// gathers, 3.5% of a causal call's time.) Keys past the end are read
+  /// clamped to the last key: their scores are masked.
+  Value packKeysByBlocks(Value c, Value n, Value kt) {
+    VectorType vec = VectorType::get({16}, f32);
+    SmallVector<int64_t> lo, hi;
+    for (int64_t i = 0; i < 8; ++i) {
+      lo.append({i, 16 + i});
+      hi.append({8 + i, 24 + i});
+    }
+    Value lastKey = subI(numKeys, c1);
+    // Whole panels: the score tile reads all 32 keys of the last one.
+    Value blocks = b.create<arith::MulIOp>(loc, ceilDiv(n, kPanelKeys),
+                                           index(kPanelKeys / 16));
+    SmallVector<Value> st{kt};
+    st = forLoop(c0, blocks, c1, st, [&](Value blk, ValueRange s) {
+      Value first = addI(c, b.create<arith::MulIOp>(loc, blk, index(16)));
+      Value panel = b.create<arith::DivUIOp>(loc, blk, index(2));
+      Value lane = b.create<arith::MulIOp>(
+          loc, b.create<arith::RemUIOp>(loc, blk, index(2)), index(16));
+      return forLoop(
+          c0, index(headDim), index(16), s, [&](Value d, ValueRange t) {
+            SmallVector<Value> rows;
+            for (int64_t i = 0; i < 16; ++i)
+              rows.push_back(b.create<vector::TransferReadOp>(
+                  loc, vec, op.getKey(),
+                  ValueRange{batchIdx, headIdx,
+                             minI(addI(first, index(i)), lastKey), d},
+                  zero, ArrayRef<bool>{true}));
+            for (int round = 0; round < 4; ++round) {
+              SmallVector<Value> next;
+              for (int64_t i = 0; i < 8; ++i) {
+                next.push_back(
+                    b.create<vector::ShuffleOp>(loc, rows[i], rows[i + 8], lo));
+                next.push_back(
+                    b.create<vector::ShuffleOp>(loc, rows[i], rows[i + 8], hi));
+              }
+              rows = next;
+            }
+            Value packed = t[0];
+            for (int64_t i = 0; i < 16; ++i)
+              packed = b.create<vector::TransferWriteOp>(
+                            loc, rows[i], packed,
+                            ValueRange{panel, addI(d, index(i)), lane},
+                            ArrayRef<bool>{true})
+                           .getResult();
+            return SmallVector<Value>{packed};
+          });
+    });
+    return st[0];
+  }
+
   /// `body(state)` for rows [q0, q0 + count) when they see any key of the
   /// chunk: with a causal mask, early rows see none of a late chunk (no
   /// state traffic then); state = {out, m, l}.
@@ -368,9 +429,9 @@ private:
                    [&](Value k0, ValueRange s) {
                      Value count = minI(index(tileKeys), subI(loopEnd, k0));
                      Value panels = ceilDiv(count, kPanelKeys);
-                     emitScores(q0, k0, panels);
+                     Value rowMax = emitScores(q0, k0, panels);
                      SmallVector<Value> ml =
-                         emitSoftmax(q0, panels, s[1], s[2]);
+                         emitSoftmax(q0, panels, rowMax, s[1], s[2]);
                      Value out = emitProbsTimesValues(q0, k0, count, s[0]);
                      return SmallVector<Value>{out, ml[0], ml[1]};
                    });
@@ -378,8 +439,9 @@ private:
 
   /// Step 1: sBuf[r][32 p + j] = scale q[q0 + r] . K[k0 + 32 p + j] for
   /// the `panels` panels from k0, -inf where the key is past the row's
-  /// limit (only on panels that reach past the first row's).
-  void emitScores(Value q0, Value k0, Value panels) {
+  /// limit (only on panels that reach past the first row's). Returns the
+  /// rows' maxima, vector<R>, taken while the scores are in registers.
+  Value emitScores(Value q0, Value k0, Value panels) {
     VectorType vec = VectorType::get({16}, f32);
     int64_t halves = kPanelKeys / 16;
     Value firstPanel =
@@ -388,131 +450,141 @@ private:
     Value vZero =
         b.create<arith::ConstantOp>(loc, DenseElementsAttr::get(vec, 0.0f));
     Value scaleV = b.create<vector::BroadcastOp>(loc, vec, scale);
-    forLoop(c0, panels, c1, {}, [&](Value p, ValueRange) {
-      Value panel = addI(firstPanel, p);
-      Value col = b.create<arith::MulIOp>(loc, p, index(kPanelKeys));
-      Value key = addI(k0, col);
-      // Unrolled by up to 4 d steps: 16 FMAs a step, 2R + 2 loads.
-      int64_t unroll = headDim % 4 == 0 ? 4 : headDim % 2 == 0 ? 2 : 1;
-      SmallVector<Value> acc(blockRows * halves, vZero);
-      acc = forLoop(
-          c0, index(headDim), index(unroll), acc, [&](Value d, ValueRange a) {
-            SmallVector<Value> next(a);
-            for (int64_t u = 0; u < unroll; ++u) {
-              Value dd = addI(d, index(u));
-              SmallVector<Value> keys;
-              for (int64_t h = 0; h < halves; ++h)
-                keys.push_back(b.create<vector::TransferReadOp>(
-                    loc, vec, ktChunk, ValueRange{panel, dd, index(16 * h)},
-                    zero, ArrayRef<bool>{true}));
-              for (int64_t r = 0; r < blockRows; ++r) {
-                Value qd = b.create<tensor::ExtractOp>(
-                    loc, op.getQuery(),
-                    ValueRange{batchIdx, headIdx, addI(q0, index(r)), dd});
-                Value qv = b.create<vector::BroadcastOp>(loc, vec, qd);
-                for (int64_t h = 0; h < halves; ++h)
-                  next[r * halves + h] = b.create<vector::FMAOp>(
-                      loc, qv, keys[h], next[r * halves + h]);
-              }
+    Value negInfV = b.create<vector::BroadcastOp>(loc, vec, negInf);
+    SmallVector<Value> maxInit(blockRows, negInfV);
+    SmallVector<Value> maxes =
+        forLoop(c0, panels, c1, maxInit, [&](Value p, ValueRange mx) {
+          Value panel = addI(firstPanel, p);
+          Value col = b.create<arith::MulIOp>(loc, p, index(kPanelKeys));
+          Value key = addI(k0, col);
+          // Unrolled by up to 4 d steps: 16 FMAs a step, 2R + 2 loads.
+          int64_t unroll = headDim % 4 == 0 ? 4 : headDim % 2 == 0 ? 2 : 1;
+          SmallVector<Value> acc(blockRows * halves, vZero);
+          acc = forLoop(
+              c0, index(headDim), index(unroll), acc,
+              [&](Value d, ValueRange a) {
+                SmallVector<Value> next(a);
+                for (int64_t u = 0; u < unroll; ++u) {
+                  Value dd = addI(d, index(u));
+                  SmallVector<Value> keys;
+                  for (int64_t h = 0; h < halves; ++h)
+                    keys.push_back(b.create<vector::TransferReadOp>(
+                        loc, vec, ktChunk, ValueRange{panel, dd, index(16 * h)},
+                        zero, ArrayRef<bool>{true}));
+                  for (int64_t r = 0; r < blockRows; ++r) {
+                    Value qd = b.create<tensor::ExtractOp>(
+                        loc, op.getQuery(),
+                        ValueRange{batchIdx, headIdx, addI(q0, index(r)), dd});
+                    Value qv = b.create<vector::BroadcastOp>(loc, vec, qd);
+                    for (int64_t h = 0; h < halves; ++h)
+                      next[r * halves + h] = b.create<vector::FMAOp>(
+                          loc, qv, keys[h], next[r * halves + h]);
+                  }
+                }
+                return next;
+              });
+          for (int64_t r = 0; r < blockRows; ++r) {
+            for (int64_t h = 0; h < halves; ++h) {
+              Value &s = acc[r * halves + h];
+              s = b.create<arith::MulFOp>(loc, s, scaleV);
+              if (op.getMask())
+                s = b.create<arith::AddFOp>(
+                    loc, s,
+                    maskRow(addI(q0, index(r)), addI(key, index(16 * h)), 16));
             }
-            return next;
-          });
-      for (int64_t r = 0; r < blockRows; ++r) {
-        for (int64_t h = 0; h < halves; ++h) {
-          Value &s = acc[r * halves + h];
-          s = b.create<arith::MulFOp>(loc, s, scaleV);
-          if (op.getMask())
-            s = b.create<arith::AddFOp>(
-                loc, s,
-                maskRow(addI(q0, index(r)), addI(key, index(16 * h)), 16));
-        }
-      }
-      Value straddles =
-          b.create<arith::CmpIOp>(loc, arith::CmpIPredicate::sgt,
-                                  addI(key, index(kPanelKeys)), unmaskedEnd);
-      auto ifOp = b.create<scf::IfOp>(
-          loc, straddles,
-          [&](OpBuilder &nb, Location) {
-            OpBuilder::InsertionGuard g(b);
-            b.setInsertionPoint(nb.getInsertionBlock(), nb.getInsertionPoint());
-            SmallVector<Value> masked;
-            Value negInfV = b.create<vector::BroadcastOp>(loc, vec, negInf);
-            for (int64_t r = 0; r < blockRows; ++r) {
-              Value limit = b.create<vector::BroadcastOp>(
-                  loc, VectorType::get({16}, b.getIndexType()),
-                  rowLimit(addI(q0, index(r))));
-              for (int64_t h = 0; h < halves; ++h) {
-                Value visible = b.create<arith::CmpIOp>(
-                    loc, arith::CmpIPredicate::slt,
-                    keyIota(addI(key, index(16 * h)), 16), limit);
-                masked.push_back(b.create<arith::SelectOp>(
-                    loc, visible, acc[r * halves + h], negInfV));
-              }
+          }
+          Value straddles = b.create<arith::CmpIOp>(
+              loc, arith::CmpIPredicate::sgt, addI(key, index(kPanelKeys)),
+              unmaskedEnd);
+          auto ifOp = b.create<scf::IfOp>(
+              loc, straddles,
+              [&](OpBuilder &nb, Location) {
+                OpBuilder::InsertionGuard g(b);
+                b.setInsertionPoint(nb.getInsertionBlock(),
+                                    nb.getInsertionPoint());
+                SmallVector<Value> masked;
+                for (int64_t r = 0; r < blockRows; ++r) {
+                  Value limit = b.create<vector::BroadcastOp>(
+                      loc, VectorType::get({16}, b.getIndexType()),
+                      rowLimit(addI(q0, index(r))));
+                  for (int64_t h = 0; h < halves; ++h) {
+                    Value visible = b.create<arith::CmpIOp>(
+                        loc, arith::CmpIPredicate::slt,
+                        keyIota(addI(key, index(16 * h)), 16), limit);
+                    masked.push_back(b.create<arith::SelectOp>(
+                        loc, visible, acc[r * halves + h], negInfV));
+                  }
+                }
+                b.create<scf::YieldOp>(loc, masked);
+              },
+              [&](OpBuilder &nb, Location) {
+                nb.create<scf::YieldOp>(loc, acc);
+              });
+          SmallVector<Value> nextMax(mx);
+          for (int64_t r = 0; r < blockRows; ++r) {
+            for (int64_t h = 0; h < halves; ++h) {
+              Value sv = ifOp.getResult(r * halves + h);
+              b.create<vector::StoreOp>(
+                  loc, sv, sBuf,
+                  ValueRange{index(r), addI(col, index(16 * h))});
+              nextMax[r] =
+                  b.create<arith::MaximumFOp>(loc, nextMax[r], sv, nnan);
             }
-            b.create<scf::YieldOp>(loc, masked);
-          },
-          [&](OpBuilder &nb, Location) { nb.create<scf::YieldOp>(loc, acc); });
-      for (int64_t r = 0; r < blockRows; ++r)
-        for (int64_t h = 0; h < halves; ++h)
-          b.create<vector::StoreOp>(
-              loc, ifOp.getResult(r * halves + h), sBuf,
-              ValueRange{index(r), addI(col, index(16 * h))});
-      return SmallVector<Value>{};
-    });
+          }
+          return nextMax;
+        });
+    SmallVector<Value> rowMax;
+    for (Value mx : maxes)
+      rowMax.push_back(b.create<vector::ReductionOp>(
+          loc, vector::CombiningKind::MAXIMUMF, mx, Value(), nnan));
+    return b.create<vector::FromElementsOp>(
+        loc, VectorType::get({blockRows}, f32), rowMax);
   }
 
-  /// Step 2, row by row: m' = max(m, max S[r]), S[r] = exp(S[r] - m'),
-  /// l = l alpha + sum S[r], alpha[r] = exp(m - m'). Returns {m, l}.
-  SmallVector<Value> emitSoftmax(Value q0, Value panels, Value mBuf,
-                                 Value lBuf) {
+  /// Step 2: for the block's rows at once (vector<R>), m' = max(m, rowMax)
+  /// and alpha = exp(m - m'); then row by row S[r] = exp(S[r] - m'[r]) and
+  /// its sum; l = l alpha + sums. Returns {m, l}.
+  SmallVector<Value> emitSoftmax(Value q0, Value panels, Value rowMax,
+                                 Value mBuf, Value lBuf) {
     VectorType vec = VectorType::get({16}, f32);
+    VectorType rowsType = VectorType::get({blockRows}, f32);
     int64_t halves = kPanelKeys / 16;
     Value negInfV = b.create<vector::BroadcastOp>(loc, vec, negInf);
     Value vZero =
         b.create<arith::ConstantOp>(loc, DenseElementsAttr::get(vec, 0.0f));
-    // No NaN reaches a maximum (scores of finite inputs, -inf for hidden
-    // keys): plain vmaxps, without the NaN-propagating fix-up.
-    auto nnan = arith::FastMathFlags::nnan;
-    SmallVector<Value> ml{mBuf, lBuf};
-    return forLoop(c0, index(blockRows), c1, ml, [&](Value r, ValueRange s) {
-      Value row = addI(q0, r);
-      Value mOld = b.create<tensor::ExtractOp>(loc, s[0], row);
-      Value lOld = b.create<tensor::ExtractOp>(loc, s[1], row);
+    auto readRows = [&](Value t) {
+      return b.create<vector::TransferReadOp>(loc, rowsType, t, q0, zero,
+                                              ArrayRef<bool>{true});
+    };
+    Value mOld = readRows(mBuf);
+    Value mNew = b.create<arith::MaximumFOp>(loc, mOld, rowMax, nnan);
+    // Nothing seen yet: subtract 0, so that exp(-inf) stays 0, not NaN.
+    Value none = b.create<arith::CmpFOp>(
+        loc, arith::CmpFPredicate::OEQ, mNew,
+        b.create<vector::BroadcastOp>(loc, rowsType, negInf));
+    Value base = b.create<arith::SelectOp>(
+        loc, none,
+        b.create<arith::ConstantOp>(loc,
+                                    DenseElementsAttr::get(rowsType, 0.0f)),
+        mNew);
+    Value alpha = fastExp(b.create<arith::SubFOp>(loc, mOld, base));
+    b.create<vector::StoreOp>(loc, alpha, alphaBuf, c0);
+    b.create<vector::StoreOp>(loc, base, baseBuf, c0);
+    forLoop(c0, index(blockRows), c1, {}, [&](Value r, ValueRange) {
       auto at = [&](Value p, int64_t h) {
         return SmallVector<Value>{
             r, addI(b.create<arith::MulIOp>(loc, p, index(kPanelKeys)),
                     index(16 * h))};
       };
-      SmallVector<Value> maxes(halves, negInfV);
-      maxes = forLoop(c0, panels, c1, maxes, [&](Value p, ValueRange mx) {
-        SmallVector<Value> next;
-        for (int64_t h = 0; h < halves; ++h)
-          next.push_back(b.create<arith::MaximumFOp>(
-              loc, mx[h], b.create<vector::LoadOp>(loc, vec, sBuf, at(p, h)),
-              nnan));
-        return next;
-      });
-      Value mx = maxes[0];
-      for (int64_t h = 1; h < halves; ++h)
-        mx = b.create<arith::MaximumFOp>(loc, mx, maxes[h], nnan);
-      Value blockMax = b.create<vector::ReductionOp>(
-          loc, vector::CombiningKind::MAXIMUMF, mx, Value(), nnan);
-      Value mNew = b.create<arith::MaximumFOp>(loc, mOld, blockMax, nnan);
-      // Nothing seen yet: subtract 0, so that exp(-inf) stays 0, not NaN.
-      Value none =
-          b.create<arith::CmpFOp>(loc, arith::CmpFPredicate::OEQ, mNew, negInf);
-      Value base = b.create<arith::SelectOp>(loc, none, zero, mNew);
-      Value alpha = scalarExp(b.create<arith::SubFOp>(loc, mOld, base));
-      Value baseV = b.create<vector::BroadcastOp>(loc, vec, base);
+      Value baseV = b.create<vector::BroadcastOp>(
+          loc, vec, b.create<memref::LoadOp>(loc, baseBuf, r));
       SmallVector<Value> sums(halves, vZero);
       sums = forLoop(c0, panels, c1, sums, [&](Value p, ValueRange sm) {
         SmallVector<Value> next;
         for (int64_t h = 0; h < halves; ++h) {
           Value sv = b.create<vector::LoadOp>(loc, vec, sBuf, at(p, h));
-          Value e = b.create<math::ExpOp>(
-              loc, b.create<arith::SubFOp>(loc, sv, baseV));
-          // A hidden key contributes exactly 0 (the vector exp is a
-          // polynomial that need not reach 0 at -inf).
+          Value e = fastExp(b.create<arith::SubFOp>(loc, sv, baseV));
+          // A hidden key contributes exactly 0 (the exp of -inf is ~4e-38).
           Value hidden = b.create<arith::CmpFOp>(loc, arith::CmpFPredicate::OEQ,
                                                  sv, negInfV);
           Value pv = b.create<arith::SelectOp>(loc, hidden, vZero, e);
@@ -527,13 +599,18 @@ private:
       Value total =
           b.create<vector::ReductionOp>(loc, vector::CombiningKind::ADD, sum,
                                         Value(), arith::FastMathFlags::reassoc);
-      Value lNew = b.create<arith::AddFOp>(
-          loc, b.create<arith::MulFOp>(loc, lOld, alpha), total);
-      b.create<memref::StoreOp>(loc, alpha, alphaBuf, r);
-      return SmallVector<Value>{
-          b.create<tensor::InsertOp>(loc, mNew, s[0], row),
-          b.create<tensor::InsertOp>(loc, lNew, s[1], row)};
+      b.create<memref::StoreOp>(loc, total, sumBuf, r);
+      return SmallVector<Value>{};
     });
+    Value lNew = b.create<vector::FMAOp>(
+        loc, readRows(lBuf), alpha,
+        b.create<vector::LoadOp>(loc, rowsType, sumBuf, c0));
+    auto writeRows = [&](Value v, Value t) {
+      return b
+          .create<vector::TransferWriteOp>(loc, v, t, q0, ArrayRef<bool>{true})
+          .getResult();
+    };
+    return {writeRows(mNew, mBuf), writeRows(lNew, lBuf)};
   }
 
   /// Step 3: out[q0 + r] = alpha[r] out[q0 + r] + sum_j P[r][j] V[k0 + j]
@@ -619,15 +696,52 @@ private:
     return out;
   }
 
-  /// exp(x) of a scalar through the inline vector exp: a scalar math.exp
-  /// is a libm call, around which every live zmm register would be
-  /// spilled, as all are caller-saved.
+  /// exp(x) of a scalar through the vector exp: a scalar math.exp is a
+  /// libm call, around which every live zmm register would be spilled, as
+  /// all are caller-saved.
   Value scalarExp(Value x) {
     VectorType lane = VectorType::get({16}, f32);
     return b.create<vector::ExtractOp>(
-        loc,
-        b.create<math::ExpOp>(loc, b.create<vector::BroadcastOp>(loc, lane, x)),
-        0);
+        loc, fastExp(b.create<vector::BroadcastOp>(loc, lane, x)), 0);
+  }
+
+  /// exp(x) on an f32 vector, for the kernel's arguments x <= 0 (scores
+  /// minus their running maximum), in 14 vector operations (MLIR's
+  /// polynomial approximation takes ~28, with the cases this kernel never
+  /// meets): x = k ln2 + r with |r| <= ln2 / 2, exp(r) by its degree-6
+  /// Taylor polynomial (relative error < 2e-7), 2^k added to the exponent
+  /// bits. k is rounded by the float addition of 1.5 * 2^23, whose low
+  /// bits are then k itself (no rounding or conversion instruction). x is
+  /// clamped to >= -86 (exp: 4e-38) so that 2^k stays normal; -inf gives
+  /// 4e-38, which callers that need an exact 0 select away.
+  Value fastExp(Value x) {
+    auto type = cast<VectorType>(x.getType());
+    auto intType = VectorType::get(type.getShape(), b.getI32Type());
+    auto c = [&](float v) -> Value {
+      return b.create<arith::ConstantOp>(loc, DenseElementsAttr::get(type, v));
+    };
+    auto fma = [&](Value a, Value m, Value c) -> Value {
+      return b.create<vector::FMAOp>(loc, a, m, c);
+    };
+    x = b.create<arith::MaximumFOp>(loc, x, c(-86.0f), nnan);
+    Value magic = c(12582912.0f); // 1.5 * 2^23
+    Value y = fma(x, c(1.44269504088896341f), magic);
+    Value k = b.create<arith::SubFOp>(loc, y, magic);
+    // ln2 = 0.693359375 - 2.12194440e-4: the high part has 9 significant
+    // bits (Cody and Waite).
+    Value r = fma(k, c(-0.693359375f), x);
+    r = fma(k, c(2.12194440e-4f), r);
+    Value p = c(1.0f / 720);
+    for (float coefficient :
+         {1.0f / 120, 1.0f / 24, 1.0f / 6, 0.5f, 1.0f, 1.0f})
+      p = fma(p, r, c(coefficient));
+    Value twoK = b.create<arith::ShLIOp>(
+        loc, b.create<arith::BitcastOp>(loc, intType, y),
+        b.create<arith::ConstantOp>(loc, DenseElementsAttr::get(intType, 23)));
+    return b.create<arith::BitcastOp>(
+        loc, type,
+        b.create<arith::AddIOp>(
+            loc, b.create<arith::BitcastOp>(loc, intType, p), twoK));
   }
 
   Value ceilDiv(Value a, int64_t d) {
@@ -702,11 +816,9 @@ private:
           b.create<arith::CmpFOp>(loc, arith::CmpFPredicate::OEQ, newM, negInf);
       Value base = b.create<arith::SelectOp>(loc, none, zero, newM);
       Value alpha = scalarExp(b.create<arith::SubFOp>(loc, m, base));
-      Value e = b.create<math::ExpOp>(
-          loc, b.create<arith::SubFOp>(
-                   loc, s, b.create<vector::BroadcastOp>(loc, sType, base)));
-      // A hidden key contributes exactly 0 (the vector exp is a polynomial
-      // that need not reach 0 at -inf).
+      Value e = fastExp(b.create<arith::SubFOp>(
+          loc, s, b.create<vector::BroadcastOp>(loc, sType, base)));
+      // A hidden key contributes exactly 0 (the exp of -inf is ~4e-38).
       Value hidden =
           b.create<arith::CmpFOp>(loc, arith::CmpFPredicate::OEQ, s, negInfS);
       Value p = b.create<arith::SelectOp>(loc, hidden, sZero, e);
@@ -828,7 +940,10 @@ private:
   Value c0, c1, negInf, zero, scale, offset;
   Value numQueries, numKeys;
   Value batchIdx, headIdx, keyEnd;
-  Value chunkStart, chunkLimit, ktChunk, sBuf, alphaBuf;
+  Value chunkStart, chunkLimit, ktChunk, sBuf, alphaBuf, baseBuf, sumBuf;
+  /// No NaN reaches a maximum (scores of finite inputs, -inf for hidden
+  /// keys): plain vmaxps, without the NaN-propagating fix-up.
+  static constexpr arith::FastMathFlags nnan = arith::FastMathFlags::nnan;
 };
 
 struct LowerAttentionPattern : OpRewritePattern<AttentionOp> {

@@ -19,41 +19,63 @@
 // CHECK: %[[SOME:.*]] = arith.maxsi %[[TWO]], %c1 : index
 // CHECK: %[[PARTS:.*]] = arith.select %[[BIG]], %[[SOME]], %c1 : index
 // CHECK: scf.for %{{.*}} = %c0 to %[[PARTS]] step %c1 iter_args
-// Each part's own scratch, the score tile and the rescale factors on the
-// stack, outside the loops over its pairs.
+// Each part's own scratch, the score tile and the block's rescale factors,
+// bases and sums on the stack, outside the loops over its pairs.
 // CHECK: tensor.empty() : tensor<16x64x32xf32>
 // CHECK: %[[S:.*]] = memref.alloca() : memref<8x528xf32>
 // CHECK: %[[ALPHA:.*]] = memref.alloca() : memref<8xf32>
+// CHECK: %[[BASE:.*]] = memref.alloca() : memref<8xf32>
+// CHECK: %[[SUM:.*]] = memref.alloca() : memref<8xf32>
 // CHECK: scf.for
 // CHECK: arith.divui %{{.*}}, %c8 : index
 // CHECK: arith.remui %{{.*}}, %c8 : index
 // CHECK: scf.for {{.*}} step %c512
 // The packing only when there is a block of rows to read it (not for a
-// decode step's single query): panel by panel, the keys past the end zeros.
+// decode step's single query): 16 keys x 16 dimensions at a time, 16 rows
+// read, 4 rounds of 16 interleaving shuffles, 16 rows written.
 // CHECK: %[[BLOCKS:.*]] = arith.cmpi sge, %{{.*}}, %c8 : index
 // CHECK: scf.if %[[BLOCKS]] -> (tensor<16x64x32xf32>)
 // CHECK: scf.for
-// CHECK: linalg.transpose ins(%{{.*}} : tensor<?x64xf32>) outs(%{{.*}} : tensor<64x?xf32>) permutation = [1, 0]
-// CHECK: linalg.fill ins(%{{.*}} : f32) outs(%{{.*}} : tensor<64x?xf32>)
-// Blocks of 8 rows, tiles of 512 keys, 32-key panels.
+// CHECK: scf.for {{.*}} = %c0 to %c64 step %c16
+// CHECK-COUNT-16: vector.transfer_read %arg1
+// CHECK-COUNT-64: vector.shuffle {{.*}} : vector<16xf32>, vector<16xf32>
+// CHECK-COUNT-16: vector.transfer_write {{.*}} : vector<16xf32>, tensor<16x64x32xf32>
+// Blocks of 8 rows, tiles of 512 keys, 32-key panels carrying the rows'
+// running maxima.
 // CHECK: scf.for {{.*}} step %c8
 // CHECK: scf.for {{.*}} step %c512
-// CHECK: scf.for
+// CHECK: scf.for {{.*}} -> (vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>)
 // Step 1: 16 accumulators (8 rows x 2 vectors) over d, 4 steps a trip.
 // CHECK: scf.for {{.*}} = %c0 to %c64 step %c4 iter_args({{.*}}) -> (vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>)
 // CHECK: vector.transfer_read {{.*}} : tensor<16x64x32xf32>, vector<16xf32>
 // CHECK: vector.fma {{.*}} : vector<16xf32>
 // CHECK: scf.if
 // CHECK: vector.store {{.*}}, %[[S]]
-// Step 2: per row, max then exp over the scratch; the rescale factor.
-// CHECK: scf.for {{.*}} = %c0 to %c8 step %c1
-// CHECK: vector.load %[[S]]
 // CHECK: arith.maximumf {{.*}} fastmath<nnan> : vector<16xf32>
-// CHECK: vector.reduction <maximumf>
-// CHECK: math.exp {{.*}} : vector<16xf32>
+// Step 2: the block's 8 rows at once: new maxima, rescale factors (the
+// inline exp: clamp, 1.5 * 2^23 rounding, polynomial, exponent bits).
+// CHECK: vector.reduction <maximumf>, {{.*}} fastmath<nnan> : vector<16xf32> into f32
+// CHECK: %[[MAX:.*]] = vector.from_elements {{.*}} : vector<8xf32>
+// CHECK: %[[MOLD:.*]] = vector.transfer_read %{{.*}} : tensor<?xf32>, vector<8xf32>
+// CHECK: arith.maximumf %[[MOLD]], %[[MAX]] fastmath<nnan> : vector<8xf32>
+// CHECK: arith.maximumf {{.*}} fastmath<nnan> : vector<8xf32>
+// CHECK: vector.fma {{.*}} : vector<8xf32>
+// CHECK: arith.shli {{.*}} : vector<8xi32>
+// CHECK: vector.store {{.*}}, %[[ALPHA]][%c0] : memref<8xf32>, vector<8xf32>
+// CHECK: vector.store {{.*}}, %[[BASE]][%c0] : memref<8xf32>, vector<8xf32>
+// Then row by row: p = exp(s - base), 0 for hidden keys, back into the
+// scratch, and its sum.
+// CHECK: scf.for {{.*}} = %c0 to %c8 step %c1
+// CHECK: memref.load %[[BASE]]
+// CHECK: vector.load %[[S]]
+// CHECK: arith.shli {{.*}} : vector<16xi32>
+// CHECK: arith.select {{.*}} : vector<16xi1>, vector<16xf32>
 // CHECK: vector.store {{.*}}, %[[S]]
 // CHECK: vector.reduction <add>
-// CHECK: memref.store {{.*}}, %[[ALPHA]]
+// CHECK: memref.store {{.*}}, %[[SUM]]
+// CHECK: vector.load %[[SUM]][%c0] : memref<8xf32>, vector<8xf32>
+// CHECK: vector.transfer_write {{.*}} : vector<8xf32>, tensor<?xf32>
+// CHECK: vector.transfer_write {{.*}} : vector<8xf32>, tensor<?xf32>
 // Step 3: output rows rescaled, then P·V by broadcast FMAs, keys by 4.
 // CHECK: memref.load %[[ALPHA]]
 // CHECK: arith.mulf {{.*}} : vector<16xf32>
@@ -77,6 +99,7 @@
 // CHECK-NOT: tensor<{{.*}}x?x?xf32>
 // OPTS-LABEL: func.func @plain
 // OPTS: memref.alloca() : memref<2x80xf32>
+// OPTS: memref.alloca() : memref<2xf32>
 // OPTS: scf.for {{.*}} step %c2
 // OPTS: scf.for {{.*}} step %c32
 // OPTS: vector.fma {{.*}} : vector<16xf32>
