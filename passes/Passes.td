@@ -148,19 +148,23 @@ def TfmLowerAttention : Pass<"tfm-lower-attention", "func::FuncOp"> {
     lowering).
   }];
   let options = [
-    // Measured here (bench/attention_bench, D = 64, no mask, one thread,
-    // GFLOPS at seq 512 / 2048): rows x tile keys = 8x512: 162 / 163;
-    // 8x256: 159 / 161; 8x128: 154 / 155; 12x256: 149 / 158; 4x64: 128 /
-    // 129. Eight rows x 32 keys is 16 zmm accumulators, the matmul kernel's
-    // register tile; a 512-key tile amortizes the per-row softmax
-    // bookkeeping and its scores (8 x 528 floats, 17 KiB) stay in L1.
+    // Measured here (bench/attention_bench, D = 64, no mask, one thread;
+    // first version of the three steps, GFLOPS at seq 512 / 2048): rows x
+    // tile keys = 8x512: 162 / 163; 8x256: 159 / 161; 8x128: 154 / 155;
+    // 12x256: 149 / 158; 4x64: 128 / 129. Eight rows x 32 keys is 16 zmm
+    // accumulators, the matmul kernel's register tile. With the inline exp
+    // and the fused row maxima, alternating runs at seq 1024 / 2048: tile =
+    // chunk = 1024: 181-194 / 188-193; 512: 173-178 / 177-186; 2048: 190 /
+    // 165 (the 8 x 2064 scores, 66 KiB, no longer fit L1). A longer tile
+    // amortizes the per-tile bookkeeping (rescaling the output rows, the
+    // block's m and l); its scores (8 x 1040 floats, 33 KiB) stay in L1.
     Option<"queryBlock", "query-block", "int64_t", "8",
            "Query rows processed together (a rows x 32 register tile)">,
-    Option<"keyBlock", "key-block", "int64_t", "512",
+    Option<"keyBlock", "key-block", "int64_t", "1024",
            "Keys per tile of scores (a multiple of 32)">,
-    // 512 keys of K packed: 128 KiB at D = 64, well inside the 1 MiB L2
-    // and the same key block PyTorch's CPU flash kernel uses.
-    Option<"keyChunk", "key-chunk", "int64_t", "512",
+    // 1024 keys of K packed: 256 KiB at D = 64, with the chunk's 256 KiB of
+    // V inside the 1 MiB L2.
+    Option<"keyChunk", "key-chunk", "int64_t", "1024",
            "Keys packed into the scratch at a time (a multiple of "
            "key-block)">,
     // As tfm-tile-matmul's: below ~4 MFLOP (a decode step's attention over

@@ -1,8 +1,8 @@
 // RUN: tfm-opt %s --split-input-file --tfm-lower-attention --verify-diagnostics | FileCheck %s
 // RUN: tfm-opt %s --split-input-file --tfm-lower-attention="key-block=32 query-block=2" --verify-diagnostics | FileCheck %s --check-prefix=OPTS
 
-// The kernel: K packed a 512-key chunk at a time into 32-key panels
-// ([16, D, 32]); blocks of 8 query rows (then single rows) over tiles of 512
+// The kernel: K packed a 1024-key chunk at a time into 32-key panels
+// ([32, D, 32]); blocks of 8 query rows (then single rows) over tiles of 1024
 // keys in three steps: scores by an 8 x 32 register tile of vector FMAs into
 // a stack scratch, the online softmax row by row over the scratch, P·V by an
 // 8 x 32 register tile into the output rows.
@@ -21,33 +21,33 @@
 // CHECK: scf.for %{{.*}} = %c0 to %[[PARTS]] step %c1 iter_args
 // Each part's own scratch, the score tile and the block's rescale factors,
 // bases and sums on the stack, outside the loops over its pairs.
-// CHECK: tensor.empty() : tensor<16x64x32xf32>
-// CHECK: %[[S:.*]] = memref.alloca() : memref<8x528xf32>
+// CHECK: tensor.empty() : tensor<32x64x32xf32>
+// CHECK: %[[S:.*]] = memref.alloca() : memref<8x1040xf32>
 // CHECK: %[[ALPHA:.*]] = memref.alloca() : memref<8xf32>
 // CHECK: %[[BASE:.*]] = memref.alloca() : memref<8xf32>
 // CHECK: %[[SUM:.*]] = memref.alloca() : memref<8xf32>
 // CHECK: scf.for
 // CHECK: arith.divui %{{.*}}, %c8 : index
 // CHECK: arith.remui %{{.*}}, %c8 : index
-// CHECK: scf.for {{.*}} step %c512
+// CHECK: scf.for {{.*}} step %c1024
 // The packing only when there is a block of rows to read it (not for a
 // decode step's single query): 16 keys x 16 dimensions at a time, 16 rows
 // read, 4 rounds of 16 interleaving shuffles, 16 rows written.
 // CHECK: %[[BLOCKS:.*]] = arith.cmpi sge, %{{.*}}, %c8 : index
-// CHECK: scf.if %[[BLOCKS]] -> (tensor<16x64x32xf32>)
+// CHECK: scf.if %[[BLOCKS]] -> (tensor<32x64x32xf32>)
 // CHECK: scf.for
 // CHECK: scf.for {{.*}} = %c0 to %c64 step %c16
 // CHECK-COUNT-16: vector.transfer_read %arg1
 // CHECK-COUNT-64: vector.shuffle {{.*}} : vector<16xf32>, vector<16xf32>
-// CHECK-COUNT-16: vector.transfer_write {{.*}} : vector<16xf32>, tensor<16x64x32xf32>
-// Blocks of 8 rows, tiles of 512 keys, 32-key panels carrying the rows'
+// CHECK-COUNT-16: vector.transfer_write {{.*}} : vector<16xf32>, tensor<32x64x32xf32>
+// Blocks of 8 rows, tiles of 1024 keys, 32-key panels carrying the rows'
 // running maxima.
 // CHECK: scf.for {{.*}} step %c8
-// CHECK: scf.for {{.*}} step %c512
+// CHECK: scf.for {{.*}} step %c1024
 // CHECK: scf.for {{.*}} -> (vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>)
 // Step 1: 16 accumulators (8 rows x 2 vectors) over d, 4 steps a trip.
 // CHECK: scf.for {{.*}} = %c0 to %c64 step %c4 iter_args({{.*}}) -> (vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>)
-// CHECK: vector.transfer_read {{.*}} : tensor<16x64x32xf32>, vector<16xf32>
+// CHECK: vector.transfer_read {{.*}} : tensor<32x64x32xf32>, vector<16xf32>
 // CHECK: vector.fma {{.*}} : vector<16xf32>
 // CHECK: scf.if
 // CHECK: vector.store {{.*}}, %[[S]]
@@ -122,7 +122,7 @@ func.func @plain(%q: tensor<?x8x?x64xf32>, %k: tensor<?x8x?x64xf32>, %v: tensor<
 // CHECK: %[[LI:.*]] = arith.index_cast %[[L]]
 // CHECK: %[[END0:.*]] = arith.minsi %[[LI]], %[[SK]]
 // CHECK: arith.addi %{{.*}}, %[[OFF]]
-// CHECK: scf.for {{.*}} step %c512
+// CHECK: scf.for {{.*}} step %c1024
 // A block of rows that sees no key of this chunk skips it entirely.
 // CHECK: %[[SEES:.*]] = arith.cmpi sgt
 // CHECK: scf.if %[[SEES]] -> (tensor<?x8x?x64xf32>, tensor<?xf32>, tensor<?xf32>)

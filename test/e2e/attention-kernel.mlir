@@ -3,16 +3,16 @@
 // against NumPy, to 1e-5: head dims 32, 40, 64 and 128, value dims that are
 // not multiples of the 32-column tile, query and key lengths that are not
 // multiples of the tiles (blocks of 8 rows then single rows, 32-key panels,
-// 512-key tiles and chunks), every mask kind, batches holding a sequence
+// 1024-key tiles and chunks), every mask kind, batches holding a sequence
 // with no visible key (exact zeros).
 //
 // RUN: tfmc %s -o %t.so
 // RUN: rm -rf %t.a %t.b %t.c %t.d %t.e
 // RUN: %python %S/sdpa_ref.py gen %t.a --batch 4 --heads 2 --sq 37 --sk 37 --dim 64 --seed 1
-// RUN: %python %S/sdpa_ref.py gen %t.b --batch 4 --heads 2 --sq 13 --sk 600 --dim 128 --dv 64 --mask-shape 4,1,13,600 --seed 2
-// RUN: %python %S/sdpa_ref.py gen %t.c --batch 2 --heads 1 --sq 530 --sk 530 --dim 64 --mask-shape 530,530 --seed 3
+// RUN: %python %S/sdpa_ref.py gen %t.b --batch 4 --heads 2 --sq 13 --sk 1100 --dim 128 --dv 64 --mask-shape 4,1,13,1100 --seed 2
+// RUN: %python %S/sdpa_ref.py gen %t.c --batch 2 --heads 1 --sq 1030 --sk 1030 --dim 64 --mask-shape 1030,1030 --seed 3
 // RUN: %python %S/sdpa_ref.py gen %t.d --batch 2 --heads 2 --sq 77 --sk 77 --dim 32 --seed 4
-// RUN: %python %S/sdpa_ref.py gen %t.e --batch 3 --heads 2 --sq 20 --sk 1100 --dim 40 --dv 24 --seed 5
+// RUN: %python %S/sdpa_ref.py gen %t.e --batch 3 --heads 2 --sq 20 --sk 2100 --dim 40 --dv 24 --seed 5
 //
 // RUN: tfm-run %t.so --call plain --input %t.a/q.npy --input %t.a/k.npy --input %t.a/v.npy --output %t.a/plain.npy
 // RUN: %python %S/sdpa_ref.py check %t.a %t.a/plain.npy --scale 0.125 | FileCheck %s --check-prefix=CHECK-PLAIN
@@ -21,17 +21,17 @@
 // RUN: %python %S/sdpa_ref.py check %t.a %t.a/cp.npy --scale 0.125 --causal --lengths | FileCheck %s --check-prefix=CHECK-CP
 // CHECK-CP: PASS shape=[4, 2, 37, 64] {{.*}} exact_zeros=True
 //
-// Cross-attention shape (13 queries: a block and 5 single rows; 600 keys:
-// two chunks), head dim 128,
+// Cross-attention shape (13 queries: a block and 5 single rows; 1100
+// keys: two chunks), head dim 128,
 // Dv 64, per-batch additive mask with -inf entries, key lengths.
 // RUN: tfm-run %t.so --call masked_cross --input %t.b/q.npy --input %t.b/k.npy --input %t.b/v.npy --input %t.b/lengths.npy --input %t.b/mask.npy --output %t.b/mc.npy
 // RUN: %python %S/sdpa_ref.py check %t.b %t.b/mc.npy --scale 0.088388 --lengths --mask | FileCheck %s --check-prefix=CHECK-MC
 // CHECK-MC: PASS shape=[4, 2, 13, 64] {{.*}} exact_zeros=True
 //
-// Causal with a broadcast [Sq, Sk] mask over 530 positions (two chunks).
+// Causal with a broadcast [Sq, Sk] mask over 1030 positions (two chunks).
 // RUN: tfm-run %t.so --call causal_masked --input %t.c/q.npy --input %t.c/k.npy --input %t.c/v.npy --input %t.c/mask.npy --output %t.c/cm.npy
 // RUN: %python %S/sdpa_ref.py check %t.c %t.c/cm.npy --scale 0.125 --causal --mask | FileCheck %s --check-prefix=CHECK-CM
-// CHECK-CM: PASS shape=[2, 1, 530, 64]
+// CHECK-CM: PASS shape=[2, 1, 1030, 64]
 //
 // Head dim 32, causal with key lengths.
 // RUN: tfm-run %t.so --call causal_padded_32 --input %t.d/q.npy --input %t.d/k.npy --input %t.d/v.npy --input %t.d/lengths.npy --output %t.d/cp.npy
@@ -39,7 +39,7 @@
 // CHECK-D32: PASS shape=[2, 2, 77, 32] {{.*}} exact_zeros=True
 //
 // Head dim 40, value dim 24 (a 16 + 8 column tail), 20 queries at the end
-// of 1100 keys (three chunks, the last partial), causal with key lengths.
+// of 2100 keys (three chunks, the last partial), causal with key lengths.
 // RUN: tfm-run %t.so --call causal_padded_odd --input %t.e/q.npy --input %t.e/k.npy --input %t.e/v.npy --input %t.e/lengths.npy --output %t.e/cp.npy
 // RUN: %python %S/sdpa_ref.py check %t.e %t.e/cp.npy --scale 0.158114 --causal --lengths | FileCheck %s --check-prefix=CHECK-ODD
 // CHECK-ODD: PASS shape=[3, 2, 20, 24]
