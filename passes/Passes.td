@@ -124,7 +124,7 @@ def TfmLowerAttention : Pass<"tfm-lower-attention", "func::FuncOp"> {
     `query-block` rows then go over tiles of `key-block` keys in three
     steps: the tile's scores into a stack scratch by a rows x 32 register
     tile per panel (broadcast of q, vector FMAs); per row the online
-    softmax over the scratch (running maximum and sum, the vector exp, the
+    softmax over the scratch (running maximum and sum, an inline 14-op exp, the
     rescale factor exp(m - m')); the output rows rescaled and accumulated
     with P·V by a rows x 32 register tile per 32 value columns. Between
     tiles and chunks the running state lives in the output buffer and two
@@ -184,7 +184,6 @@ def TfmLowerAttention : Pass<"tfm-lower-attention", "func::FuncOp"> {
   let dependentDialects = [
     "::mlir::arith::ArithDialect",
     "::mlir::linalg::LinalgDialect",
-    "::mlir::math::MathDialect",
     "::mlir::memref::MemRefDialect",
     "::mlir::scf::SCFDialect",
     "::mlir::tensor::TensorDialect",
