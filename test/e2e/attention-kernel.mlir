@@ -7,12 +7,13 @@
 // with no visible key (exact zeros).
 //
 // RUN: tfmc %s -o %t.so
-// RUN: rm -rf %t.a %t.b %t.c %t.d %t.e
+// RUN: rm -rf %t.a %t.b %t.c %t.d %t.e %t.f
 // RUN: %python %S/sdpa_ref.py gen %t.a --batch 4 --heads 2 --sq 37 --sk 37 --dim 64 --seed 1
 // RUN: %python %S/sdpa_ref.py gen %t.b --batch 4 --heads 2 --sq 13 --sk 1100 --dim 128 --dv 64 --mask-shape 4,1,13,1100 --seed 2
 // RUN: %python %S/sdpa_ref.py gen %t.c --batch 2 --heads 1 --sq 1030 --sk 1030 --dim 64 --mask-shape 1030,1030 --seed 3
 // RUN: %python %S/sdpa_ref.py gen %t.d --batch 2 --heads 2 --sq 77 --sk 77 --dim 32 --seed 4
 // RUN: %python %S/sdpa_ref.py gen %t.e --batch 3 --heads 2 --sq 20 --sk 2100 --dim 40 --dv 24 --seed 5
+// RUN: %python %S/sdpa_ref.py gen %t.f --batch 2 --heads 2 --sq 9 --sk 5 --dim 64 --seed 6
 //
 // RUN: tfm-run %t.so --call plain --input %t.a/q.npy --input %t.a/k.npy --input %t.a/v.npy --output %t.a/plain.npy
 // RUN: %python %S/sdpa_ref.py check %t.a %t.a/plain.npy --scale 0.125 | FileCheck %s --check-prefix=CHECK-PLAIN
@@ -43,6 +44,12 @@
 // RUN: tfm-run %t.so --call causal_padded_odd --input %t.e/q.npy --input %t.e/k.npy --input %t.e/v.npy --input %t.e/lengths.npy --output %t.e/cp.npy
 // RUN: %python %S/sdpa_ref.py check %t.e %t.e/cp.npy --scale 0.158114 --causal --lengths | FileCheck %s --check-prefix=CHECK-ODD
 // CHECK-ODD: PASS shape=[3, 2, 20, 24]
+//
+// Fewer keys than a panel (5 of 32) under a block of 8 rows: the packed
+// panel's missing keys are masked.
+// RUN: tfm-run %t.so --call plain --input %t.f/q.npy --input %t.f/k.npy --input %t.f/v.npy --output %t.f/plain.npy
+// RUN: %python %S/sdpa_ref.py check %t.f %t.f/plain.npy --scale 0.125 | FileCheck %s --check-prefix=CHECK-FEW
+// CHECK-FEW: PASS shape=[2, 2, 9, 64]
 
 func.func @plain(%q: tensor<?x2x?x64xf32>, %k: tensor<?x2x?x64xf32>, %v: tensor<?x2x?x64xf32>) -> tensor<?x2x?x64xf32> {
   %o = tfm.attention %q, %k, %v {scale = 0.125 : f32}
