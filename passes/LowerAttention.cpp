@@ -254,15 +254,9 @@ private:
     // a block (a decode step) skips the packing.
     Value blocks = b.create<arith::CmpIOp>(loc, arith::CmpIPredicate::sge,
                                            numQueries, index(blockRows));
-    auto packIf = b.create<scf::IfOp>(
-        loc, blocks,
-        [&](OpBuilder &nb, Location) {
-          OpBuilder::InsertionGuard g(b);
-          b.setInsertionPoint(nb.getInsertionBlock(), nb.getInsertionPoint());
-          b.create<scf::YieldOp>(loc, packKeys(c, n, kt));
-        },
-        [&](OpBuilder &nb, Location) { nb.create<scf::YieldOp>(loc, kt); });
-    kt = packIf.getResult(0);
+    kt = buildIfElse(
+        b, loc, blocks, [&] { return SmallVector<Value>{packKeys(c, n, kt)}; },
+        [&] { return SmallVector<Value>{kt}; })[0];
     chunkStart = c;
     chunkLimit = addI(c, n);
     ktChunk = kt;
@@ -402,15 +396,9 @@ private:
     Value lastRow = addI(q0, index(count - 1));
     Value seesChunk = b.create<arith::CmpIOp>(loc, arith::CmpIPredicate::sgt,
                                               rowLimit(lastRow), chunkStart);
-    auto ifOp = b.create<scf::IfOp>(
-        loc, seesChunk,
-        [&](OpBuilder &nb, Location) {
-          OpBuilder::InsertionGuard g(b);
-          b.setInsertionPoint(nb.getInsertionBlock(), nb.getInsertionPoint());
-          b.create<scf::YieldOp>(loc, body(state));
-        },
-        [&](OpBuilder &nb, Location) { nb.create<scf::YieldOp>(loc, state); });
-    return SmallVector<Value>(ifOp.getResults());
+    return buildIfElse(
+        b, loc, seesChunk, [&] { return body(state); },
+        [&] { return SmallVector<Value>(state); });
   }
 
   /// The `blockRows` rows [q0, q0 + R) against the keys of the chunk they
@@ -495,34 +483,23 @@ private:
           Value straddles = b.create<arith::CmpIOp>(
               loc, arith::CmpIPredicate::sgt, addI(key, index(kPanelKeys)),
               unmaskedEnd);
-          auto ifOp = b.create<scf::IfOp>(
-              loc, straddles,
-              [&](OpBuilder &nb, Location) {
-                OpBuilder::InsertionGuard g(b);
-                b.setInsertionPoint(nb.getInsertionBlock(),
-                                    nb.getInsertionPoint());
+          SmallVector<Value> scores = buildIfElse(
+              b, loc, straddles,
+              [&] {
                 SmallVector<Value> masked;
                 for (int64_t r = 0; r < blockRows; ++r) {
-                  Value limit = b.create<vector::BroadcastOp>(
-                      loc, VectorType::get({16}, b.getIndexType()),
-                      rowLimit(addI(q0, index(r))));
-                  for (int64_t h = 0; h < halves; ++h) {
-                    Value visible = b.create<arith::CmpIOp>(
-                        loc, arith::CmpIPredicate::slt,
-                        keyIota(addI(key, index(16 * h)), 16), limit);
-                    masked.push_back(b.create<arith::SelectOp>(
-                        loc, visible, acc[r * halves + h], negInfV));
-                  }
+                  Value limit = rowLimit(addI(q0, index(r)));
+                  for (int64_t h = 0; h < halves; ++h)
+                    masked.push_back(hidePastLimit(
+                        acc[r * halves + h], addI(key, index(16 * h)), limit));
                 }
-                b.create<scf::YieldOp>(loc, masked);
+                return masked;
               },
-              [&](OpBuilder &nb, Location) {
-                nb.create<scf::YieldOp>(loc, acc);
-              });
+              [&] { return acc; });
           SmallVector<Value> nextMax(mx);
           for (int64_t r = 0; r < blockRows; ++r) {
             for (int64_t h = 0; h < halves; ++h) {
-              Value sv = ifOp.getResult(r * halves + h);
+              Value sv = scores[r * halves + h];
               b.create<vector::StoreOp>(
                   loc, sv, sBuf,
                   ValueRange{index(r), addI(col, index(16 * h))});
@@ -548,7 +525,6 @@ private:
     VectorType vec = VectorType::get({16}, f32);
     VectorType rowsType = VectorType::get({blockRows}, f32);
     int64_t halves = kPanelKeys / 16;
-    Value negInfV = b.create<vector::BroadcastOp>(loc, vec, negInf);
     Value vZero =
         b.create<arith::ConstantOp>(loc, DenseElementsAttr::get(vec, 0.0f));
     auto readRows = [&](Value t) {
@@ -557,15 +533,7 @@ private:
     };
     Value mOld = readRows(mBuf);
     Value mNew = b.create<arith::MaximumFOp>(loc, mOld, rowMax, nnan);
-    // Nothing seen yet: subtract 0, so that exp(-inf) stays 0, not NaN.
-    Value none = b.create<arith::CmpFOp>(
-        loc, arith::CmpFPredicate::OEQ, mNew,
-        b.create<vector::BroadcastOp>(loc, rowsType, negInf));
-    Value base = b.create<arith::SelectOp>(
-        loc, none,
-        b.create<arith::ConstantOp>(loc,
-                                    DenseElementsAttr::get(rowsType, 0.0f)),
-        mNew);
+    Value base = softmaxBase(mNew);
     Value alpha = fastExp(b.create<arith::SubFOp>(loc, mOld, base));
     b.create<vector::StoreOp>(loc, alpha, alphaBuf, c0);
     b.create<vector::StoreOp>(loc, base, baseBuf, c0);
@@ -581,12 +549,8 @@ private:
       sums = forLoop(c0, panels, c1, sums, [&](Value p, ValueRange sm) {
         SmallVector<Value> next;
         for (int64_t h = 0; h < halves; ++h) {
-          Value sv = b.create<vector::LoadOp>(loc, vec, sBuf, at(p, h));
-          Value e = fastExp(b.create<arith::SubFOp>(loc, sv, baseV));
-          // A hidden key contributes exactly 0 (the exp of -inf is ~4e-38).
-          Value hidden = b.create<arith::CmpFOp>(loc, arith::CmpFPredicate::OEQ,
-                                                 sv, negInfV);
-          Value pv = b.create<arith::SelectOp>(loc, hidden, vZero, e);
+          Value pv = probabilities(
+              b.create<vector::LoadOp>(loc, vec, sBuf, at(p, h)), baseV);
           b.create<vector::StoreOp>(loc, pv, sBuf, at(p, h));
           next.push_back(b.create<arith::AddFOp>(loc, sm[h], pv));
         }
@@ -744,6 +708,45 @@ private:
             loc, b.create<arith::BitcastOp>(loc, intType, p), twoK));
   }
 
+  /// A constant of `type` (f32 or a vector of f32) holding v.
+  Value splat(Type type, float v) {
+    if (auto vector = dyn_cast<VectorType>(type))
+      return b.create<arith::ConstantOp>(loc,
+                                         DenseElementsAttr::get(vector, v));
+    return b.create<arith::ConstantOp>(loc, b.getF32FloatAttr(v));
+  }
+
+  /// The running maximum the scores are shifted by: m, or 0 where nothing
+  /// has been seen yet (m = -inf), so that exp(-inf - m) stays 0, not NaN.
+  Value softmaxBase(Value m) {
+    float inf = std::numeric_limits<float>::infinity();
+    Value none = b.create<arith::CmpFOp>(loc, arith::CmpFPredicate::OEQ, m,
+                                         splat(m.getType(), -inf));
+    return b.create<arith::SelectOp>(loc, none, splat(m.getType(), 0.0f), m);
+  }
+
+  /// exp(s - base), exactly 0 for a hidden key (s = -inf: the exp of -inf
+  /// is ~4e-38).
+  Value probabilities(Value s, Value base) {
+    float inf = std::numeric_limits<float>::infinity();
+    Value e = fastExp(b.create<arith::SubFOp>(loc, s, base));
+    Value hidden = b.create<arith::CmpFOp>(loc, arith::CmpFPredicate::OEQ, s,
+                                           splat(s.getType(), -inf));
+    return b.create<arith::SelectOp>(loc, hidden, splat(s.getType(), 0.0f), e);
+  }
+
+  /// The scores `s` of keys firstKey, firstKey + 1, ..., with -inf for the
+  /// keys from `limit` on.
+  Value hidePastLimit(Value s, Value firstKey, Value limit) {
+    float inf = std::numeric_limits<float>::infinity();
+    int64_t width = cast<VectorType>(s.getType()).getDimSize(0);
+    Value limits = b.create<vector::BroadcastOp>(
+        loc, VectorType::get({width}, b.getIndexType()), limit);
+    Value visible = b.create<arith::CmpIOp>(loc, arith::CmpIPredicate::slt,
+                                            keyIota(firstKey, width), limits);
+    return b.create<arith::SelectOp>(loc, visible, s, splat(s.getType(), -inf));
+  }
+
   Value ceilDiv(Value a, int64_t d) {
     return b.create<arith::DivUIOp>(loc, addI(a, index(d - 1)), index(d));
   }
@@ -779,9 +782,6 @@ private:
       Value k0 = loop.getInductionVar();
       ValueRange st = loop.getRegionIterArgs();
       Value m = st[0], l = st[1], acc = st[2], s = st[3];
-      Value sZero =
-          b.create<arith::ConstantOp>(loc, DenseElementsAttr::get(sType, 0.0f));
-      Value negInfS = b.create<vector::BroadcastOp>(loc, sType, negInf);
       s = b.create<arith::MulFOp>(
           loc, s, b.create<vector::BroadcastOp>(loc, sType, scale));
       if (op.getMask())
@@ -791,37 +791,19 @@ private:
       // past it.
       Value straddles = b.create<arith::CmpIOp>(loc, arith::CmpIPredicate::sgt,
                                                 addI(k0, keysPerBlock), limit);
-      auto ifOp = b.create<scf::IfOp>(
-          loc, straddles,
-          [&](OpBuilder &nb, Location) {
-            OpBuilder::InsertionGuard g(b);
-            b.setInsertionPoint(nb.getInsertionBlock(), nb.getInsertionPoint());
-            Value limitV = b.create<vector::BroadcastOp>(
-                loc, VectorType::get({rowKeys}, b.getIndexType()), limit);
-            Value visible = b.create<arith::CmpIOp>(
-                loc, arith::CmpIPredicate::slt, keyIota(k0, rowKeys), limitV);
-            b.create<scf::YieldOp>(
-                loc, b.create<arith::SelectOp>(loc, visible, s, negInfS)
-                         .getResult());
-          },
-          [&](OpBuilder &nb, Location) { nb.create<scf::YieldOp>(loc, s); });
-      s = ifOp.getResult(0);
+      s = buildIfElse(
+          b, loc, straddles,
+          [&] { return SmallVector<Value>{hidePastLimit(s, k0, limit)}; },
+          [&] { return SmallVector<Value>{s}; })[0];
 
       // Online softmax.
       Value blockMax = b.create<vector::ReductionOp>(
           loc, vector::CombiningKind::MAXIMUMF, s);
       Value newM = b.create<arith::MaximumFOp>(loc, m, blockMax);
-      // Nothing seen yet: subtract 0, so that exp(-inf) stays 0, not NaN.
-      Value none =
-          b.create<arith::CmpFOp>(loc, arith::CmpFPredicate::OEQ, newM, negInf);
-      Value base = b.create<arith::SelectOp>(loc, none, zero, newM);
+      Value base = softmaxBase(newM);
       Value alpha = scalarExp(b.create<arith::SubFOp>(loc, m, base));
-      Value e = fastExp(b.create<arith::SubFOp>(
-          loc, s, b.create<vector::BroadcastOp>(loc, sType, base)));
-      // A hidden key contributes exactly 0 (the exp of -inf is ~4e-38).
-      Value hidden =
-          b.create<arith::CmpFOp>(loc, arith::CmpFPredicate::OEQ, s, negInfS);
-      Value p = b.create<arith::SelectOp>(loc, hidden, sZero, e);
+      Value p =
+          probabilities(s, b.create<vector::BroadcastOp>(loc, sType, base));
       // reassoc: a tree of adds; in order, the sum is a chain of dependent
       // scalar adds.
       Value sum =

@@ -56,6 +56,23 @@ Value mlir::tfm::buildPartitionedLoop(
   return loop.getResult(0);
 }
 
+SmallVector<Value>
+mlir::tfm::buildIfElse(OpBuilder &b, Location loc, Value cond,
+                       function_ref<SmallVector<Value>()> thenValues,
+                       function_ref<SmallVector<Value>()> elseValues) {
+  // scf::IfOp's builder calls these with `b` itself, at the start of each
+  // branch, and restores its insertion point afterwards.
+  auto op = b.create<scf::IfOp>(
+      loc, cond,
+      [&](OpBuilder &nb, Location) {
+        nb.create<scf::YieldOp>(loc, thenValues());
+      },
+      [&](OpBuilder &nb, Location) {
+        nb.create<scf::YieldOp>(loc, elseValues());
+      });
+  return SmallVector<Value>(op.getResults());
+}
+
 namespace {
 
 void lowerToOpenMP(scf::ForOp loop) {

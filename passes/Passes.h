@@ -56,6 +56,13 @@ Value buildPartitionedLoop(OpBuilder &b, Location loc, Value count, Value parts,
                            Value init, bool parallel,
                            function_ref<Value(Value, Value, Value)> body);
 
+/// scf.if on `cond` yielding `thenValues()` or `elseValues()` (built in its
+/// branches, at b's insertion point otherwise unchanged). Returns its
+/// results.
+SmallVector<Value> buildIfElse(OpBuilder &b, Location loc, Value cond,
+                               function_ref<SmallVector<Value>()> thenValues,
+                               function_ref<SmallVector<Value>()> elseValues);
+
 /// The pattern that lowers tfm.attention (static head sizes) to the tiled
 /// online-softmax kernel: `queryBlock` rows and `keyBlock` keys a tile,
 /// keys packed `keyChunk` at a time; (batch, head) pairs in up to

@@ -290,9 +290,10 @@ private:
     bool oneKBlock = kBlock == sig.k;
     SmallVector<Value> acc =
         oneKBlock ? initial()
-                  : ifElse(b.create<arith::CmpIOp>(
-                               loc, arith::CmpIPredicate::eq, kBegin, c0),
-                           initial, partial);
+                  : buildIfElse(b, loc,
+                                b.create<arith::CmpIOp>(
+                                    loc, arith::CmpIPredicate::eq, kBegin, c0),
+                                initial, partial);
 
     // The K loop: accumulators in registers.
     auto loop = b.create<scf::ForOp>(loc, kBegin, kEnd, c1, acc);
@@ -333,7 +334,7 @@ private:
       } else {
         Value last = b.create<arith::CmpIOp>(loc, arith::CmpIPredicate::eq,
                                              kEnd, index(sig.k));
-        acc = ifElse(last, finished, [&] { return acc; });
+        acc = buildIfElse(b, loc, last, finished, [&] { return acc; });
       }
     }
     for (int64_t r = 0; r < rows; ++r)
@@ -373,21 +374,6 @@ private:
     if (residual)
       x = b.create<arith::AddFOp>(loc, x, readRow(residual, {row}, col));
     return x;
-  }
-
-  /// scf.if yielding the values of `thenValues` or `elseValues`.
-  SmallVector<Value> ifElse(Value cond,
-                            function_ref<SmallVector<Value>()> thenValues,
-                            function_ref<SmallVector<Value>()> elseValues) {
-    auto op = b.create<scf::IfOp>(
-        loc, cond,
-        [&](OpBuilder &, Location) {
-          b.create<scf::YieldOp>(loc, thenValues());
-        },
-        [&](OpBuilder &, Location) {
-          b.create<scf::YieldOp>(loc, elseValues());
-        });
-    return SmallVector<Value>(op.getResults());
   }
 
   OpBuilder &b;
