@@ -9,7 +9,15 @@
 # Each implementation runs in a process of its own: OpenBLAS's and OpenMP's
 # worker threads spin for a while after a call and would steal a core from
 # the next library in the same process. Medians of 3 repetitions (5 for the
-# M=1 shapes, which take microseconds).
+# M=1 shapes, which take microseconds), after 2 s of warm-up calls.
+#
+# The warm-up: in this VM, memory runs slow for the first ~1.5 s after it is
+# first touched (the inputs of a shape are allocated when the shape first
+# runs). Measured, 2048^3 on one thread, milliseconds per call of
+# successive repetitions in one process: tfm 126 115 83 84 85, oneDNN 93 80
+# 80 81 81; with 2 s of warm-up, every repetition at the steady speed.
+# Without it the medians of 3 mix the two phases. The first call of each
+# shape is still reported apart (first_ms), cold.
 set -euo pipefail
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 build=${TFM_BUILD_DIR:-$repo/build}
@@ -64,7 +72,7 @@ run() { # THREADS NAME FILTER REPETITIONS OMP_THREADS OPENBLAS_THREADS [flags]
     --benchmark_filter="$filter" --benchmark_format=json \
     --benchmark_out="$out/$threads-$name.json" --benchmark_out_format=json \
     --benchmark_repetitions="$reps" --benchmark_report_aggregates_only=true \
-    "$@" >/dev/null
+    --benchmark_min_warmup_time=2 "$@" >/dev/null
 }
 for t in 1 2; do
   if [ "$t" = 1 ]; then
