@@ -26,7 +26,7 @@
 // of work: the products are the matmul kernel's register tile, the softmax
 // has 2 x T / 16 independent vectors a row. Interleaving them in registers
 // (the first version of this kernel) spilled and waited on the softmax's
-// dependency chain: 47% of the FMA peak against ~85% now.
+// dependency chain: 47% of the FMA peak against ~80% now (bench/attention.sh).
 //
 // Extra memory: the packed chunk, the score tile and two [Sq] arrays (at
 // Sq = 8192, D = 64: 256 KiB + 33 KiB + 64 KiB), whatever the length.
