@@ -6,9 +6,10 @@
 #
 #   bench/matmul.sh [benchmark flags, e.g. --benchmark_min_time=1]
 #
-# Each implementation runs in a process of its own: OpenBLAS's and OpenMP's
-# worker threads spin for a while after a call and would steal a core from
-# the next library in the same process. Medians of 3 repetitions (5 for the
+# Each implementation runs each shape in a process of its own (the three
+# implementations of a shape one after the other, see below): OpenBLAS's
+# and OpenMP's worker threads spin for a while after a call and would steal
+# a core from the next library in the same process. Medians of 3 repetitions (5 for the
 # M=1 shapes, which take microseconds), after 2 s of warm-up calls.
 #
 # The warm-up: in this VM, memory runs slow for the first ~1.5 s after it is
@@ -74,17 +75,27 @@ run() { # THREADS NAME FILTER REPETITIONS OMP_THREADS OPENBLAS_THREADS [flags]
     --benchmark_repetitions="$reps" --benchmark_report_aggregates_only=true \
     --benchmark_min_warmup_time=2 "$@" >/dev/null
 }
+# Shape by shape, the three implementations one after the other: the
+# machine's speed drifts with its neighbours' load over minutes, and the
+# ratios compare runs a few seconds apart (running each library through
+# all shapes in turn put them minutes apart).
+shapes="512/512/512 1024/1024/1024 2048/2048/2048 128/2048/512 128/512/2048
+128/1536/512 1/512/512 1/32000/512"
 for t in 1 2; do
   if [ "$t" = 1 ]; then
     run 1 peak '^BM_(FmaPeak|Triad/1/)' 3 1 1 "$@"
   else
     run 2 peak '^BM_Triad/2/' 3 1 1 "$@"
   fi
-  for impl in Tfm OpenBLAS OneDNN; do
-    omp=$t openblas=1
-    [ "$impl" = OpenBLAS ] && omp=1 openblas=$t
-    run "$t" "$impl" "^BM_$impl/(128|512|1024|2048)/" 3 "$omp" "$openblas" "$@"
-    run "$t" "$impl-m1" "^BM_$impl/1/" 5 "$omp" "$openblas" "$@"
+  for shape in $shapes; do
+    reps=3
+    [ "${shape%%/*}" = 1 ] && reps=5
+    for impl in Tfm OpenBLAS OneDNN; do
+      omp=$t openblas=1
+      [ "$impl" = OpenBLAS ] && omp=1 openblas=$t
+      run "$t" "$impl-${shape//\//x}" "^BM_$impl/$shape/" "$reps" "$omp" \
+        "$openblas" "$@"
+    done
   done
 done
 
