@@ -9,8 +9,9 @@
 # Each implementation runs each shape in a process of its own (the three
 # implementations of a shape one after the other, see below): OpenBLAS's
 # and OpenMP's worker threads spin for a while after a call and would steal
-# a core from the next library in the same process. Medians of 3 repetitions (5 for the
-# M=1 shapes, which take microseconds), after 2 s of warm-up calls.
+# a core from the next library in the same process. Medians of 3
+# repetitions (5 for the M=1 shapes, which take microseconds), after 2 s of
+# warm-up calls.
 #
 # The warm-up: in this VM, memory runs slow for the first ~1.5 s after it is
 # first touched (the inputs of a shape are allocated when the shape first
@@ -99,7 +100,8 @@ for t in 1 2; do
   done
 done
 
-/usr/bin/python3 - "$out" <<'PY'
+# shellcheck disable=SC2086 # one argument per shape
+/usr/bin/python3 - "$out" $shapes <<'PY'
 import glob, json, os, sys
 med, context = {}, {}
 for path in sorted(glob.glob(os.path.join(sys.argv[1], "*.json"))):
@@ -128,9 +130,7 @@ print(f"FMA peak (one core, this run): {fmt(peak, '.1f')} GFLOPS; "
 for t in (1, 2):
     print(f"{t} thread(s): OpenBLAS {context.get((t, 'OpenBLAS'), '?')}; "
           f"oneDNN {context.get((t, 'oneDNN'), '?')}")
-cases = [(512, 512, 512), (1024, 1024, 1024), (2048, 2048, 2048),
-         (128, 2048, 512), (128, 512, 2048), (128, 1536, 512),
-         (1, 512, 512), (1, 32000, 512)]
+cases = [tuple(int(d) for d in shape.split("/")) for shape in sys.argv[2:]]
 def g(impl, t, case, counter="GFLOPS"):
     return get(t, f"BM_{impl}/{case[0]}/{case[1]}/{case[2]}", counter)
 print("y = x W^T, x [M, K], W [N, K]; GFLOPS = 2*M*N*K / time (median); "
