@@ -21,7 +21,8 @@ def Tfm_Dialect : Dialect {
     Graph level: the ops a model is written in (`tfm.embedding`,
     `tfm.positional_encoding`, `tfm.linear`, `tfm.split_heads`,
     `tfm.merge_heads`, `tfm.matmul`, `tfm.scale`, `tfm.mask`, `tfm.softmax`,
-    `tfm.layer_norm`, `tfm.relu`, `tfm.gelu`, `tfm.add`). Attention appears as
+    `tfm.layer_norm`, `tfm.relu`, `tfm.gelu`, `tfm.gelu_tanh`, `tfm.silu`,
+    `tfm.tanh`, `tfm.add`). Attention appears as
     the chain `matmul(Q, Kᵀ) → scale → mask → softmax → matmul(·, V)`.
 
     Kernel level: `tfm.attention`, the fused form of that chain, with the

@@ -33,7 +33,10 @@ def Tfm_Activation : I32EnumAttr<"Activation",
     "element-wise function applied in a matmul epilogue", [
     I32EnumAttrCase<"None", 0, "none">,
     I32EnumAttrCase<"Relu", 1, "relu">,
-    I32EnumAttrCase<"Gelu", 2, "gelu">
+    I32EnumAttrCase<"Gelu", 2, "gelu">,
+    I32EnumAttrCase<"GeluTanh", 3, "gelu_tanh">,
+    I32EnumAttrCase<"Silu", 4, "silu">,
+    I32EnumAttrCase<"Tanh", 5, "tanh">
   ]> {
   let cppNamespace = "::mlir::tfm";
 }
@@ -371,11 +374,12 @@ def Tfm_LayerNormOp : Tfm_Op<"layer_norm",
   let hasVerifier = 1;
 }
 
-class Tfm_UnaryOp<string mnemonic, string summaryText, string math>
+class Tfm_UnaryOp<string mnemonic, string summaryText, string math,
+                  string note = "">
     : Tfm_Op<mnemonic, [Pure, SameOperandsAndResultType]> {
   let summary = summaryText;
-  let description = "Element-wise: `" # math # "`.\n\n```mlir\n%y = tfm."
-      # mnemonic # " %x : tensor<?x?x2048xf32>\n```";
+  let description = "Element-wise: `" # math # "`" # note
+      # ".\n\n```mlir\n%y = tfm." # mnemonic # " %x : tensor<?x?x2048xf32>\n```";
   let arguments = (ins Tfm_F32Tensor:$input);
   let results = (outs Tfm_F32Tensor:$result);
   let assemblyFormat = "$input attr-dict `:` type($input)";
@@ -384,8 +388,15 @@ class Tfm_UnaryOp<string mnemonic, string summaryText, string math>
 def Tfm_ReluOp : Tfm_UnaryOp<"relu", "rectified linear unit",
                              "result = max(x, 0)">;
 def Tfm_GeluOp : Tfm_UnaryOp<"gelu", "GELU, exact erf form",
-    "result = 0.5 * x * (1 + erf(x / sqrt(2)))` (PyTorch's default, not the "
-    # "tanh approximation)`">;
+    "result = 0.5 * x * (1 + erf(x / sqrt(2)))",
+    " (PyTorch's default, not the tanh approximation)">;
+def Tfm_GeluTanhOp : Tfm_UnaryOp<"gelu_tanh", "GELU, tanh approximation",
+    "result = 0.5 * x * (1 + tanh(sqrt(2 / pi) * (x + 0.044715 * x^3)))",
+    " (GPT-2's \"gelu_new\"; PyTorch's `gelu(x, approximate='tanh')`)">;
+def Tfm_SiluOp : Tfm_UnaryOp<"silu", "SiLU (swish)",
+    "result = x / (1 + exp(-x))", " (x times its sigmoid)">;
+def Tfm_TanhOp : Tfm_UnaryOp<"tanh", "hyperbolic tangent",
+                             "result = tanh(x)">;
 
 def Tfm_AddOp : Tfm_Op<"add", [Pure, Commutative, SameOperandsAndResultType]> {
   let summary = "element-wise sum (residual connections)";
@@ -487,7 +498,9 @@ def Tfm_PackedLinearOp : Tfm_Op<"packed_linear",
 
     where `W[n, k] = weight[n / P, k, n % P]`, `N` is the result's last
     dimension (`NP = ceil(N / P)`), `act` is `activation` (default `none`;
-    `gelu` is the exact erf form) and `bias` and `residual` are optional.
+    otherwise the math of the op of that name: `relu`, `gelu` (exact erf
+    form), `gelu_tanh`, `silu`, `tanh`) and `bias` and `residual` are
+    optional.
 
     ```mlir
     %y = tfm.packed_linear %x, %w, %b residual %r activation relu

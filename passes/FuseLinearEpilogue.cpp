@@ -3,7 +3,8 @@
 // The ops that follow a linear layer in a transformer go into the matmul's
 // epilogue, so that its result is written once:
 //
-//   relu/gelu(packed_linear(x, w, b))        -> packed_linear ... activation
+//   act(packed_linear(x, w, b))              -> packed_linear ... activation
+//     (act: relu, gelu, gelu_tanh, silu, tanh)
 //   add(r, packed_linear(x, w, b [, act]))   -> packed_linear ... residual r
 //
 // Only a packed_linear whose result has no other user is rewritten, an
@@ -80,12 +81,12 @@ struct TfmFuseLinearEpilogue
     populateFuseLinearEpiloguePatterns(patterns);
     int64_t before = 0, after = 0;
     getOperation().walk(
-        [&](Operation *op) { before += isa<ReluOp, GeluOp, AddOp>(op); });
+        [&](Operation *op) { before += isa<ReluOp, GeluOp, GeluTanhOp, SiluOp, TanhOp, AddOp>(op); });
     if (failed(
             applyPatternsAndFoldGreedily(getOperation(), std::move(patterns))))
       return signalPassFailure();
     getOperation().walk(
-        [&](Operation *op) { after += isa<ReluOp, GeluOp, AddOp>(op); });
+        [&](Operation *op) { after += isa<ReluOp, GeluOp, GeluTanhOp, SiluOp, TanhOp, AddOp>(op); });
     numFused += before - after;
   }
 };
@@ -95,6 +96,9 @@ struct TfmFuseLinearEpilogue
 void mlir::tfm::populateFuseLinearEpiloguePatterns(
     RewritePatternSet &patterns) {
   patterns.add<FuseActivation<ReluOp, Activation::Relu>,
-               FuseActivation<GeluOp, Activation::Gelu>, FuseResidual>(
+               FuseActivation<GeluOp, Activation::Gelu>,
+               FuseActivation<GeluTanhOp, Activation::GeluTanh>,
+               FuseActivation<SiluOp, Activation::Silu>,
+               FuseActivation<TanhOp, Activation::Tanh>, FuseResidual>(
       patterns.getContext());
 }

@@ -198,28 +198,20 @@ struct LowerAdd : ElementwisePattern<AddOp> {
   }
 };
 
-struct LowerRelu : ElementwisePattern<ReluOp> {
-  using ElementwisePattern::ElementwisePattern;
-  Value scalar(OpBuilder &b, Location loc, ReluOp,
+/// An activation op, element by element (buildActivation's math).
+template <typename OpTy, Activation kind>
+struct LowerActivation : ElementwisePattern<OpTy> {
+  using ElementwisePattern<OpTy>::ElementwisePattern;
+  Value scalar(OpBuilder &b, Location loc, OpTy,
                ValueRange args) const override {
-    // maximumf propagates NaN, as torch.relu does.
-    return b.create<arith::MaximumFOp>(loc, args[0], f32Const(b, loc, 0.0));
+    return buildActivation(b, loc, kind, args[0]);
   }
 };
-
-struct LowerGelu : ElementwisePattern<GeluOp> {
-  using ElementwisePattern::ElementwisePattern;
-  Value scalar(OpBuilder &b, Location loc, GeluOp,
-               ValueRange args) const override {
-    // 0.5 * x * (1 + erf(x / sqrt(2))): the exact form.
-    Value x = args[0];
-    Value scaled = b.create<arith::MulFOp>(loc, x, f32Const(b, loc, M_SQRT1_2));
-    Value erf = b.create<math::ErfOp>(loc, scaled);
-    Value onePlus = b.create<arith::AddFOp>(loc, erf, f32Const(b, loc, 1.0));
-    Value half = b.create<arith::MulFOp>(loc, x, f32Const(b, loc, 0.5));
-    return b.create<arith::MulFOp>(loc, half, onePlus);
-  }
-};
+using LowerRelu = LowerActivation<ReluOp, Activation::Relu>;
+using LowerGelu = LowerActivation<GeluOp, Activation::Gelu>;
+using LowerGeluTanh = LowerActivation<GeluTanhOp, Activation::GeluTanh>;
+using LowerSilu = LowerActivation<SiluOp, Activation::Silu>;
+using LowerTanh = LowerActivation<TanhOp, Activation::Tanh>;
 
 struct LowerScale : ElementwisePattern<ScaleOp> {
   using ElementwisePattern::ElementwisePattern;
@@ -510,15 +502,16 @@ struct LowerPackedLinear : OpConversionPattern<PackedLinearOp> {
     Value result = lowerLinearContraction(
         rewriter, loc, op.getType(), adaptor.getInput(), adaptor.getWeight(),
         adaptor.getBias(), weightMap);
-    switch (op.getActivation()) {
-    case Activation::None:
-      break;
-    case Activation::Relu:
-      result = rewriter.create<ReluOp>(loc, result);
-      break;
-    case Activation::Gelu:
-      result = rewriter.create<GeluOp>(loc, result);
-      break;
+    if (op.getActivation() != Activation::None) {
+      // The activation over the contraction's result, element by element.
+      Value init =
+          emptyTensor(rewriter, loc, op.getType(),
+                      tensor::getMixedSizes(rewriter, loc, result));
+      result = elementwise(rewriter, loc, init, result,
+                           [&](OpBuilder &b, Location l, ValueRange args) {
+                             return buildActivation(b, l, op.getActivation(),
+                                                    args[0]);
+                           });
     }
     if (Value residual = adaptor.getResidual())
       result = rewriter.create<AddOp>(loc, result, residual);
@@ -988,7 +981,7 @@ struct TfmLowerToLinalg
 
 void mlir::tfm::populateLowerToLinalgPatterns(RewritePatternSet &patterns) {
   patterns.add<DecomposeAttention, LowerAdd, LowerCacheUpdate, LowerEmbedding,
-               LowerGelu, LowerLayerNorm, LowerLinear, LowerMask, LowerMatmul,
+               LowerGelu, LowerGeluTanh, LowerSilu, LowerTanh, LowerLayerNorm, LowerLinear, LowerMask, LowerMatmul,
                LowerMergeHeads, LowerPackedLinear, LowerPackWeight,
                LowerPositionalEncoding, LowerRelu, LowerScale, LowerSoftmax,
                LowerSplitHeads, LowerTranspose>(patterns.getContext());

@@ -25,6 +25,8 @@ class RewritePatternSet;
 class TypeConverter;
 namespace tfm {
 
+enum class Activation : uint32_t; // dialect/TfmOps.td
+
 #define GEN_PASS_DECL
 #include "passes/Passes.h.inc"
 
@@ -62,6 +64,12 @@ Value buildPartitionedLoop(OpBuilder &b, Location loc, Value count, Value parts,
 SmallVector<Value> buildIfElse(OpBuilder &b, Location loc, Value cond,
                                function_ref<SmallVector<Value>()> thenValues,
                                function_ref<SmallVector<Value>()> elseValues);
+
+/// `activation` (the math of the tfm op of that name) applied to `x`, an f32
+/// scalar or vector of f32: one definition for the reference lowering and
+/// the matmul kernels' epilogues.
+Value buildActivation(OpBuilder &b, Location loc, Activation activation,
+                      Value x);
 
 /// The pattern that lowers tfm.attention (static head sizes) to the tiled
 /// online-softmax kernel: `queryBlock` rows and `keyBlock` keys a tile,

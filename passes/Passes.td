@@ -102,7 +102,8 @@ def TfmFuseLinearEpilogue : Pass<"tfm-fuse-linear-epilogue", "func::FuncOp"> {
     that the matmul writes its result once:
 
     ```
-    tfm.relu / tfm.gelu (packed_linear x, w, b)       -> ... activation relu
+    tfm.relu (packed_linear x, w, b)                  -> ... activation relu
+      (likewise tfm.gelu, tfm.gelu_tanh, tfm.silu, tfm.tanh)
     tfm.add r, (packed_linear x, w, b [activation])   -> ... residual r
     ```
 

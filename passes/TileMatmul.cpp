@@ -350,27 +350,7 @@ private:
 
   /// act(x) + residual[row, col].
   Value epilogue(Value x, Value row, Value col) {
-    switch (sig.activation) {
-    case Activation::None:
-      break;
-    case Activation::Relu:
-      x = b.create<arith::MaximumFOp>(loc, x, zeroVec);
-      break;
-    case Activation::Gelu: {
-      // 0.5 x (1 + erf(x / sqrt(2))), the exact form.
-      auto splat = [&](double v) {
-        return b.create<vector::BroadcastOp>(
-            loc, vecType,
-            b.create<arith::ConstantOp>(loc, b.getF32FloatAttr(v)));
-      };
-      Value e = b.create<math::ErfOp>(
-          loc, b.create<arith::MulFOp>(loc, x, splat(M_SQRT1_2)));
-      Value half = b.create<arith::MulFOp>(loc, x, splat(0.5));
-      x = b.create<arith::MulFOp>(loc, half,
-                                  b.create<arith::AddFOp>(loc, e, splat(1.0)));
-      break;
-    }
-    }
+    x = buildActivation(b, loc, sig.activation, x);
     if (residual)
       x = b.create<arith::AddFOp>(loc, x, readRow(residual, {row}, col));
     return x;

@@ -273,6 +273,27 @@ func.func @elementwise(%x: tensor<?x8xf32>) -> tensor<?x8xf32> {
 
 // -----
 
+// The activations of the Hugging Face families, each its own formula.
+// CHECK-LABEL: func.func @activations
+// CHECK: linalg.generic
+// CHECK: arith.constant 4.471500e-02 : f32
+// CHECK: math.tanh
+// CHECK: linalg.generic
+// CHECK: arith.negf
+// CHECK: math.exp
+// CHECK: arith.divf
+// CHECK: linalg.generic
+// CHECK: math.tanh
+// CHECK: return
+func.func @activations(%x: tensor<?x8xf32>) -> tensor<?x8xf32> {
+  %0 = tfm.gelu_tanh %x : tensor<?x8xf32>
+  %1 = tfm.silu %0 : tensor<?x8xf32>
+  %2 = tfm.tanh %1 : tensor<?x8xf32>
+  return %2 : tensor<?x8xf32>
+}
+
+// -----
+
 // tfm.attention is written back as its chain and lowered with it: two
 // contractions around a masked, max-subtracted softmax.
 // CHECK-LABEL: func.func @attention

@@ -33,6 +33,46 @@ func.func @gelu(%x: tensor<?x?x64xf32>, %w: tensor<4x64x32xf32>) -> tensor<?x?x1
 
 // -----
 
+// The activations of the Hugging Face families fold the same way:
+// tanh-GELU (GPT-2), SiLU (Marian's swish), tanh (BERT's pooler).
+// CHECK-LABEL: func.func @gelu_tanh
+// CHECK: %[[Y:.*]] = tfm.packed_linear %{{.*}}, %{{.*}} activation gelu_tanh
+// CHECK-NOT: tfm.gelu_tanh
+// CHECK: return %[[Y]]
+func.func @gelu_tanh(%x: tensor<?x64xf32>, %w: tensor<2x64x32xf32>) -> tensor<?x64xf32> {
+  %y = tfm.packed_linear %x, %w : tensor<?x64xf32>, tensor<2x64x32xf32> -> tensor<?x64xf32>
+  %a = tfm.gelu_tanh %y : tensor<?x64xf32>
+  return %a : tensor<?x64xf32>
+}
+
+// CHECK-LABEL: func.func @silu_then_residual
+// CHECK-SAME: %[[R:[^:]*]]: tensor<?x64xf32>)
+// CHECK: %[[Y:.*]] = tfm.packed_linear %{{.*}}, %{{.*}} residual %[[R]] activation silu
+// CHECK-NOT: tfm.silu
+// CHECK-NOT: tfm.add
+// CHECK: return %[[Y]]
+func.func @silu_then_residual(%x: tensor<?x64xf32>, %w: tensor<2x64x32xf32>,
+                              %r: tensor<?x64xf32>) -> tensor<?x64xf32> {
+  %y = tfm.packed_linear %x, %w : tensor<?x64xf32>, tensor<2x64x32xf32> -> tensor<?x64xf32>
+  %a = tfm.silu %y : tensor<?x64xf32>
+  %s = tfm.add %r, %a : tensor<?x64xf32>
+  return %s : tensor<?x64xf32>
+}
+
+// CHECK-LABEL: func.func @tanh
+// CHECK: %[[Y:.*]] = tfm.packed_linear %{{.*}}, %{{.*}}, %{{.*}} activation tanh
+// CHECK-NOT: tfm.tanh
+// CHECK: return %[[Y]]
+func.func @tanh(%x: tensor<?x64xf32>, %w: tensor<2x64x32xf32>, %b: tensor<64xf32>)
+    -> tensor<?x64xf32> {
+  %y = tfm.packed_linear %x, %w, %b
+      : tensor<?x64xf32>, tensor<2x64x32xf32>, tensor<64xf32> -> tensor<?x64xf32>
+  %a = tfm.tanh %y : tensor<?x64xf32>
+  return %a : tensor<?x64xf32>
+}
+
+// -----
+
 // A residual add with the linear on the right (add(x, sublayer(x)), as the
 // frontend writes it) ...
 // CHECK-LABEL: func.func @residual_rhs

@@ -6,6 +6,9 @@ Written from the op definitions (dialect/TfmOps.td), not from tfm's code:
   linear     y[..., n] = sum_k x[..., k] * W[n, k] + b[n]    (W: [N, K])
   relu       max(y, 0)
   gelu       0.5 * y * (1 + erf(y / sqrt(2)))                (exact form)
+  gelu_tanh  0.5 * y * (1 + tanh(sqrt(2/pi) * (y + 0.044715 y^3)))
+  silu       y / (1 + exp(-y))
+  tanh       tanh(y)
   add        y + r
   pack       packed[p, k, j] = W[p * P + j, k], 0 where p * P + j >= N
 
@@ -46,6 +49,10 @@ CASES = [
      [[1], [9], [130]]),
     ("deep_plain", 1100, 33, False, [], [[1, 7], [2, 65]]),
     ("two_users", 100, 70, True, ["two_users"], [[9], [37]]),
+    ("gelu_tanh_residual", 100, 70, True, ["gelu_tanh", "residual"],
+     [[1], [9], [37]]),
+    ("silu", 100, 70, True, ["silu"], [[1], [8], [130]]),
+    ("tanh", 100, 70, True, ["tanh"], [[1], [9]]),
     ("prepacked", 100, 70, True, ["relu", "residual"], [[7], [130]]),
 ]
 
@@ -79,6 +86,13 @@ def reference(name, x, w, b, r, epilogue):
             y = np.maximum(y, 0.0)
         elif op == "gelu":
             y = gelu(y)
+        elif op == "gelu_tanh":
+            y = 0.5 * y * (1.0 + np.tanh(math.sqrt(2.0 / math.pi) *
+                                         (y + 0.044715 * y ** 3)))
+        elif op == "silu":
+            y = y / (1.0 + np.exp(-y))
+        elif op == "tanh":
+            y = np.tanh(y)
         elif op == "residual":
             y = y + r
     return [y]

@@ -33,6 +33,9 @@
 // TILED-DAG: llvm.call @__tfm_linear_k100_n300_p32_r2_bias_gelu(
 // TILED-DAG: llvm.call @__tfm_linear_k3_n5_p32_r2_bias_relu(
 // TILED-DAG: llvm.call @__tfm_linear_k100_n70_p32_r2_bias(
+// TILED-DAG: llvm.call @__tfm_linear_k100_n70_p32_r2_bias_gelu_tanh_residual(
+// TILED-DAG: llvm.call @__tfm_linear_k100_n70_p32_r2_bias_silu(
+// TILED-DAG: llvm.call @__tfm_linear_k100_n70_p32_r2_bias_tanh(
 // RUN: FileCheck %s --check-prefix=REF < %t.ref.mlir
 // REF-NOT: = tfm.
 // REF-NOT: call @
@@ -72,6 +75,14 @@
 // CHECK: PASS deep_plain lead=[2, 65] shape=[2, 65, 33]
 // CHECK: PASS two_users lead=[9] shape=[9, 70] outputs=2
 // CHECK: PASS two_users lead=[37] shape=[37, 70] outputs=2
+// CHECK: PASS gelu_tanh_residual lead=[1] shape=[1, 70]
+// CHECK: PASS gelu_tanh_residual lead=[9] shape=[9, 70]
+// CHECK: PASS gelu_tanh_residual lead=[37] shape=[37, 70]
+// CHECK: PASS silu lead=[1] shape=[1, 70]
+// CHECK: PASS silu lead=[8] shape=[8, 70]
+// CHECK: PASS silu lead=[130] shape=[130, 70]
+// CHECK: PASS tanh lead=[1] shape=[1, 70]
+// CHECK: PASS tanh lead=[9] shape=[9, 70]
 // CHECK: PASS prepacked lead=[7] shape=[7, 70]
 // CHECK: PASS prepacked lead=[130] shape=[130, 70]
 // CHECK-NOT: FAIL
@@ -177,4 +188,32 @@ func.func @prepacked(%x: tensor<?x100xf32>, %w: tensor<70x100xf32> {tfm.weight =
   %a = tfm.relu %y : tensor<?x70xf32>
   %s = tfm.add %a, %r : tensor<?x70xf32>
   return %s : tensor<?x70xf32>
+}
+
+// The activations of the Hugging Face families: tanh-GELU then a residual
+// (GPT-2's MLP has none, but the epilogue must apply them in this order),
+// SiLU, tanh.
+func.func @gelu_tanh_residual(%x: tensor<?x100xf32>, %w: tensor<70x100xf32>, %b: tensor<70xf32>,
+                              %r: tensor<?x70xf32>) -> tensor<?x70xf32> {
+  %y = tfm.linear %x, %w, %b
+      : tensor<?x100xf32>, tensor<70x100xf32>, tensor<70xf32> -> tensor<?x70xf32>
+  %a = tfm.gelu_tanh %y : tensor<?x70xf32>
+  %s = tfm.add %a, %r : tensor<?x70xf32>
+  return %s : tensor<?x70xf32>
+}
+
+func.func @silu(%x: tensor<?x100xf32>, %w: tensor<70x100xf32>, %b: tensor<70xf32>)
+    -> tensor<?x70xf32> {
+  %y = tfm.linear %x, %w, %b
+      : tensor<?x100xf32>, tensor<70x100xf32>, tensor<70xf32> -> tensor<?x70xf32>
+  %a = tfm.silu %y : tensor<?x70xf32>
+  return %a : tensor<?x70xf32>
+}
+
+func.func @tanh(%x: tensor<?x100xf32>, %w: tensor<70x100xf32>, %b: tensor<70xf32>)
+    -> tensor<?x70xf32> {
+  %y = tfm.linear %x, %w, %b
+      : tensor<?x100xf32>, tensor<70x100xf32>, tensor<70xf32> -> tensor<?x70xf32>
+  %a = tfm.tanh %y : tensor<?x70xf32>
+  return %a : tensor<?x70xf32>
 }

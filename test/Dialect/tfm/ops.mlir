@@ -91,8 +91,14 @@ func.func @ffn_block(%x: tensor<?x?x16xf32>, %g: tensor<16xf32>, %b: tensor<16xf
   %r = tfm.relu %m : tensor<?x?x16xf32>
   // CHECK: %[[G:.*]] = tfm.gelu %[[R]] : tensor<?x?x16xf32>
   %gl = tfm.gelu %r : tensor<?x?x16xf32>
-  // CHECK: tfm.add %[[G]], %{{.*}} : tensor<?x?x16xf32>
-  %s = tfm.add %gl, %x : tensor<?x?x16xf32>
+  // CHECK: %[[GT:.*]] = tfm.gelu_tanh %[[G]] : tensor<?x?x16xf32>
+  %gt = tfm.gelu_tanh %gl : tensor<?x?x16xf32>
+  // CHECK: %[[SI:.*]] = tfm.silu %[[GT]] : tensor<?x?x16xf32>
+  %si = tfm.silu %gt : tensor<?x?x16xf32>
+  // CHECK: %[[T:.*]] = tfm.tanh %[[SI]] : tensor<?x?x16xf32>
+  %t = tfm.tanh %si : tensor<?x?x16xf32>
+  // CHECK: tfm.add %[[T]], %{{.*}} : tensor<?x?x16xf32>
+  %s = tfm.add %t, %x : tensor<?x?x16xf32>
   return %s : tensor<?x?x16xf32>
 }
 
