@@ -61,7 +61,17 @@ std::string_view architectureName(Architecture architecture) {
 }
 
 std::string_view activationName(Activation activation) {
-  return activation == Activation::Relu ? "relu" : "gelu";
+  switch (activation) {
+  case Activation::Relu:
+    return "relu";
+  case Activation::Gelu:
+    return "gelu";
+  case Activation::GeluTanh:
+    return "gelu_tanh";
+  case Activation::Silu:
+    return "silu";
+  }
+  return "unknown";
 }
 
 std::string_view positionalEncodingName(PositionalEncoding encoding) {

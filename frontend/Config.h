@@ -19,12 +19,18 @@
 namespace tfm {
 
 enum class Architecture { EncoderDecoder, Encoder, Decoder };
-enum class Activation { Relu, Gelu };
+/// The FFN's activation: ReLU, exact-erf GELU, tanh-approximated GELU
+/// (GPT-2's "gelu_new"), SiLU (Marian's "swish").
+enum class Activation { Relu, Gelu, GeluTanh, Silu };
 enum class PositionalEncoding { Sinusoidal, Learned };
+/// What an encoder-only model's `encode` returns: the final hidden states
+/// (with Pooler also a `pool` entry: tanh(dense(h[:, 0]))), or the logits of
+/// a masked-LM head (dense, activation, LayerNorm, then the tied projection).
+enum class EncoderHead { Hidden, Pooler, MaskedLM };
 
 /// The config.json spelling: "encoder-decoder", "encoder", "decoder".
 std::string_view architectureName(Architecture architecture);
-/// "relu" or "gelu".
+/// "relu", "gelu", "gelu_tanh" or "silu".
 std::string_view activationName(Activation activation);
 /// "sinusoidal" or "learned".
 std::string_view positionalEncodingName(PositionalEncoding encoding);
@@ -48,8 +54,30 @@ struct ModelConfig {
   bool embedScale = true;
   PositionalEncoding positionalEncoding = PositionalEncoding::Sinusoidal;
   int64_t padId = 0;
+  /// The first decoder token of an encoder-decoder model
+  /// (decoder_start_token_id for a Hugging Face checkpoint).
   int64_t bosId = 1;
   int64_t eosId = 2;
+
+  // What tfm's own config.json does not express; the Hugging Face readers
+  // (frontend/HuggingFace.h) set these.
+
+  /// Token type (segment) embeddings [typeVocabSize, d] added on the encoder
+  /// side (BERT's token_type_ids); 0: none.
+  int64_t typeVocabSize = 0;
+  /// A LayerNorm over the summed embeddings before the first layer (BERT).
+  bool embeddingNorm = false;
+  EncoderHead encoderHead = EncoderHead::Hidden;
+  /// The logits projection has a bias (GPT-2's tied lm_head has none).
+  bool generatorBias = true;
+  /// Scores scaled by 1/sqrt(head_dim) (GPT-2's scale_attn_weights).
+  bool scaleAttention = true;
+  /// Greedy decoding (generation_config.json): more ids that end a sequence
+  /// besides eosId, a token forced at the last step allowed by the token
+  /// limit (-1: none), and token sequences never generated.
+  std::vector<int64_t> moreEosIds;
+  int64_t forcedEosId = -1;
+  std::vector<std::vector<int64_t>> badWordsIds;
 
   /// Whether the model has an encoder stack (src side).
   bool hasEncoder() const { return architecture != Architecture::Decoder; }
@@ -73,7 +101,7 @@ absl::StatusOr<ModelConfig> loadConfig(const std::string &path);
 /// positions".
 std::string describeConfig(const ModelConfig &config);
 
-/// One weight tensor a model needs (always F32).
+/// One weight tensor a model needs (F32 for tfm's own format).
 struct WeightSpec {
   std::string name;
   std::vector<int64_t> shape;

@@ -4,10 +4,11 @@
 
 #include "dialect/TfmOps.h"
 
+#include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/IR/Builders.h"
 #include "llvm/ADT/StringMap.h"
-#include "llvm/Support/Regex.h"
 
 #include <cmath>
 
@@ -125,9 +126,9 @@ public:
   //===--------------------------------------------------------------------===//
 
   /// embedding * sqrt(d) (optional) + positions (from `offsets[b]` on, when
-  /// given).
-  Value embed(Value ids, StringRef side, int64_t vocab,
-              Value offsets = Value()) {
+  /// given) [+ token type embeddings of `types`] [, then a LayerNorm].
+  Value embed(Value ids, StringRef side, int64_t vocab, Value offsets = Value(),
+              Value types = Value()) {
     Value table = weight((side + "_embed.weight").str(), {vocab, d()});
     Value x = b.create<EmbeddingOp>(loc, act(d()), ids, table);
     if (config.embedScale)
@@ -136,13 +137,42 @@ public:
     if (config.positionalEncoding == ::tfm::PositionalEncoding::Learned)
       positions =
           weight((side + "_pos_embed.weight").str(), {config.maxSeqLen, d()});
-    return b.create<PositionalEncodingOp>(loc, x, positions, offsets);
+    x = b.create<PositionalEncodingOp>(loc, x, positions, offsets);
+    if (types) {
+      Value typeTable = weight((side + "_type_embed.weight").str(),
+                               {config.typeVocabSize, d()});
+      x = b.create<AddOp>(
+          loc, x, b.create<EmbeddingOp>(loc, act(d()), types, typeTable));
+    }
+    if (config.embeddingNorm)
+      x = layerNorm((side + "_embed_norm").str(), x);
+    return x;
   }
 
-  Value linear(const std::string &prefix, Value x, int64_t in, int64_t out) {
+  Value linear(const std::string &prefix, Value x, int64_t in, int64_t out,
+               bool withBias = true) {
     Value w = weight(prefix + ".weight", {out, in});
-    Value bias = weight(prefix + ".bias", {out});
-    return b.create<LinearOp>(loc, act(out), x, w, bias);
+    Value bias = withBias ? weight(prefix + ".bias", {out}) : Value();
+    auto type = cast<RankedTensorType>(x.getType());
+    SmallVector<int64_t> shape(type.getShape());
+    shape.back() = out;
+    return b.create<LinearOp>(loc, RankedTensorType::get(shape, b.getF32Type()),
+                              x, w, bias);
+  }
+
+  /// The configured activation (FFN, masked-LM head).
+  Value activation(Value x) {
+    switch (config.activation) {
+    case ::tfm::Activation::Relu:
+      return b.create<ReluOp>(loc, x);
+    case ::tfm::Activation::Gelu:
+      return b.create<GeluOp>(loc, x);
+    case ::tfm::Activation::GeluTanh:
+      return b.create<GeluTanhOp>(loc, x);
+    case ::tfm::Activation::Silu:
+      return b.create<SiluOp>(loc, x);
+    }
+    llvm_unreachable("unknown activation");
   }
 
   Value layerNorm(const std::string &prefix, Value x) {
@@ -166,7 +196,8 @@ public:
                Value keyLengths, bool causal) {
     Value s = b.create<MatmulOp>(loc, scoresType(), q, k, b.getUnitAttr());
     double headDim = double(d() / heads());
-    s = b.create<ScaleOp>(loc, s, b.getF32FloatAttr(1.0 / std::sqrt(headDim)));
+    double scale = config.scaleAttention ? 1.0 / std::sqrt(headDim) : 1.0;
+    s = b.create<ScaleOp>(loc, s, b.getF32FloatAttr(scale));
     s = b.create<MaskOp>(loc, MaskKind::KeyPadding, s, keyLengths);
     if (causal)
       s = b.create<MaskOp>(loc, MaskKind::Causal, s, Value());
@@ -186,11 +217,7 @@ public:
   }
 
   Value feedForward(const std::string &prefix, Value x) {
-    Value h = linear(prefix + ".linear1", x, d(), config.dFF);
-    if (config.activation == ::tfm::Activation::Gelu)
-      h = b.create<GeluOp>(loc, h);
-    else
-      h = b.create<ReluOp>(loc, h);
+    Value h = activation(linear(prefix + ".linear1", x, d(), config.dFF));
     return linear(prefix + ".linear2", h, config.dFF, d());
   }
 
@@ -297,7 +324,31 @@ public:
               : selfAttentionLayer(prefix, y, lengths, /*causal=*/true, cache);
     }
     y = finalNorm("decoder", y);
-    return linear("generator", y, config.dModel, config.tgtVocabSize);
+    return linear("generator", y, config.dModel, config.tgtVocabSize,
+                  config.generatorBias);
+  }
+
+  /// A masked-LM head over the encoder's hidden states: dense, activation,
+  /// LayerNorm, then the (tied) projection to the vocabulary.
+  Value maskedLMHead(Value x) {
+    x = activation(linear("mlm.dense", x, d(), d()));
+    x = layerNorm("mlm.norm", x);
+    return linear("generator", x, d(), config.srcVocabSize,
+                  config.generatorBias);
+  }
+
+  /// BERT's pooler: tanh(dense(hidden[:, 0])), [batch, d].
+  Value pooler(Value hidden) {
+    Value zero = b.create<arith::ConstantIndexOp>(loc, 0);
+    Value batch = b.create<tensor::DimOp>(loc, hidden, zero);
+    SmallVector<OpFoldResult> offsets(3, b.getIndexAttr(0));
+    SmallVector<OpFoldResult> sizes{batch, b.getIndexAttr(1),
+                                    b.getIndexAttr(d())};
+    SmallVector<OpFoldResult> strides(3, b.getIndexAttr(1));
+    auto rows = RankedTensorType::get({kDyn, d()}, b.getF32Type());
+    Value first = b.create<tensor::ExtractSliceOp>(loc, rows, hidden, offsets,
+                                                   sizes, strides);
+    return b.create<TanhOp>(loc, linear("pooler", first, d(), d()));
   }
 
   OpBuilder &builder() { return b; }
@@ -318,7 +369,8 @@ private:
 
 BuiltModel mlir::tfm::buildModel(MLIRContext &context,
                                  const ModelConfig &config) {
-  context.loadDialect<TfmDialect, func::FuncDialect>();
+  context.loadDialect<TfmDialect, func::FuncDialect, arith::ArithDialect,
+                      tensor::TensorDialect>();
   BuiltModel model;
   model.module = ModuleOp::create(UnknownLoc::get(&context));
   OpBuilder mb(&context);
@@ -330,15 +382,25 @@ BuiltModel mlir::tfm::buildModel(MLIRContext &context,
   bool hasDecoder = config.architecture != Architecture::Encoder;
   bool crossAttention = config.architecture == Architecture::EncoderDecoder;
 
+  using ::tfm::EncoderHead;
   if (hasEncoder) {
     EntryBuilder e(mb, config, "encode");
     Value src = e.input("src_ids", ids);
     Value srcLengths = e.input("src_lengths", lengths);
-    Value x = e.embed(src, "src", config.srcVocabSize);
+    Value types = config.typeVocabSize ? e.input("src_types", ids) : Value();
+    Value x = e.embed(src, "src", config.srcVocabSize, Value(), types);
     for (int64_t i = 0; i < config.numEncoderLayers; ++i)
       x = e.selfAttentionLayer("encoder.layers." + std::to_string(i), x,
                                srcLengths, /*causal=*/false, {});
-    model.entries.push_back(e.finish(ValueRange{e.finalNorm("encoder", x)}));
+    x = e.finalNorm("encoder", x);
+    if (!crossAttention && config.encoderHead == EncoderHead::MaskedLM)
+      x = e.maskedLMHead(x);
+    model.entries.push_back(e.finish(ValueRange{x}));
+  }
+  if (!crossAttention && config.encoderHead == EncoderHead::Pooler) {
+    EntryBuilder e(mb, config, "pool");
+    Value hidden = e.input("hidden", e.act(config.dModel));
+    model.entries.push_back(e.finish(ValueRange{e.pooler(hidden)}));
   }
 
   using CacheUse = EntryBuilder::CacheUse;
@@ -399,14 +461,4 @@ BuiltModel mlir::tfm::buildModel(MLIRContext &context,
         e.decoderStack(tgt, cacheLengths, cross, CacheUse::Attend, positions)));
   }
   return model;
-}
-
-WeightSource mlir::tfm::resolveWeight(const std::string &name, int64_t dModel) {
-  static const llvm::Regex split("^(.*)\\.([qkv])_proj\\.(weight|bias)$");
-  SmallVector<StringRef> m;
-  if (!split.match(name, &m))
-    return {name, 0, -1};
-  int64_t index = m[2] == "q" ? 0 : m[2] == "k" ? 1 : 2;
-  return {(m[1] + ".in_proj_" + m[3]).str(), index * dModel,
-          (index + 1) * dModel};
 }

@@ -64,11 +64,19 @@ struct EntryPoint {
 ///       (one token per sequence, attending over its cache)
 ///
 /// An encoder-decoder model has encode, decode, cross_kv and step; an
-/// encoder-only model `encode`; a decoder-only model decode, prefill and step
-/// (without memory). Weights are named as in the
-/// model description, except the attention projections, which are asked for
-/// split: `PREFIX.{q,k,v}_proj.{weight,bias}` for the rows of
-/// `PREFIX.in_proj_{weight,bias}` (splitting is done once, by tfmc).
+/// encoder-only model `encode` (with `src_types i32[B,S]` after src_lengths
+/// when the config has token types; returning MLM logits [B,S,vocab] for a
+/// masked-LM head) and, with a pooler,
+///
+///   pool(hidden f32[B,S,d], weights...) -> f32[B,d]   (tanh(dense(h[:,0])))
+///
+/// a decoder-only model decode, prefill and step (without memory). Weights are
+/// named as in the model description, except the attention projections, which
+/// are asked for split: `PREFIX.{q,k,v}_proj.{weight,bias}` (for tfm's own
+/// format the rows of `PREFIX.in_proj_{weight,bias}`; splitting is done once,
+/// by tfmc), and the parts that format does not have: `src_type_embed.weight`,
+/// `src_embed_norm.*`, `pooler.*`, `mlm.dense.*`, `mlm.norm.*`
+/// (frontend/HuggingFace.cpp maps them to a checkpoint's tensors).
 struct BuiltModel {
   OwningOpRef<ModuleOp> module;
   std::vector<EntryPoint> entries;
@@ -76,16 +84,6 @@ struct BuiltModel {
 
 /// Builds the graph of `config`. The config must have been validated.
 BuiltModel buildModel(MLIRContext &context, const ::tfm::ModelConfig &config);
-
-/// For a weight name asked for by the graph, the tensor of the model
-/// description that holds it and the rows taken from it: `rows` = {begin,
-/// end} of dimension 0, or {0, -1} for the whole tensor.
-struct WeightSource {
-  std::string tensor;
-  int64_t rowBegin = 0;
-  int64_t rowEnd = -1;
-};
-WeightSource resolveWeight(const std::string &name, int64_t dModel);
 
 } // namespace mlir::tfm
 

@@ -22,7 +22,6 @@
 #include <sys/stat.h>
 #include <tuple>
 #include <unistd.h>
-#include <unordered_set>
 
 namespace tfm {
 
@@ -41,8 +40,7 @@ size_t safetensorsDTypeSize(std::string_view dtype) {
   return 0;
 }
 
-/// "[3, 4]"; "[]" for a scalar.
-static std::string formatShape(const std::vector<int64_t> &shape) {
+std::string formatShape(const std::vector<int64_t> &shape) {
   return absl::StrCat("[", absl::StrJoin(shape, ", "), "]");
 }
 
@@ -264,35 +262,6 @@ SafetensorsFile::open(const std::string &path) {
   for (size_t i = 0; i < file->tensors_.size(); ++i)
     file->index_.emplace(file->tensors_[i].name, i);
   return file;
-}
-
-absl::Status validateWeights(const ModelConfig &config,
-                             const SafetensorsFile &file) {
-  std::vector<WeightSpec> expected = expectedWeights(config);
-  for (const WeightSpec &spec : expected) {
-    const SafetensorsTensor *tensor = file.find(spec.name);
-    if (!tensor)
-      return fileError(file.path(),
-                       absl::StrCat("missing weight '", spec.name, "'"));
-    if (tensor->dtype != "F32")
-      return fileError(file.path(),
-                       absl::StrCat("weight '", spec.name, "' has dtype ",
-                                    tensor->dtype, ", expected F32"));
-    if (tensor->shape != spec.shape)
-      return fileError(file.path(),
-                       absl::StrCat("weight '", spec.name, "' has shape ",
-                                    formatShape(tensor->shape), ", expected ",
-                                    formatShape(spec.shape)));
-  }
-  std::unordered_set<std::string_view> names;
-  for (const WeightSpec &spec : expected)
-    names.insert(spec.name);
-  for (const SafetensorsTensor &tensor : file.tensors())
-    if (!names.count(tensor.name))
-      return fileError(file.path(), absl::StrCat("unexpected weight '",
-                                                 tensor.name, "' (not used by ",
-                                                 describeConfig(config), ")"));
-  return absl::OkStatus();
 }
 
 } // namespace tfm

@@ -30,6 +30,9 @@ namespace tfm {
 /// "BOOL", ...); 0 for a dtype the format does not define.
 size_t safetensorsDTypeSize(std::string_view dtype);
 
+/// "[3, 4]"; "[]" for a scalar.
+std::string formatShape(const std::vector<int64_t> &shape);
+
 /// One tensor of a safetensors file, viewing the mapped data.
 struct SafetensorsTensor {
   std::string name;
@@ -85,6 +88,7 @@ private:
 /// 'encoder.layers.0.norm1.weight'", "weight 'x' has dtype F16, expected
 /// F32", "weight 'x' has shape [3, 4], expected [4, 4]", "unexpected weight
 /// 'y' (not used by an encoder model with d_model 512, ...)".
+/// (Defined with the general check, validateCheckpoint in Checkpoint.h.)
 absl::Status validateWeights(const ModelConfig &config,
                              const SafetensorsFile &file);
 

@@ -80,13 +80,15 @@ struct TfmFuseLinearEpilogue
     RewritePatternSet patterns(&getContext());
     populateFuseLinearEpiloguePatterns(patterns);
     int64_t before = 0, after = 0;
-    getOperation().walk(
-        [&](Operation *op) { before += isa<ReluOp, GeluOp, GeluTanhOp, SiluOp, TanhOp, AddOp>(op); });
+    getOperation().walk([&](Operation *op) {
+      before += isa<ReluOp, GeluOp, GeluTanhOp, SiluOp, TanhOp, AddOp>(op);
+    });
     if (failed(
             applyPatternsAndFoldGreedily(getOperation(), std::move(patterns))))
       return signalPassFailure();
-    getOperation().walk(
-        [&](Operation *op) { after += isa<ReluOp, GeluOp, GeluTanhOp, SiluOp, TanhOp, AddOp>(op); });
+    getOperation().walk([&](Operation *op) {
+      after += isa<ReluOp, GeluOp, GeluTanhOp, SiluOp, TanhOp, AddOp>(op);
+    });
     numFused += before - after;
   }
 };

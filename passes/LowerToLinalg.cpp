@@ -504,9 +504,8 @@ struct LowerPackedLinear : OpConversionPattern<PackedLinearOp> {
         adaptor.getBias(), weightMap);
     if (op.getActivation() != Activation::None) {
       // The activation over the contraction's result, element by element.
-      Value init =
-          emptyTensor(rewriter, loc, op.getType(),
-                      tensor::getMixedSizes(rewriter, loc, result));
+      Value init = emptyTensor(rewriter, loc, op.getType(),
+                               tensor::getMixedSizes(rewriter, loc, result));
       result = elementwise(rewriter, loc, init, result,
                            [&](OpBuilder &b, Location l, ValueRange args) {
                              return buildActivation(b, l, op.getActivation(),
@@ -981,8 +980,9 @@ struct TfmLowerToLinalg
 
 void mlir::tfm::populateLowerToLinalgPatterns(RewritePatternSet &patterns) {
   patterns.add<DecomposeAttention, LowerAdd, LowerCacheUpdate, LowerEmbedding,
-               LowerGelu, LowerGeluTanh, LowerSilu, LowerTanh, LowerLayerNorm, LowerLinear, LowerMask, LowerMatmul,
-               LowerMergeHeads, LowerPackedLinear, LowerPackWeight,
-               LowerPositionalEncoding, LowerRelu, LowerScale, LowerSoftmax,
-               LowerSplitHeads, LowerTranspose>(patterns.getContext());
+               LowerGelu, LowerGeluTanh, LowerSilu, LowerTanh, LowerLayerNorm,
+               LowerLinear, LowerMask, LowerMatmul, LowerMergeHeads,
+               LowerPackedLinear, LowerPackWeight, LowerPositionalEncoding,
+               LowerRelu, LowerScale, LowerSoftmax, LowerSplitHeads,
+               LowerTranspose>(patterns.getContext());
 }

@@ -24,6 +24,36 @@ def TfmApproximateVectorMath : Pass<"tfm-approximate-vector-math"> {
   ];
 }
 
+def TfmCopyStridedCasts : Pass<"tfm-copy-strided-casts", "func::FuncOp"> {
+  let summary = "copy a strided view where a memref.cast would assume it "
+                "contiguous";
+  let description = [{
+    One-shot bufferization with identity-layout function boundaries passes
+    a strided view (a `tensor.extract_slice` that bufferized to a
+    `memref.subview`, such as the first row of every sequence) to a kernel
+    through `memref.cast` to the identity layout. That cast is an unchecked
+    assumption: at run time the view's strides and offset are not those of
+    the identity layout, and the callee reads the wrong elements. This pass,
+    run after bufferization, replaces each such cast by a contiguous copy:
+
+    ```
+    %c = memref.cast %v : memref<?x64xf32, strided<[?, 1]>> to memref<?x64xf32>
+      ->
+    %c = memref.alloc(%n) : memref<?x64xf32>
+    linalg.copy ins(%v : ...) outs(%c : ...)
+    ```
+
+    Casts whose source layout is provably the identity (static strides and
+    offset of a contiguous row-major array) are left alone; the buffer
+    deallocation pipeline that follows frees the copies.
+  }];
+  let dependentDialects = ["::mlir::linalg::LinalgDialect",
+                           "::mlir::memref::MemRefDialect"];
+  let statistics = [
+    Statistic<"numCopied", "copied-casts", "Number of casts made copies">
+  ];
+}
+
 def TfmEmitEntryWrappers : Pass<"tfm-emit-entry-wrappers", "ModuleOp"> {
   let summary = "emit the runtime's entry symbols into an LLVM dialect module";
   let description = [{

@@ -71,6 +71,9 @@ void mlir::tfm::buildTfmBufferizePipeline(OpPassManager &pm,
     return success();
   };
   pm.addPass(bufferization::createOneShotBufferizePass(bufferization));
+  // A strided view passed where the identity layout is assumed (a kernel
+  // call) is copied first: the cast bufferization inserts does not check.
+  pm.addNestedPass<func::FuncOp>(createTfmCopyStridedCasts());
   // Inout arguments (KV caches) are updated in place: once the loops that
   // carry them fold away, an entry returns the argument itself, and that
   // result is dropped (tfm-emit-entry-wrappers checks that it was).

@@ -103,6 +103,50 @@ Artifact::load(const std::string &dir) {
   TFM_ASSIGN(c.padId, r.integer(*config, "pad_id"));
   TFM_ASSIGN(c.bosId, r.integer(*config, "bos_id"));
   TFM_ASSIGN(c.eosId, r.integer(*config, "eos_id"));
+  // Optional: what only some models have.
+  int64_t vocab = c.architecture == ModelArchitecture::Encoder ? c.srcVocabSize
+                                                               : c.tgtVocabSize;
+  auto tokenId = [&](const json::Value &v,
+                     std::string_view key) -> absl::StatusOr<int64_t> {
+    if (!v.isInt() || v.asInt() < 0 || v.asInt() >= vocab)
+      return r.error(absl::StrCat("field '", toAbsl(key),
+                                  "' holds something other than a token id "
+                                  "below ",
+                                  vocab));
+    return v.asInt();
+  };
+  if (config->find("type_vocab_size"))
+    TFM_ASSIGN(c.typeVocabSize, r.integer(*config, "type_vocab_size"));
+  if (c.typeVocabSize < 0)
+    return r.error("field 'type_vocab_size' is negative");
+  if (config->find("forced_eos_id")) {
+    TFM_ASSIGN(c.forcedEosId,
+               tokenId(*config->find("forced_eos_id"), "forced_eos_id"));
+  }
+  if (const json::Value *more = config->find("more_eos_ids")) {
+    if (!more->isArray())
+      return r.error("field 'more_eos_ids' has the wrong type");
+    for (const json::Value &v : more->asArray()) {
+      int64_t id;
+      TFM_ASSIGN(id, tokenId(v, "more_eos_ids"));
+      c.moreEosIds.push_back(id);
+    }
+  }
+  if (const json::Value *bad = config->find("bad_words_ids")) {
+    if (!bad->isArray())
+      return r.error("field 'bad_words_ids' has the wrong type");
+    for (const json::Value &word : bad->asArray()) {
+      if (!word.isArray() || word.asArray().empty())
+        return r.error("field 'bad_words_ids' holds an empty or non-list word");
+      std::vector<int64_t> ids;
+      for (const json::Value &v : word.asArray()) {
+        int64_t id;
+        TFM_ASSIGN(id, tokenId(v, "bad_words_ids"));
+        ids.push_back(id);
+      }
+      c.badWordsIds.push_back(std::move(ids));
+    }
+  }
 
   // Weights: views into the mapped weights.bin.
   const json::Value *weights;

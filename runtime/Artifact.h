@@ -16,6 +16,7 @@
 
 #include "absl/status/statusor.h"
 
+#include <algorithm>
 #include <map>
 #include <memory>
 #include <string>
@@ -39,8 +40,23 @@ struct ArtifactConfig {
   int64_t tgtVocabSize = 0;
   int64_t maxSeqLen = 0;
   int64_t padId = 0;
+  /// The encoder-decoder's first decoder token.
   int64_t bosId = 1;
   int64_t eosId = 2;
+  /// Token types the encoder takes ("src_types"; BERT); 0: none.
+  int64_t typeVocabSize = 0;
+  /// Greedy decoding and beam search, as the model's generation config
+  /// says: more ids that end a sequence, the token forced as the last one
+  /// the token limit allows (-1: none), token sequences never generated.
+  std::vector<int64_t> moreEosIds;
+  int64_t forcedEosId = -1;
+  std::vector<std::vector<int64_t>> badWordsIds;
+
+  /// Whether `token` ends a sequence.
+  bool isEos(int64_t token) const {
+    return token == eosId || std::find(moreEosIds.begin(), moreEosIds.end(),
+                                       token) != moreEosIds.end();
+  }
 };
 
 /// A run-time input of an entry, by argument name.

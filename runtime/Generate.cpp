@@ -8,6 +8,8 @@
 #include <chrono>
 #include <cmath>
 #include <cstring>
+#include <limits>
+#include <optional>
 
 using namespace tfm;
 
@@ -86,15 +88,55 @@ static absl::StatusOr<Tensor> single(absl::StatusOr<std::vector<Tensor>> r) {
   return std::move(r->front());
 }
 
+/// Runs the encoder; `types` (padded like `src`) where the model takes
+/// token types, zeros when not given.
 static absl::StatusOr<Tensor> encode(const Artifact &artifact,
-                                     const Padded &src) {
-  return single(artifact.call(
-      "encode", {{"src_ids", &src.ids}, {"src_lengths", &src.lengths}}));
+                                     const Padded &src,
+                                     const Tensor *types = nullptr) {
+  NamedInputs inputs{{"src_ids", &src.ids}, {"src_lengths", &src.lengths}};
+  Tensor zeros;
+  if (artifact.config().typeVocabSize > 0) {
+    if (!types) {
+      auto allocated = Tensor::allocate(DType::I32, src.ids.shape());
+      if (!allocated.ok())
+        return allocated.status();
+      zeros = std::move(*allocated);
+      types = &zeros;
+    }
+    inputs.push_back({"src_types", types});
+  }
+  return single(artifact.call("encode", inputs));
+}
+
+/// Checks that `types` has one type in [0, typeVocabSize) per token of
+/// `src`.
+static absl::Status checkTypes(const Sequences &types, const Sequences &src,
+                               int64_t typeVocabSize) {
+  if (typeVocabSize == 0)
+    return absl::InvalidArgumentError(
+        "\"token_type_ids\" given, but the model has no token types");
+  if (types.size() != src.size())
+    return absl::InvalidArgumentError(absl::StrCat("\"src\" has ", src.size(),
+                                                   " sequences, "
+                                                   "\"token_type_ids\" ",
+                                                   types.size()));
+  for (size_t b = 0; b < src.size(); ++b) {
+    if (types[b].size() != src[b].size())
+      return absl::InvalidArgumentError(
+          absl::StrCat("token_type_ids sequence ", b, " has ", types[b].size(),
+                       " types for ", src[b].size(), " tokens"));
+    for (size_t t = 0; t < types[b].size(); ++t)
+      if (types[b][t] < 0 || types[b][t] >= typeVocabSize)
+        return absl::InvalidArgumentError(absl::StrCat(
+            "token_type_ids sequence ", b, " token ", t, ": type ", types[b][t],
+            " is out of range [0, ", typeVocabSize, ")"));
+  }
+  return absl::OkStatus();
 }
 
 absl::StatusOr<Tensor> tfm::forward(const Artifact &artifact,
                                     const Sequences &src,
-                                    const Sequences *tgt) {
+                                    const ForwardInputs &in) {
   const ArtifactConfig &c = artifact.config();
   bool encoderSide = c.architecture != ModelArchitecture::Decoder;
   if (absl::Status s =
@@ -102,6 +144,24 @@ absl::StatusOr<Tensor> tfm::forward(const Artifact &artifact,
                          c.maxSeqLen, "src");
       !s.ok())
     return s;
+  if (in.tgt && c.architecture != ModelArchitecture::EncoderDecoder)
+    return absl::InvalidArgumentError(absl::StrCat(
+        "\"tgt\" is for an encoder-decoder model; this one is ",
+        c.architecture == ModelArchitecture::Encoder ? "encoder-only"
+                                                     : "decoder-only"));
+  if (in.pooled && !artifact.hasEntry("pool"))
+    return absl::InvalidArgumentError(
+        "the model has no pooler (only a BertModel saved with its pooler "
+        "has one)");
+  std::optional<Padded> types;
+  if (in.types) {
+    if (absl::Status s = checkTypes(*in.types, src, c.typeVocabSize); !s.ok())
+      return s;
+    auto padded = pad(*in.types, 0);
+    if (!padded.ok())
+      return padded.status();
+    types = std::move(*padded);
+  }
   auto srcPadded = pad(src, c.padId);
   if (!srcPadded.ok())
     return srcPadded.status();
@@ -110,7 +170,13 @@ absl::StatusOr<Tensor> tfm::forward(const Artifact &artifact,
   const Sequences *outLengths = &src;
   switch (c.architecture) {
   case ModelArchitecture::Encoder:
-    out = encode(artifact, *srcPadded);
+    out = encode(artifact, *srcPadded, types ? &types->ids : nullptr);
+    if (out.ok() && in.pooled) {
+      auto pooled = single(artifact.call("pool", {{"hidden", &*out}}));
+      if (!pooled.ok())
+        return pooled.status();
+      *in.pooled = std::move(*pooled);
+    }
     break;
   case ModelArchitecture::Decoder:
     out =
@@ -118,6 +184,7 @@ absl::StatusOr<Tensor> tfm::forward(const Artifact &artifact,
                                         {"tgt_lengths", &srcPadded->lengths}}));
     break;
   case ModelArchitecture::EncoderDecoder: {
+    const Sequences *tgt = in.tgt;
     if (!tgt)
       return absl::InvalidArgumentError(
           "an encoder-decoder model needs \"tgt\" for a forward pass");
@@ -148,6 +215,86 @@ absl::StatusOr<Tensor> tfm::forward(const Artifact &artifact,
   zeroPastLengths(*out, *outLengths);
   return out;
 }
+
+namespace {
+/// The generation config's rules for the next token of one sequence, as
+/// transformers' NoBadWordsLogitsProcessor and ForcedEOSTokenLogitsProcessor
+/// apply them. The tokens before it are `prefix` (the prompt, or bos_id)
+/// then `generated`.
+class GenerationRules {
+public:
+  GenerationRules(const ArtifactConfig &c, int64_t maxNewTokens)
+      : c(c), maxNewTokens(maxNewTokens) {
+    banned.reserve(c.badWordsIds.size());
+  }
+
+  /// The token forced at this point, or -1.
+  int64_t forced(size_t generated) const {
+    return c.forcedEosId >= 0 &&
+                   static_cast<int64_t>(generated) + 1 == maxNewTokens
+               ? c.forcedEosId
+               : -1;
+  }
+
+  /// The tokens banned at this point (valid until the next call).
+  const std::vector<int64_t> &bannedAfter(absl::Span<const int64_t> prefix,
+                                          absl::Span<const int64_t> generated) {
+    banned.clear();
+    for (const std::vector<int64_t> &word : c.badWordsIds) {
+      // The word's tokens but its last must end the sequence so far.
+      size_t need = word.size() - 1;
+      if (need > prefix.size() + generated.size())
+        continue;
+      bool matches = true;
+      for (size_t i = 0; i < need && matches; ++i) {
+        size_t back = need - i; // 1 = the last token so far.
+        int64_t token = back <= generated.size()
+                            ? generated[generated.size() - back]
+                            : prefix[prefix.size() - (back - generated.size())];
+        matches = token == word[i];
+      }
+      if (matches)
+        banned.push_back(word.back());
+    }
+    return banned;
+  }
+
+  /// The greedy choice over `logits`: the forced token, or the first
+  /// largest logit of a token not banned.
+  int64_t choose(const float *logits, int64_t vocab,
+                 absl::Span<const int64_t> prefix,
+                 absl::Span<const int64_t> generated) {
+    if (int64_t token = forced(generated.size()); token >= 0)
+      return token;
+    const std::vector<int64_t> &ban = bannedAfter(prefix, generated);
+    int64_t best = -1;
+    for (int64_t t = 0; t < vocab; ++t)
+      if ((best < 0 || logits[t] > logits[best]) &&
+          std::find(ban.begin(), ban.end(), t) == ban.end())
+        best = t;
+    return best;
+  }
+
+  /// The same rules on log-probabilities (beam search): banned and, when a
+  /// token is forced, every other token get -inf; the forced one 0.
+  void apply(std::vector<double> &logp, absl::Span<const int64_t> prefix,
+             absl::Span<const int64_t> generated) {
+    constexpr double kNegInf = -std::numeric_limits<double>::infinity();
+    if (int64_t token = forced(generated.size()); token >= 0) {
+      std::fill(logp.begin(), logp.end(), kNegInf);
+      logp[token] = 0;
+      return;
+    }
+    for (int64_t token : bannedAfter(prefix, generated))
+      logp[token] = kNegInf;
+  }
+
+private:
+  const ArtifactConfig &c;
+  int64_t maxNewTokens;
+  std::vector<int64_t> banned;
+};
+} // namespace
 
 static double secondsSince(std::chrono::steady_clock::time_point start) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - start)
@@ -189,6 +336,7 @@ static absl::StatusOr<Sequences> greedyRecompute(const Artifact &artifact,
               maxNewTokens <= 0;
   }
   int64_t vocab = c.tgtVocabSize;
+  GenerationRules rules(c, maxNewTokens);
   while (std::find(done.begin(), done.end(), false) != done.end()) {
     auto start = std::chrono::steady_clock::now();
     auto tgt = pad(seqs, c.padId);
@@ -206,10 +354,14 @@ static absl::StatusOr<Sequences> greedyRecompute(const Artifact &artifact,
     for (size_t b = 0; b < batch; ++b) {
       if (done[b])
         continue;
-      // The next token of sequence b: the first maximum at its last position.
+      // The next token of sequence b: the first maximum at its last
+      // position that the generation rules allow.
       const float *row = l + (b * tgt->width + seqs[b].size() - 1) * vocab;
-      int64_t next = std::max_element(row, row + vocab) - row;
-      if (next == c.eosId) {
+      absl::Span<const int64_t> sequence(seqs[b]);
+      int64_t next =
+          rules.choose(row, vocab, sequence.subspan(0, promptLength[b]),
+                       sequence.subspan(promptLength[b]));
+      if (c.isEos(next)) {
         done[b] = true;
         continue;
       }
@@ -539,15 +691,22 @@ absl::StatusOr<Sequences> tfm::greedy(DecodeSession &session,
     out.reserve(std::max<int64_t>(0, std::min(maxNewTokens, c.maxSeqLen)));
   std::vector<int64_t> next(src.size());
   std::vector<bool> finished(src.size());
+  GenerationRules rules(c, maxNewTokens);
+  // What precedes the generated tokens: the prompt, or bos_id.
+  bool withEncoder = c.architecture == ModelArchitecture::EncoderDecoder;
+  const int64_t bos[] = {c.bosId};
   while (true) {
     size_t running = session.running();
     for (size_t slot = 0; slot < running; ++slot) {
-      const float *l = session.logits(slot);
-      int64_t token = std::max_element(l, l + c.tgtVocabSize) - l;
       std::vector<int64_t> &out = generated[session.sequence(slot)];
+      absl::Span<const int64_t> prefix =
+          withEncoder ? absl::Span<const int64_t>(bos)
+                      : absl::Span<const int64_t>(src[session.sequence(slot)]);
+      int64_t token =
+          rules.choose(session.logits(slot), c.tgtVocabSize, prefix, out);
       // As the recompute path decides: a sequence already at max_seq_len
       // (a prompt that long) or at the token limit takes nothing more.
-      finished[slot] = token == c.eosId ||
+      finished[slot] = c.isEos(token) ||
                        static_cast<int64_t>(out.size()) >= maxNewTokens ||
                        session.length(slot) >= c.maxSeqLen;
       if (finished[slot])
@@ -668,6 +827,9 @@ absl::StatusOr<Sequences> tfm::beamSearch(const Artifact &artifact,
 
   int64_t vocab = c.tgtVocabSize;
   size_t candidatesPerBeam = std::min<size_t>(2 * n, vocab);
+  GenerationRules rules(c, maxNewTokens);
+  bool withEncoder = c.architecture == ModelArchitecture::EncoderDecoder;
+  const int64_t bos[] = {c.bosId};
   std::vector<double> logp;
   std::vector<int64_t> order(vocab);
   struct Candidate {
@@ -687,6 +849,11 @@ absl::StatusOr<Sequences> tfm::beamSearch(const Artifact &artifact,
       candidates.clear();
       for (size_t k = 0; k < group.live.size(); ++k) {
         logSoftmax(session.logits(group.live[k].slot), vocab, logp);
+        rules.apply(logp,
+                    withEncoder ? absl::Span<const int64_t>(bos)
+                                : absl::Span<const int64_t>(
+                                      src[&group - groups.data()]),
+                    group.live[k].tokens);
         for (int64_t t = 0; t < vocab; ++t)
           order[t] = t;
         std::partial_sort(order.begin(), order.begin() + candidatesPerBeam,
@@ -710,7 +877,7 @@ absl::StatusOr<Sequences> tfm::beamSearch(const Artifact &artifact,
            ++rank) {
         const Candidate &cand = candidates[rank];
         const Beam &parent = group.live[cand.beam];
-        if (cand.token == c.eosId) {
+        if (c.isEos(cand.token)) {
           if (rank < n)
             group.finished.push_back(
                 {normalized(cand.score, parent.tokens.size() + 1,

@@ -32,13 +32,26 @@ using Sequences = std::vector<std::vector<int64_t>>;
 absl::Status checkSequences(const Sequences &batch, int64_t vocab,
                             int64_t maxLen, std::string_view what);
 
+/// What a forward pass takes besides the source sequences.
+struct ForwardInputs {
+  /// Encoder-decoder: the teacher-forced decoder inputs (required).
+  const Sequences *tgt = nullptr;
+  /// Models with token types (BERT): one type per source token (zeros when
+  /// not given).
+  const Sequences *types = nullptr;
+  /// Where to put the pooled output [batch, d] of a model with a pooler
+  /// (BERT's tanh(dense(h[:, 0]))); null: not wanted.
+  Tensor *pooled = nullptr;
+};
+
 /// The forward pass over whole sequences, in the layout of DESIGN.md:
-/// encoder-decoder: teacher-forced logits [batch, tgt_len, tgt_vocab] (`tgt`
-/// required); encoder: final hidden states [batch, src_len, d]; decoder:
-/// logits over the prompts `src` [batch, src_len, tgt_vocab]. Positions past
-/// a sequence's length are zero.
+/// encoder-decoder: teacher-forced logits [batch, tgt_len, tgt_vocab];
+/// encoder: final hidden states [batch, src_len, d] (masked-LM logits
+/// [batch, src_len, vocab] for a model with that head); decoder: logits over
+/// the prompts `src` [batch, src_len, tgt_vocab]. Positions past a
+/// sequence's length are zero.
 absl::StatusOr<Tensor> forward(const Artifact &artifact, const Sequences &src,
-                               const Sequences *tgt);
+                               const ForwardInputs &inputs = {});
 
 /// Decoding state for one batch. Not thread-safe; sessions are independent
 /// (each has its own caches), so many may run at once on one Artifact, each
@@ -129,8 +142,12 @@ struct GenerateStats {
 
 /// Greedy decoding. Encoder-decoder: each output starts from `bos_id`;
 /// decoder: each continues its prompt. Each sequence stops at its own
-/// `eos_id` (not included in the result), after `maxNewTokens` tokens, or
-/// when it reaches `max_seq_len`. Returns the generated tokens only.
+/// `eos_id` (or another of the config's eos ids; not included in the
+/// result), after `maxNewTokens` tokens, or when it reaches `max_seq_len`.
+/// The config's generation rules apply as transformers applies them: a
+/// bad word's last token is never taken after the rest of it, and the last
+/// token `maxNewTokens` allows is the forced eos when there is one. Returns
+/// the generated tokens only.
 ///
 /// With `useCache`, each step runs the decoder on one new token per running
 /// sequence against per-layer KV caches (the `cross_kv`, `prefill` and
@@ -154,7 +171,8 @@ absl::StatusOr<Sequences> greedy(DecodeSession &session, const Sequences &src,
 /// sum / length^lengthPenalty (length: generated tokens plus eos). A
 /// sequence is done when it has `beams` hypotheses and its best live beam,
 /// normalized the same way, does not beat the beams-th best of them; at
-/// maxNewTokens or max_seq_len the live beams become hypotheses. Returns
+/// maxNewTokens or max_seq_len the live beams become hypotheses. The
+/// generation rules apply to the log-probabilities as in greedy(). Returns
 /// the best hypothesis of each sequence (without eos). Ties go to the
 /// earlier beam, then the smaller token id.
 absl::StatusOr<Sequences> beamSearch(const Artifact &artifact,

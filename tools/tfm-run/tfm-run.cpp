@@ -43,7 +43,7 @@ using namespace tfm;
 static constexpr char kUsage[] =
     R"(usage: tfm-run MODEL_ARTIFACT [--src "5 17 42" | --inputs BATCH.json]
                [--max-new-tokens N] [--no-cache] [--beam N [--length-penalty A]]
-               [--logits OUT.npy] [--bench]
+               [--logits OUT.npy [--pooled OUT.npy]] [--bench]
        tfm-run ARTIFACT.so --list
        tfm-run ARTIFACT.so --call NAME [--input IN.npy]... [--output OUT.npy]...
 
@@ -51,13 +51,19 @@ Runs what tfmc compiled.
 
 Model mode (MODEL_ARTIFACT is the directory `tfmc MODEL_DIR -o OUT` wrote):
   --src IDS         one source sequence, token ids separated by spaces
-  --inputs FILE     {"src": [[...], ...], "tgt": [[...], ...]}: a batch of
-                    sequences of different lengths ("tgt" optional)
+  --inputs FILE     {"src": [[...], ...], "tgt": [[...], ...],
+                    "token_type_ids": [[...], ...]}: a batch of sequences of
+                    different lengths ("tgt": encoder-decoder, for --logits;
+                    "token_type_ids": models with token types such as BERT,
+                    one per src token, zeros when absent)
   --logits FILE     write the forward pass as float32 .npy, zero past each
                     length: teacher-forced logits [batch, tgt_len, vocab]
                     (encoder-decoder, needs "tgt"), hidden states
-                    [batch, len, d] (encoder), logits over the prompts
+                    [batch, len, d] (encoder; a masked-LM model's logits
+                    [batch, len, vocab]), logits over the prompts
                     [batch, len, vocab] (decoder)
+  --pooled FILE     with --logits, a model with a pooler (BertModel): write
+                    its pooled output [batch, d] too
   (no --logits)     greedy decoding; generated ids, one sequence per line
   --max-new-tokens N  stop each sequence after N tokens (default: until
                     eos_id or max_seq_len)
@@ -94,6 +100,7 @@ struct Options {
   std::optional<std::string> src;
   std::optional<std::string> inputsJson;
   std::optional<std::string> logits;
+  std::optional<std::string> pooled;
   int64_t maxNewTokens = -1;
   int64_t beam = 0;
   std::optional<double> lengthPenalty;
@@ -189,7 +196,7 @@ static absl::StatusOr<Options> parseArgs(int argc, char **argv) {
         options.lengthPenalty = penalty;
       }
     } else if (name == "--src" || name == "--inputs" || name == "--logits" ||
-               name == "--max-new-tokens") {
+               name == "--pooled" || name == "--max-new-tokens") {
       absl::StatusOr<std::string> v = value();
       if (!v.ok())
         return v.status();
@@ -199,6 +206,8 @@ static absl::StatusOr<Options> parseArgs(int argc, char **argv) {
         options.inputsJson = std::move(*v);
       else if (name == "--logits")
         options.logits = std::move(*v);
+      else if (name == "--pooled")
+        options.pooled = std::move(*v);
       else if (!absl::SimpleAtoi(*v, &options.maxNewTokens) ||
                options.maxNewTokens < 0)
         return usageError(absl::StrCat("--max-new-tokens expects a "
@@ -218,12 +227,15 @@ static absl::StatusOr<Options> parseArgs(int argc, char **argv) {
   if (options.artifact.empty())
     return usageError("no artifact given");
   bool modelOptions = options.src || options.inputsJson || options.logits ||
-                      options.bench || options.noCache || options.beam ||
-                      options.lengthPenalty || options.maxNewTokens >= 0;
+                      options.pooled || options.bench || options.noCache ||
+                      options.beam || options.lengthPenalty ||
+                      options.maxNewTokens >= 0;
   if (modelOptions && options.mode != Mode::None)
     return usageError("--src, --inputs, --logits, --max-new-tokens, "
                       "--no-cache, --beam, --length-penalty and --bench are "
                       "for a model artifact, not with --list or --call");
+  if (options.pooled && !options.logits)
+    return usageError("--pooled comes with --logits");
   if (options.lengthPenalty && !options.beam)
     return usageError("--length-penalty needs --beam");
   if (options.beam && options.noCache)
@@ -355,7 +367,7 @@ static absl::Status runModel(const Options &options) {
     return artifact.status();
 
   Sequences src;
-  std::optional<Sequences> tgt;
+  std::optional<Sequences> tgt, types;
   if (options.src) {
     absl::StatusOr<std::vector<int64_t>> ids = parseIds(*options.src);
     if (!ids.ok())
@@ -373,7 +385,7 @@ static absl::Status runModel(const Options &options) {
       return absl::InvalidArgumentError(absl::StrCat(
           *options.inputsJson, ": expected an object with a \"src\" field"));
     for (const auto &[key, value] : doc->asObject())
-      if (key != "src" && key != "tgt")
+      if (key != "src" && key != "tgt" && key != "token_type_ids")
         return absl::InvalidArgumentError(
             absl::StrCat(*options.inputsJson, ": unknown field \"", key, "\""));
     absl::StatusOr<Sequences> s =
@@ -388,18 +400,35 @@ static absl::Status runModel(const Options &options) {
         return t.status();
       tgt = std::move(*t);
     }
+    if (doc->find("token_type_ids")) {
+      absl::StatusOr<Sequences> t =
+          readSequences(*doc, "token_type_ids", *options.inputsJson);
+      if (!t.ok())
+        return t.status();
+      types = std::move(*t);
+    }
   }
 
+  ForwardInputs in;
+  in.tgt = tgt ? &*tgt : nullptr;
+  in.types = types ? &*types : nullptr;
   if (options.logits) {
-    absl::StatusOr<Tensor> out =
-        forward(**artifact, src, tgt ? &*tgt : nullptr);
+    Tensor pooled;
+    in.pooled = options.pooled ? &pooled : nullptr;
+    absl::StatusOr<Tensor> out = forward(**artifact, src, in);
     if (!out.ok())
       return out.status();
-    return writeNpy(*options.logits, *out);
+    if (absl::Status s = writeNpy(*options.logits, *out); !s.ok())
+      return s;
+    return options.pooled ? writeNpy(*options.pooled, pooled)
+                          : absl::OkStatus();
   }
   if (tgt)
     return absl::InvalidArgumentError(
         "\"tgt\" is for a teacher-forced pass: give --logits FILE");
+  if (types && (*artifact)->config().architecture != ModelArchitecture::Encoder)
+    return absl::InvalidArgumentError(
+        "\"token_type_ids\" is for an encoder model with token types");
 
   if (options.bench &&
       (*artifact)->config().architecture == ModelArchitecture::Encoder) {
@@ -407,7 +436,7 @@ static absl::Status runModel(const Options &options) {
     std::vector<double> seconds;
     for (int i = 0; i < 6; ++i) {
       auto start = std::chrono::steady_clock::now();
-      absl::StatusOr<Tensor> out = forward(**artifact, src, nullptr);
+      absl::StatusOr<Tensor> out = forward(**artifact, src, in);
       if (!out.ok())
         return out.status();
       seconds.push_back(std::chrono::duration<double>(

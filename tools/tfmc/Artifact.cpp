@@ -3,6 +3,8 @@
 #include "tools/tfmc/Artifact.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "runtime/StringViews.h"
+
 #include "llvm/ADT/StringMap.h"
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/JSON.h"
@@ -10,6 +12,7 @@
 #include "llvm/Support/raw_ostream.h"
 
 #include <cstring>
+#include <map>
 
 using namespace mlir;
 using namespace mlir::tfm;
@@ -25,26 +28,24 @@ static LogicalResult fail(const llvm::Twine &message) {
 
 namespace {
 struct PlacedWeight {
-  std::string name;
-  std::vector<int64_t> shape; // as stored
+  ::tfm::WeightSource source;
+  std::vector<int64_t> sourceShape; // as the graph asks for it
+  std::vector<int64_t> shape;       // as stored
+  int64_t packedPanel;              // 0: stored as is
   uint64_t offset;
-  const char *data;    // as the model description has it
-  uint64_t bytes;      // as stored
-  int64_t packedPanel; // 0: stored as is
-  std::vector<int64_t> sourceShape;
+  uint64_t bytes;
 };
 
-/// `weight` [n, k] (f32, as stored in the safetensors file, which does not
-/// guarantee float alignment: read with memcpy) in tfm.pack_weight's layout:
-/// [ceil(n / panel)][k][panel], zero past the last row.
-std::vector<float> packPanels(const char *weight, int64_t n, int64_t k,
-                              int64_t panel) {
+/// `weight` [n, k] in tfm.pack_weight's layout: [ceil(n / panel)][k][panel],
+/// zero past the last row.
+std::vector<float> packPanels(const std::vector<float> &weight, int64_t n,
+                              int64_t k, int64_t panel) {
   int64_t panels = (n + panel - 1) / panel;
   std::vector<float> packed(panels * k * panel, 0.0f);
   for (int64_t row = 0; row < n; ++row)
     for (int64_t col = 0; col < k; ++col)
-      std::memcpy(&packed[((row / panel) * k + col) * panel + row % panel],
-                  weight + (row * k + col) * sizeof(float), sizeof(float));
+      packed[((row / panel) * k + col) * panel + row % panel] =
+          weight[row * k + col];
   return packed;
 }
 } // namespace
@@ -60,12 +61,16 @@ void mlir::tfm::recordPackedWeights(ModuleOp module, BuiltModel &model) {
   }
 }
 
-LogicalResult mlir::tfm::writeArtifactData(
-    const std::string &dir, const ::tfm::ModelConfig &config,
-    const BuiltModel &model, const ::tfm::SafetensorsFile &weights) {
-  // Place every weight once, in first-use order.
+LogicalResult mlir::tfm::writeArtifactData(const std::string &dir,
+                                           const ::tfm::ModelDirectory &source,
+                                           const BuiltModel &model) {
+  const ::tfm::ModelConfig &config = source.config;
+  // Place every weight once, in first-use order; names whose values and
+  // layout are the same (tied weights) share one placement.
   std::vector<PlacedWeight> placed;
   llvm::StringMap<size_t> index;
+  std::map<std::pair<::tfm::WeightSource, int64_t>, size_t> bySource;
+  std::vector<std::pair<std::string, size_t>> names; // name -> placement
   uint64_t end = 0;
   for (const EntryPoint &entry : model.entries) {
     for (const EntryArgument &arg : entry.arguments) {
@@ -80,37 +85,30 @@ LogicalResult mlir::tfm::writeArtifactData(
                       " for '" + entry.name + "'");
         continue;
       }
-      WeightSource source = resolveWeight(arg.name, config.dModel);
-      const ::tfm::SafetensorsTensor *tensor = weights.find(source.tensor);
-      if (!tensor)
-        return fail("weight '" + source.tensor + "' (for '" + arg.name +
-                    "') is missing");
-      int64_t rows = tensor->shape.empty() ? 1 : tensor->shape[0];
-      uint64_t rowBytes = rows ? tensor->byteSize / rows : 0;
-      int64_t rowEnd = source.rowEnd < 0 ? rows : source.rowEnd;
-      uint64_t bytes = (rowEnd - source.rowBegin) * rowBytes;
-      uint64_t expected = sizeof(float);
-      for (int64_t d : arg.shape)
-        expected *= d;
-      if (bytes != expected)
-        return fail("weight '" + arg.name + "' takes " + llvm::Twine(bytes) +
-                    " bytes of '" + source.tensor + "', expected " +
-                    llvm::Twine(expected));
+      ::tfm::WeightSource from = source.source(arg.name);
+      auto key = std::make_pair(from, arg.packedPanel);
+      if (auto it = bySource.find(key);
+          it != bySource.end() && placed[it->second].sourceShape == arg.shape) {
+        index[arg.name] = it->second;
+        names.push_back({arg.name, it->second});
+        continue;
+      }
       std::vector<int64_t> shape = arg.shape;
+      uint64_t elements = 1;
       if (arg.packedPanel) {
         if (shape.size() != 2)
           return fail("weight '" + arg.name + "' is packed but not a matrix");
         int64_t panels = (shape[0] + arg.packedPanel - 1) / arg.packedPanel;
         shape = {panels, shape[1], arg.packedPanel};
-        bytes = sizeof(float) * panels * shape[1] * arg.packedPanel;
       }
+      for (int64_t d : shape)
+        elements *= d;
       uint64_t offset = llvm::alignTo(end, kWeightAlignment);
-      index[arg.name] = placed.size();
-      placed.push_back(
-          {arg.name, shape, offset,
-           static_cast<const char *>(tensor->data) + source.rowBegin * rowBytes,
-           bytes, arg.packedPanel, arg.shape});
-      end = offset + bytes;
+      index[arg.name] = bySource[key] = placed.size();
+      names.push_back({arg.name, placed.size()});
+      placed.push_back({from, arg.shape, shape, arg.packedPanel, offset,
+                        elements * sizeof(float)});
+      end = offset + elements * sizeof(float);
     }
   }
 
@@ -121,14 +119,15 @@ LogicalResult mlir::tfm::writeArtifactData(
     return fail("cannot write '" + binPath + "': " + ec.message());
   uint64_t pos = 0;
   for (const PlacedWeight &w : placed) {
+    absl::StatusOr<std::vector<float>> values =
+        ::tfm::readWeight(*source.checkpoint, w.source, w.sourceShape);
+    if (!values.ok())
+      return fail(::tfm::toStd(values.status().message()));
+    if (w.packedPanel)
+      *values = packPanels(*values, w.sourceShape[0], w.sourceShape[1],
+                           w.packedPanel);
     bin.write_zeros(w.offset - pos);
-    if (w.packedPanel) {
-      std::vector<float> packed =
-          packPanels(w.data, w.sourceShape[0], w.sourceShape[1], w.packedPanel);
-      bin.write(reinterpret_cast<const char *>(packed.data()), w.bytes);
-    } else {
-      bin.write(w.data, w.bytes);
-    }
+    bin.write(reinterpret_cast<const char *>(values->data()), w.bytes);
     pos = w.offset + w.bytes;
   }
   bin.close();
@@ -155,14 +154,33 @@ LogicalResult mlir::tfm::writeArtifactData(
       j.attribute("pad_id", config.padId);
       j.attribute("bos_id", config.bosId);
       j.attribute("eos_id", config.eosId);
+      if (config.typeVocabSize)
+        j.attribute("type_vocab_size", config.typeVocabSize);
+      if (!config.moreEosIds.empty())
+        j.attributeArray("more_eos_ids", [&] {
+          for (int64_t id : config.moreEosIds)
+            j.value(id);
+        });
+      if (config.forcedEosId >= 0)
+        j.attribute("forced_eos_id", config.forcedEosId);
+      if (!config.badWordsIds.empty())
+        j.attributeArray("bad_words_ids", [&] {
+          for (const std::vector<int64_t> &word : config.badWordsIds)
+            j.array([&] {
+              for (int64_t id : word)
+                j.value(id);
+            });
+        });
     });
+    j.attribute("source", source.format);
     j.attributeObject("weights", [&] {
       j.attribute("file", "weights.bin");
       j.attribute("bytes", static_cast<int64_t>(end));
       j.attributeArray("tensors", [&] {
-        for (const PlacedWeight &w : placed)
+        for (const std::pair<std::string, size_t> &named : names)
           j.object([&] {
-            j.attribute("name", w.name);
+            const PlacedWeight &w = placed[named.second];
+            j.attribute("name", named.first);
             j.attributeArray("shape", [&] {
               for (int64_t d : w.shape)
                 j.value(d);

@@ -4,8 +4,10 @@
 //
 //   model.so      native code (runtime/tfm_abi.h)
 //   weights.bin   every weight the entries take, prepared ahead of time
-//                 (attention projections split, linear weights packed into
-//                 tfm.pack_weight's panels), f32, each 64-byte aligned
+//                 (attention projections split, Conv1D matrices transposed,
+//                 F16/BF16 widened, linear weights packed into
+//                 tfm.pack_weight's panels), f32, each 64-byte aligned; a
+//                 weight tied to another (same values, same layout) once
 //   model.json    what the runtime needs: the config's run-time fields, the
 //                 weight index (name, shape, byte offset) and each entry's
 //                 arguments by name, in call order; its "version" is the
@@ -17,9 +19,8 @@
 #ifndef TFM_TOOLS_TFMC_ARTIFACT_H
 #define TFM_TOOLS_TFMC_ARTIFACT_H
 
-#include "frontend/Config.h"
 #include "frontend/GraphBuilder.h"
-#include "frontend/Safetensors.h"
+#include "frontend/ModelDirectory.h"
 #include "runtime/Artifact.h"
 
 #include "mlir/IR/BuiltinOps.h"
@@ -34,11 +35,10 @@ namespace mlir::tfm {
 void recordPackedWeights(ModuleOp module, BuiltModel &model);
 
 /// Writes `dir`/weights.bin and `dir`/model.json for the entries of `model`,
-/// taking the weights from `weights`. `dir` must exist.
+/// taking the weights from `source`. `dir` must exist.
 LogicalResult writeArtifactData(const std::string &dir,
-                                const ::tfm::ModelConfig &config,
-                                const BuiltModel &model,
-                                const ::tfm::SafetensorsFile &weights);
+                                const ::tfm::ModelDirectory &source,
+                                const BuiltModel &model);
 
 } // namespace mlir::tfm
 

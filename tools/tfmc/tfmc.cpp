@@ -3,7 +3,8 @@
 //   tfmc MODEL_DIR -o OUT [--emit=mlir|llvm|obj] [-v]
 //   tfmc INPUT.mlir -o OUT.so [--emit=mlir|llvm|obj] [-v]
 //
-// MODEL_DIR holds config.json and model.safetensors (DESIGN.md); the default
+// MODEL_DIR holds config.json and model.safetensors (DESIGN.md), or is a
+// Hugging Face checkpoint directory (frontend/HuggingFace.h); the default
 // output is then an artifact directory (tools/tfmc/Artifact.h) for tfm-run.
 // A `.mlir` file in the tfm dialect compiles to a shared object. --emit stops
 // early and writes that form to OUT. The standard MLIR flags apply
@@ -12,9 +13,8 @@
 //===----------------------------------------------------------------------===//
 
 #include "dialect/TfmDialect.h"
-#include "frontend/Config.h"
 #include "frontend/GraphBuilder.h"
-#include "frontend/Safetensors.h"
+#include "frontend/ModelDirectory.h"
 #include "passes/Passes.h"
 #include "runtime/StringViews.h"
 #include "tools/tfmc/Artifact.h"
@@ -116,28 +116,19 @@ int main(int argc, char **argv) {
 
   bool isModel = llvm::sys::fs::is_directory(inputPath);
   OwningOpRef<ModuleOp> module;
-  std::optional<::tfm::ModelConfig> config;
-  std::unique_ptr<::tfm::SafetensorsFile> weights;
+  ::tfm::ModelDirectory source;
   mlir::tfm::BuiltModel model;
   if (isModel) {
     {
       StageTimer timer("parse");
-      auto loaded = ::tfm::loadConfig(inputPath + "/config.json");
+      auto loaded = ::tfm::loadModelDirectory(inputPath);
       if (!loaded.ok())
         return fail(::tfm::toStd(loaded.status().message()));
-      config = *loaded;
-      auto file =
-          ::tfm::SafetensorsFile::open(inputPath + "/model.safetensors");
-      if (!file.ok())
-        return fail(::tfm::toStd(file.status().message()));
-      weights = std::move(*file);
-      absl::Status valid = ::tfm::validateWeights(*config, *weights);
-      if (!valid.ok())
-        return fail(::tfm::toStd(valid.message()));
+      source = std::move(*loaded);
     }
     {
       StageTimer timer("build");
-      model = mlir::tfm::buildModel(context, *config);
+      model = mlir::tfm::buildModel(context, source.config);
       if (failed(verify(*model.module)))
         return fail("internal error: the graph built for '" + inputPath +
                     "' does not verify");
@@ -237,8 +228,7 @@ int main(int argc, char **argv) {
   }
   if (isModel) {
     StageTimer timer("weights");
-    if (failed(
-            mlir::tfm::writeArtifactData(outputPath, *config, model, *weights)))
+    if (failed(mlir::tfm::writeArtifactData(outputPath, source, model)))
       return 1;
   }
   return 0;

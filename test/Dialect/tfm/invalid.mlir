@@ -559,8 +559,8 @@ func.func @packed_linear_input_rank(%x: tensor<f32>, %w: tensor<3x64x32xf32>) {
 // -----
 
 func.func @packed_linear_activation(%x: tensor<4x64xf32>, %w: tensor<3x64x32xf32>) {
-  // expected-error @+1 {{expected string or keyword containing one of the following enum values for attribute 'activation' [none, relu, gelu]}}
-  %0 = tfm.packed_linear %x, %w activation tanh
+  // expected-error @+1 {{expected string or keyword containing one of the following enum values for attribute 'activation' [none, relu, gelu, gelu_tanh, silu, tanh]}}
+  %0 = tfm.packed_linear %x, %w activation sigmoid
       : tensor<4x64xf32>, tensor<3x64x32xf32> -> tensor<4x96xf32>
   return
 }
