@@ -51,6 +51,12 @@ def Tfm_EmbeddingOp : Tfm_Op<"embedding", [Pure]> {
     Looks up one row of `table` (`[vocab, d]`) per token id of `ids`
     (`[batch, seq]`): `result[b, s, :] = table[ids[b, s], :]`.
 
+    The table may also be laid out as `tfm.pack_weight`'s panels
+    (`[ceil(vocab / P), d, P]`): `result[b, s, i] = table[v / P, i, v % P]`
+    with `v = ids[b, s]`. That is how a table tied to the logits projection
+    (GPT-2's `wte`, Marian's `shared`) is stored once, in the layout the
+    projection's matmul reads.
+
     Ids outside `[0, vocab)` are a caller error; the runtime rejects them
     before the call (the lowering clamps them so that memory is never read
     out of bounds).
@@ -58,10 +64,12 @@ def Tfm_EmbeddingOp : Tfm_Op<"embedding", [Pure]> {
     ```mlir
     %x = tfm.embedding %ids, %table
         : tensor<?x?xi32>, tensor<1000x512xf32> -> tensor<?x?x512xf32>
+    %y = tfm.embedding %ids, %packed
+        : tensor<?x?xi32>, tensor<32x512x32xf32> -> tensor<?x?x512xf32>
     ```
   }];
   let arguments = (ins TensorRankOf<[I32, I64], [2]>:$ids,
-                       TensorRankOf<[F32], [2]>:$table);
+                       TensorRankOf<[F32], [2, 3]>:$table);
   let results = (outs TensorRankOf<[F32], [3]>:$result);
   let assemblyFormat = [{
     $ids `,` $table attr-dict `:` type($ids) `,` type($table) `->` type($result)

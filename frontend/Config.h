@@ -70,6 +70,12 @@ struct ModelConfig {
   EncoderHead encoderHead = EncoderHead::Hidden;
   /// The logits projection has a bias (GPT-2's tied lm_head has none).
   bool generatorBias = true;
+  /// The logits projection is the embedding table of its side (transposed):
+  /// the graph names one weight for both (GPT-2's wte, BERT's word
+  /// embeddings under the masked-LM head, Marian's shared table).
+  bool tiedEmbeddings = false;
+  /// The encoder and the decoder embed with one table (Marian's shared).
+  bool sharedEmbeddings = false;
   /// Scores scaled by 1/sqrt(head_dim) (GPT-2's scale_attn_weights).
   bool scaleAttention = true;
   /// Greedy decoding (generation_config.json): more ids that end a sequence

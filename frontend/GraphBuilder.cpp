@@ -129,7 +129,7 @@ public:
   /// given) [+ token type embeddings of `types`] [, then a LayerNorm].
   Value embed(Value ids, StringRef side, int64_t vocab, Value offsets = Value(),
               Value types = Value()) {
-    Value table = weight((side + "_embed.weight").str(), {vocab, d()});
+    Value table = weight(embeddingName(side), {vocab, d()});
     Value x = b.create<EmbeddingOp>(loc, act(d()), ids, table);
     if (config.embedScale)
       x = b.create<ScaleOp>(loc, x, b.getF32FloatAttr(std::sqrt(double(d()))));
@@ -147,6 +147,25 @@ public:
     if (config.embeddingNorm)
       x = layerNorm((side + "_embed_norm").str(), x);
     return x;
+  }
+
+  /// The embedding table of `side` ("src", "tgt"): one name for a shared
+  /// table.
+  std::string embeddingName(StringRef side) const {
+    if (config.sharedEmbeddings)
+      return "tgt_embed.weight";
+    return (side + "_embed.weight").str();
+  }
+
+  /// The logits projection over `vocab`, from `side`'s hidden states: its
+  /// own weight, or the side's embedding table when tied.
+  Value generator(Value x, StringRef side, int64_t vocab) {
+    if (!config.tiedEmbeddings)
+      return linear("generator", x, d(), vocab, config.generatorBias);
+    Value w = weight(embeddingName(side), {vocab, d()});
+    Value bias =
+        config.generatorBias ? weight("generator.bias", {vocab}) : Value();
+    return b.create<LinearOp>(loc, act(vocab), x, w, bias);
   }
 
   Value linear(const std::string &prefix, Value x, int64_t in, int64_t out,
@@ -324,8 +343,7 @@ public:
               : selfAttentionLayer(prefix, y, lengths, /*causal=*/true, cache);
     }
     y = finalNorm("decoder", y);
-    return linear("generator", y, config.dModel, config.tgtVocabSize,
-                  config.generatorBias);
+    return generator(y, "tgt", config.tgtVocabSize);
   }
 
   /// A masked-LM head over the encoder's hidden states: dense, activation,
@@ -333,8 +351,7 @@ public:
   Value maskedLMHead(Value x) {
     x = activation(linear("mlm.dense", x, d(), d()));
     x = layerNorm("mlm.norm", x);
-    return linear("generator", x, d(), config.srcVocabSize,
-                  config.generatorBias);
+    return generator(x, "src", config.srcVocabSize);
   }
 
   /// BERT's pooler: tanh(dense(hidden[:, 0])), [batch, d].

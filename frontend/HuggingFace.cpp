@@ -418,7 +418,7 @@ static absl::Status readBert(Keys &keys, HuggingFaceModel &m,
     map.norm("mlm.norm", "cls.predictions.transform.LayerNorm", d);
     // The decoder is tied to the word embeddings, its bias to
     // cls.predictions.bias; save_pretrained writes neither copy.
-    map.tensor("generator.weight", e + "word_embeddings.weight", {v, d});
+    c.tiedEmbeddings = true;
     map.tensor("generator.bias", "cls.predictions.bias", {v});
     map.ignore("cls.predictions.decoder.weight");
     map.ignore("cls.predictions.decoder.bias");
@@ -489,7 +489,7 @@ static absl::Status readGpt2(Keys &keys, HuggingFaceModel &m) {
     map.ignore(f + "attn.masked_bias");
   }
   map.norm("decoder.norm", "transformer.ln_f", d);
-  map.tensor("generator.weight", "transformer.wte.weight", {c.tgtVocabSize, d});
+  c.tiedEmbeddings = true;      // lm_head is wte.
   map.ignore("lm_head.weight"); // Tied to wte; not saved.
   return absl::OkStatus();
 }
@@ -543,7 +543,8 @@ static absl::Status readMarian(Keys &keys, HuggingFaceModel &m) {
   int64_t d = c.dModel;
   Mapping map(m);
   // One table for the source and target embeddings and the logits.
-  map.tensor("src_embed.weight", "model.shared.weight", {c.srcVocabSize, d});
+  c.sharedEmbeddings = true;
+  c.tiedEmbeddings = true;
   map.tensor("tgt_embed.weight", "model.shared.weight", {c.srcVocabSize, d});
   map.computed("src_pos_embed.weight", WeightSource::Kind::SinusoidalHalves);
   map.computed("tgt_pos_embed.weight", WeightSource::Kind::SinusoidalHalves);
@@ -575,7 +576,6 @@ static absl::Status readMarian(Keys &keys, HuggingFaceModel &m) {
     map.ignore(
         absl::StrCat("model.", toAbsl(stack), ".embed_positions.weight"));
   }
-  map.tensor("generator.weight", "model.shared.weight", {c.srcVocabSize, d});
   map.tensor("generator.bias", "final_logits_bias", {1, c.srcVocabSize});
   map.ignore("lm_head.weight");
   return absl::OkStatus();

@@ -236,11 +236,20 @@ struct LowerEmbedding : OpConversionPattern<EmbeddingOp> {
     SmallVector<OpFoldResult> sizes = tensor::getMixedSizes(rewriter, loc, ids);
     sizes.push_back(tensor::getMixedSize(rewriter, loc, table, 1));
     Value init = emptyTensor(rewriter, loc, op.getType(), sizes);
+    // A packed table [NP, d, P] holds NP * P rows (the last panel padded).
+    auto tableType = cast<RankedTensorType>(table.getType());
+    bool packed = tableType.getRank() == 3;
+    Value rows = dimValue(rewriter, loc, table, 0);
+    Value panel;
+    if (packed) {
+      panel =
+          rewriter.create<arith::ConstantIndexOp>(loc, tableType.getDimSize(2));
+      rows = rewriter.create<arith::MulIOp>(loc, rows, panel);
+    }
     // The runtime rejects out-of-range ids before the call; clamping here
     // only guarantees that memory is never read out of bounds.
     Value last = rewriter.create<arith::SubIOp>(
-        loc, dimValue(rewriter, loc, table, 0),
-        rewriter.create<arith::ConstantIndexOp>(loc, 1));
+        loc, rows, rewriter.create<arith::ConstantIndexOp>(loc, 1));
     Value zero = rewriter.create<arith::ConstantIndexOp>(loc, 0);
     MLIRContext *ctx = rewriter.getContext();
     AffineMap idsMap = AffineMap::get(
@@ -252,6 +261,11 @@ struct LowerEmbedding : OpConversionPattern<EmbeddingOp> {
           id = b.create<arith::MinSIOp>(
               l, b.create<arith::MaxSIOp>(l, id, zero), last);
           Value col = b.create<linalg::IndexOp>(l, 2);
+          if (packed)
+            return b.create<tensor::ExtractOp>(
+                l, table,
+                ValueRange{b.create<arith::DivUIOp>(l, id, panel), col,
+                           b.create<arith::RemUIOp>(l, id, panel)});
           return b.create<tensor::ExtractOp>(l, table, ValueRange{id, col});
         },
         {idsMap});

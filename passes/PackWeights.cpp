@@ -5,13 +5,18 @@
 // `tfm.weight` (what the frontend does for the model's parameters) and is
 // used only through such packs is packed ahead of time instead: the argument
 // takes the packed type and the attribute `tfm.packed = P`, and tfmc writes
-// the packed layout into the artifact. Any other weight is packed by the
-// compiled code at each call (correct, but it costs a pass over the weight).
+// the packed layout into the artifact. Embeddings that look rows up in such
+// a weight (a table tied to the logits projection) read the packed layout,
+// in every entry, so that the weight is stored once. Any other weight is
+// packed by the compiled code at each call (correct, but it costs a pass
+// over the weight).
 //
 //===----------------------------------------------------------------------===//
 
 #include "dialect/TfmOps.h"
 #include "passes/Passes.h"
+
+#include "llvm/ADT/StringMap.h"
 
 namespace mlir::tfm {
 #define GEN_PASS_DEF_TFMPACKWEIGHTS
@@ -45,20 +50,36 @@ bool packLinear(LinearOp linear, int64_t panel) {
   return true;
 }
 
-/// Packs argument `arg` of `func` ahead of time if it is a marked weight
-/// whose every use is a pack_weight of one type.
-bool prepackArgument(func::FuncOp func, BlockArgument arg) {
-  unsigned index = arg.getArgNumber();
-  if (!func.getArgAttr(index, "tfm.weight") || arg.use_empty())
-    return false;
+/// The packed type `arg`'s pack_weight users agree on; null when it has none
+/// or they disagree.
+Type packedTypeOfUses(BlockArgument arg) {
   Type packedType;
-  for (Operation *user : arg.getUsers()) {
-    auto pack = dyn_cast<PackWeightOp>(user);
-    if (!pack || (packedType && pack.getType() != packedType))
+  for (Operation *user : arg.getUsers())
+    if (auto pack = dyn_cast<PackWeightOp>(user)) {
+      if (packedType && pack.getType() != packedType)
+        return {};
+      packedType = pack.getType();
+    }
+  return packedType;
+}
+
+/// Packs argument `arg` of `func` ahead of time, as `packedType`, if it is
+/// a marked weight whose every use is a pack_weight of that type or the
+/// table of an embedding (which reads the packed layout as well).
+bool prepackArgument(func::FuncOp func, BlockArgument arg, Type packedType) {
+  unsigned index = arg.getArgNumber();
+  if (!packedType || !func.getArgAttr(index, "tfm.weight") || arg.use_empty())
+    return false;
+  for (OpOperand &use : arg.getUses()) {
+    auto pack = dyn_cast<PackWeightOp>(use.getOwner());
+    auto embedding = dyn_cast<EmbeddingOp>(use.getOwner());
+    if (!(pack && pack.getType() == packedType) &&
+        !(embedding && use.getOperandNumber() == 1))
       return false;
-    packedType = pack.getType();
   }
   for (Operation *user : llvm::make_early_inc_range(arg.getUsers())) {
+    if (isa<EmbeddingOp>(user))
+      continue;
     user->getResult(0).replaceAllUsesWith(arg);
     user->erase();
   }
@@ -86,18 +107,39 @@ struct TfmPackWeights : mlir::tfm::impl::TfmPackWeightsBase<TfmPackWeights> {
       if (packLinear(linear, panel))
         ++numPacked;
     });
-    for (auto func : getOperation().getOps<func::FuncOp>()) {
-      // A function with callers keeps its signature (the callers pass
-      // unpacked weights).
-      if (func.isExternal() ||
-          !SymbolTable::symbolKnownUseEmpty(func, getOperation()))
-        continue;
-      bool changed = false;
+    // A function with callers keeps its signature (the callers pass
+    // unpacked weights).
+    SmallVector<func::FuncOp> entries;
+    for (auto func : getOperation().getOps<func::FuncOp>())
+      if (!func.isExternal() &&
+          SymbolTable::symbolKnownUseEmpty(func, getOperation()))
+        entries.push_back(func);
+    // A weight (by its tfm.weight name) is one tensor of the artifact: where
+    // one entry packs it for a matmul, every entry that only looks rows up
+    // in it (a tied embedding table) takes it packed too, so that it is
+    // stored once.
+    llvm::StringMap<Type> packedWeights;
+    for (func::FuncOp func : entries)
       for (BlockArgument arg : func.getArguments())
-        if (prepackArgument(func, arg)) {
+        if (auto name = func.getArgAttrOfType<StringAttr>(arg.getArgNumber(),
+                                                          "tfm.weight"))
+          if (Type packed = packedTypeOfUses(arg))
+            packedWeights.try_emplace(name.getValue(), packed);
+    for (func::FuncOp func : entries) {
+      bool changed = false;
+      for (BlockArgument arg : func.getArguments()) {
+        auto name =
+            func.getArgAttrOfType<StringAttr>(arg.getArgNumber(), "tfm.weight");
+        if (!name)
+          continue;
+        Type packed = packedTypeOfUses(arg);
+        if (!packed)
+          packed = packedWeights.lookup(name.getValue());
+        if (prepackArgument(func, arg, packed)) {
           ++numPrepacked;
           changed = true;
         }
+      }
       if (changed)
         func.setType(FunctionType::get(&getContext(),
                                        func.getBody().getArgumentTypes(),

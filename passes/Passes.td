@@ -307,6 +307,13 @@ def TfmPackWeights : Pass<"tfm-pack-weights", "ModuleOp"> {
     so nothing is repacked at run time. An unmarked argument (a caller's
     tensor) keeps its type and is packed by the compiled code.
 
+    A marked weight may also be the table of `tfm.embedding`s (an embedding
+    table tied to the logits projection, as in GPT-2 or Marian): the
+    embeddings then read the packed table. Weights are identified by their
+    `tfm.weight` name across the module: a weight packed in one function is
+    packed in every function that only looks rows up in it, so that the
+    artifact stores it once, in one layout.
+
     A linear layer with a dynamic weight shape is left alone (the reference
     lowering takes it).
   }];

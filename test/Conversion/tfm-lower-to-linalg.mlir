@@ -233,6 +233,25 @@ func.func @embedding(%ids: tensor<?x?xi32>, %t: tensor<100x16xf32>) -> tensor<?x
 
 // -----
 
+// A packed table [4, 16, 32]: 128 rows, row v at [v / 32, :, v % 32].
+// CHECK-LABEL: func.func @embedding_packed
+// CHECK-SAME: (%[[IDS_ARG:.*]]: tensor<?x?xi32>, %[[T:.*]]: tensor<4x16x32xf32>)
+// CHECK: %[[ROWS:.*]] = arith.muli %{{.*}}, %c32
+// CHECK: %[[LAST:.*]] = arith.subi %[[ROWS]], %c1
+// CHECK: %[[ID:.*]] = arith.index_cast
+// CHECK: %[[LO:.*]] = arith.maxsi %[[ID]]
+// CHECK: %[[ROW:.*]] = arith.minsi %[[LO]], %[[LAST]]
+// CHECK: %[[COL:.*]] = linalg.index 2
+// CHECK: %[[P:.*]] = arith.divui %[[ROW]], %c32
+// CHECK: %[[J:.*]] = arith.remui %[[ROW]], %c32
+// CHECK: tensor.extract %[[T]][%[[P]], %[[COL]], %[[J]]]
+func.func @embedding_packed(%ids: tensor<?x?xi32>, %t: tensor<4x16x32xf32>) -> tensor<?x?x16xf32> {
+  %0 = tfm.embedding %ids, %t : tensor<?x?xi32>, tensor<4x16x32xf32> -> tensor<?x?x16xf32>
+  return %0 : tensor<?x?x16xf32>
+}
+
+// -----
+
 // sin on even features, cos on odd ones, of position * 10000^(-2i/d), in f64.
 // CHECK-LABEL: func.func @positional_encoding
 // CHECK: linalg.generic

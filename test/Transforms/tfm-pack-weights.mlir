@@ -184,3 +184,44 @@ func.func @caller(%x: tensor<?x64xf32>, %w: tensor<64x64xf32>) -> tensor<?x64xf3
   %y = call @callee(%x, %w) : (tensor<?x64xf32>, tensor<64x64xf32>) -> tensor<?x64xf32>
   return %y : tensor<?x64xf32>
 }
+
+// -----
+
+// A table tied to the logits projection (GPT-2's wte): packed once for the
+// linear, and the embedding of the same function reads the packed table. In
+// @tied_encode, which only looks rows up in it, the table is packed too (the
+// module stores one layout of each weight).
+// CHECK-LABEL: func.func @tied_step
+// CHECK-SAME: (%[[IDS:[^:]*]]: tensor<?x?xi32>,
+// CHECK-SAME: %[[T:[^:]*]]: tensor<4x16x32xf32> {tfm.packed = 32 : i64, tfm.weight = "tgt_embed.weight"})
+// CHECK-NOT: tfm.pack_weight
+// CHECK: %[[E:.*]] = tfm.embedding %[[IDS]], %[[T]] : tensor<?x?xi32>, tensor<4x16x32xf32> -> tensor<?x?x16xf32>
+// CHECK: tfm.packed_linear %[[E]], %[[T]] : tensor<?x?x16xf32>, tensor<4x16x32xf32> -> tensor<?x?x100xf32>
+// CHECK-LABEL: func.func @tied_encode
+// CHECK-SAME: %{{[^:]*}}: tensor<4x16x32xf32> {tfm.packed = 32 : i64, tfm.weight = "tgt_embed.weight"})
+// CHECK: tfm.embedding %{{.*}}, %{{.*}} : tensor<?x?xi32>, tensor<4x16x32xf32>
+func.func @tied_step(%ids: tensor<?x?xi32>, %t: tensor<100x16xf32> {tfm.weight = "tgt_embed.weight"})
+    -> tensor<?x?x100xf32> {
+  %x = tfm.embedding %ids, %t : tensor<?x?xi32>, tensor<100x16xf32> -> tensor<?x?x16xf32>
+  %y = tfm.linear %x, %t : tensor<?x?x16xf32>, tensor<100x16xf32> -> tensor<?x?x100xf32>
+  return %y : tensor<?x?x100xf32>
+}
+func.func @tied_encode(%ids: tensor<?x?xi32>, %t: tensor<100x16xf32> {tfm.weight = "tgt_embed.weight"})
+    -> tensor<?x?x16xf32> {
+  %x = tfm.embedding %ids, %t : tensor<?x?xi32>, tensor<100x16xf32> -> tensor<?x?x16xf32>
+  return %x : tensor<?x?x16xf32>
+}
+
+// -----
+
+// Negative case: a table that no linear reads (BERT's word embeddings in a
+// BertModel) keeps its row-major layout, which a lookup reads contiguously.
+// CHECK-LABEL: func.func @table_only
+// CHECK-SAME: tensor<100x16xf32> {tfm.weight = "src_embed.weight"}
+// CHECK-NOT: tfm.packed
+// CHECK: tfm.embedding %{{.*}}, %{{.*}} : tensor<?x?xi32>, tensor<100x16xf32>
+func.func @table_only(%ids: tensor<?x?xi32>, %t: tensor<100x16xf32> {tfm.weight = "src_embed.weight"})
+    -> tensor<?x?x16xf32> {
+  %x = tfm.embedding %ids, %t : tensor<?x?xi32>, tensor<100x16xf32> -> tensor<?x?x16xf32>
+  return %x : tensor<?x?x16xf32>
+}

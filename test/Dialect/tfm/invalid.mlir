@@ -18,6 +18,23 @@ func.func @embedding_float_ids(%ids: tensor<2x5xf32>, %t: tensor<100x16xf32>) {
 
 // -----
 
+func.func @embedding_packed_result(%ids: tensor<2x5xi32>, %t: tensor<4x16x32xf32>) {
+  // A packed table's rows are [d] = its dimension 1, not its panel width.
+  // expected-error @+1 {{expected result of shape [2, 5, 16], got 'tensor<2x5x32xf32>'}}
+  %0 = tfm.embedding %ids, %t : tensor<2x5xi32>, tensor<4x16x32xf32> -> tensor<2x5x32xf32>
+  return
+}
+
+// -----
+
+func.func @embedding_table_rank(%ids: tensor<2x5xi32>, %t: tensor<16xf32>) {
+  // expected-error @+1 {{operand #1 must be 2D/3D tensor of 32-bit float values}}
+  %0 = tfm.embedding %ids, %t : tensor<2x5xi32>, tensor<16xf32> -> tensor<2x5x16xf32>
+  return
+}
+
+// -----
+
 func.func @positional_encoding_type(%x: tensor<2x5x16xf32>) {
   // expected-error @+1 {{all of {input, result} have same type}}
   %0 = "tfm.positional_encoding"(%x) <{operandSegmentSizes = array<i32: 1, 0, 0>}> : (tensor<2x5x16xf32>) -> tensor<2x5x8xf32>

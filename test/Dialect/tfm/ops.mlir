@@ -16,6 +16,14 @@ func.func @embedding_and_positions(%ids: tensor<?x?xi32>, %table: tensor<100x16x
   return %p, %s : tensor<?x?x16xf32>, tensor<2x5x16xf32>
 }
 
+// A table in the panel layout (tied to a logits projection).
+// CHECK-LABEL: func.func @embedding_packed
+// CHECK: tfm.embedding %{{.*}}, %{{.*}} : tensor<?x?xi32>, tensor<4x16x32xf32> -> tensor<?x?x16xf32>
+func.func @embedding_packed(%ids: tensor<?x?xi32>, %table: tensor<4x16x32xf32>) -> tensor<?x?x16xf32> {
+  %e = tfm.embedding %ids, %table : tensor<?x?xi32>, tensor<4x16x32xf32> -> tensor<?x?x16xf32>
+  return %e : tensor<?x?x16xf32>
+}
+
 // CHECK-LABEL: func.func @linear
 func.func @linear(%x: tensor<?x?x16xf32>, %w: tensor<32x16xf32>, %b: tensor<32xf32>,
                   %x2: tensor<4x16xf32>) -> (tensor<?x?x32xf32>, tensor<4x32xf32>) {
