@@ -26,6 +26,12 @@ if not config.runtime_only:
     config.available_features.add("compiler")
 if config.tsan:
     config.available_features.add("tsan")
+# Tests of the PyTorch export tool run where python3-torch is installed
+# (CI has none).
+import subprocess
+if subprocess.run([config.python, "-c", "import torch"],
+                  capture_output=True).returncode == 0:
+    config.available_features.add("torch")
 # tfm-alloc-check replaces malloc, which the sanitizers' runtimes own.
 if not config.sanitizers:
     config.available_features.add("alloc-check")

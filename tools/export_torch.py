@@ -13,6 +13,14 @@
   src_pos_embed, tgt_pos_embed   nn.Embedding(max_seq_len, d_model), optional
                                  (learned positions; sinusoidal otherwise)
 
+The PyTorch tutorial's Seq2SeqTransformer ("Language Translation with
+nn.Transformer and torchtext") is recognised as well: its src_tok_emb /
+tgt_tok_emb (a TokenEmbedding whose .embedding is scaled by sqrt(emb_size))
+are the embeddings, its positional_encoding buffer (the paper's interleaved
+sinusoids) gives max_seq_len unless --set gives a smaller one. A module that
+lacks a part (a bare nn.Transformer has no embeddings and no generator) is
+one error line that names the attributes to add.
+
 (tools/tfm_model.py's TfmTorchModel is such a model.) `config` holds what the
 weights cannot tell: max_seq_len (unless learned positions give it),
 embed_scale (default true), pad_id/bos_id/eos_id; anything else it gives is
@@ -23,9 +31,11 @@ out) and out_dir/model.safetensors (F32, contiguous; `transformer.encoder.*`
 Command line:
 
   export_torch.py MODEL.pt OUT_DIR [--config extra.json] [--set key=value ...]
+                  [--import CLASSES.py ...]
       MODEL.pt: a whole pickled module (torch.save(model)), or a state_dict
       (or {"state_dict": ..., "config": {...}}) of a TfmTorchModel, rebuilt
-      from the config.
+      from the config. A module pickled from a script's __main__ needs its
+      classes back to load: --import the file that defines them.
 """
 import argparse
 import json
@@ -102,9 +112,60 @@ def _check_layer(layer, name):
         raise ExportError(f"{name}: the layer norms use different eps")
 
 
+# Where each part may be found: tfm's names first, then the PyTorch
+# tutorial's Seq2SeqTransformer (TokenEmbedding.embedding).
+_EMBEDDINGS = {"src": ("src_embed", "src_tok_emb.embedding"),
+               "tgt": ("tgt_embed", "tgt_tok_emb.embedding")}
+_TUTORIAL_POSITIONS = "positional_encoding.pos_embedding"
+
+
+def _find(model, path):
+    for part in path.split("."):
+        model = getattr(model, part, None)
+        if model is None:
+            return None
+    return model
+
+
+def embedding(model, side):
+    """The nn.Embedding of `side` ("src" or "tgt") and the attribute path it
+    was found at, or (None, None)."""
+    for path in _EMBEDDINGS[side]:
+        module = _find(model, path)
+        if isinstance(module, nn.Embedding):
+            return module, path
+    return None, None
+
+
+def _require(model, arch):
+    """One clear error naming what `model` lacks for `arch`."""
+    need = []
+    if arch != "decoder" and embedding(model, "src")[0] is None:
+        need.append("`src_embed` (nn.Embedding(src_vocab, d_model))")
+    if arch != "encoder":
+        if embedding(model, "tgt")[0] is None:
+            need.append("`tgt_embed` (nn.Embedding(tgt_vocab, d_model))")
+        if not isinstance(getattr(model, "generator", None), nn.Linear):
+            need.append("`generator` (nn.Linear(d_model, tgt_vocab))")
+    if need:
+        what = {"encoder-decoder": "an encoder-decoder model (`transformer`: "
+                                   "nn.Transformer)",
+                "encoder": "an encoder-only model (`encoder`: "
+                           "nn.TransformerEncoder)",
+                "decoder": "a decoder-only model"}[arch]
+        raise ExportError(f"{what} also needs {', '.join(need)} as "
+                          f"attributes of the exported module")
+
+
 def infer_config(model):
     """Everything the module's structure tells about the config."""
     cfg = {}
+    if isinstance(model, nn.Transformer):
+        raise ExportError(
+            "a bare nn.Transformer has no embeddings and no generator: export "
+            "a module whose `transformer` is it, with `src_embed`, "
+            "`tgt_embed` (nn.Embedding) and `generator` (nn.Linear(d_model, "
+            "tgt_vocab)) beside it")
     if isinstance(getattr(model, "transformer", None), nn.Transformer):
         arch = "encoder-decoder"
         enc, dec = model.transformer.encoder, model.transformer.decoder
@@ -116,6 +177,7 @@ def infer_config(model):
         raise ExportError("the model has no `transformer` (nn.Transformer), "
                           "`encoder` or `decoder` (nn.TransformerEncoder)")
     cfg["architecture"] = arch
+    _require(model, arch)
     stacks = [s for s in (enc, dec) if s is not None]
     first = stacks[0].layers[0]
     cfg["d_model"] = first.self_attn.embed_dim
@@ -149,9 +211,9 @@ def infer_config(model):
                 cfg["layer_norm_eps"]:
             raise ExportError(f"{sname}.norm: eps differs from the layers'")
     if arch != "decoder":
-        cfg["src_vocab_size"] = model.src_embed.num_embeddings
+        cfg["src_vocab_size"] = embedding(model, "src")[0].num_embeddings
     if arch != "encoder":
-        cfg["tgt_vocab_size"] = model.tgt_embed.num_embeddings
+        cfg["tgt_vocab_size"] = embedding(model, "tgt")[0].num_embeddings
         gen = model.generator
         if gen.in_features != cfg["d_model"] or \
                 gen.out_features != cfg["tgt_vocab_size"]:
@@ -245,6 +307,15 @@ def export(model, config=None, out_dir=None):
         cfg[k] = v
     if "embed_scale" not in config and hasattr(model, "embed_scale"):
         cfg["embed_scale"] = bool(model.embed_scale)
+    # The tutorial's TokenEmbedding scales by sqrt(emb_size); its sinusoidal
+    # table bounds the positions.
+    tutorial = any(embedding(model, side)[1] == _EMBEDDINGS[side][1]
+                   for side in ("src", "tgt"))
+    if tutorial:
+        cfg.setdefault("embed_scale", True)
+        table = _find(model, _TUTORIAL_POSITIONS)
+        if isinstance(table, torch.Tensor) and "max_seq_len" not in cfg:
+            cfg["max_seq_len"] = int(table.shape[0])
     for k, v in DEFAULTS.items():
         cfg.setdefault(k, v)
     if "max_seq_len" not in cfg:
@@ -252,6 +323,12 @@ def export(model, config=None, out_dir=None):
                           "positions are sinusoidal, so it cannot tell)")
 
     state = {_rename(k): v for k, v in model.state_dict().items()}
+    for side in ("src", "tgt"):
+        module, path = embedding(model, side)
+        if module is not None:
+            state.pop(path + ".weight", None)
+            state[f"{side}_embed.weight"] = module.weight
+    state.pop(_TUTORIAL_POSITIONS, None)
     want = expected_shapes(cfg)
     tensors = {}
     for name, shape in want.items():
@@ -297,6 +374,10 @@ def main():
     parser.add_argument("--config", help="JSON file with config fields")
     parser.add_argument("--set", action="append", default=[],
                         metavar="KEY=VALUE", help="one config field")
+    parser.add_argument("--import", dest="imports", action="append",
+                        default=[], metavar="FILE.py",
+                        help="a Python file defining the model's classes "
+                        "(for a module pickled from a script)")
     args = parser.parse_args()
     config = {}
     if args.config:
@@ -306,7 +387,27 @@ def main():
         k, _, v = item.partition("=")
         config[k] = _parse_value(v)
     try:
-        obj = torch.load(args.model, map_location="cpu")
+        main_module = sys.modules["__main__"]
+        for path in args.imports:
+            # Pickles name the classes of a script as __main__.NAME.
+            namespace = {"__name__": "export_torch_import", "__file__": path}
+            try:
+                exec(compile(open(path).read(), path, "exec"), namespace)
+            except Exception as e:  # noqa: BLE001 (the user's file)
+                raise ExportError(f"--import {path}: {type(e).__name__}: {e}")
+            for name, value in namespace.items():
+                if isinstance(value, type):
+                    setattr(main_module, name, value)
+        try:
+            obj = torch.load(args.model, map_location="cpu")
+        except AttributeError as e:
+            raise ExportError(
+                f"cannot load {args.model}: {e} (a module pickled from a "
+                f"script: --import the file that defines its classes, or "
+                f"export its state_dict)")
+        except Exception as e:  # noqa: BLE001 (whatever the file holds)
+            raise ExportError(f"cannot load {args.model}: "
+                              f"{type(e).__name__}: {e}")
         if isinstance(obj, nn.Module):
             model = obj
         else:
