@@ -82,20 +82,29 @@ template <typename Body> tfm_status guarded(Body &&body) {
 }
 
 /// Sequences given back to back with their lengths.
+/// Copies the caller's concatenated sequences. Every length is checked
+/// against the model's max_seq_len before a token is read, so that a bad
+/// length never makes us read past the caller's arrays.
 tfm_status toSequences(const int64_t *tokens, const int64_t *lengths,
-                       int64_t batch, Sequences &out) {
+                       int64_t batch, int64_t maxSeqLen, Sequences &out) {
   if (batch <= 0)
     return fail(TFM_ERROR_INVALID_ARGUMENT,
                 absl::StrCat("batch must be positive, got ", batch));
   if (!tokens || !lengths)
     return fail(TFM_ERROR_INVALID_ARGUMENT, "tokens and lengths are required");
-  out.resize(batch);
-  int64_t at = 0;
   for (int64_t b = 0; b < batch; ++b) {
     if (lengths[b] < 0)
       return fail(
           TFM_ERROR_INVALID_ARGUMENT,
           absl::StrCat("sequence ", b, " has negative length ", lengths[b]));
+    if (lengths[b] > maxSeqLen)
+      return fail(TFM_ERROR_INVALID_ARGUMENT,
+                  absl::StrCat("sequence ", b, " has ", lengths[b],
+                               " tokens, more than max_seq_len ", maxSeqLen));
+  }
+  out.resize(batch);
+  int64_t at = 0; // At most batch * max_seq_len: no overflow.
+  for (int64_t b = 0; b < batch; ++b) {
     out[b].assign(tokens + at, tokens + at + lengths[b]);
     at += lengths[b];
   }
@@ -160,7 +169,10 @@ tfm_status tfm_session_start(tfm_session *session, const int64_t *tokens,
       return fail(TFM_ERROR_INVALID_ARGUMENT, "tfm_session_start: no session");
     session->started = false;
     Sequences src;
-    if (tfm_status s = toSequences(tokens, lengths, batch, src); s != TFM_OK)
+    if (tfm_status s =
+            toSequences(tokens, lengths, batch,
+                        session->decoder.artifact().config().maxSeqLen, src);
+        s != TFM_OK)
       return s;
     if (tfm_status s = fromStatus(session->decoder.start(src)); s != TFM_OK)
       return s;
@@ -210,7 +222,10 @@ tfm_status tfm_generate(tfm_session *session, const int64_t *tokens,
     // The batch is decoded to the end; the logits are not left to read.
     session->started = false;
     Sequences src;
-    if (tfm_status s = toSequences(tokens, lengths, batch, src); s != TFM_OK)
+    if (tfm_status s =
+            toSequences(tokens, lengths, batch,
+                        session->decoder.artifact().config().maxSeqLen, src);
+        s != TFM_OK)
       return s;
     auto generated = greedy(session->decoder, src, max_new_tokens);
     if (!generated.ok())

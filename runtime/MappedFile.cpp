@@ -4,8 +4,10 @@
 
 #include "absl/strings/str_cat.h"
 
+#include <atomic>
 #include <cerrno>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <fcntl.h>
 #include <sys/mman.h>
@@ -16,7 +18,9 @@ using namespace tfm;
 
 absl::StatusOr<std::unique_ptr<MappedFile>>
 MappedFile::open(const std::string &path) {
-  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  // O_NONBLOCK: opening a FIFO would otherwise wait for a writer forever;
+  // it is refused below like any file that is not a regular one.
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);
   if (fd < 0)
     return absl::NotFoundError(
         absl::StrCat(path, ": cannot open: ", std::strerror(errno)));
@@ -48,22 +52,119 @@ MappedFile::~MappedFile() {
 }
 
 absl::StatusOr<std::string> tfm::readFile(const std::string &path) {
-  struct FileCloser {
-    void operator()(std::FILE *file) const { std::fclose(file); }
-  };
-  std::unique_ptr<std::FILE, FileCloser> file(std::fopen(path.c_str(), "rb"));
-  if (!file)
+  // Only regular files: a FIFO would block in open() (hence O_NONBLOCK) and
+  // a device such as /dev/zero would be read until memory runs out.
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+  if (fd < 0)
     return absl::ErrnoToStatus(errno, absl::StrCat(path, ": cannot open"));
+  struct FdCloser {
+    int fd;
+    ~FdCloser() { ::close(fd); }
+  } closer{fd};
   struct stat info;
-  if (fstat(fileno(file.get()), &info) == 0 && S_ISDIR(info.st_mode))
+  if (fstat(fd, &info) != 0)
+    return absl::ErrnoToStatus(errno, absl::StrCat(path, ": cannot stat"));
+  if (S_ISDIR(info.st_mode))
     return absl::InvalidArgumentError(
         absl::StrCat(path, ": is a directory, not a file"));
+  if (!S_ISREG(info.st_mode))
+    return absl::InvalidArgumentError(
+        absl::StrCat(path, ": not a regular file"));
   std::string text;
   char buffer[4096];
-  size_t got;
-  while ((got = std::fread(buffer, 1, sizeof(buffer), file.get())) > 0)
-    text.append(buffer, got);
-  if (std::ferror(file.get()))
-    return absl::ErrnoToStatus(errno, absl::StrCat(path, ": read failed"));
+  while (true) {
+    ssize_t got = ::read(fd, buffer, sizeof(buffer));
+    if (got < 0 && errno == EINTR)
+      continue;
+    if (got < 0)
+      return absl::ErrnoToStatus(errno, absl::StrCat(path, ": read failed"));
+    if (got == 0)
+      break;
+    text.append(buffer, static_cast<size_t>(got));
+  }
   return text;
+}
+
+/// Writes all of `data` to `fd`.
+static bool writeAll(int fd, std::string_view data) {
+  while (!data.empty()) {
+    ssize_t wrote = ::write(fd, data.data(), data.size());
+    if (wrote < 0 && errno == EINTR)
+      continue;
+    if (wrote <= 0)
+      return false;
+    data.remove_prefix(static_cast<size_t>(wrote));
+  }
+  return true;
+}
+
+absl::Status
+tfm::writeFileReplacing(const std::string &path,
+                        std::initializer_list<std::string_view> pieces) {
+  struct stat info;
+  bool exists = ::stat(path.c_str(), &info) == 0;
+  if (exists && S_ISDIR(info.st_mode))
+    return absl::InvalidArgumentError(
+        absl::StrCat(path, ": is a directory, not a file"));
+  if (exists && !S_ISREG(info.st_mode)) {
+    // A device or a FIFO: written in place (O_NONBLOCK: a FIFO without a
+    // reader fails instead of waiting), never unlinked.
+    int fd = ::open(path.c_str(), O_WRONLY | O_CLOEXEC | O_NONBLOCK);
+    if (fd < 0)
+      return absl::ErrnoToStatus(
+          errno, absl::StrCat(path, ": cannot open for writing"));
+    bool ok = true;
+    for (std::string_view piece : pieces)
+      ok = ok && writeAll(fd, piece);
+    int err = errno;
+    ok = (::close(fd) == 0) && ok;
+    if (!ok)
+      return absl::ErrnoToStatus(err ? err : EIO,
+                                 absl::StrCat(path, ": write failed"));
+    return absl::OkStatus();
+  }
+  // A regular file: the temporary file goes beside the file itself (through
+  // a symlink to it, beside its target), so that rename() replaces it.
+  std::string target = path;
+  if (exists) {
+    if (char *resolved = ::realpath(path.c_str(), nullptr)) {
+      target = resolved;
+      std::free(resolved);
+    }
+  }
+  // Created as a new file would be (mode 0666 less the umask; an existing
+  // file's mode is kept below), under a name no one else uses.
+  static std::atomic<unsigned> counter{0};
+  std::string temp;
+  int fd = -1;
+  for (int attempt = 0; attempt < 16 && fd < 0; ++attempt) {
+    temp = absl::StrCat(target, ".tmp.", ::getpid(), ".", counter++);
+    fd = ::open(temp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
+    if (fd < 0 && errno != EEXIST)
+      break;
+  }
+  if (fd < 0)
+    return absl::ErrnoToStatus(
+        errno, absl::StrCat(path, ": cannot create a temporary file beside "
+                                  "it"));
+  bool ok = true;
+  for (std::string_view piece : pieces)
+    ok = ok && writeAll(fd, piece);
+  int err = errno;
+  if (exists)
+    ::fchmod(fd, info.st_mode & 07777);
+  if (::close(fd) != 0 && ok) {
+    ok = false;
+    err = errno;
+  }
+  if (ok && ::rename(temp.c_str(), target.c_str()) != 0) {
+    ok = false;
+    err = errno;
+  }
+  if (!ok) {
+    ::unlink(temp.c_str()); // Ours; what was at `path` is left as it was.
+    return absl::ErrnoToStatus(err ? err : EIO,
+                               absl::StrCat(path, ": write failed"));
+  }
+  return absl::OkStatus();
 }

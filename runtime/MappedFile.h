@@ -11,8 +11,10 @@
 #include "absl/status/statusor.h"
 
 #include <cstddef>
+#include <initializer_list>
 #include <memory>
 #include <string>
+#include <string_view>
 
 namespace tfm {
 
@@ -44,6 +46,14 @@ private:
 /// Reads the whole file at `path`. Errors name the path and the reason
 /// (including "is a directory").
 absl::StatusOr<std::string> readFile(const std::string &path);
+
+/// Writes the concatenation of `pieces` to `path`. A regular file (or a new
+/// one) is written to a temporary file in its directory and renamed over
+/// it, so that a failed write leaves what was there; anything else (a
+/// device, a FIFO, a symlink to one such as /dev/stdout) is written in place
+/// and, whatever happens, never removed.
+absl::Status writeFileReplacing(const std::string &path,
+                                std::initializer_list<std::string_view> pieces);
 
 } // namespace tfm
 

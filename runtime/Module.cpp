@@ -275,12 +275,17 @@ static int64_t pointerToWord(const void *pointer) {
 }
 
 static bool isRowMajor(const RawResult &result) {
+  // An empty result has nothing to gather, whatever its strides.
+  for (int64_t size : result.sizes)
+    if (size == 0)
+      return true;
   int64_t expected = 1;
   for (size_t k = result.sizes.size(); k-- > 0;) {
     // The stride of a size-1 dimension is never used.
     if (result.sizes[k] != 1 && result.strides[k] != expected)
       return false;
-    expected *= result.sizes[k];
+    if (__builtin_mul_overflow(expected, result.sizes[k], &expected))
+      return false;
   }
   return true;
 }
@@ -420,13 +425,17 @@ absl::Status PreparedCall::run(std::vector<Tensor> &results) {
     position += TFM_DESCRIPTOR_WORDS(rank);
     words[0] = words[1] = pointerToWord(input.rawData());
     words[2] = 0;
+    // Row-major strides. Past a product that does not fit, the tensor is
+    // empty (a zero dimension; sizes are checked when tensors are made) and
+    // its strides are never used: saturate rather than overflow.
     int64_t stride = 1;
     for (size_t k = rank; k-- > 0;) {
       int64_t size =
           k == 0 && batched_[i] && batch_ >= 0 ? batch_ : input.dim(k);
       words[3 + k] = size;
       words[3 + rank + k] = stride;
-      stride *= input.dim(k);
+      if (__builtin_mul_overflow(stride, input.dim(k), &stride))
+        stride = std::numeric_limits<int64_t>::max();
     }
   }
   std::fill(resultWords_.begin(), resultWords_.end(), 0);

@@ -11,6 +11,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "runtime/Npy.h"
+#include "runtime/MappedFile.h"
 #include "runtime/StringViews.h"
 
 #include "absl/strings/escaping.h"
@@ -387,25 +388,10 @@ absl::Status writeNpy(const std::string &path, const Tensor &tensor) {
   header.append(headerSize - dict.size() - 1, ' ');
   header += '\n';
 
-  std::FILE *file = std::fopen(path.c_str(), "wb");
-  if (!file)
-    return absl::ErrnoToStatus(errno,
-                               absl::StrCat(path, ": cannot open for writing"));
-  bool ok =
-      std::fwrite(header.data(), 1, header.size(), file) == header.size() &&
-      std::fwrite(tensor.rawData(), 1, tensor.byteSize(), file) ==
-          tensor.byteSize();
-  int writeErrno = errno;
-  if (std::fclose(file) != 0 && ok) {
-    ok = false;
-    writeErrno = errno;
-  }
-  if (!ok) {
-    std::remove(path.c_str());
-    return absl::ErrnoToStatus(writeErrno,
-                               absl::StrCat(path, ": write failed"));
-  }
-  return absl::OkStatus();
+  return writeFileReplacing(
+      path,
+      {header, std::string_view(static_cast<const char *>(tensor.rawData()),
+                                tensor.byteSize())});
 }
 
 } // namespace tfm

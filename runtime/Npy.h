@@ -27,7 +27,8 @@ constexpr size_t kMaxNpyRank = 8;
 absl::StatusOr<Tensor> readNpy(const std::string &path);
 
 /// Writes `tensor` as a .npy file (version 1.0, or 2.0 when the header needs
-/// it). On failure no partial file is left behind.
+/// it), through writeFileReplacing(): on failure no partial file is left
+/// behind and what was at `path` stays as it was.
 absl::Status writeNpy(const std::string &path, const Tensor &tensor);
 
 } // namespace tfm

@@ -132,12 +132,25 @@ Tensor::allocateUninitialized(DType dtype, std::vector<int64_t> shape) {
   return adopt(dtype, std::move(shape), *memory, *memory, 0);
 }
 
+/// The product of `shape`, 0 when any dimension is 0 (however large the
+/// others: their product may not fit in int64_t), saturated at the int64_t
+/// maximum otherwise. Shapes that reach here were checked by whoever made
+/// the memory; this only keeps the arithmetic defined.
+static int64_t elementCount(absl::Span<const int64_t> shape) {
+  for (int64_t dim : shape)
+    if (dim == 0)
+      return 0;
+  int64_t count = 1;
+  for (int64_t dim : shape)
+    if (__builtin_mul_overflow(count, dim, &count))
+      return std::numeric_limits<int64_t>::max();
+  return count;
+}
+
 Tensor Tensor::adopt(DType dtype, std::vector<int64_t> shape, void *allocated,
                      void *aligned, int64_t offset,
                      void (*deallocate)(void *)) {
-  int64_t count = 1;
-  for (int64_t dim : shape)
-    count *= dim;
+  int64_t count = elementCount(shape);
   void *data = static_cast<char *>(aligned) +
                offset * static_cast<int64_t>(dtypeSize(dtype));
   Tensor t(dtype, std::move(shape), count, allocated, data);
@@ -151,9 +164,7 @@ void Tensor::reset(DType dtype, absl::Span<const int64_t> shape,
   release();
   dtype_ = dtype;
   shape_.assign(shape.begin(), shape.end());
-  numElements_ = 1;
-  for (int64_t dim : shape)
-    numElements_ *= dim;
+  numElements_ = elementCount(shape);
   owned_ = allocated;
   deallocate_ = deallocate;
   data_ = static_cast<char *>(aligned) +

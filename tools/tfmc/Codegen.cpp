@@ -7,6 +7,7 @@
 #include "mlir/Target/LLVMIR/Dialect/OpenMP/OpenMPToLLVMIRTranslation.h"
 #include "mlir/Target/LLVMIR/Export.h"
 #include "llvm/IR/LegacyPassManager.h"
+#include "llvm/MC/MCSubtargetInfo.h"
 #include "llvm/MC/TargetRegistry.h"
 #include "llvm/Passes/PassBuilder.h"
 #include "llvm/Support/FileSystem.h"
@@ -36,6 +37,17 @@ createTargetMachine(const mlir::tfm::CodegenOptions &options,
     return nullptr;
   std::string cpu = options.cpu;
   std::string features;
+  if (!cpu.empty() && cpu != "native") {
+    // LLVM reports an unknown CPU on stderr and carries on with a generic
+    // one: refuse it here instead, by name.
+    std::unique_ptr<llvm::MCSubtargetInfo> info(
+        target->createMCSubtargetInfo(triple, "", ""));
+    if (!info || !info->isCPUStringValid(cpu)) {
+      error = "unknown CPU '" + cpu + "' for " + triple +
+              " (-mcpu=native is the host's)";
+      return nullptr;
+    }
+  }
   if (cpu.empty() || cpu == "native") {
     cpu = llvm::sys::getHostCPUName().str();
     llvm::SubtargetFeatures list;
@@ -53,6 +65,15 @@ createTargetMachine(const mlir::tfm::CodegenOptions &options,
   if (!machine)
     error = "cannot create a target machine for " + triple + " (" + cpu + ")";
   return machine;
+}
+
+LogicalResult mlir::tfm::checkTarget(const CodegenOptions &options) {
+  std::string error;
+  if (!createTargetMachine(options, error)) {
+    reportError(error);
+    return failure();
+  }
+  return success();
 }
 
 std::unique_ptr<llvm::Module>

@@ -26,6 +26,10 @@ struct CodegenOptions {
   unsigned optLevel = 3;
 };
 
+/// Checks that `options` name a target this LLVM can compile for (an
+/// unknown -mcpu is one error here, before any compilation).
+mlir::LogicalResult checkTarget(const CodegenOptions &options);
+
 /// Translates an LLVM dialect module to LLVM IR for the target of `options`
 /// and runs LLVM's optimization pipeline on it.
 std::unique_ptr<llvm::Module>

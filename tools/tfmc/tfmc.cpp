@@ -114,6 +114,12 @@ int main(int argc, char **argv) {
   registry.insert<mlir::tfm::TfmDialect>();
   MLIRContext context(registry);
 
+  mlir::tfm::CodegenOptions options;
+  options.cpu = cpu;
+  options.optLevel = optLevel;
+  if (failed(mlir::tfm::checkTarget(options)))
+    return 1;
+
   bool isModel = llvm::sys::fs::is_directory(inputPath);
   OwningOpRef<ModuleOp> module;
   ::tfm::ModelDirectory source;
@@ -179,9 +185,6 @@ int main(int argc, char **argv) {
       mlir::tfm::recordPackedWeights(*module, model);
   }
 
-  mlir::tfm::CodegenOptions options;
-  options.cpu = cpu;
-  options.optLevel = optLevel;
   llvm::LLVMContext llvmContext;
   std::unique_ptr<llvm::Module> llvmModule;
   {
