@@ -213,6 +213,8 @@ static float halfToFloat(uint16_t half) {
 static std::vector<float> toFloat(const SafetensorsTensor &tensor) {
   const char *data = static_cast<const char *>(tensor.data);
   std::vector<float> values;
+  if (tensor.byteSize == 0)
+    return values; // memcpy from or to null is undefined, even of 0 bytes.
   if (tensor.dtype == "F32") {
     values.resize(tensor.byteSize / sizeof(float));
     std::memcpy(values.data(), data, tensor.byteSize);

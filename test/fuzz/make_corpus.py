@@ -1,0 +1,101 @@
+#!/usr/bin/python3
+"""Writes the seed corpora of the fuzzers (test/fuzz/corpus/<fuzzer>/) from
+files in the tree: tfm's example config, the Hugging Face fixtures' configs
+and an index, small safetensors and .npy files, JSON documents. Deterministic;
+rerun after changing the formats:
+
+  /usr/bin/python3 test/fuzz/make_corpus.py
+"""
+import io
+import json
+import os
+import shutil
+import struct
+import sys
+
+import numpy as np
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+REPO = os.path.dirname(os.path.dirname(HERE))
+sys.path.insert(0, os.path.join(REPO, "test", "e2e"))
+import safetensors_io  # noqa: E402
+
+CASES = os.path.join(REPO, "test", "e2e", "hf", "cases")
+
+
+def write(fuzzer, name, data):
+    d = os.path.join(HERE, "corpus", fuzzer)
+    os.makedirs(d, exist_ok=True)
+    with open(os.path.join(d, name), "wb") as f:
+        f.write(data if isinstance(data, bytes) else data.encode())
+
+
+def read(*parts):
+    return open(os.path.join(*parts), "rb").read()
+
+
+def main():
+    shutil.rmtree(os.path.join(HERE, "corpus"), ignore_errors=True)
+    # tfm's own config.json.
+    write("config", "example.json",
+          read(REPO, "examples", "numbers", "model", "config.json"))
+    write("config", "decoder.json", json.dumps({
+        "architecture": "decoder", "d_model": 32, "num_heads": 4, "d_ff": 64,
+        "num_decoder_layers": 2, "tgt_vocab_size": 23, "max_seq_len": 16,
+        "positional_encoding": "learned", "activation": "gelu",
+        "layer_norm_eps": 1e-6, "norm_first": True}))
+    # Hugging Face configs, each with its generation config after a NUL.
+    for case in ("bert-base-s1", "bert-mlm-s2", "gpt2-base-s1",
+                 "marian-base-s1"):
+        model = os.path.join(CASES, case, "model")
+        data = read(model, "config.json")
+        gen = os.path.join(model, "generation_config.json")
+        if os.path.exists(gen):
+            data += b"\0" + read(gen)
+        write("hf_config", case + ".json", data)
+    # An index naming the fuzzer's two shards, and one with metadata.
+    shards = ["model-00001-of-00002.safetensors",
+              "model-00002-of-00002.safetensors"]
+    write("index", "two-shards.json", json.dumps(
+        {"metadata": {"total_size": 8},
+         "weight_map": {"a": shards[0], "b": shards[1]}}))
+    write("index", "one-shard.json", json.dumps(
+        {"weight_map": {"a": shards[0]}}))
+    # JSON: everything above, plus the kinds of values.
+    write("json", "values.json", json.dumps(
+        {"a": [1, -2, 3.5e-3, True, False, None], "s": "\u00e9\\n\"",
+         "big": 123456789012345678901234567890, "nested": [[[{}]]]}))
+    write("json", "inputs.json", json.dumps(
+        {"src": [[5, 17, 42], [3]], "tgt": [[1, 4]],
+         "token_type_ids": [[0, 0, 1], [0]]}))
+    for fuzzer in ("config", "hf_config", "index"):
+        d = os.path.join(HERE, "corpus", fuzzer)
+        for name in sorted(os.listdir(d)):
+            write("json", f"{fuzzer}-{name}", read(d, name).split(b"\0")[0])
+    # safetensors: F32, F16, BF16 (as raw bytes: NumPy has no bfloat16),
+    # a scalar, an empty tensor, metadata.
+    blob = safetensors_io.encode({
+        "w": np.arange(6, dtype=np.float32).reshape(2, 3),
+        "h": np.arange(4, dtype=np.float16),
+        "s": np.array(1.5, dtype=np.float32),
+        "e": np.zeros((0, 3), dtype=np.float32)}, {"format": "pt"})
+    write("safetensors", "mixed.safetensors", blob)
+    header = json.dumps({"b": {"dtype": "BF16", "shape": [2, 2],
+                               "data_offsets": [0, 8]}}).encode()
+    header += b" " * (-(8 + len(header)) % 8)
+    write("safetensors", "bf16.safetensors",
+          struct.pack("<Q", len(header)) + header +
+          bytes([0, 0x3f, 0x80, 0x3f, 0, 0x40, 0, 0xc0]))
+    # .npy: the dtypes tfm-run reads, ranks 0 to 3, an empty array.
+    for name, array in (("f32", np.arange(12, dtype="<f4").reshape(3, 4)),
+                        ("i32", np.arange(5, dtype="<i4")),
+                        ("i64", np.arange(8, dtype="<i8").reshape(2, 2, 2)),
+                        ("scalar", np.array(3.0, dtype="<f4")),
+                        ("empty", np.zeros((2, 0), dtype="<f4"))):
+        buffer = io.BytesIO()
+        np.save(buffer, array)
+        write("npy", name + ".npy", buffer.getvalue())
+
+
+if __name__ == "__main__":
+    main()
