@@ -66,7 +66,8 @@ const SafetensorsTensor *SafetensorsFile::find(std::string_view name) const {
 
 absl::StatusOr<std::unique_ptr<SafetensorsFile>>
 SafetensorsFile::open(const std::string &path) {
-  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  // O_NONBLOCK: a FIFO must not block open(); it is refused below.
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);
   if (fd < 0)
     return absl::ErrnoToStatus(errno, absl::StrCat(path, ": cannot open"));
   struct stat info;
@@ -114,6 +115,12 @@ SafetensorsFile::open(const std::string &path) {
 
   std::string_view headerText(reinterpret_cast<const char *>(bytes + 8),
                               headerSize);
+  // json::parse skips a byte order mark, which the format does not allow
+  // (its reference implementation refuses a header that does not start
+  // with '{').
+  if (headerText.substr(0, 3) == "\xef\xbb\xbf")
+    return fileError(path, "header starts with a byte order mark (the format "
+                           "has none)");
   absl::StatusOr<json::Value> header = json::parse(headerText);
   if (!header.ok())
     return fileError(path, absl::StrCat("header is not valid JSON: ",
@@ -258,6 +265,13 @@ SafetensorsFile::open(const std::string &path) {
       furthest = i;
     any = true;
   }
+  // Bytes that no tensor covers: a file cut and pasted together, or data
+  // the header does not describe (the reference implementation refuses it).
+  uint64_t end = any ? ranges[furthest].second : 0;
+  if (end != dataSize)
+    return fileError(path, absl::StrCat("the data area holds ", dataSize,
+                                        " bytes, but the tensors end at byte ",
+                                        end, " (unused trailing bytes)"));
 
   for (size_t i = 0; i < file->tensors_.size(); ++i)
     file->index_.emplace(file->tensors_[i].name, i);

@@ -11,6 +11,8 @@
 #include "llvm/Support/WithColor.h"
 #include "llvm/Support/raw_ostream.h"
 
+#include <algorithm>
+#include <cmath>
 #include <cstring>
 #include <map>
 
@@ -28,6 +30,7 @@ static LogicalResult fail(const llvm::Twine &message) {
 
 namespace {
 struct PlacedWeight {
+  std::string name; // The first graph name of the weight.
   ::tfm::WeightSource source;
   std::vector<int64_t> sourceShape; // as the graph asks for it
   std::vector<int64_t> shape;       // as stored
@@ -63,7 +66,8 @@ void mlir::tfm::recordPackedWeights(ModuleOp module, BuiltModel &model) {
 
 LogicalResult mlir::tfm::writeArtifactData(const std::string &dir,
                                            const ::tfm::ModelDirectory &source,
-                                           const BuiltModel &model) {
+                                           const BuiltModel &model,
+                                           bool allowNonFinite) {
   const ::tfm::ModelConfig &config = source.config;
   // Place every weight once, in first-use order; names whose values and
   // layout are the same (tied weights) share one placement.
@@ -106,8 +110,8 @@ LogicalResult mlir::tfm::writeArtifactData(const std::string &dir,
       uint64_t offset = llvm::alignTo(end, kWeightAlignment);
       index[arg.name] = bySource[key] = placed.size();
       names.push_back({arg.name, placed.size()});
-      placed.push_back({from, arg.shape, shape, arg.packedPanel, offset,
-                        elements * sizeof(float)});
+      placed.push_back({arg.name, from, arg.shape, shape, arg.packedPanel,
+                        offset, elements * sizeof(float)});
       end = offset + elements * sizeof(float);
     }
   }
@@ -123,6 +127,20 @@ LogicalResult mlir::tfm::writeArtifactData(const std::string &dir,
         ::tfm::readWeight(*source.checkpoint, w.source, w.sourceShape);
     if (!values.ok())
       return fail(::tfm::toStd(values.status().message()));
+    // A NaN or an infinity in a weight poisons every output it reaches (a
+    // greedy decoder then prints token 0 forever): refuse it by name.
+    auto bad = std::find_if(values->begin(), values->end(),
+                            [](float v) { return !std::isfinite(v); });
+    if (bad != values->end()) {
+      std::string what = "weight '" + w.name + "' (tensor '" +
+                         (w.source.tensor.empty() ? w.name : w.source.tensor) +
+                         "') holds " +
+                         (std::isnan(*bad) ? "NaN" : "an infinity") +
+                         " at element " + std::to_string(bad - values->begin());
+      if (!allowNonFinite)
+        return fail(what + " (--allow-nonfinite-weights compiles it anyway)");
+      llvm::WithColor::warning(llvm::errs(), "tfmc") << what << "\n";
+    }
     if (w.packedPanel)
       *values = packPanels(*values, w.sourceShape[0], w.sourceShape[1],
                            w.packedPanel);

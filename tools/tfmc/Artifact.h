@@ -35,10 +35,12 @@ namespace mlir::tfm {
 void recordPackedWeights(ModuleOp module, BuiltModel &model);
 
 /// Writes `dir`/weights.bin and `dir`/model.json for the entries of `model`,
-/// taking the weights from `source`. `dir` must exist.
+/// taking the weights from `source`. `dir` must exist. A weight with a NaN
+/// or an infinity is an error naming it, or with `allowNonFinite` a warning.
 LogicalResult writeArtifactData(const std::string &dir,
                                 const ::tfm::ModelDirectory &source,
-                                const BuiltModel &model);
+                                const BuiltModel &model,
+                                bool allowNonFinite = false);
 
 } // namespace mlir::tfm
 

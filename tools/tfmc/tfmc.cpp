@@ -69,6 +69,11 @@ cl::opt<bool> verbose("v", cl::desc("Print each stage with its time"));
 cl::opt<bool> noFuse("no-fuse",
                      cl::desc("Keep attention unfused: the reference lowering "
                               "(for comparisons)"));
+cl::opt<bool> allowNonFiniteWeights(
+    "allow-nonfinite-weights",
+    cl::desc("Compile a model whose weights hold NaN or infinities (a "
+             "warning names the first of each tensor) instead of refusing "
+             "it"));
 cl::opt<std::string> cpu("mcpu", cl::desc("Target CPU (default: the host)"),
                          cl::init(""));
 cl::opt<unsigned> optLevel("O", cl::desc("LLVM optimization level (0-3)"),
@@ -231,7 +236,8 @@ int main(int argc, char **argv) {
   }
   if (isModel) {
     StageTimer timer("weights");
-    if (failed(mlir::tfm::writeArtifactData(outputPath, source, model)))
+    if (failed(mlir::tfm::writeArtifactData(outputPath, source, model,
+                                            allowNonFiniteWeights)))
       return 1;
   }
   return 0;

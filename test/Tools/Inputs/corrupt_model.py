@@ -55,6 +55,11 @@ def main():
         t = tensors["generator.bias"]
         tensors["generator.bias"] = t.astype(np.float16)
         safetensors_io.save(weights_path, tensors)
+    elif kind in ("nan-weight", "inf-weight"):
+        t = tensors["decoder.layers.1.linear2.weight"].copy()
+        t.flat[37] = np.nan if kind == "nan-weight" else -np.inf
+        tensors["decoder.layers.1.linear2.weight"] = t
+        safetensors_io.save(weights_path, tensors)
     elif kind == "bad-heads":
         config["num_heads"] = 5
         json.dump(config, open(config_path, "w"))

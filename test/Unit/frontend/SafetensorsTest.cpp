@@ -167,12 +167,28 @@ TEST_F(SafetensorsTest, EmptyHeaderAndGaps) {
   std::unique_ptr<SafetensorsFile> file = openOk(assemble("{}", ""));
   ASSERT_TRUE(file);
   EXPECT_TRUE(file->tensors().empty());
-  // Unused bytes between tensors are allowed; only overlaps are errors.
+  // Unused bytes between tensors are allowed; overlaps are errors, and so
+  // are bytes after the last tensor (issue 18: a file with data its header
+  // does not describe).
   file = openOk(assemble(R"({"a":{"dtype":"U8","shape":[2],)"
                          R"("data_offsets":[4,6]}})",
-                         std::string("\0\0\0\0\x05\x06\0\0", 8)));
+                         std::string("\0\0\0\0\x05\x06", 6)));
   ASSERT_TRUE(file);
   EXPECT_EQ(static_cast<const unsigned char *>(file->find("a")->data)[1], 6);
+}
+
+TEST_F(SafetensorsTest, TrailingBytes) {
+  expectOpenError(assemble(R"({"a":{"dtype":"U8","shape":[2],)"
+                           R"("data_offsets":[0,2]}})",
+                           std::string("\x05\x06\0\0", 4)),
+                  "the data area holds 4 bytes, but the tensors end at byte 2 "
+                  "(unused trailing bytes)");
+  expectOpenError(assemble("{}", "x"), "the tensors end at byte 0");
+}
+
+TEST_F(SafetensorsTest, ByteOrderMark) {
+  expectOpenError(assemble("\xef\xbb\xbf{}", ""),
+                  "header starts with a byte order mark (the format has none)");
 }
 
 TEST_F(SafetensorsTest, OpenErrors) {
