@@ -10,6 +10,7 @@
 #include <cstring>
 #include <limits>
 #include <optional>
+#include <unistd.h>
 
 using namespace tfm;
 
@@ -413,6 +414,9 @@ absl::Status DecodeSession::allocate(size_t batch, size_t capacity) {
   vocab_ = c.tgtVocabSize;
   int64_t b = batch;
   selfCaches_.clear();
+  // Up front: caches that cannot fit in this machine's memory are one error
+  // naming their size, not minutes of paging before the allocator fails.
+  uint64_t cacheBytes = 0;
   for (const auto &[name, spec] : stepInputs) {
     if (!spec.inout)
       continue;
@@ -420,6 +424,24 @@ absl::Status DecodeSession::allocate(size_t batch, size_t capacity) {
       return absl::InternalError(
           absl::StrCat("step input '", name,
                        "' is not a [batch, heads, ?, head_dim] cache"));
+    auto count = checkedNumElements(
+        DType::F32, {b, spec.dims[1], c.maxSeqLen, spec.dims[3]});
+    if (!count.ok() ||
+        __builtin_add_overflow(cacheBytes, uint64_t(*count) * 4, &cacheBytes))
+      cacheBytes = UINT64_MAX;
+  }
+  uint64_t memory = static_cast<uint64_t>(sysconf(_SC_PHYS_PAGES)) *
+                    static_cast<uint64_t>(sysconf(_SC_PAGE_SIZE));
+  if (cacheBytes > memory)
+    return absl::ResourceExhaustedError(absl::StrCat(
+        "the KV cache of ", b, " sequences of up to max_seq_len ", c.maxSeqLen,
+        " tokens would take ",
+        cacheBytes == UINT64_MAX ? std::string("more than 2^64 bytes")
+                                 : absl::StrCat(cacheBytes >> 20, " MiB"),
+        ", more than this machine's memory (", memory >> 20, " MiB)"));
+  for (const auto &[name, spec] : stepInputs) {
+    if (!spec.inout)
+      continue;
     // Zero-filled: every page is touched once, here, not during a step.
     auto cache = Tensor::allocate(DType::F32,
                                   {b, spec.dims[1], c.maxSeqLen, spec.dims[3]});
@@ -806,6 +828,11 @@ absl::StatusOr<Sequences> tfm::beamSearch(const Artifact &artifact,
     return absl::InvalidArgumentError(
         absl::StrCat("the beam width must be at least 1, got ", beams));
   const ArtifactConfig &c = artifact.config();
+  if (beams > c.tgtVocabSize)
+    return absl::InvalidArgumentError(absl::StrCat("the beam width (", beams,
+                                                   ") is larger than the "
+                                                   "vocabulary (",
+                                                   c.tgtVocabSize, " tokens)"));
   DecodeSession session(artifact);
   auto begin = std::chrono::steady_clock::now();
   size_t n = beams;

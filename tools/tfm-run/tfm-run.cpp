@@ -33,6 +33,7 @@
 #include <cstdio>
 #include <exception>
 #include <fstream>
+#include <new>
 #include <optional>
 #include <sstream>
 #include <string>
@@ -531,6 +532,8 @@ int main(int argc, char **argv) {
   // failures so that even those end in one line and exit code 1.
   try {
     status = run(argc, argv);
+  } catch (const std::bad_alloc &) {
+    status = absl::ResourceExhaustedError("out of memory");
   } catch (const std::exception &e) {
     status = absl::InternalError(e.what());
   }
