@@ -205,6 +205,24 @@ struct TfmEmitEntryWrappers
       ++numEntries;
     }
 
+    // A model's configuration, for the runtime to check model.json against.
+    if (auto config = module->getAttrOfType<StringAttr>("tfm.model_config")) {
+      if (config.getValue().contains('\n') ||
+          config.getValue().contains('\0')) {
+        module.emitError("tfm.model_config must be one line of JSON");
+        return signalPassFailure();
+      }
+      manifest += ("config " + config.getValue() + "\n").str();
+    }
+    if (auto weights = module->getAttrOfType<StringAttr>("tfm.weights")) {
+      if (weights.getValue().contains('\n') ||
+          weights.getValue().contains('\0')) {
+        module.emitError("tfm.weights must be one line");
+        return signalPassFailure();
+      }
+      manifest += ("weights " + weights.getValue() + "\n").str();
+    }
+
     defineAllocator(module, b);
     b.setInsertionPointToEnd(module.getBody());
     auto i32 = IntegerType::get(ctx, 32);

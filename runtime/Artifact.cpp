@@ -6,6 +6,7 @@
 #include "runtime/StringViews.h"
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 
 #include <algorithm>
 
@@ -46,6 +47,27 @@ public:
   std::string path;
 };
 } // namespace
+
+std::string tfm::weightIndexChecksum(const std::vector<WeightRecord> &index) {
+  std::string text;
+  for (const WeightRecord &w : index)
+    absl::StrAppend(&text, w.name, " [", absl::StrJoin(w.shape, ","), "] ",
+                    w.offset, "\n");
+  return checksum(text);
+}
+
+/// Checks that the file at `path` hashes to `expected` (model.json's record).
+static absl::Status checkHash(const std::string &path,
+                              const std::string &expected, const Reader &r) {
+  absl::StatusOr<std::string> actual = fileChecksum(path);
+  if (!actual.ok())
+    return actual.status();
+  if (*actual != expected)
+    return r.error(absl::StrCat(
+        path, " has XXH3 hash ", *actual, ", model.json records ", expected,
+        ": the file was changed or belongs to another artifact; recompile"));
+  return absl::OkStatus();
+}
 
 #define TFM_ASSIGN(lhs, expr)                                                  \
   do {                                                                         \
@@ -161,8 +183,14 @@ Artifact::load(const std::string &dir) {
   if (bytes < 0 || static_cast<uint64_t>(bytes) != bin.size())
     return r.error(absl::StrCat(bin.path(), " has ", bin.size(),
                                 " bytes, model.json says ", bytes));
+  const json::Value *weightsHash;
+  TFM_ASSIGN(weightsHash, r.field(*weights, "xxh3", Kind::String));
+  if (absl::Status s = checkHash(bin.path(), weightsHash->asString(), r);
+      !s.ok())
+    return s;
   const json::Value *tensors;
   TFM_ASSIGN(tensors, r.field(*weights, "tensors", Kind::Array));
+  std::vector<WeightRecord> index;
   for (const json::Value &t : tensors->asArray()) {
     const json::Value *name, *shapeValue;
     TFM_ASSIGN(name, r.field(t, "name", Kind::String));
@@ -186,6 +214,7 @@ Artifact::load(const std::string &dir) {
         size > bin.size() - static_cast<uint64_t>(offset))
       return r.error(absl::StrCat("weight '", name->asString(),
                                   "' lies outside ", bin.path()));
+    index.push_back({name->asString(), shape, offset});
     // The runtime only reads weights; the view owns nothing.
     void *data = const_cast<char *>(bin.data()) + offset;
     artifact->weights_.emplace(
@@ -193,10 +222,64 @@ Artifact::load(const std::string &dir) {
         Tensor::adopt(DType::F32, std::move(shape), nullptr, data, 0));
   }
 
-  const json::Value *library;
+  const json::Value *library, *libraryHash;
   TFM_ASSIGN(library, r.field(doc, "library", Kind::String));
-  TFM_ASSIGN(artifact->module_,
-             CompiledModule::load(dir + "/" + library->asString()));
+  TFM_ASSIGN(libraryHash, r.field(doc, "library_xxh3", Kind::String));
+  std::string libraryPath = dir + "/" + library->asString();
+  if (absl::Status s = checkHash(libraryPath, libraryHash->asString(), r);
+      !s.ok())
+    return s;
+  TFM_ASSIGN(artifact->module_, CompiledModule::load(libraryPath));
+  // The module names the weights it was compiled with: weights.bin's hash
+  // and the hash of the index model.json gives for it.
+  {
+    const std::vector<std::string> &stated =
+        artifact->module_->weightChecksums();
+    if (stated.size() != 2)
+      return r.error(absl::StrCat(libraryPath,
+                                  " states no weights; recompile the model "
+                                  "with tfmc"));
+    if (stated[0] != weightsHash->asString())
+      return r.error(absl::StrCat(bin.path(), " is not the weights ",
+                                  libraryPath, " was compiled with (XXH3 ",
+                                  weightsHash->asString(), ", expected ",
+                                  stated[0], ")"));
+    if (stated[1] != weightIndexChecksum(index))
+      return r.error(absl::StrCat(
+          "the weight index (names, shapes, offsets) is not the one ",
+          libraryPath, " was compiled with: model.json was edited"));
+  }
+  // Every config field the runtime relies on must be the one the module was
+  // compiled for (its manifest states them).
+  {
+    const std::string &stated = artifact->module_->modelConfig();
+    if (stated.empty())
+      return r.error(absl::StrCat(libraryPath,
+                                  " states no model configuration; "
+                                  "recompile the model with tfmc"));
+    auto compiled = json::parse(stated);
+    if (!compiled.ok() || !compiled->isObject())
+      return r.error(absl::StrCat(libraryPath, ": its manifest's config is "
+                                               "not a JSON object"));
+    std::vector<std::string> keys;
+    for (const auto &[key, value] : config->asObject())
+      keys.push_back(key);
+    for (const auto &[key, value] : compiled->asObject())
+      keys.push_back(key);
+    for (const std::string &key : keys) {
+      const json::Value *mine = config->find(key);
+      const json::Value *theirs = compiled->find(key);
+      if (mine && theirs && *mine == *theirs)
+        continue;
+      auto shown = [](const json::Value *v) {
+        return v ? json::serialize(*v) : std::string("absent");
+      };
+      return r.error(absl::StrCat(
+          "config field '", key, "' is ", shown(mine), ", but ", libraryPath,
+          " was compiled for ", shown(theirs),
+          " (model.json was edited, or belongs to another artifact)"));
+    }
+  }
 
   const json::Value *entries;
   TFM_ASSIGN(entries, r.field(doc, "entries", Kind::Array));

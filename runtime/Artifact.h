@@ -27,8 +27,9 @@
 namespace tfm {
 
 /// Version of the artifact layout this runtime reads (2: linear weights
-/// stored in tfm.pack_weight's panel layout).
-inline constexpr int64_t kArtifactVersion = 2;
+/// stored in tfm.pack_weight's panel layout; 3: model.json records the
+/// hashes of model.so and weights.bin, and model.so's manifest the config).
+inline constexpr int64_t kArtifactVersion = 3;
 
 enum class ModelArchitecture { EncoderDecoder, Encoder, Decoder };
 
@@ -59,6 +60,19 @@ struct ArtifactConfig {
   }
 };
 
+/// One line of model.json's weight index.
+struct WeightRecord {
+  std::string name;
+  std::vector<int64_t> shape;
+  int64_t offset = 0;
+};
+
+/// The XXH3 hash of a weight index (names, shapes and offsets, in order), as
+/// 16 hex digits: tfmc writes it into the module's manifest, the runtime
+/// recomputes it from model.json, so that an edited offset or shape is
+/// refused.
+std::string weightIndexChecksum(const std::vector<WeightRecord> &index);
+
 /// A run-time input of an entry, by argument name.
 using NamedInputs = std::vector<std::pair<std::string, const Tensor *>>;
 
@@ -66,7 +80,9 @@ class Artifact {
 public:
   /// Loads the artifact directory `dir`; every inconsistency (version,
   /// missing file, weight outside weights.bin, entries that do not match the
-  /// library's manifest) is one clear error.
+  /// library's manifest, a model.so or weights.bin other than the ones
+  /// model.json was written with (their XXH3 hashes), a config field other
+  /// than the one the module was compiled for) is one clear error.
   static absl::StatusOr<std::unique_ptr<Artifact>> load(const std::string &dir);
 
   const ArtifactConfig &config() const { return config_; }

@@ -3,6 +3,9 @@
 #include "runtime/MappedFile.h"
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+
+#include <xxhash.h>
 
 #include <atomic>
 #include <cerrno>
@@ -10,9 +13,11 @@
 #include <cstdlib>
 #include <cstring>
 #include <fcntl.h>
+#include <memory>
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <vector>
 
 using namespace tfm;
 
@@ -167,4 +172,38 @@ tfm::writeFileReplacing(const std::string &path,
                                absl::StrCat(path, ": write failed"));
   }
   return absl::OkStatus();
+}
+
+absl::StatusOr<std::string> tfm::fileChecksum(const std::string &path) {
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+  if (fd < 0)
+    return absl::ErrnoToStatus(errno, absl::StrCat(path, ": cannot open"));
+  struct FdCloser {
+    int fd;
+    ~FdCloser() { ::close(fd); }
+  } closer{fd};
+  struct stat info;
+  if (fstat(fd, &info) != 0 || !S_ISREG(info.st_mode))
+    return absl::InvalidArgumentError(
+        absl::StrCat(path, ": not a regular file"));
+  std::unique_ptr<XXH3_state_t, XXH_errorcode (*)(XXH3_state_t *)> state(
+      XXH3_createState(), XXH3_freeState);
+  if (!state || XXH3_64bits_reset(state.get()) != XXH_OK)
+    return absl::ResourceExhaustedError("cannot allocate a hash state");
+  std::vector<char> buffer(1 << 20);
+  while (true) {
+    ssize_t got = ::read(fd, buffer.data(), buffer.size());
+    if (got < 0 && errno == EINTR)
+      continue;
+    if (got < 0)
+      return absl::ErrnoToStatus(errno, absl::StrCat(path, ": read failed"));
+    if (got == 0)
+      break;
+    XXH3_64bits_update(state.get(), buffer.data(), static_cast<size_t>(got));
+  }
+  return absl::StrFormat("%016x", XXH3_64bits_digest(state.get()));
+}
+
+std::string tfm::checksum(std::string_view bytes) {
+  return absl::StrFormat("%016x", XXH3_64bits(bytes.data(), bytes.size()));
 }

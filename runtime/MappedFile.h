@@ -47,6 +47,16 @@ private:
 /// (including "is a directory").
 absl::StatusOr<std::string> readFile(const std::string &path);
 
+/// The XXH3-64 hash of the bytes of the regular file at `path`, as 16
+/// lowercase hex digits: what binds an artifact's files together
+/// (model.json records the hash of model.so and of weights.bin). Read with
+/// read(), not mapped, so that checking it does not fault in the pages of a
+/// mapping.
+absl::StatusOr<std::string> fileChecksum(const std::string &path);
+
+/// The same hash of `bytes`.
+std::string checksum(std::string_view bytes);
+
 /// Writes the concatenation of `pieces` to `path`. A regular file (or a new
 /// one) is written to a temporary file in its directory and renamed over
 /// it, so that a failed write leaves what was there; anything else (a

@@ -13,6 +13,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
+#include "absl/strings/strip.h"
 
 #include <cerrno>
 #include <cstdlib>
@@ -116,6 +117,10 @@ parseManifest(std::string_view manifest) {
       continue;
     }
 
+    // The model's configuration and weights (CompiledModule::load keeps
+    // them).
+    if (tokens[0] == "config" || tokens[0] == "weights")
+      continue;
     if (tokens[0] != "entry")
       return lineError(
           absl::StrCat("expected 'entry NAME ...', got '", tokens[0], "'"));
@@ -224,6 +229,11 @@ CompiledModule::load(const std::string &path) {
     return absl::InvalidArgumentError(
         absl::StrCat(path, ": invalid manifest: ", entries.status().message()));
   module->entries_ = std::move(*entries);
+  for (absl::string_view line : absl::StrSplit(manifest, '\n'))
+    if (absl::ConsumePrefix(&line, "config "))
+      module->modelConfig_ = std::string(line);
+    else if (absl::ConsumePrefix(&line, "weights "))
+      module->weightChecksums_ = absl::StrSplit(line, ' ', absl::SkipEmpty());
 
   // The module's buffers come from the runtime's allocator.
   module->freeResult_ = std::free;

@@ -116,6 +116,14 @@ public:
 
   /// Entry points in manifest order.
   const std::vector<EntrySpec> &entries() const { return entries_; }
+  /// The model configuration the manifest states (JSON text), or empty for
+  /// a module compiled from a .mlir file.
+  const std::string &modelConfig() const { return modelConfig_; }
+  /// The hashes of weights.bin and of its index the manifest states (two
+  /// hex strings), or none for a module compiled from a .mlir file.
+  const std::vector<std::string> &weightChecksums() const {
+    return weightChecksums_;
+  }
 
   /// The entry called `name`, or null.
   const EntrySpec *findEntry(std::string_view name) const;
@@ -145,6 +153,8 @@ private:
   std::string path_;
   void *handle_;
   std::vector<EntrySpec> entries_;
+  std::string modelConfig_;
+  std::vector<std::string> weightChecksums_;
   /// functions_[i] is the packed function of entries_[i].
   std::vector<tfm_entry_fn> functions_;
   /// Releases a result block: the runtime's buffer allocator when the module

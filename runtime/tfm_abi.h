@@ -28,6 +28,17 @@ extern "C" {
  *   tfm-abi 2
  *   entry NAME in f32[?,8,?,64] in i32[?] inout f32[?,8,?,64] out f32[?,8,?,64]
  *
+ * and, in a module compiled from a model, one line with the model's
+ * configuration (the "config" object of the artifact's model.json, as
+ * compact JSON on one line), which the runtime checks model.json against:
+ *
+ *   config {"architecture":"decoder","d_model":64,...}
+ *
+ * and one with the XXH3-64 hashes (16 hex digits) of the artifact's
+ * weights.bin and of its weight index (Artifact.h, weightIndexChecksum):
+ *
+ *   weights 0123456789abcdef fedcba9876543210
+ *
  * Arguments appear in call order: every `in` is an input (function operand),
  * every `inout` an input the entry updates in place (a KV cache), every
  * `out` is a result. Element types are f32, i32, i64; a dimension is a

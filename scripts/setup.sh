@@ -11,8 +11,8 @@ build=${TFM_BUILD_DIR:-$repo/build}
 packages=(
   cmake ninja-build
   llvm-19-dev libmlir-19-dev mlir-19-tools llvm-19-tools clang-19 libomp-19-dev
-  libabsl-dev libbenchmark-dev libgtest-dev
-  python3-numpy
+  libabsl-dev libbenchmark-dev libgtest-dev libxxhash-dev
+  python3-numpy xxhash
 )
 # shellcheck source=scripts/packages.sh
 source "$repo/scripts/packages.sh"

@@ -61,6 +61,26 @@ module {
 
 // -----
 
+// A module compiled from a model states the model's config and the hashes
+// of its weights and weight index (tfmc sets the two attributes), one
+// manifest line each, for the runtime to check the artifact against.
+// CHECK-LABEL: llvm.func internal @only
+// CHECK: llvm.mlir.global external constant @tfm_manifest("tfm-abi 2\0Aconfig {\22d_model\22:8}\0Aweights 0123456789abcdef fedcba9876543210\0A\00")
+module attributes {tfm.model_config = "{\"d_model\":8}", tfm.weights = "0123456789abcdef fedcba9876543210"} {
+  llvm.func @only() {
+    llvm.return
+  }
+}
+
+// -----
+
+// A config that is not one line would break the manifest's line format.
+// expected-error @+1 {{tfm.model_config must be one line of JSON}}
+module attributes {tfm.model_config = "{\n}"} {
+}
+
+// -----
+
 module {
   // expected-error @+1 {{entry point has no C interface '_mlir_ciface_h'; run tfm-export-entry-points before the LLVM conversion}}
   llvm.func @h() attributes {tfm.entry = {inputs = [], inout = array<i64>, results = []}} {

@@ -3,6 +3,7 @@
 #include "tools/tfmc/Artifact.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "runtime/MappedFile.h"
 #include "runtime/StringViews.h"
 
 #include "llvm/ADT/StringMap.h"
@@ -29,15 +30,6 @@ static LogicalResult fail(const llvm::Twine &message) {
 }
 
 namespace {
-struct PlacedWeight {
-  std::string name; // The first graph name of the weight.
-  ::tfm::WeightSource source;
-  std::vector<int64_t> sourceShape; // as the graph asks for it
-  std::vector<int64_t> shape;       // as stored
-  int64_t packedPanel;              // 0: stored as is
-  uint64_t offset;
-  uint64_t bytes;
-};
 
 /// `weight` [n, k] in tfm.pack_weight's layout: [ceil(n / panel)][k][panel],
 /// zero past the last row.
@@ -53,6 +45,42 @@ std::vector<float> packPanels(const std::vector<float> &weight, int64_t n,
 }
 } // namespace
 
+llvm::json::Object mlir::tfm::artifactConfig(const ::tfm::ModelConfig &config) {
+  llvm::json::Object object{
+      {"architecture",
+       std::string(::tfm::architectureName(config.architecture))},
+      {"d_model", config.dModel},
+      {"num_heads", config.numHeads},
+      {"src_vocab_size", config.srcVocabSize},
+      {"tgt_vocab_size", config.tgtVocabSize},
+      {"max_seq_len", config.maxSeqLen},
+      {"pad_id", config.padId},
+      {"bos_id", config.bosId},
+      {"eos_id", config.eosId}};
+  if (config.typeVocabSize)
+    object["type_vocab_size"] = config.typeVocabSize;
+  if (!config.moreEosIds.empty())
+    object["more_eos_ids"] = llvm::json::Array(config.moreEosIds);
+  if (config.forcedEosId >= 0)
+    object["forced_eos_id"] = config.forcedEosId;
+  if (!config.badWordsIds.empty()) {
+    llvm::json::Array words;
+    for (const std::vector<int64_t> &word : config.badWordsIds)
+      words.push_back(llvm::json::Array(word));
+    object["bad_words_ids"] = std::move(words);
+  }
+  return object;
+}
+
+void mlir::tfm::recordModelConfig(ModuleOp module,
+                                  const ::tfm::ModelConfig &config) {
+  std::string text;
+  llvm::raw_string_ostream os(text);
+  os << llvm::json::Value(artifactConfig(config));
+  module->setAttr("tfm.model_config",
+                  StringAttr::get(module.getContext(), os.str()));
+}
+
 void mlir::tfm::recordPackedWeights(ModuleOp module, BuiltModel &model) {
   for (EntryPoint &entry : model.entries) {
     auto func = module.lookupSymbol<func::FuncOp>(entry.name);
@@ -64,18 +92,18 @@ void mlir::tfm::recordPackedWeights(ModuleOp module, BuiltModel &model) {
   }
 }
 
-LogicalResult mlir::tfm::writeArtifactData(const std::string &dir,
-                                           const ::tfm::ModelDirectory &source,
-                                           const BuiltModel &model,
-                                           bool allowNonFinite) {
-  const ::tfm::ModelConfig &config = source.config;
+FailureOr<WrittenWeights>
+mlir::tfm::writeWeights(const std::string &dir,
+                        const ::tfm::ModelDirectory &source,
+                        const BuiltModel &model, bool allowNonFinite) {
+  WrittenWeights written;
   // Place every weight once, in first-use order; names whose values and
   // layout are the same (tied weights) share one placement.
-  std::vector<PlacedWeight> placed;
+  std::vector<PlacedWeight> &placed = written.placed;
   llvm::StringMap<size_t> index;
   std::map<std::pair<::tfm::WeightSource, int64_t>, size_t> bySource;
-  std::vector<std::pair<std::string, size_t>> names; // name -> placement
-  uint64_t end = 0;
+  std::vector<std::pair<std::string, size_t>> &names = written.names;
+  uint64_t &end = written.bytes;
   for (const EntryPoint &entry : model.entries) {
     for (const EntryArgument &arg : entry.arguments) {
       if (!arg.isWeight)
@@ -152,6 +180,39 @@ LogicalResult mlir::tfm::writeArtifactData(const std::string &dir,
   if (bin.has_error())
     return fail("cannot write '" + binPath + "'");
 
+  absl::StatusOr<std::string> checksum = ::tfm::fileChecksum(binPath);
+  if (!checksum.ok())
+    return fail(::tfm::toStd(checksum.status().message()));
+  written.checksum = *checksum;
+  for (const std::pair<std::string, size_t> &named : names) {
+    const PlacedWeight &w = placed[named.second];
+    written.index.push_back(
+        {named.first, w.shape, static_cast<int64_t>(w.offset)});
+  }
+  return written;
+}
+
+void mlir::tfm::recordWeights(ModuleOp module, const WrittenWeights &weights) {
+  module->setAttr("tfm.weights", StringAttr::get(module.getContext(),
+                                                 weights.checksum + " " +
+                                                     ::tfm::weightIndexChecksum(
+                                                         weights.index)));
+}
+
+LogicalResult mlir::tfm::writeModelJson(const std::string &dir,
+                                        const ::tfm::ModelDirectory &source,
+                                        const BuiltModel &model,
+                                        const WrittenWeights &weights) {
+  const ::tfm::ModelConfig &config = source.config;
+  const std::vector<PlacedWeight> &placed = weights.placed;
+  const std::vector<std::pair<std::string, size_t>> &names = weights.names;
+  // model.so's hash: a library other than the one this file was written
+  // with is refused before it is loaded.
+  absl::StatusOr<std::string> libraryChecksum =
+      ::tfm::fileChecksum(dir + "/model.so");
+  if (!libraryChecksum.ok())
+    return fail(::tfm::toStd(libraryChecksum.status().message()));
+  std::error_code ec;
   std::string jsonPath = dir + "/model.json";
   llvm::raw_fd_ostream out(jsonPath, ec, llvm::sys::fs::OF_Text);
   if (ec)
@@ -161,39 +222,13 @@ LogicalResult mlir::tfm::writeArtifactData(const std::string &dir,
     j.attribute("format", "tfm-artifact");
     j.attribute("version", ::tfm::kArtifactVersion);
     j.attribute("library", "model.so");
-    j.attributeObject("config", [&] {
-      j.attribute("architecture",
-                  std::string(::tfm::architectureName(config.architecture)));
-      j.attribute("d_model", config.dModel);
-      j.attribute("num_heads", config.numHeads);
-      j.attribute("src_vocab_size", config.srcVocabSize);
-      j.attribute("tgt_vocab_size", config.tgtVocabSize);
-      j.attribute("max_seq_len", config.maxSeqLen);
-      j.attribute("pad_id", config.padId);
-      j.attribute("bos_id", config.bosId);
-      j.attribute("eos_id", config.eosId);
-      if (config.typeVocabSize)
-        j.attribute("type_vocab_size", config.typeVocabSize);
-      if (!config.moreEosIds.empty())
-        j.attributeArray("more_eos_ids", [&] {
-          for (int64_t id : config.moreEosIds)
-            j.value(id);
-        });
-      if (config.forcedEosId >= 0)
-        j.attribute("forced_eos_id", config.forcedEosId);
-      if (!config.badWordsIds.empty())
-        j.attributeArray("bad_words_ids", [&] {
-          for (const std::vector<int64_t> &word : config.badWordsIds)
-            j.array([&] {
-              for (int64_t id : word)
-                j.value(id);
-            });
-        });
-    });
+    j.attribute("library_xxh3", *libraryChecksum);
+    j.attribute("config", artifactConfig(config));
     j.attribute("source", source.format);
     j.attributeObject("weights", [&] {
       j.attribute("file", "weights.bin");
-      j.attribute("bytes", static_cast<int64_t>(end));
+      j.attribute("bytes", static_cast<int64_t>(weights.bytes));
+      j.attribute("xxh3", weights.checksum);
       j.attributeArray("tensors", [&] {
         for (const std::pair<std::string, size_t> &named : names)
           j.object([&] {

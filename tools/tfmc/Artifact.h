@@ -8,11 +8,12 @@
 //                 F16/BF16 widened, linear weights packed into
 //                 tfm.pack_weight's panels), f32, each 64-byte aligned; a
 //                 weight tied to another (same values, same layout) once
-//   model.json    what the runtime needs: the config's run-time fields, the
-//                 weight index (name, shape, byte offset) and each entry's
-//                 arguments by name, in call order; its "version" is the
-//                 runtime's ::tfm::kArtifactVersion (runtime/Artifact.h), the
-//                 one definition both sides use
+//   model.json    what the runtime needs: the config's run-time fields (also
+//                 in model.so's manifest), the XXH3 hashes of model.so and
+//                 weights.bin, the weight index (name, shape, byte offset)
+//                 and each entry's arguments by name, in call order; its
+//                 "version" is the runtime's ::tfm::kArtifactVersion
+//                 (runtime/Artifact.h), the one definition both sides use
 //
 //===----------------------------------------------------------------------===//
 
@@ -23,24 +24,72 @@
 #include "frontend/ModelDirectory.h"
 #include "runtime/Artifact.h"
 
+#include <utility>
+#include <vector>
+
 #include "mlir/IR/BuiltinOps.h"
 #include "mlir/Support/LogicalResult.h"
+#include "llvm/Support/JSON.h"
 
 #include <string>
 
 namespace mlir::tfm {
 
+/// The "config" object of model.json: the run-time fields of `config`.
+llvm::json::Object artifactConfig(const ::tfm::ModelConfig &config);
+
+/// Puts that object, as one line of JSON, in `module`'s `tfm.model_config`
+/// attribute: tfm-emit-entry-wrappers writes it into the manifest, and the
+/// runtime checks model.json against it.
+void recordModelConfig(ModuleOp module, const ::tfm::ModelConfig &config);
+
 /// Records in `model` which weight arguments of its entry functions
 /// tfm-pack-weights packed ahead of time (their `tfm.packed` attribute).
 void recordPackedWeights(ModuleOp module, BuiltModel &model);
 
-/// Writes `dir`/weights.bin and `dir`/model.json for the entries of `model`,
-/// taking the weights from `source`. `dir` must exist. A weight with a NaN
-/// or an infinity is an error naming it, or with `allowNonFinite` a warning.
-LogicalResult writeArtifactData(const std::string &dir,
-                                const ::tfm::ModelDirectory &source,
-                                const BuiltModel &model,
-                                bool allowNonFinite = false);
+/// One weight of weights.bin.
+struct PlacedWeight {
+  std::string name; // The first graph name of the weight.
+  ::tfm::WeightSource source;
+  std::vector<int64_t> sourceShape; // as the graph asks for it
+  std::vector<int64_t> shape;       // as stored
+  int64_t packedPanel;              // 0: stored as is
+  uint64_t offset;
+  uint64_t bytes;
+};
+
+/// What writeWeights() wrote.
+struct WrittenWeights {
+  std::vector<PlacedWeight> placed;
+  /// Every graph name, with the placement it reads (tied names share one).
+  std::vector<std::pair<std::string, size_t>> names;
+  uint64_t bytes = 0;
+  /// XXH3 of weights.bin.
+  std::string checksum;
+  /// The index model.json lists, in its order.
+  std::vector<::tfm::WeightRecord> index;
+};
+
+/// Writes `dir`/weights.bin for the entries of `model`, taking the weights
+/// from `source` (after recordPackedWeights: in the layouts the module
+/// takes). `dir` must exist. A weight with a NaN or an infinity is an error
+/// naming it, or with `allowNonFinite` a warning.
+FailureOr<WrittenWeights> writeWeights(const std::string &dir,
+                                       const ::tfm::ModelDirectory &source,
+                                       const BuiltModel &model,
+                                       bool allowNonFinite = false);
+
+/// Puts the hashes of weights.bin and of its index in `module`'s
+/// `tfm.weights` attribute, which tfm-emit-entry-wrappers writes into the
+/// manifest: the module itself then names the weights it was compiled
+/// with, and the runtime checks weights.bin and model.json against it.
+void recordWeights(ModuleOp module, const WrittenWeights &weights);
+
+/// Writes `dir`/model.json (after model.so, whose hash it records).
+LogicalResult writeModelJson(const std::string &dir,
+                             const ::tfm::ModelDirectory &source,
+                             const BuiltModel &model,
+                             const WrittenWeights &weights);
 
 } // namespace mlir::tfm
 

@@ -129,6 +129,7 @@ int main(int argc, char **argv) {
   OwningOpRef<ModuleOp> module;
   ::tfm::ModelDirectory source;
   mlir::tfm::BuiltModel model;
+  mlir::tfm::WrittenWeights weights;
   if (isModel) {
     {
       StageTimer timer("parse");
@@ -144,6 +145,7 @@ int main(int argc, char **argv) {
         return fail("internal error: the graph built for '" + inputPath +
                     "' does not verify");
       module = std::move(model.module);
+      mlir::tfm::recordModelConfig(*module, source.config);
     }
   } else {
     StageTimer timer("parse");
@@ -185,9 +187,22 @@ int main(int argc, char **argv) {
     if (failed(pm.run(*module)))
       return fail("compiling '" + inputPath + "' failed in stage '" +
                   stage.name + "'");
-    // The weights tfm-pack-weights packed ahead of time are written packed.
-    if (isModel && stage.build == mlir::tfm::buildTfmTensorPipeline)
+    // The weights tfm-pack-weights packed ahead of time are written packed,
+    // before the module is lowered further: its manifest names their hash.
+    if (isModel && stage.build == mlir::tfm::buildTfmTensorPipeline) {
       mlir::tfm::recordPackedWeights(*module, model);
+      if (emit == Emit::SharedObject) {
+        StageTimer timer("weights");
+        if (std::error_code ec = llvm::sys::fs::create_directories(outputPath))
+          return fail("cannot create '" + outputPath + "': " + ec.message());
+        auto written = mlir::tfm::writeWeights(outputPath, source, model,
+                                               allowNonFiniteWeights);
+        if (failed(written))
+          return 1;
+        weights = std::move(*written);
+        mlir::tfm::recordWeights(*module, weights);
+      }
+    }
   }
 
   llvm::LLVMContext llvmContext;
@@ -204,11 +219,8 @@ int main(int argc, char **argv) {
 
   // A model compiles into a directory; its library is model.so.
   std::string libraryPath = outputPath;
-  if (isModel && emit == Emit::SharedObject) {
-    if (std::error_code ec = llvm::sys::fs::create_directories(outputPath))
-      return fail("cannot create '" + outputPath + "': " + ec.message());
+  if (isModel && emit == Emit::SharedObject)
     libraryPath = outputPath + "/model.so";
-  }
   std::string objectPath = outputPath;
   llvm::SmallString<128> tempObject;
   if (emit == Emit::SharedObject) {
@@ -234,11 +246,8 @@ int main(int argc, char **argv) {
                                            mlir::tfm::usesOpenMP(*llvmModule))))
       return 1;
   }
-  if (isModel) {
-    StageTimer timer("weights");
-    if (failed(mlir::tfm::writeArtifactData(outputPath, source, model,
-                                            allowNonFiniteWeights)))
-      return 1;
-  }
+  if (isModel &&
+      failed(mlir::tfm::writeModelJson(outputPath, source, model, weights)))
+    return 1;
   return 0;
 }
