@@ -54,13 +54,9 @@ Checkpoint::open(const std::string &dir) {
         std::shared_ptr<const SafetensorsFile>(std::move(*file)));
   }
 
-  absl::StatusOr<std::string> text = readFile(indexPath);
-  if (!text.ok())
-    return text.status();
-  absl::StatusOr<json::Value> root = json::parse(*text);
+  absl::StatusOr<json::Value> root = json::parseFile(indexPath);
   if (!root.ok())
-    return error(indexPath,
-                 absl::StrCat("invalid JSON: ", root.status().message()));
+    return root.status();
   if (!root->isObject())
     return error(indexPath, "expected a JSON object at top level");
   for (const auto &[key, value] : root->asObject())

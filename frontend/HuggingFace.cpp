@@ -7,6 +7,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "frontend/HuggingFace.h"
+#include "runtime/Status.h"
 #include "runtime/StringViews.h"
 
 #include "absl/strings/str_cat.h"
@@ -230,19 +231,6 @@ private:
   std::set<std::string> required;
 };
 } // namespace
-
-#define TFM_ASSIGN_OR_RETURN(lhs, expr)                                        \
-  do {                                                                         \
-    auto result_ = (expr);                                                     \
-    if (!result_.ok())                                                         \
-      return result_.status();                                                 \
-    lhs = std::move(*result_);                                                 \
-  } while (0)
-#define TFM_RETURN_IF_ERROR(expr)                                              \
-  do {                                                                         \
-    if (absl::Status status_ = (expr); !status_.ok())                          \
-      return status_;                                                          \
-  } while (0)
 
 /// The generation keys of `keys` (generation_config.json, or config.json
 /// without one). Keys that would change greedy decoding in a way tfm does

@@ -49,14 +49,9 @@ static absl::Status prefixed(const std::string &path, const absl::Status &s) {
 
 absl::StatusOr<ModelDirectory> loadModelDirectory(const std::string &dir) {
   std::string configPath = dir + "/config.json";
-  absl::StatusOr<std::string> text = readFile(configPath);
-  if (!text.ok())
-    return text.status();
-  absl::StatusOr<json::Value> root = json::parse(*text);
+  absl::StatusOr<json::Value> root = json::parseFile(configPath);
   if (!root.ok())
-    return prefixed(configPath,
-                    absl::InvalidArgumentError(absl::StrCat(
-                        "invalid JSON: ", root.status().message())));
+    return root.status();
 
   ModelDirectory model;
   if (!isHuggingFaceConfig(*root)) {
@@ -82,14 +77,9 @@ absl::StatusOr<ModelDirectory> loadModelDirectory(const std::string &dir) {
   std::optional<json::Value> generation;
   struct stat info;
   if (stat(generationPath.c_str(), &info) == 0) {
-    absl::StatusOr<std::string> genText = readFile(generationPath);
-    if (!genText.ok())
-      return genText.status();
-    absl::StatusOr<json::Value> parsed = json::parse(*genText);
+    absl::StatusOr<json::Value> parsed = json::parseFile(generationPath);
     if (!parsed.ok())
-      return prefixed(generationPath,
-                      absl::InvalidArgumentError(absl::StrCat(
-                          "invalid JSON: ", parsed.status().message())));
+      return parsed.status();
     generation = std::move(*parsed);
   }
   absl::StatusOr<HuggingFaceModel> hf = readHuggingFaceModel(

@@ -205,22 +205,18 @@ struct TfmEmitEntryWrappers
       ++numEntries;
     }
 
-    // A model's configuration, for the runtime to check model.json against.
-    if (auto config = module->getAttrOfType<StringAttr>("tfm.model_config")) {
-      if (config.getValue().contains('\n') ||
-          config.getValue().contains('\0')) {
-        module.emitError("tfm.model_config must be one line of JSON");
+    // A model's configuration and the hashes of its weights, for the
+    // runtime to check the artifact against: one manifest line each.
+    for (auto [attr, line] : {std::pair("tfm.model_config", "config "),
+                              std::pair("tfm.weights", "weights ")}) {
+      auto value = module->getAttrOfType<StringAttr>(attr);
+      if (!value)
+        continue;
+      if (value.getValue().contains('\n') || value.getValue().contains('\0')) {
+        module.emitError(attr) << " must be one line";
         return signalPassFailure();
       }
-      manifest += ("config " + config.getValue() + "\n").str();
-    }
-    if (auto weights = module->getAttrOfType<StringAttr>("tfm.weights")) {
-      if (weights.getValue().contains('\n') ||
-          weights.getValue().contains('\0')) {
-        module.emitError("tfm.weights must be one line");
-        return signalPassFailure();
-      }
-      manifest += ("weights " + weights.getValue() + "\n").str();
+      manifest += (line + value.getValue() + "\n").str();
     }
 
     defineAllocator(module, b);

@@ -3,6 +3,7 @@
 #include "runtime/Artifact.h"
 
 #include "runtime/Json.h"
+#include "runtime/Status.h"
 #include "runtime/StringViews.h"
 
 #include "absl/strings/str_cat.h"
@@ -69,20 +70,12 @@ static absl::Status checkHash(const std::string &path,
   return absl::OkStatus();
 }
 
-#define TFM_ASSIGN(lhs, expr)                                                  \
-  do {                                                                         \
-    auto result_ = (expr);                                                     \
-    if (!result_.ok())                                                         \
-      return result_.status();                                                 \
-    lhs = std::move(*result_);                                                 \
-  } while (0)
-
 absl::StatusOr<std::unique_ptr<Artifact>>
 Artifact::load(const std::string &dir) {
   using Kind = json::Value::Kind;
   std::string jsonPath = dir + "/model.json";
   std::string text;
-  TFM_ASSIGN(text, readFile(jsonPath));
+  TFM_ASSIGN_OR_RETURN(text, readFile(jsonPath));
   json::Value doc;
   {
     auto parsed = json::parse(text);
@@ -93,11 +86,11 @@ Artifact::load(const std::string &dir) {
   }
   Reader r(jsonPath);
   const json::Value *format;
-  TFM_ASSIGN(format, r.field(doc, "format", Kind::String));
+  TFM_ASSIGN_OR_RETURN(format, r.field(doc, "format", Kind::String));
   if (format->asString() != "tfm-artifact")
     return r.error("not a tfm artifact");
   int64_t version;
-  TFM_ASSIGN(version, r.integer(doc, "version"));
+  TFM_ASSIGN_OR_RETURN(version, r.integer(doc, "version"));
   if (version != kArtifactVersion)
     return r.error(absl::StrCat("artifact version ", version,
                                 ", this runtime reads version ",
@@ -106,9 +99,9 @@ Artifact::load(const std::string &dir) {
   std::unique_ptr<Artifact> artifact(new Artifact());
   ArtifactConfig &c = artifact->config_;
   const json::Value *config;
-  TFM_ASSIGN(config, r.field(doc, "config", Kind::Object));
+  TFM_ASSIGN_OR_RETURN(config, r.field(doc, "config", Kind::Object));
   const json::Value *arch;
-  TFM_ASSIGN(arch, r.field(*config, "architecture", Kind::String));
+  TFM_ASSIGN_OR_RETURN(arch, r.field(*config, "architecture", Kind::String));
   if (arch->asString() == "encoder-decoder")
     c.architecture = ModelArchitecture::EncoderDecoder;
   else if (arch->asString() == "encoder")
@@ -118,13 +111,13 @@ Artifact::load(const std::string &dir) {
   else
     return r.error(
         absl::StrCat("unknown architecture '", arch->asString(), "'"));
-  TFM_ASSIGN(c.dModel, r.integer(*config, "d_model"));
-  TFM_ASSIGN(c.srcVocabSize, r.integer(*config, "src_vocab_size"));
-  TFM_ASSIGN(c.tgtVocabSize, r.integer(*config, "tgt_vocab_size"));
-  TFM_ASSIGN(c.maxSeqLen, r.integer(*config, "max_seq_len"));
-  TFM_ASSIGN(c.padId, r.integer(*config, "pad_id"));
-  TFM_ASSIGN(c.bosId, r.integer(*config, "bos_id"));
-  TFM_ASSIGN(c.eosId, r.integer(*config, "eos_id"));
+  TFM_ASSIGN_OR_RETURN(c.dModel, r.integer(*config, "d_model"));
+  TFM_ASSIGN_OR_RETURN(c.srcVocabSize, r.integer(*config, "src_vocab_size"));
+  TFM_ASSIGN_OR_RETURN(c.tgtVocabSize, r.integer(*config, "tgt_vocab_size"));
+  TFM_ASSIGN_OR_RETURN(c.maxSeqLen, r.integer(*config, "max_seq_len"));
+  TFM_ASSIGN_OR_RETURN(c.padId, r.integer(*config, "pad_id"));
+  TFM_ASSIGN_OR_RETURN(c.bosId, r.integer(*config, "bos_id"));
+  TFM_ASSIGN_OR_RETURN(c.eosId, r.integer(*config, "eos_id"));
   // Optional: what only some models have.
   int64_t vocab = c.architecture == ModelArchitecture::Encoder ? c.srcVocabSize
                                                                : c.tgtVocabSize;
@@ -137,20 +130,22 @@ Artifact::load(const std::string &dir) {
                                   vocab));
     return v.asInt();
   };
-  if (config->find("type_vocab_size"))
-    TFM_ASSIGN(c.typeVocabSize, r.integer(*config, "type_vocab_size"));
+  if (config->find("type_vocab_size")) {
+    TFM_ASSIGN_OR_RETURN(c.typeVocabSize,
+                         r.integer(*config, "type_vocab_size"));
+  }
   if (c.typeVocabSize < 0)
     return r.error("field 'type_vocab_size' is negative");
   if (config->find("forced_eos_id")) {
-    TFM_ASSIGN(c.forcedEosId,
-               tokenId(*config->find("forced_eos_id"), "forced_eos_id"));
+    TFM_ASSIGN_OR_RETURN(c.forcedEosId, tokenId(*config->find("forced_eos_id"),
+                                                "forced_eos_id"));
   }
   if (const json::Value *more = config->find("more_eos_ids")) {
     if (!more->isArray())
       return r.error("field 'more_eos_ids' has the wrong type");
     for (const json::Value &v : more->asArray()) {
       int64_t id;
-      TFM_ASSIGN(id, tokenId(v, "more_eos_ids"));
+      TFM_ASSIGN_OR_RETURN(id, tokenId(v, "more_eos_ids"));
       c.moreEosIds.push_back(id);
     }
   }
@@ -163,7 +158,7 @@ Artifact::load(const std::string &dir) {
       std::vector<int64_t> ids;
       for (const json::Value &v : word.asArray()) {
         int64_t id;
-        TFM_ASSIGN(id, tokenId(v, "bad_words_ids"));
+        TFM_ASSIGN_OR_RETURN(id, tokenId(v, "bad_words_ids"));
         ids.push_back(id);
       }
       c.badWordsIds.push_back(std::move(ids));
@@ -172,31 +167,31 @@ Artifact::load(const std::string &dir) {
 
   // Weights: views into the mapped weights.bin.
   const json::Value *weights;
-  TFM_ASSIGN(weights, r.field(doc, "weights", Kind::Object));
+  TFM_ASSIGN_OR_RETURN(weights, r.field(doc, "weights", Kind::Object));
   const json::Value *file;
-  TFM_ASSIGN(file, r.field(*weights, "file", Kind::String));
-  TFM_ASSIGN(artifact->weightFile_,
-             MappedFile::open(dir + "/" + file->asString()));
+  TFM_ASSIGN_OR_RETURN(file, r.field(*weights, "file", Kind::String));
+  TFM_ASSIGN_OR_RETURN(artifact->weightFile_,
+                       MappedFile::open(dir + "/" + file->asString()));
   int64_t bytes;
-  TFM_ASSIGN(bytes, r.integer(*weights, "bytes"));
+  TFM_ASSIGN_OR_RETURN(bytes, r.integer(*weights, "bytes"));
   const MappedFile &bin = *artifact->weightFile_;
   if (bytes < 0 || static_cast<uint64_t>(bytes) != bin.size())
     return r.error(absl::StrCat(bin.path(), " has ", bin.size(),
                                 " bytes, model.json says ", bytes));
   const json::Value *weightsHash;
-  TFM_ASSIGN(weightsHash, r.field(*weights, "xxh3", Kind::String));
+  TFM_ASSIGN_OR_RETURN(weightsHash, r.field(*weights, "xxh3", Kind::String));
   if (absl::Status s = checkHash(bin.path(), weightsHash->asString(), r);
       !s.ok())
     return s;
   const json::Value *tensors;
-  TFM_ASSIGN(tensors, r.field(*weights, "tensors", Kind::Array));
+  TFM_ASSIGN_OR_RETURN(tensors, r.field(*weights, "tensors", Kind::Array));
   std::vector<WeightRecord> index;
   for (const json::Value &t : tensors->asArray()) {
     const json::Value *name, *shapeValue;
-    TFM_ASSIGN(name, r.field(t, "name", Kind::String));
-    TFM_ASSIGN(shapeValue, r.field(t, "shape", Kind::Array));
+    TFM_ASSIGN_OR_RETURN(name, r.field(t, "name", Kind::String));
+    TFM_ASSIGN_OR_RETURN(shapeValue, r.field(t, "shape", Kind::Array));
     int64_t offset;
-    TFM_ASSIGN(offset, r.integer(t, "offset"));
+    TFM_ASSIGN_OR_RETURN(offset, r.integer(t, "offset"));
     std::vector<int64_t> shape;
     for (const json::Value &d : shapeValue->asArray()) {
       if (!d.isInt() || d.asInt() < 0)
@@ -223,13 +218,13 @@ Artifact::load(const std::string &dir) {
   }
 
   const json::Value *library, *libraryHash;
-  TFM_ASSIGN(library, r.field(doc, "library", Kind::String));
-  TFM_ASSIGN(libraryHash, r.field(doc, "library_xxh3", Kind::String));
+  TFM_ASSIGN_OR_RETURN(library, r.field(doc, "library", Kind::String));
+  TFM_ASSIGN_OR_RETURN(libraryHash, r.field(doc, "library_xxh3", Kind::String));
   std::string libraryPath = dir + "/" + library->asString();
   if (absl::Status s = checkHash(libraryPath, libraryHash->asString(), r);
       !s.ok())
     return s;
-  TFM_ASSIGN(artifact->module_, CompiledModule::load(libraryPath));
+  TFM_ASSIGN_OR_RETURN(artifact->module_, CompiledModule::load(libraryPath));
   // The module names the weights it was compiled with: weights.bin's hash
   // and the hash of the index model.json gives for it.
   {
@@ -282,11 +277,11 @@ Artifact::load(const std::string &dir) {
   }
 
   const json::Value *entries;
-  TFM_ASSIGN(entries, r.field(doc, "entries", Kind::Array));
+  TFM_ASSIGN_OR_RETURN(entries, r.field(doc, "entries", Kind::Array));
   for (const json::Value &e : entries->asArray()) {
     const json::Value *name, *args;
-    TFM_ASSIGN(name, r.field(e, "name", Kind::String));
-    TFM_ASSIGN(args, r.field(e, "arguments", Kind::Array));
+    TFM_ASSIGN_OR_RETURN(name, r.field(e, "name", Kind::String));
+    TFM_ASSIGN_OR_RETURN(args, r.field(e, "arguments", Kind::Array));
     const EntrySpec *spec = artifact->module_->findEntry(name->asString());
     if (!spec)
       return r.error(
@@ -299,8 +294,8 @@ Artifact::load(const std::string &dir) {
     std::vector<Argument> arguments;
     for (const json::Value &a : args->asArray()) {
       const json::Value *argName, *isWeight;
-      TFM_ASSIGN(argName, r.field(a, "name", Kind::String));
-      TFM_ASSIGN(isWeight, r.field(a, "weight", Kind::Bool));
+      TFM_ASSIGN_OR_RETURN(argName, r.field(a, "name", Kind::String));
+      TFM_ASSIGN_OR_RETURN(isWeight, r.field(a, "weight", Kind::Bool));
       Argument arg{argName->asString(), nullptr};
       if (isWeight->asBool()) {
         auto it = artifact->weights_.find(arg.name);

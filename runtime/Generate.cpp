@@ -167,6 +167,9 @@ absl::StatusOr<Tensor> tfm::forward(const Artifact &artifact,
   if (!srcPadded.ok())
     return srcPadded.status();
 
+  std::optional<BufferPoolScope> scope;
+  if (in.pool)
+    scope.emplace(in.pool);
   absl::StatusOr<Tensor> out;
   const Sequences *outLengths = &src;
   switch (c.architecture) {

@@ -42,6 +42,10 @@ struct ForwardInputs {
   /// Where to put the pooled output [batch, d] of a model with a pooler
   /// (BERT's tanh(dense(h[:, 0]))); null: not wanted.
   Tensor *pooled = nullptr;
+  /// Where the compiled code's buffers come from: a pool kept across calls
+  /// serves the same sizes again from the second call on (no fresh pages to
+  /// fault in); it must outlive the results. Null: the system.
+  BufferPool *pool = nullptr;
 };
 
 /// The forward pass over whole sequences, in the layout of DESIGN.md:

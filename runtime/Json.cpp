@@ -7,6 +7,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "runtime/Json.h"
+#include "runtime/MappedFile.h"
 #include "runtime/StringViews.h"
 
 #include "absl/strings/str_cat.h"
@@ -626,6 +627,17 @@ std::string serialize(const Value &value) {
   std::string out;
   write(out, value);
   return out;
+}
+
+absl::StatusOr<Value> parseFile(const std::string &path) {
+  absl::StatusOr<std::string> text = readFile(path);
+  if (!text.ok())
+    return text.status();
+  absl::StatusOr<Value> value = parse(*text);
+  if (!value.ok())
+    return absl::InvalidArgumentError(
+        absl::StrCat(path, ": invalid JSON: ", value.status().message()));
+  return value;
 }
 
 } // namespace tfm::json

@@ -123,6 +123,10 @@ private:
 /// bytes from 1.
 absl::StatusOr<Value> parse(std::string_view text);
 
+/// Reads and parses the JSON file at `path` (a regular file: readFile());
+/// errors start with the path: "PATH: invalid JSON: line L, column C: ...".
+absl::StatusOr<Value> parseFile(const std::string &path);
+
 /// Writes `value` compactly (no spaces). Integers are exact; doubles use 17
 /// significant digits, so they read back bit for bit, and always carry a
 /// '.' or an exponent, so they read back as doubles. JSON has no NaN or

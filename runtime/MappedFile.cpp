@@ -1,6 +1,7 @@
 //===- MappedFile.cpp - Read-only memory-mapped files ---------------------===//
 
 #include "runtime/MappedFile.h"
+#include "runtime/Status.h"
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
@@ -56,18 +57,27 @@ MappedFile::~MappedFile() {
     munmap(const_cast<char *>(data_), size_);
 }
 
-absl::StatusOr<std::string> tfm::readFile(const std::string &path) {
-  // Only regular files: a FIFO would block in open() (hence O_NONBLOCK) and
-  // a device such as /dev/zero would be read until memory runs out.
-  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);
-  if (fd < 0)
+namespace {
+/// A file descriptor, closed when it goes out of scope.
+struct FileDescriptor {
+  int fd = -1;
+  ~FileDescriptor() {
+    if (fd >= 0)
+      ::close(fd);
+  }
+};
+} // namespace
+
+/// Opens `path` for reading, if it is a regular file: a FIFO would block in
+/// open() (hence O_NONBLOCK) and a device such as /dev/zero would be read
+/// until memory runs out.
+static absl::Status openRegularFile(const std::string &path,
+                                    FileDescriptor &file) {
+  file.fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+  if (file.fd < 0)
     return absl::ErrnoToStatus(errno, absl::StrCat(path, ": cannot open"));
-  struct FdCloser {
-    int fd;
-    ~FdCloser() { ::close(fd); }
-  } closer{fd};
   struct stat info;
-  if (fstat(fd, &info) != 0)
+  if (fstat(file.fd, &info) != 0)
     return absl::ErrnoToStatus(errno, absl::StrCat(path, ": cannot stat"));
   if (S_ISDIR(info.st_mode))
     return absl::InvalidArgumentError(
@@ -75,18 +85,35 @@ absl::StatusOr<std::string> tfm::readFile(const std::string &path) {
   if (!S_ISREG(info.st_mode))
     return absl::InvalidArgumentError(
         absl::StrCat(path, ": not a regular file"));
-  std::string text;
-  char buffer[4096];
+  return absl::OkStatus();
+}
+
+/// Reads `file` to its end in chunks of `buffer`, handing each to `consume`.
+template <typename Consume>
+static absl::Status readChunks(const FileDescriptor &file,
+                               const std::string &path,
+                               std::vector<char> &buffer, Consume consume) {
   while (true) {
-    ssize_t got = ::read(fd, buffer, sizeof(buffer));
+    ssize_t got = ::read(file.fd, buffer.data(), buffer.size());
     if (got < 0 && errno == EINTR)
       continue;
     if (got < 0)
       return absl::ErrnoToStatus(errno, absl::StrCat(path, ": read failed"));
     if (got == 0)
-      break;
-    text.append(buffer, static_cast<size_t>(got));
+      return absl::OkStatus();
+    consume(buffer.data(), static_cast<size_t>(got));
   }
+}
+
+absl::StatusOr<std::string> tfm::readFile(const std::string &path) {
+  FileDescriptor file;
+  TFM_RETURN_IF_ERROR(openRegularFile(path, file));
+  std::string text;
+  std::vector<char> buffer(1 << 16);
+  TFM_RETURN_IF_ERROR(
+      readChunks(file, path, buffer, [&](const char *data, size_t size) {
+        text.append(data, size);
+      }));
   return text;
 }
 
@@ -175,32 +202,17 @@ tfm::writeFileReplacing(const std::string &path,
 }
 
 absl::StatusOr<std::string> tfm::fileChecksum(const std::string &path) {
-  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);
-  if (fd < 0)
-    return absl::ErrnoToStatus(errno, absl::StrCat(path, ": cannot open"));
-  struct FdCloser {
-    int fd;
-    ~FdCloser() { ::close(fd); }
-  } closer{fd};
-  struct stat info;
-  if (fstat(fd, &info) != 0 || !S_ISREG(info.st_mode))
-    return absl::InvalidArgumentError(
-        absl::StrCat(path, ": not a regular file"));
+  FileDescriptor file;
+  TFM_RETURN_IF_ERROR(openRegularFile(path, file));
   std::unique_ptr<XXH3_state_t, XXH_errorcode (*)(XXH3_state_t *)> state(
       XXH3_createState(), XXH3_freeState);
   if (!state || XXH3_64bits_reset(state.get()) != XXH_OK)
     return absl::ResourceExhaustedError("cannot allocate a hash state");
   std::vector<char> buffer(1 << 20);
-  while (true) {
-    ssize_t got = ::read(fd, buffer.data(), buffer.size());
-    if (got < 0 && errno == EINTR)
-      continue;
-    if (got < 0)
-      return absl::ErrnoToStatus(errno, absl::StrCat(path, ": read failed"));
-    if (got == 0)
-      break;
-    XXH3_64bits_update(state.get(), buffer.data(), static_cast<size_t>(got));
-  }
+  TFM_RETURN_IF_ERROR(
+      readChunks(file, path, buffer, [&](const char *data, size_t size) {
+        XXH3_64bits_update(state.get(), data, size);
+      }));
   return absl::StrFormat("%016x", XXH3_64bits_digest(state.get()));
 }
 
