@@ -1,0 +1,371 @@
+#!/usr/bin/env bash
+# The Hugging Face benchmark of issue 14, in one run: tfm on checkpoints as
+# transformers' save_pretrained writes them, against transformers itself
+# (bench/hf_torch.py, the copy under shared/hf-reference on Debian's torch),
+# on one thread and on two:
+#   - GPT-2 small's size (768 hidden, 12 heads, 12 layers, 50257-token
+#     vocabulary, 1024 positions, random weights), greedy decoding of 64 new
+#     tokens from a fixed 32-token prompt, batch 1: tfm-run --bench (KV
+#     cache; medians of 3 runs of its median ms/step) against
+#     generate(do_sample=False, num_beams=1, max_new_tokens=64,
+#     min_new_tokens=64) with its KV cache, per token without the prefill
+#     ((t(64 new) - t(1 new)) / 63, median of 3 runs after a first); beside
+#     them the weight-streaming bound: the bytes of the weights one step
+#     reads (the `step` entry's weight arguments in model.json, at their
+#     stored, packed sizes, without the embedding tables, of which a step
+#     reads one row; the logits projection generator.weight, GPT-2's tied
+#     embedding, is read whole and counted) over the STREAM triad measured
+#     in the same run on as many threads. Target: tfm within 1.15x of it.
+#   - BERT-base's size (768 hidden, 12 heads, 12 layers, 3072 intermediate,
+#     30522-token vocabulary, 512 positions, BertModel with its pooler),
+#     forward passes over 1x128 and 8x128 tokens: tfm-run --bench --inputs
+#     (median of 5 passes after a first; median of 3 runs) against
+#     BertModel's forward (eval, no_grad; median of 5 after a first), and
+#     tfm's GFLOPS as a share of the FMA peak of as many cores, measured in
+#     the same run (machine_bench's one-core BM_FmaPeak times the threads).
+#     FLOPs: 2 * tokens * layers * (4 d^2 + 2 d ff) for the matmuls plus
+#     4 * S^2 * d per layer and sequence for attention (QK^T and PV).
+#     Target: 1.3x transformers or 90% of that peak, whichever is easier.
+# Then the command lines it ran and one table per benchmark.
+#
+#   bench/hf.sh
+#   HF_BENCH_SMALL=1 bench/hf.sh     # tiny models (128 hidden, 4 heads,
+#                                    # 2 layers, ff 512, 1000-token
+#                                    # vocabulary), same lengths: ~1 minute
+#   TFM_BENCH_NO_SETUP=1 bench/hf.sh # skip scripts/setup.sh (no build):
+#                                    # when build/bin is current and someone
+#                                    # else is building in the same tree
+#
+# The models are made once, by shared/hf-reference's make_hf_case.py (seed 1;
+# $HF_REFERENCE overrides the path) with a position table long enough for
+# these lengths (its default is 64 positions; see hf_torch.py make-case),
+# into $build/bench/gpt2-small and $build/bench/bert-base (~500 MB and
+# ~440 MB; gpt2-tiny and bert-tiny with HF_BENCH_SMALL=1), and compiled with
+# tfmc into <model>-out (again whenever tfmc is newer than the artifact).
+#
+# tfm-run's first new token comes with the prefill (its "encode" time), so
+# N new tokens are N - 1 steps. It stops at eos_id (transformers cannot, with
+# min_new_tokens): the script warns when it ran fewer steps. Each tfm-run is
+# a fresh process (its first step or pass pays for first touches; the
+# medians leave it out).
+set -euo pipefail
+repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+build=${TFM_BUILD_DIR:-$repo/build}
+hf_reference=${HF_REFERENCE:-$repo/../shared/hf-reference}
+export HF_REFERENCE=$hf_reference
+if [ ! -f "$hf_reference/make_hf_case.py" ]; then
+  echo "bench: no make_hf_case.py in $hf_reference (set HF_REFERENCE)" >&2
+  exit 1
+fi
+if [ -z "${TFM_BENCH_NO_SETUP:-}" ]; then
+  "$repo/scripts/setup.sh" >/dev/null
+fi
+# The transformers peer, with OpenBLAS behind it (without it Debian's torch
+# runs on the reference BLAS, at ~3 GFLOPS), and what hf-reference's README
+# lists for transformers.
+# shellcheck source=scripts/packages.sh
+source "$repo/scripts/packages.sh"
+TFM_PACKAGES_PREFIX=bench tfm_ensure_packages python3-torch \
+  libopenblas0-pthread python3-numpy python3-regex python3-tqdm \
+  python3-filelock python3-packaging python3-fsspec \
+  python3-typing-extensions python3-yaml python3-requests
+# The peer at its best: this machine's environment confines OpenBLAS (and so
+# PyTorch) to AVX2 with OPENBLAS_CORETYPE=Haswell.
+unset OPENBLAS_CORETYPE
+# Two threads need the two cores: anything else running makes OpenMP's
+# barriers lose whole time slices.
+read -r load _ </proc/loadavg
+if awk "BEGIN { exit !($load > 0.5) }"; then
+  echo "bench: warning: load average $load, the machine is not idle; the" \
+    "two-thread numbers will be low" >&2
+fi
+
+if [ -n "${HF_BENCH_SMALL:-}" ]; then
+  gpt2_size=128,4,4,2,512,1000
+  bert_size=128,4,4,2,512,1000
+  gpt2=$build/bench/gpt2-tiny
+  bert=$build/bench/bert-tiny
+else
+  gpt2_size=768,12,12,12,3072,50257
+  bert_size=768,12,12,12,3072,30522
+  gpt2=$build/bench/gpt2-small
+  bert=$build/bench/bert-base
+fi
+new_tokens=64
+prompt_len=32
+seq_len=128
+mkdir -p "$build/bench"
+out=$(mktemp -d)
+trap 'rm -rf "$out"' EXIT
+
+# Every command that measures or makes something, as run (env included).
+log() {
+  local a line=""
+  for a in "$@"; do
+    if [[ $a =~ ^[A-Za-z0-9_./=:,+@%^-]+$ ]]; then
+      line+=" $a"
+    else
+      line+=" '${a//\'/\'\\\'\'}'"
+    fi
+  done
+  echo "${line# }" >>"$out/commands.txt"
+  "$@"
+}
+
+# make_model FAMILY SIZE MAX_POSITIONS DIR: the checkpoint in DIR/model,
+# compiled into DIR-out.
+make_model() {
+  local family=$1 size=$2 positions=$3 dir=$4
+  if [ ! -f "$dir/model/model.safetensors" ]; then
+    echo "bench: generating the $family model ($size) into $dir" >&2
+    rm -rf "$dir.tmp"
+    log /usr/bin/python3 "$repo/bench/hf_torch.py" make-case \
+      --max-positions "$positions" -- "$family" 1 --size "$size" \
+      --out "$dir.tmp" >/dev/null
+    rm -rf "$dir"
+    mv "$dir.tmp" "$dir"
+  fi
+  if [ ! -f "$dir-out/model.json" ] ||
+    [ "$build/bin/tfmc" -nt "$dir-out/model.json" ] ||
+    [ "$dir/model/model.safetensors" -nt "$dir-out/model.json" ]; then
+    echo "bench: compiling it into $dir-out (tfmc)" >&2
+    rm -rf "$dir-out.tmp"
+    log "$build/bin/tfmc" "$dir/model" -o "$dir-out.tmp"
+    rm -rf "$dir-out"
+    mv "$dir-out.tmp" "$dir-out"
+  fi
+}
+make_model gpt2 "$gpt2_size" 1024 "$gpt2"
+make_model bert "$bert_size" 512 "$bert"
+
+# The inputs, fixed (the same for tfm and transformers): a 32-token prompt,
+# 128-token sequences (ids below both vocabularies and eos, none special).
+read -r vocab_gpt2 vocab_bert < <(/usr/bin/python3 -c '
+import json, sys
+print(*(json.load(open(p))["vocab_size"] for p in sys.argv[1:]))' \
+  "$gpt2/model/config.json" "$bert/model/config.json")
+prompt=$(/usr/bin/python3 -c "
+print(' '.join(str(1 + (7919 * i + 13) % ($vocab_gpt2 - 2))
+               for i in range($prompt_len)))")
+for b in 1 8; do
+  /usr/bin/python3 -c "
+import json
+print(json.dumps({'src': [[1 + (7919 * (s * $seq_len + i) + 101)
+                           % ($vocab_bert - 1) for i in range($seq_len)]
+                          for s in range($b)]}))" \
+    >"$out/bert-${b}x$seq_len.json"
+done
+
+echo "bench: FMA peak and triad (1 and 2 threads)" >&2
+log "$build/bin/machine_bench" --benchmark_filter='^BM_(FmaPeak|Triad/)' \
+  --benchmark_format=json --benchmark_out="$out/machine.json" \
+  --benchmark_out_format=json --benchmark_repetitions=3 \
+  --benchmark_report_aggregates_only=true >/dev/null
+
+# hf THREADS [hf_torch.py args]: transformers on THREADS threads. Debian's
+# torch runs its matmuls on OpenBLAS (pthread build), whose own threads
+# follow OPENBLAS_NUM_THREADS, not torch.set_num_threads.
+hf() {
+  local t=$1
+  shift
+  local -a policy=()
+  [ "$t" = 2 ] && policy=(OMP_WAIT_POLICY=PASSIVE)
+  log env "${policy[@]}" OMP_NUM_THREADS="$t" OPENBLAS_NUM_THREADS="$t" \
+    /usr/bin/python3 "$repo/bench/hf_torch.py" "$@" --threads "$t"
+}
+# tfm THREADS [tfm-run args]
+tfm() {
+  local t=$1
+  shift
+  log env OMP_NUM_THREADS="$t" "$build/bin/tfm-run" "$@"
+}
+
+for t in 1 2; do
+  echo "bench: GPT-2, $t thread(s): tfm-run" >&2
+  for r in 1 2 3; do
+    tfm "$t" "$gpt2-out" --src "$prompt" --max-new-tokens "$new_tokens" \
+      --bench >"$out/gpt2-tfm-$t-$r.txt"
+  done
+  echo "bench: GPT-2, $t thread(s): transformers" >&2
+  hf "$t" generate --model "$gpt2/model" --src "$prompt" \
+    --new-tokens "$new_tokens" --runs 3 >"$out/gpt2-hf-$t.json"
+done
+# The tokens, to compare with transformers' (a check, not timed).
+tfm 1 "$gpt2-out" --src "$prompt" --max-new-tokens "$new_tokens" \
+  >"$out/gpt2-tokens.txt"
+
+for t in 1 2; do
+  for b in 1 8; do
+    shape=${b}x$seq_len
+    echo "bench: BERT $shape, $t thread(s): tfm-run, transformers" >&2
+    for r in 1 2 3; do
+      tfm "$t" "$bert-out" --inputs "$out/bert-$shape.json" --bench \
+        >"$out/bert-tfm-$t-$shape-$r.txt"
+    done
+    hf "$t" encode --model "$bert/model" --inputs "$out/bert-$shape.json" \
+      --runs 5 >"$out/bert-hf-$t-$shape.json"
+  done
+done
+
+/usr/bin/python3 - "$out" "$gpt2" "$bert" "$new_tokens" "$seq_len" <<'PY'
+import json, math, os, re, statistics, sys
+out, gpt2, bert = sys.argv[1:4]
+new_tokens, seq_len = int(sys.argv[4]), int(sys.argv[5])
+def fail(message):
+    sys.exit(f"bench: {message}")
+def read(name):
+    return open(os.path.join(out, name)).read()
+def fmt(v, spec, suffix=""):
+    return format(v, spec) + suffix if v is not None else "-"
+
+print("commands run (tfm-run runs 3 times each, $out a temporary folder):")
+seen = set()
+for line in read("commands.txt").splitlines():
+    line = line.replace(out, "$out")
+    if line not in seen:
+        seen.add(line)
+        print("  " + line)
+print()
+
+med = {}
+for b in json.load(open(os.path.join(out, "machine.json")))["benchmarks"]:
+    if b.get("aggregate_name") == "median":
+        med[b["run_name"]] = b
+peak1 = med["BM_FmaPeak/real_time"]["GFLOPS"]
+triad = {t: med[f"BM_Triad/{t}/real_time"]["GB/s"] for t in (1, 2)}
+print(f"FMA peak (one core, this run, median of 3): {peak1:.1f} GFLOPS; "
+      f"triad (256 MB, STREAM counting, median of 3): {triad[1]:.1f} GB/s on "
+      f"1 thread, {triad[2]:.1f} GB/s on 2")
+hf_any = json.load(open(os.path.join(out, "gpt2-hf-1.json")))
+def blas(t, name):
+    o = json.load(open(os.path.join(out, name)))["openblas"]
+    return f"{o[0]} thread(s), core {o[1]}" if o else "not loaded"
+print(f"transformers {hf_any['transformers']} on torch {hf_any['torch']} "
+      f"({hf_any['attn_implementation']} attention); OpenBLAS: "
+      f"{blas(1, 'gpt2-hf-1.json')} (1T), {blas(2, 'gpt2-hf-2.json')} (2T)")
+print()
+
+# --- GPT-2 ------------------------------------------------------------------
+def tfm_decode(name):
+    text = read(name)
+    e = re.search(r"^encode: ([\d.]+) ms", text, re.M)
+    d = re.search(r"^decode: (\d+) steps, median ([\d.]+) ms/step, "
+                  r"total ([\d.]+) ms", text, re.M)
+    if not e or not d:
+        fail(f"unexpected tfm-run --bench output in {name}:\n{text}")
+    return {"prefill": float(e[1]), "steps": int(d[1]),
+            "median": float(d[2])}
+artifact = json.load(open(os.path.join(gpt2 + "-out", "model.json")))
+tensors = {t["name"]: t for t in artifact["weights"]["tensors"]}
+def stored(t):  # bytes as stored: F32, packed shapes as listed
+    return 4 * math.prod(t["shape"])
+step = next(e for e in artifact["entries"] if e["name"] == "step")
+# Without the embedding tables (a step reads a row per token of them),
+# except the one that is also the logits projection, read whole: GPT-2 ties
+# its lm_head to its token embedding. tfmc stores that either as
+# generator.weight or once, as tgt_embed.weight (packed, as a matmul weight),
+# with no generator.weight. Each stored tensor once (by offset).
+step_names = [a["name"] for a in step["arguments"] if a["weight"]]
+logits = ("generator.weight" if "generator.weight" in step_names
+          else "tgt_embed.weight")
+if logits not in step_names:
+    fail(f"the step entry reads neither generator.weight nor tgt_embed.weight")
+step_weights = {tensors[n]["offset"]: tensors[n] for n in step_names
+                if not n.endswith("_embed.weight") or n == logits}
+step_bytes = sum(stored(t) for t in step_weights.values())
+generator = tensors[logits]
+cfg = json.load(open(os.path.join(gpt2, "model", "config.json")))
+runs = {t: [tfm_decode(f"gpt2-tfm-{t}-{r}.txt") for r in (1, 2, 3)]
+        for t in (1, 2)}
+hf = {t: json.load(open(os.path.join(out, f"gpt2-hf-{t}.json")))
+      for t in (1, 2)}
+for t in (1, 2):
+    for i, r in enumerate(runs[t]):
+        if r["steps"] < new_tokens - 1:
+            print(f"warning: tfm-run ({t}T, run {i + 1}) ran {r['steps']} "
+                  f"steps, not {new_tokens - 1}: it generated eos_id early; "
+                  f"its numbers cover fewer tokens")
+tfm_tokens = [int(x) for x in read("gpt2-tokens.txt").split()]
+hf_tokens = hf[1]["tokens"]
+agree = next((i for i, (a, b) in enumerate(zip(tfm_tokens, hf_tokens))
+              if a != b), min(len(tfm_tokens), len(hf_tokens)))
+print(f"GPT-2 ({cfg['n_embd']} hidden, {cfg['n_head']} heads, "
+      f"{cfg['n_layer']} layers, vocabulary {cfg['vocab_size']}, "
+      f"{cfg['n_positions']} positions, random weights): greedy decoding, "
+      f"batch 1, {new_tokens} new tokens after a "
+      f"{hf[1]['prompt_len']}-token prompt")
+print(f"weights a step reads (the step entry's, as stored, without the "
+      f"embedding tables but with the logits projection, {logits} "
+      f"{generator['shape']}, {stored(generator) / 1e6:.1f} MB): "
+      f"{step_bytes / 1e6:.1f} MB")
+print(f"tokens: tfm and transformers agree on the first {agree} of "
+      f"{len(tfm_tokens)} (tfm-run 1T) / {len(hf_tokens)} (transformers)")
+print("ms/token: tfm the median step (median of 3 runs); transformers "
+      f"(t({new_tokens} new) - t(1 new)) / {new_tokens - 1} (median of 3 "
+      "runs after a first);")
+print("bound: step weight bytes / triad of as many threads; target: tfm "
+      "within 1.15x of it")
+hdr = (f"{'threads':>7} | {'tfm ms/token':>12} | {'transformers ms/token':>21}"
+       f" | {'speed-up':>8} | {'bound ms':>8} | {'tfm/bound':>9} | "
+       f"{'target':>6} | {'tfm prefill ms':>14} | {'hf prefill ms':>13}")
+print(hdr); print("-" * len(hdr))
+tfm_ms = {}
+for t in (1, 2):
+    tfm_ms[t] = statistics.median(r["median"] for r in runs[t])
+    hf_ms = hf[t]["ms_per_token"]
+    bound = step_bytes / (triad[t] * 1e9) * 1e3
+    prefill = statistics.median(r["prefill"] for r in runs[t])
+    print(f"{t:7d} | {tfm_ms[t]:12.3f} | {hf_ms:21.3f} | "
+          f"{hf_ms / tfm_ms[t]:7.2f}x | {bound:8.3f} | "
+          f"{tfm_ms[t] / bound:8.2f}x | "
+          f"{'met' if tfm_ms[t] <= 1.15 * bound else 'missed':>6} | "
+          f"{prefill:14.2f} | {hf[t]['prefill_ms']:13.2f}")
+print(f"two threads vs one: tfm {tfm_ms[1] / tfm_ms[2]:.2f}x, transformers "
+      f"{hf[1]['ms_per_token'] / hf[2]['ms_per_token']:.2f}x; transformers' "
+      f"first run {hf[1]['first_ms_per_token']:.3f} ms/token (1T), "
+      f"{hf[2]['first_ms_per_token']:.3f} (2T)")
+print()
+
+# --- BERT -------------------------------------------------------------------
+def tfm_encode(name):
+    text = read(name)
+    m = re.search(r"^encode: first ([\d.]+) ms, median of 5 more ([\d.]+) ms",
+                  text, re.M)
+    if not m:
+        fail(f"unexpected tfm-run --bench output in {name}:\n{text}")
+    return {"first": float(m[1]), "median": float(m[2])}
+cfg = json.load(open(os.path.join(bert, "model", "config.json")))
+d, ff, layers = (cfg["hidden_size"], cfg["intermediate_size"],
+                 cfg["num_hidden_layers"])
+print(f"BERT ({d} hidden, {cfg['num_attention_heads']} heads, {layers} "
+      f"layers, intermediate {ff}, vocabulary {cfg['vocab_size']}, "
+      f"{cfg['max_position_embeddings']} positions, BertModel with its "
+      f"pooler, random weights): a forward pass")
+print("ms: tfm the median of 5 passes after a first (median of 3 runs); "
+      "transformers the median of 5 after a first;")
+print(f"GFLOPS: 2*tokens*{layers}*(4d^2 + 2d*ff) + {layers}*batch*4*S^2*d "
+      f"over tfm's time; peak: {peak1:.1f} GFLOPS x threads;")
+print("target: tfm >= 1.3x transformers or >= 90% of the peak, whichever is "
+      "easier (target ms: the larger of the two times)")
+hdr = (f"{'shape':>7} | {'threads':>7} | {'tfm ms':>9} | "
+       f"{'transformers ms':>15} | {'speed-up':>8} | {'GFLOPS':>7} | "
+       f"{'%peak':>6} | {'target ms':>9} | {'target':>6} | "
+       f"{'tfm first ms':>12}")
+print(hdr); print("-" * len(hdr))
+for b in (1, 8):
+    shape = f"{b}x{seq_len}"
+    flops = (2 * b * seq_len * layers * (4 * d * d + 2 * d * ff) +
+             layers * b * 4 * seq_len * seq_len * d)
+    for t in (1, 2):
+        r = [tfm_encode(f"bert-tfm-{t}-{shape}-{i}.txt") for i in (1, 2, 3)]
+        ms = statistics.median(x["median"] for x in r)
+        first = statistics.median(x["first"] for x in r)
+        h = json.load(open(os.path.join(out, f"bert-hf-{t}-{shape}.json")))
+        gflops = flops / (ms * 1e-3) / 1e9
+        peak = peak1 * t
+        target = max(h["ms"] / 1.3, flops / (0.9 * peak * 1e9) * 1e3)
+        print(f"{shape:>7} | {t:7d} | {ms:9.2f} | {h['ms']:15.2f} | "
+              f"{h['ms'] / ms:7.2f}x | {gflops:7.1f} | "
+              f"{100 * gflops / peak:5.1f}% | {target:9.2f} | "
+              f"{'met' if ms <= target else 'missed':>6} | {first:12.2f}")
+PY
