@@ -160,18 +160,23 @@ public:
   /// The logits projection over `vocab`, from `side`'s hidden states: its
   /// own weight, or the side's embedding table when tied.
   Value generator(Value x, StringRef side, int64_t vocab) {
-    if (!config.tiedEmbeddings)
-      return linear("generator", x, d(), vocab, config.generatorBias);
-    Value w = weight(embeddingName(side), {vocab, d()});
-    Value bias =
-        config.generatorBias ? weight("generator.bias", {vocab}) : Value();
-    return b.create<LinearOp>(loc, act(vocab), x, w, bias);
+    std::string w =
+        config.tiedEmbeddings ? embeddingName(side) : "generator.weight";
+    return linear(w, config.generatorBias ? "generator.bias" : "", x, d(),
+                  vocab);
   }
 
-  Value linear(const std::string &prefix, Value x, int64_t in, int64_t out,
-               bool withBias = true) {
-    Value w = weight(prefix + ".weight", {out, in});
-    Value bias = withBias ? weight(prefix + ".bias", {out}) : Value();
+  /// Linear layer `prefix` (`prefix.weight`, `prefix.bias`).
+  Value linear(const std::string &prefix, Value x, int64_t in, int64_t out) {
+    return linear(prefix + ".weight", prefix + ".bias", x, in, out);
+  }
+
+  /// A linear layer of weight `weightName` [out, in] and bias `biasName`
+  /// [out] (none when empty).
+  Value linear(const std::string &weightName, const std::string &biasName,
+               Value x, int64_t in, int64_t out) {
+    Value w = weight(weightName, {out, in});
+    Value bias = biasName.empty() ? Value() : weight(biasName, {out});
     auto type = cast<RankedTensorType>(x.getType());
     SmallVector<int64_t> shape(type.getShape());
     shape.back() = out;
