@@ -394,14 +394,15 @@ static Tensor rows(Tensor &t, int64_t batch) {
   return Tensor::adopt(t.dtype(), std::move(shape), nullptr, t.rawData(), 0);
 }
 
-absl::Status DecodeSession::allocate(size_t batch, size_t capacity) {
+absl::Status DecodeSession::allocate(size_t batch, size_t capacity,
+                                     int64_t tokens) {
   running_ = batch;
   capacity = std::max(batch, capacity);
   slotSequence_.resize(capacity);
   length_.assign(capacity, 0);
   for (size_t i = 0; i < batch; ++i)
     slotSequence_[i] = i;
-  if (capacity <= capacity_) {
+  if (capacity <= capacity_ && tokens == tokens_) {
     // Stale rows past each sequence's length are never attended to.
     return absl::OkStatus();
   }
@@ -427,8 +428,8 @@ absl::Status DecodeSession::allocate(size_t batch, size_t capacity) {
       return absl::InternalError(
           absl::StrCat("step input '", name,
                        "' is not a [batch, heads, ?, head_dim] cache"));
-    auto count = checkedNumElements(
-        DType::F32, {b, spec.dims[1], c.maxSeqLen, spec.dims[3]});
+    auto count =
+        checkedNumElements(DType::F32, {b, spec.dims[1], tokens, spec.dims[3]});
     if (!count.ok() ||
         __builtin_add_overflow(cacheBytes, uint64_t(*count) * 4, &cacheBytes))
       cacheBytes = UINT64_MAX;
@@ -437,7 +438,7 @@ absl::Status DecodeSession::allocate(size_t batch, size_t capacity) {
                     static_cast<uint64_t>(sysconf(_SC_PAGE_SIZE));
   if (cacheBytes > memory)
     return absl::ResourceExhaustedError(absl::StrCat(
-        "the KV cache of ", b, " sequences of up to max_seq_len ", c.maxSeqLen,
+        "the KV cache of ", b, " sequences of up to ", tokens,
         " tokens would take ",
         cacheBytes == UINT64_MAX ? std::string("more than 2^64 bytes")
                                  : absl::StrCat(cacheBytes >> 20, " MiB"),
@@ -446,8 +447,8 @@ absl::Status DecodeSession::allocate(size_t batch, size_t capacity) {
     if (!spec.inout)
       continue;
     // Zero-filled: every page is touched once, here, not during a step.
-    auto cache = Tensor::allocate(DType::F32,
-                                  {b, spec.dims[1], c.maxSeqLen, spec.dims[3]});
+    auto cache =
+        Tensor::allocate(DType::F32, {b, spec.dims[1], tokens, spec.dims[3]});
     if (!cache.ok())
       return cache.status();
     selfCaches_.push_back({name, std::move(*cache)});
@@ -462,6 +463,7 @@ absl::Status DecodeSession::allocate(size_t batch, size_t capacity) {
     *t = std::move(*allocated);
   }
   capacity_ = batch;
+  tokens_ = tokens;
   return absl::OkStatus();
 }
 
@@ -478,13 +480,25 @@ static absl::Status checkDecodable(const ArtifactConfig &c,
                         c.maxSeqLen, "src");
 }
 
-absl::Status DecodeSession::start(const Sequences &src, size_t capacity) {
+absl::Status DecodeSession::start(const Sequences &src, size_t capacity,
+                                  int64_t maxNewTokens) {
   const ArtifactConfig &c = artifact_.config();
   if (absl::Status s = checkDecodable(c, src); !s.ok())
     return s;
   bool withEncoder = c.architecture == ModelArchitecture::EncoderDecoder;
   size_t batch = src.size();
-  if (absl::Status s = allocate(batch, capacity); !s.ok())
+  // The cache holds the decoder's tokens: bos_id or the prompt, then one per
+  // step; no more than the request can reach, never more than max_seq_len.
+  int64_t tokens = c.maxSeqLen;
+  if (maxNewTokens >= 0) {
+    int64_t prefix = 1;
+    if (!withEncoder)
+      for (const std::vector<int64_t> &prompt : src)
+        prefix = std::max<int64_t>(prefix, prompt.size());
+    tokens = std::min<int64_t>(c.maxSeqLen,
+                               prefix + std::min(maxNewTokens, c.maxSeqLen));
+  }
+  if (absl::Status s = allocate(batch, capacity, tokens); !s.ok())
     return s;
   BufferPoolScope scope(&pool_);
   auto srcPadded = pad(src, c.padId);
@@ -579,6 +593,10 @@ absl::Status DecodeSession::step(absl::Span<const int64_t> tokens) {
       return absl::OutOfRangeError(
           absl::StrCat("sequence ", slotSequence_[slot],
                        " has reached max_seq_len ", c.maxSeqLen));
+    if (length_[slot] >= tokens_)
+      return absl::OutOfRangeError(absl::StrCat(
+          "sequence ", slotSequence_[slot], " has filled its KV cache (",
+          tokens_, " tokens: the start's max_new_tokens)"));
     // The token goes in at the next position; the cache then holds it too.
     id[slot] = static_cast<int32_t>(tokens[slot]);
     pos[slot] = static_cast<int32_t>(length_[slot]);
@@ -706,7 +724,7 @@ absl::StatusOr<Sequences> tfm::greedy(DecodeSession &session,
                                       GenerateStats *stats) {
   const ArtifactConfig &c = session.artifact().config();
   auto begin = std::chrono::steady_clock::now();
-  if (absl::Status s = session.start(src); !s.ok())
+  if (absl::Status s = session.start(src, 0, maxNewTokens); !s.ok())
     return s;
   if (stats)
     stats->encodeSeconds = secondsSince(begin);
@@ -839,7 +857,8 @@ absl::StatusOr<Sequences> tfm::beamSearch(const Artifact &artifact,
   DecodeSession session(artifact);
   auto begin = std::chrono::steady_clock::now();
   size_t n = beams;
-  if (absl::Status s = session.start(src, src.size() * n); !s.ok())
+  if (absl::Status s = session.start(src, src.size() * n, maxNewTokens);
+      !s.ok())
     return s;
   if (stats)
     stats->encodeSeconds = secondsSince(begin);

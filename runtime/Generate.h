@@ -74,8 +74,11 @@ public:
   /// from `bos_id` (encoder-decoder); the prompts in one pass (decoder-only).
   /// Afterwards logits(slot) predicts the next token of every sequence.
   /// `capacity` reserves batch slots for reorder() to grow into (beam
-  /// search: sources times beams).
-  absl::Status start(const Sequences &src, size_t capacity = 0);
+  /// search: sources times beams). `maxNewTokens` >= 0 sizes the KV cache
+  /// for what the request can reach (the longest prompt, or bos_id, plus
+  /// that many tokens) instead of max_seq_len; a step past it is an error.
+  absl::Status start(const Sequences &src, size_t capacity = 0,
+                     int64_t maxNewTokens = -1);
 
   /// Appends tokens[slot] to the sequence in each running slot and computes
   /// its next logits. Fails if a sequence would exceed max_seq_len.
@@ -104,7 +107,7 @@ public:
   const BufferPool &bufferPool() const { return pool_; }
 
 private:
-  absl::Status allocate(size_t batch, size_t capacity);
+  absl::Status allocate(size_t batch, size_t capacity, int64_t tokens);
   absl::Status prepareStep();
   absl::Status runStep();
   void moveSlot(size_t from, size_t to);
@@ -115,11 +118,12 @@ private:
   BufferPool pool_;
   int64_t vocab_ = 0;
   size_t capacity_ = 0; // Batch slots allocated.
+  int64_t tokens_ = 0;  // Positions of the allocated caches.
   size_t running_ = 0;
   std::vector<size_t> slotSequence_;
   std::vector<int64_t> length_;
 
-  /// [capacity, heads, max_seq_len, head_dim] per layer, keys and values.
+  /// [capacity, heads, tokens_, head_dim] per layer, keys and values.
   std::vector<std::pair<std::string, Tensor>> selfCaches_;
   /// Encoder-decoder: [batch, heads, src_len, head_dim] per layer.
   std::vector<std::pair<std::string, Tensor>> crossKV_;
