@@ -1,6 +1,9 @@
 //===- Generate.cpp - Running a compiled model on token sequences ---------===//
 
 #include "runtime/Generate.h"
+#include "runtime/Json.h"
+#include "runtime/Status.h"
+#include "runtime/StringViews.h"
 
 #include "absl/strings/str_cat.h"
 
@@ -35,6 +38,58 @@ absl::Status tfm::checkSequences(const Sequences &batch, int64_t vocab,
                          " is out of range [0, ", vocab, ")"));
   }
   return absl::OkStatus();
+}
+
+/// Reads one field of --inputs: an array of arrays of integers.
+static absl::StatusOr<Sequences> readSequences(const json::Value &doc,
+                                               std::string_view key,
+                                               const std::string &path) {
+  const json::Value *v = doc.find(key);
+  Sequences out;
+  auto bad = [&](std::string_view what) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(path, ": \"", toAbsl(key), "\" ", toAbsl(what)));
+  };
+  if (!v->isArray())
+    return bad("must be an array of sequences (arrays of token ids)");
+  for (const json::Value &seq : v->asArray()) {
+    if (!seq.isArray())
+      return bad("must be an array of sequences (arrays of token ids)");
+    std::vector<int64_t> ids;
+    for (const json::Value &id : seq.asArray()) {
+      if (!id.isInt())
+        return bad(absl::StrCat("sequence ", out.size(),
+                                " holds a value that is not an integer id"));
+      ids.push_back(id.asInt());
+    }
+    out.push_back(std::move(ids));
+  }
+  return out;
+}
+
+absl::StatusOr<BatchInputs> tfm::parseBatchInputs(std::string_view text,
+                                                  const std::string &path) {
+  absl::StatusOr<json::Value> doc = json::parse(text);
+  if (!doc.ok())
+    return absl::InvalidArgumentError(
+        absl::StrCat(path, ": ", doc.status().message()));
+  if (!doc->isObject() || !doc->find("src"))
+    return absl::InvalidArgumentError(
+        absl::StrCat(path, ": expected an object with a \"src\" field"));
+  for (const auto &[key, value] : doc->asObject())
+    if (key != "src" && key != "tgt" && key != "token_type_ids")
+      return absl::InvalidArgumentError(
+          absl::StrCat(path, ": unknown field \"", key, "\""));
+  BatchInputs batch;
+  TFM_ASSIGN_OR_RETURN(batch.src, readSequences(*doc, "src", path));
+  if (doc->find("tgt")) {
+    TFM_ASSIGN_OR_RETURN(batch.tgt, readSequences(*doc, "tgt", path));
+  }
+  if (doc->find("token_type_ids")) {
+    TFM_ASSIGN_OR_RETURN(batch.types,
+                         readSequences(*doc, "token_type_ids", path));
+  }
+  return batch;
 }
 
 namespace {

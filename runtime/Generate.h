@@ -17,6 +17,7 @@
 #include "absl/types/span.h"
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -25,6 +26,19 @@
 namespace tfm {
 
 using Sequences = std::vector<std::vector<int64_t>>;
+
+/// The batch of `tfm-run --inputs`: {"src": [[ids], ...], "tgt": [[ids],
+/// ...], "token_type_ids": [[types], ...]} ("tgt" and "token_type_ids"
+/// optional), unpadded.
+struct BatchInputs {
+  Sequences src;
+  std::optional<Sequences> tgt, types;
+};
+
+/// Parses the text of such a file (strict JSON, no other field, integers
+/// only; the model checks the values); errors start with `path`.
+absl::StatusOr<BatchInputs> parseBatchInputs(std::string_view text,
+                                             const std::string &path);
 
 /// Checks that `batch` is not empty, that no sequence is empty or longer than
 /// `maxLen`, and that every id is in [0, vocab). `what` names the batch in

@@ -27,8 +27,8 @@ fi
 harnesses=("$@")
 # --ci: inputs per harness, ~30 s each on this machine kind.
 declare -A ci_runs=([config]=2000000 [hf_config]=1000000 [index]=100000
-  [json]=2000000 [npy]=800000 [safetensors]=700000)
-[ ${#harnesses[@]} -gt 0 ] || harnesses=(config hf_config index json npy safetensors)
+  [inputs]=2000000 [json]=2000000 [npy]=800000 [safetensors]=700000)
+[ ${#harnesses[@]} -gt 0 ] || harnesses=(config hf_config index inputs json npy safetensors)
 
 # shellcheck source=scripts/packages.sh
 source "$repo/scripts/packages.sh"

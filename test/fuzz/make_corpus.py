@@ -61,6 +61,12 @@ def main():
          "weight_map": {"a": shards[0], "b": shards[1]}}))
     write("index", "one-shard.json", json.dumps(
         {"weight_map": {"a": shards[0]}}))
+    # tfm-run --inputs batches.
+    write("inputs", "src.json", json.dumps({"src": [[5, 17, 42], [3]]}))
+    write("inputs", "all.json", json.dumps(
+        {"src": [[5, 17, 42], [3]], "tgt": [[1, 4], [1]],
+         "token_type_ids": [[0, 0, 1], [0]]}))
+    write("inputs", "bad.json", json.dumps({"src": [[1.5]], "x": 1}))
     # JSON: everything above, plus the kinds of values.
     write("json", "values.json", json.dumps(
         {"a": [1, -2, 3.5e-3, True, False, None], "s": "\u00e9\\n\"",

@@ -327,33 +327,6 @@ static absl::StatusOr<std::vector<int64_t>> parseIds(const std::string &text) {
   return ids;
 }
 
-/// Reads one field of --inputs: an array of arrays of integers.
-static absl::StatusOr<Sequences> readSequences(const json::Value &doc,
-                                               std::string_view key,
-                                               const std::string &path) {
-  const json::Value *v = doc.find(key);
-  Sequences out;
-  auto bad = [&](std::string_view what) {
-    return absl::InvalidArgumentError(
-        absl::StrCat(path, ": \"", toAbsl(key), "\" ", toAbsl(what)));
-  };
-  if (!v->isArray())
-    return bad("must be an array of sequences (arrays of token ids)");
-  for (const json::Value &seq : v->asArray()) {
-    if (!seq.isArray())
-      return bad("must be an array of sequences (arrays of token ids)");
-    std::vector<int64_t> ids;
-    for (const json::Value &id : seq.asArray()) {
-      if (!id.isInt())
-        return bad(absl::StrCat("sequence ", out.size(),
-                                " holds a value that is not an integer id"));
-      ids.push_back(id.asInt());
-    }
-    out.push_back(std::move(ids));
-  }
-  return out;
-}
-
 static double median(std::vector<double> v) {
   if (v.empty())
     return 0;
@@ -378,36 +351,13 @@ static absl::Status runModel(const Options &options) {
     absl::StatusOr<std::string> text = readFile(*options.inputsJson);
     if (!text.ok())
       return text.status();
-    absl::StatusOr<json::Value> doc = json::parse(*text);
-    if (!doc.ok())
-      return absl::InvalidArgumentError(
-          absl::StrCat(*options.inputsJson, ": ", doc.status().message()));
-    if (!doc->isObject() || !doc->find("src"))
-      return absl::InvalidArgumentError(absl::StrCat(
-          *options.inputsJson, ": expected an object with a \"src\" field"));
-    for (const auto &[key, value] : doc->asObject())
-      if (key != "src" && key != "tgt" && key != "token_type_ids")
-        return absl::InvalidArgumentError(
-            absl::StrCat(*options.inputsJson, ": unknown field \"", key, "\""));
-    absl::StatusOr<Sequences> s =
-        readSequences(*doc, "src", *options.inputsJson);
-    if (!s.ok())
-      return s.status();
-    src = std::move(*s);
-    if (doc->find("tgt")) {
-      absl::StatusOr<Sequences> t =
-          readSequences(*doc, "tgt", *options.inputsJson);
-      if (!t.ok())
-        return t.status();
-      tgt = std::move(*t);
-    }
-    if (doc->find("token_type_ids")) {
-      absl::StatusOr<Sequences> t =
-          readSequences(*doc, "token_type_ids", *options.inputsJson);
-      if (!t.ok())
-        return t.status();
-      types = std::move(*t);
-    }
+    absl::StatusOr<BatchInputs> batch =
+        parseBatchInputs(*text, *options.inputsJson);
+    if (!batch.ok())
+      return batch.status();
+    src = std::move(batch->src);
+    tgt = std::move(batch->tgt);
+    types = std::move(batch->types);
   }
 
   ForwardInputs in;
