@@ -32,7 +32,6 @@ is set to --threads unless given: torch.set_num_threads does not reach
 OpenBLAS's own thread pool, which would otherwise take both cores.
 """
 import argparse
-import ctypes
 import json
 import math
 import os
@@ -71,6 +70,8 @@ AP, ARGS = parse_args()
 os.environ.setdefault("OPENBLAS_NUM_THREADS", str(ARGS.threads))
 import torch  # noqa: E402
 from torch import nn  # noqa: E402
+
+from openblas_info import openblas  # noqa: E402
 
 BOS = 1
 
@@ -119,17 +120,6 @@ def greedy(model, src, new_tokens):
         ys = torch.cat([ys, model.next_token(ys, memory)], dim=1)
     t2 = time.perf_counter()
     return t1 - t0, t2 - t1, ys[0, 1:].tolist()
-
-
-def openblas():
-    """(threads, core) OpenBLAS reports, or None if torch does not use it."""
-    try:
-        lib = ctypes.CDLL("libopenblas.so.0")
-        lib.openblas_get_corename.restype = ctypes.c_char_p
-        return lib.openblas_get_num_threads(), \
-            lib.openblas_get_corename().decode()
-    except (OSError, AttributeError):
-        return None
 
 
 def main():

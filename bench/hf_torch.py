@@ -33,7 +33,6 @@ own thread pool, which would otherwise take both cores. The hf-reference
 directory is $HF_REFERENCE, else ../../shared/hf-reference from this file.
 """
 import argparse
-import ctypes
 import json
 import os
 import resource
@@ -81,17 +80,7 @@ os.environ.setdefault("OPENBLAS_NUM_THREADS", str(ARGS.threads))
 sys.path.insert(0, HF_REFERENCE)
 import hf_compat  # noqa: E402,F401  (before transformers: sys.path, offline)
 import torch  # noqa: E402
-
-
-def openblas():
-    """(threads, core) OpenBLAS reports, or None if torch does not use it."""
-    try:
-        lib = ctypes.CDLL("libopenblas.so.0")
-        lib.openblas_get_corename.restype = ctypes.c_char_p
-        return lib.openblas_get_num_threads(), \
-            lib.openblas_get_corename().decode()
-    except (OSError, AttributeError):
-        return None
+from openblas_info import openblas  # noqa: E402
 
 
 def make_case(args):
