@@ -55,60 +55,64 @@ static LLVM::LLVMFuncOp getOrDeclare(ModuleOp module, OpBuilder &b,
   return b.create<LLVM::LLVMFuncOp>(module.getLoc(), name, type);
 }
 
-/// Defines the generic allocation functions the memref lowering calls
-/// (_mlir_memref_to_llvm_alloc/free) as calls through the exported table
-/// `tfm_allocator` = {alloc, free}, which the runtime fills in when it loads
-/// the module; malloc/free while it is empty.
-static void defineAllocator(ModuleOp module, OpBuilder &b) {
+/// A function the compiled code calls that the runtime provides: slot
+/// `slot` of an exported table, or `fallback` while that slot is null.
+struct Hook {
+  StringRef name, fallback;
+  int64_t slot;
+  LLVM::LLVMFunctionType type;
+};
+
+/// Defines each hook that `module` declares (and nobody defined) as a call
+/// through the exported, writable table `tableName` (zero-initialized; the
+/// runtime fills it in when it loads the module), or to its fallback while
+/// the slot is null. Nothing is emitted when no hook is declared.
+static void defineHooks(ModuleOp module, OpBuilder &b, StringRef tableName,
+                        ArrayRef<Hook> hooks) {
   MLIRContext *ctx = module.getContext();
   Location loc = module.getLoc();
   auto ptr = LLVM::LLVMPointerType::get(ctx);
-  auto i64 = IntegerType::get(ctx, 64);
-  auto voidType = LLVM::LLVMVoidType::get(ctx);
-  auto tableType = LLVM::LLVMArrayType::get(ptr, 2);
+  auto declared = [&](const Hook &hook) {
+    auto func = module.lookupSymbol<LLVM::LLVMFuncOp>(hook.name);
+    return func && func.isExternal() ? func : LLVM::LLVMFuncOp();
+  };
+  if (llvm::none_of(hooks, declared))
+    return;
   {
+    auto tableType = LLVM::LLVMArrayType::get(ptr, hooks.size());
     OpBuilder::InsertionGuard guard(b);
     b.setInsertionPointToEnd(module.getBody());
     auto table = b.create<LLVM::GlobalOp>(loc, tableType, /*isConstant=*/false,
-                                          LLVM::Linkage::External,
-                                          TFM_ALLOCATOR_SYMBOL, Attribute());
+                                          LLVM::Linkage::External, tableName,
+                                          Attribute());
     Block *init = b.createBlock(&table.getInitializerRegion());
     b.setInsertionPointToStart(init);
     b.create<LLVM::ReturnOp>(
         loc, b.create<LLVM::ZeroOp>(loc, tableType).getResult());
   }
-  struct Hook {
-    StringRef name, fallback;
-    int64_t slot;
-    LLVM::LLVMFunctionType type;
-  };
-  Hook hooks[] = {{"_mlir_memref_to_llvm_alloc", "malloc", 0,
-                   LLVM::LLVMFunctionType::get(ptr, {i64})},
-                  {"_mlir_memref_to_llvm_free", "free", 1,
-                   LLVM::LLVMFunctionType::get(voidType, {ptr})}};
   for (const Hook &hook : hooks) {
-    auto func = module.lookupSymbol<LLVM::LLVMFuncOp>(hook.name);
-    if (!func || !func.isExternal())
+    LLVM::LLVMFuncOp func = declared(hook);
+    if (!func)
       continue;
     LLVM::LLVMFuncOp fallback =
         getOrDeclare(module, b, hook.fallback, hook.type);
     func.setLinkage(LLVM::Linkage::Internal);
     OpBuilder::InsertionGuard guard(b);
     Block *entry = func.addEntryBlock(b);
-    Block *viaMalloc = b.createBlock(&func.getBody());
+    Block *viaFallback = b.createBlock(&func.getBody());
     Block *viaHook = b.createBlock(&func.getBody());
     b.setInsertionPointToStart(entry);
-    Value table = b.create<LLVM::AddressOfOp>(loc, ptr, TFM_ALLOCATOR_SYMBOL);
+    Value table = b.create<LLVM::AddressOfOp>(loc, ptr, tableName);
     Value slot = b.create<LLVM::GEPOp>(
         loc, ptr, ptr, table, ArrayRef<LLVM::GEPArg>{int32_t(hook.slot)});
     Value fn = b.create<LLVM::LoadOp>(loc, ptr, slot);
     Value null = b.create<LLVM::ZeroOp>(loc, ptr);
     Value isNull =
         b.create<LLVM::ICmpOp>(loc, LLVM::ICmpPredicate::eq, fn, null);
-    b.create<LLVM::CondBrOp>(loc, isNull, viaMalloc, viaHook);
+    b.create<LLVM::CondBrOp>(loc, isNull, viaFallback, viaHook);
     Value arg = entry->getArgument(0);
     bool returns = !isa<LLVM::LLVMVoidType>(hook.type.getReturnType());
-    b.setInsertionPointToStart(viaMalloc);
+    b.setInsertionPointToStart(viaFallback);
     auto direct = b.create<LLVM::CallOp>(loc, fallback, ValueRange{arg});
     b.create<LLVM::ReturnOp>(loc, returns ? direct.getResults() : ValueRange());
     b.setInsertionPointToStart(viaHook);
@@ -116,6 +120,64 @@ static void defineAllocator(ModuleOp module, OpBuilder &b) {
     b.create<LLVM::ReturnOp>(loc,
                              returns ? indirect.getResults() : ValueRange());
   }
+}
+
+/// The fallback of a failed check outside the runtime: the message and a
+/// newline on stderr, then abort().
+static constexpr StringLiteral kCheckFailedFallback =
+    "__tfm_check_failed_abort";
+
+static void defineCheckFailedFallback(ModuleOp module, OpBuilder &b) {
+  if (!module.lookupSymbol<LLVM::LLVMFuncOp>(kCheckFailedFallback))
+    return;
+  MLIRContext *ctx = module.getContext();
+  Location loc = module.getLoc();
+  auto ptr = LLVM::LLVMPointerType::get(ctx);
+  auto i64 = IntegerType::get(ctx, 64);
+  auto i32 = IntegerType::get(ctx, 32);
+  auto voidType = LLVM::LLVMVoidType::get(ctx);
+  LLVM::LLVMFuncOp strlenFn = getOrDeclare(
+      module, b, "strlen", LLVM::LLVMFunctionType::get(i64, {ptr}));
+  LLVM::LLVMFuncOp writeFn = getOrDeclare(
+      module, b, "write", LLVM::LLVMFunctionType::get(i64, {i32, ptr, i64}));
+  LLVM::LLVMFuncOp abortFn = getOrDeclare(
+      module, b, "abort", LLVM::LLVMFunctionType::get(voidType, {}));
+  auto func = module.lookupSymbol<LLVM::LLVMFuncOp>(kCheckFailedFallback);
+  func.setLinkage(LLVM::Linkage::Internal);
+  OpBuilder::InsertionGuard guard(b);
+  Block *entry = func.addEntryBlock(b);
+  b.setInsertionPointToStart(entry);
+  Value message = entry->getArgument(0);
+  Value stderrFd = b.create<LLVM::ConstantOp>(loc, i32, 2);
+  Value length =
+      b.create<LLVM::CallOp>(loc, strlenFn, ValueRange{message}).getResult();
+  b.create<LLVM::CallOp>(loc, writeFn, ValueRange{stderrFd, message, length});
+  Value newline = LLVM::createGlobalString(loc, b, "__tfm_newline", "\n",
+                                           LLVM::Linkage::Private);
+  Value one = b.create<LLVM::ConstantOp>(loc, i64, 1);
+  b.create<LLVM::CallOp>(loc, writeFn, ValueRange{stderrFd, newline, one});
+  b.create<LLVM::CallOp>(loc, abortFn, ValueRange{});
+  b.create<LLVM::UnreachableOp>(loc);
+}
+
+/// The runtime's hooks: the generic allocation functions the memref
+/// lowering calls (_mlir_memref_to_llvm_alloc/free) through `tfm_allocator`
+/// = {alloc, free}, malloc/free while it is empty; the failed-check call of
+/// tfm-lower-checks through `tfm_error_hook` = {fail}.
+static void defineRuntimeHooks(ModuleOp module, OpBuilder &b) {
+  MLIRContext *ctx = module.getContext();
+  auto ptr = LLVM::LLVMPointerType::get(ctx);
+  auto i64 = IntegerType::get(ctx, 64);
+  auto voidType = LLVM::LLVMVoidType::get(ctx);
+  defineHooks(module, b, TFM_ALLOCATOR_SYMBOL,
+              {{"_mlir_memref_to_llvm_alloc", "malloc", 0,
+                LLVM::LLVMFunctionType::get(ptr, {i64})},
+               {"_mlir_memref_to_llvm_free", "free", 1,
+                LLVM::LLVMFunctionType::get(voidType, {ptr})}});
+  defineHooks(module, b, TFM_ERROR_HOOK_SYMBOL,
+              {{mlir::tfm::kCheckFailedName, kCheckFailedFallback, 0,
+                LLVM::LLVMFunctionType::get(voidType, {ptr})}});
+  defineCheckFailedFallback(module, b);
 }
 
 namespace {
@@ -219,7 +281,7 @@ struct TfmEmitEntryWrappers
       manifest += (line + value.getValue() + "\n").str();
     }
 
-    defineAllocator(module, b);
+    defineRuntimeHooks(module, b);
     b.setInsertionPointToEnd(module.getBody());
     auto i32 = IntegerType::get(ctx, 32);
     b.create<LLVM::GlobalOp>(loc, i32, /*isConstant=*/true,

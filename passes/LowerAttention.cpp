@@ -928,6 +928,35 @@ private:
   static constexpr arith::FastMathFlags nnan = arith::FastMathFlags::nnan;
 };
 
+/// The kernel reads q, k, v, the key lengths and the mask with the sizes of
+/// q (batch, heads, queries, head size) and k (keys): where the types leave
+/// a size open, it is checked at run time before the kernel.
+void checkSizes(PatternRewriter &rewriter, AttentionOp op) {
+  OpBuilder::InsertionGuard guard(rewriter);
+  rewriter.setInsertionPoint(op);
+  Location loc = op.getLoc();
+  Value q = op.getQuery(), k = op.getKey(), v = op.getValue();
+  for (int64_t d : {0, 1}) {
+    mlir::tfm::emitSizeCheck(rewriter, loc, q, d, k, d);
+    mlir::tfm::emitSizeCheck(rewriter, loc, q, d, v, d);
+  }
+  mlir::tfm::emitSizeCheck(rewriter, loc, k, 2, v, 2);
+  mlir::tfm::emitSizeCheck(rewriter, loc, q, 3, k, 3);
+  if (Value lengths = op.getKeyLengths())
+    mlir::tfm::emitSizeCheck(rewriter, loc, q, 0, lengths, 0);
+  if (Value mask = op.getMask()) {
+    // Aligned to the trailing dimensions of [batch, heads, queries, keys];
+    // a static 1 broadcasts.
+    auto type = cast<RankedTensorType>(mask.getType());
+    std::pair<Value, int64_t> full[] = {{q, 0}, {q, 1}, {q, 2}, {k, 2}};
+    for (int64_t i = 0; i < type.getRank(); ++i)
+      if (type.getDimSize(i) != 1) {
+        auto [of, d] = full[4 - type.getRank() + i];
+        mlir::tfm::emitSizeCheck(rewriter, loc, mask, i, of, d);
+      }
+  }
+}
+
 struct LowerAttentionPattern : OpRewritePattern<AttentionOp> {
   LowerAttentionPattern(MLIRContext *ctx, int64_t rows, int64_t keys,
                         int64_t chunk, int64_t parallelMinFlops,
@@ -947,6 +976,7 @@ struct LowerAttentionPattern : OpRewritePattern<AttentionOp> {
       if (type.getRank() > 4)
         return rewriter.notifyMatchFailure(op, "mask of rank > 4");
     }
+    checkSizes(rewriter, op);
     KernelBuilder builder(rewriter, op, rows, keys, chunk, parallelMinFlops,
                           maxParts);
     rewriter.replaceOp(op, builder.build());

@@ -118,6 +118,15 @@ struct TfmLowerParallelLoops
         loops.push_back(loop);
     });
     for (scf::ForOp loop : loops) {
+      // A worker thread cannot report a failed allocation to the caller.
+      WalkResult allocates = loop.getBody()->walk([](memref::AllocOp alloc) {
+        alloc.emitError("allocation inside a tfm.parallel loop: the worker "
+                        "threads must not allocate (run "
+                        "tfm-hoist-parallel-allocs after bufferization)");
+        return WalkResult::interrupt();
+      });
+      if (allocates.wasInterrupted())
+        return signalPassFailure();
       if (loop.getNumResults() != 0) {
         // Still carrying values: not provably independent; stays serial.
         loop->removeAttr(mlir::tfm::kParallelAttrName);

@@ -9,6 +9,7 @@
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Bufferization/IR/Bufferization.h"
+#include "mlir/Dialect/ControlFlow/IR/ControlFlowOps.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/LLVMIR/LLVMDialect.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
@@ -48,6 +49,17 @@ void populateLowerMasksPatterns(RewritePatternSet &patterns);
 /// The mark of a loop whose iterations write disjoint data: after
 /// bufferization, tfm-lower-parallel-loops runs it on OpenMP threads.
 inline constexpr llvm::StringLiteral kParallelAttrName = "tfm.parallel";
+
+/// Emits at `b`'s insertion point a run-time check (`cf.assert`) that
+/// dimension `i` of `x` equals dimension `j` of `y`, for the op at `loc`,
+/// unless both sizes are static (the verifiers compared them); returns
+/// whether it did. Kernels state their size assumptions with it.
+bool emitSizeCheck(OpBuilder &b, Location loc, Value x, int64_t i, Value y,
+                   int64_t j);
+
+/// What a failed run-time check calls (tfm-lower-checks), with its message;
+/// tfm-emit-entry-wrappers defines it through the runtime's error hook.
+inline constexpr llvm::StringLiteral kCheckFailedName = "__tfm_check_failed";
 
 /// An scf.for carrying `init` whose iterations each take one of `parts`
 /// contiguous ranges of [0, count) (`parts` >= 1; a range may be empty):

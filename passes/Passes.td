@@ -247,6 +247,109 @@ def TfmLowerMasks : Pass<"tfm-lower-masks", "func::FuncOp"> {
   ];
 }
 
+def TfmHoistParallelAllocs : Pass<"tfm-hoist-parallel-allocs", "func::FuncOp"> {
+  let summary = "allocate a parallel loop's per-iteration buffers before it";
+  let description = [{
+    After bufferization, a loop marked `tfm.parallel` may allocate scratch
+    in each iteration (an attention part's packed keys, its running maxima
+    and sums). Those iterations become OpenMP worker threads, and a worker
+    must not call the allocator: an allocation that fails is reported to the
+    caller of the entry point, which only the calling thread can do (see
+    runtime/BufferPool.h). This pass allocates, before the loop, one byte
+    buffer with a slot per iteration, and turns each allocation at the top
+    level of the body into a view of its iteration's slot:
+
+    ```
+    scf.for %p = %lb to %ub step %s {
+      %k = memref.alloc() {alignment = 64} : memref<32x64x32xf32>
+      %m = memref.alloc(%n) : memref<?xf32>
+      ...
+    } {tfm.parallel}
+      ->
+    %buf = memref.alloc(%trips * %frame) {alignment = 64} : memref<?xi8>
+    scf.for %p = %lb to %ub step %s {
+      %k = memref.view %buf[%i * %frame][] : memref<?xi8> to memref<32x64x32xf32>
+      %m = memref.view %buf[%i * %frame + 262144][%n] : memref<?xi8> to memref<?xf32>
+      ...
+    } {tfm.parallel}
+    ```
+
+    where `%i` is the iteration's number, (%p - %lb) / %s.
+
+    Slots are 64-byte aligned; the buffer deallocation pipeline that follows
+    frees the buffer after the loop. An allocation whose sizes are computed
+    inside the loop, or nested deeper in the body, is left alone:
+    `tfm-lower-parallel-loops` refuses a parallel loop that still allocates.
+  }];
+  let dependentDialects = ["::mlir::arith::ArithDialect",
+                           "::mlir::memref::MemRefDialect"];
+  let statistics = [
+    Statistic<"numHoisted", "hoisted-allocs", "Number of allocations hoisted">
+  ];
+}
+
+def TfmCheckDynamicSizes : Pass<"tfm-check-dynamic-sizes", "func::FuncOp"> {
+  let summary = "assert at run time that the dynamic sizes of a linalg op's "
+                "operands agree";
+  let description = [{
+    A linalg op reads each loop dimension from several operands: an
+    element-wise `tfm.add` of two `tensor<?x4xf32>` reads dimension 0 of
+    both inputs and of its output. The tfm verifiers prove that operands
+    agree where sizes are static; where one of them is dynamic, nothing
+    did, and inputs that disagree (`add(a[1000000, 4], b[1, 4])` in library
+    mode) were read out of bounds. After the reference lowering, this pass
+    emits, before each linalg op, one `cf.assert` per pair of operand
+    dimensions indexed by the same loop where either size is dynamic:
+
+    ```
+    %0 = tensor.dim %a, %c0 : tensor<?x4xf32>
+    %1 = tensor.dim %b, %c0 : tensor<?x4xf32>
+    %2 = arith.cmpi eq, %0, %1 : index
+    cf.assert %2, "the operands of the op at add.mlir:3:8 have dynamic sizes that disagree"
+    ```
+
+    Pairs of static sizes get no check (the verifier saw them). At run time
+    a failed assertion ends the entry call with that message
+    (`tfm-lower-checks`), not the process.
+  }];
+  let dependentDialects = ["::mlir::arith::ArithDialect",
+                           "::mlir::cf::ControlFlowDialect",
+                           "::mlir::tensor::TensorDialect"];
+  let statistics = [
+    Statistic<"numChecks", "checks", "Number of run-time size checks">
+  ];
+}
+
+def TfmLowerChecks : Pass<"tfm-lower-checks", "ModuleOp"> {
+  let summary = "turn cf.assert into a call of the runtime's error hook";
+  let description = [{
+    The upstream lowering of `cf.assert` prints the message and aborts the
+    process. A compiled model is a library: a failed check must end the
+    entry call with an error the caller can report. This pass rewrites each
+    `cf.assert %ok, "message"` into a branch to a block that calls
+    `__tfm_check_failed` with the message (a private global string) and is
+    unreachable after it:
+
+    ```
+    cf.cond_br %ok, ^continue, ^failed
+    ^failed:
+      %m = llvm.mlir.addressof @__tfm_check_0 : !llvm.ptr
+      llvm.call @__tfm_check_failed(%m) : (!llvm.ptr) -> ()
+      llvm.unreachable
+    ```
+
+    `tfm-emit-entry-wrappers` defines `__tfm_check_failed` as a call
+    through the exported table `tfm_error_hook` (runtime/tfm_abi.h), which
+    the runtime fills in; while the table is empty it writes the message to
+    stderr and aborts.
+  }];
+  let dependentDialects = ["::mlir::LLVM::LLVMDialect",
+                           "::mlir::cf::ControlFlowDialect"];
+  let statistics = [
+    Statistic<"numLowered", "checks", "Number of assertions lowered">
+  ];
+}
+
 def TfmLowerParallelLoops : Pass<"tfm-lower-parallel-loops", "ModuleOp"> {
   let summary = "run the scf.for loops marked tfm.parallel on OpenMP threads";
   let description = [{

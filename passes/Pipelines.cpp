@@ -39,6 +39,8 @@ void mlir::tfm::buildTfmTensorPipeline(OpPassManager &pm,
   if (options.tileMatmul)
     pm.addPass(createTfmTileMatmul());
   pm.addNestedPass<func::FuncOp>(createTfmLowerToLinalg());
+  // Dynamic sizes that must agree between operands are checked at run time.
+  pm.addNestedPass<func::FuncOp>(createTfmCheckDynamicSizes());
   pm.addPass(createCanonicalizerPass());
   pm.addPass(createCSEPass());
   // Element-wise producers with one use go into their consumer's loop: fewer
@@ -74,6 +76,10 @@ void mlir::tfm::buildTfmBufferizePipeline(OpPassManager &pm,
   // A strided view passed where the identity layout is assumed (a kernel
   // call) is copied first: the cast bufferization inserts does not check.
   pm.addNestedPass<func::FuncOp>(createTfmCopyStridedCasts());
+  // The threads of a parallel loop allocate nothing: its iterations'
+  // scratch is allocated before it (allocation failures are reported from
+  // the calling thread).
+  pm.addNestedPass<func::FuncOp>(createTfmHoistParallelAllocs());
   // Inout arguments (KV caches) are updated in place: once the loops that
   // carry them fold away, an entry returns the argument itself, and that
   // result is dropped (tfm-emit-entry-wrappers checks that it was).
@@ -92,6 +98,8 @@ void mlir::tfm::buildTfmLLVMLoweringPipeline(OpPassManager &pm,
   pm.addPass(createTfmApproximateVectorMath());
   pm.addPass(createLowerAffinePass());
   pm.addPass(createConvertSCFToCFPass());
+  // Failed checks end the call through the runtime, not the process.
+  pm.addPass(createTfmLowerChecks());
   pm.addPass(memref::createExpandStridedMetadataPass());
   pm.addPass(createLowerAffinePass());
   pm.addPass(createConvertVectorToLLVMPass());

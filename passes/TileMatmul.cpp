@@ -463,6 +463,11 @@ struct TfmTileMatmul : mlir::tfm::impl::TfmTileMatmulBase<TfmTileMatmul> {
   void replaceWithCall(PackedLinearOp op, func::FuncOp kernel) {
     OpBuilder b(op);
     Location loc = op.getLoc();
+    // The kernel takes the residual's rows to be the input's: where the
+    // types leave that open, it is checked at run time.
+    if (Value residual = op.getResidual())
+      for (int64_t i = 0; i + 1 < op.getType().getRank(); ++i)
+        emitSizeCheck(b, loc, op.getInput(), i, residual, i);
     SmallVector<Value> args{asMatrix(b, loc, op.getInput()), op.getWeight()};
     if (Value bias = op.getBias())
       args.push_back(bias);

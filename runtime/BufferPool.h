@@ -9,10 +9,21 @@
 // from the system (and touch no fresh pages). Elsewhere (no scope, or an
 // OpenMP worker thread) blocks come from the system.
 //
+// A call into compiled code runs under callGuarded(): an allocation the
+// system refuses, or a run-time check the compiled code fails (a dynamic
+// size that disagrees between inputs), frees every block the call took and
+// returns an error to the caller instead of ending the process. Only the
+// calling thread allocates (tfm-hoist-parallel-allocs moves the scratch of
+// parallel loops before them), so the call is always unwound from its own
+// thread.
+//
 //===----------------------------------------------------------------------===//
 
 #ifndef TFM_RUNTIME_BUFFERPOOL_H
 #define TFM_RUNTIME_BUFFERPOOL_H
+
+#include "absl/status/status.h"
+#include "runtime/tfm_abi.h"
 
 #include <cstddef>
 #include <cstdint>
@@ -58,11 +69,26 @@ private:
   BufferPool *previous_;
 };
 
-/// The allocator a compiled module calls: 64-byte aligned blocks, null when
-/// memory is exhausted. A block records its pool, so it may be freed from
-/// any scope (on the pool's thread).
+/// The allocator a compiled module calls: 64-byte aligned blocks. A block
+/// records its pool, so it may be freed from any scope (on the pool's
+/// thread). When the system refuses a block: inside callGuarded(), the call
+/// ends with a ResourceExhausted error; elsewhere (a worker thread, which
+/// compiled code never allocates on) the process ends with a message.
 void *bufferAllocate(int64_t bytes);
 void bufferFree(void *block);
+
+/// What a compiled module calls when a run-time check fails (the
+/// `tfm_error_hook` of runtime/tfm_abi.h): inside callGuarded(), the call
+/// ends with an InvalidArgument error carrying `message`; elsewhere the
+/// process ends with it.
+void compiledCheckFailed(const char *message);
+
+/// Calls `entry(args)`. If an allocation fails or a check fails inside it,
+/// the blocks it allocated are freed, its result descriptors are left as
+/// they were, and the error names `entryName`; inout arguments may have
+/// been written in part.
+absl::Status callGuarded(tfm_entry_fn entry, void **args,
+                         const char *entryName);
 
 } // namespace tfm
 

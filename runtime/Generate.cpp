@@ -190,9 +190,10 @@ static absl::Status checkTypes(const Sequences &types, const Sequences &src,
   return absl::OkStatus();
 }
 
-absl::StatusOr<Tensor> tfm::forward(const Artifact &artifact,
-                                    const Sequences &src,
-                                    const ForwardInputs &in) {
+/// The forward pass over one chunk of the batch.
+static absl::StatusOr<Tensor> forwardChunk(const Artifact &artifact,
+                                           const Sequences &src,
+                                           const ForwardInputs &in) {
   const ArtifactConfig &c = artifact.config();
   bool encoderSide = c.architecture != ModelArchitecture::Decoder;
   if (absl::Status s =
@@ -272,6 +273,90 @@ absl::StatusOr<Tensor> tfm::forward(const Artifact &artifact,
   if (!out.ok())
     return out.status();
   zeroPastLengths(*out, *outLengths);
+  return out;
+}
+
+/// Sequences [begin, end) of `all`.
+static Sequences slice(const Sequences &all, size_t begin, size_t end) {
+  return Sequences(all.begin() + begin, all.begin() + end);
+}
+
+/// Copies `chunk` [b, l, n] into rows [row, row + b) of `out` [B, L, n]
+/// (l <= L; out's positions past l stay as they are).
+static void copyRows(const Tensor &chunk, Tensor &out, int64_t row) {
+  int64_t b = chunk.dim(0), l = chunk.dim(1), n = chunk.dim(2);
+  int64_t width = out.dim(1);
+  const float *from = chunk.data<float>();
+  float *to = out.data<float>();
+  for (int64_t i = 0; i < b; ++i)
+    std::memcpy(to + ((row + i) * width) * n, from + i * l * n,
+                l * n * sizeof(float));
+}
+
+absl::StatusOr<Tensor> tfm::forward(const Artifact &artifact,
+                                    const Sequences &src,
+                                    const ForwardInputs &in) {
+  // A batch of many sequences runs in chunks of about kForwardChunkTokens
+  // padded tokens, so that the compiled code's intermediate buffers
+  // (activations, scores) stay bounded whatever the batch; only the result
+  // grows with it. (100k sequences of 7 tokens took 7.4 GB of memory in one
+  // call, 0.2-0.3 GB in chunks of 4096-16384 tokens, and no longer.)
+  constexpr int64_t kForwardChunkTokens = 8192;
+  const Sequences *tgt = in.tgt;
+  auto widest = [](const Sequences &batch) {
+    size_t width = 0;
+    for (const auto &seq : batch)
+      width = std::max(width, seq.size());
+    return static_cast<int64_t>(width);
+  };
+  int64_t width =
+      std::max<int64_t>({1, widest(src), tgt ? widest(*tgt) : int64_t(0)});
+  size_t rows = std::max<int64_t>(1, kForwardChunkTokens / width);
+  bool pairsAgree = (!tgt || tgt->size() == src.size()) &&
+                    (!in.types || in.types->size() == src.size());
+  if (src.size() <= rows || !pairsAgree)
+    return forwardChunk(artifact, src, in); // (which reports a disagreement)
+
+  Tensor out, pooled;
+  for (size_t begin = 0; begin < src.size(); begin += rows) {
+    size_t end = std::min(src.size(), begin + rows);
+    Sequences chunkSrc = slice(src, begin, end), chunkTgt, chunkTypes;
+    ForwardInputs chunkIn = in;
+    if (tgt) {
+      chunkTgt = slice(*tgt, begin, end);
+      chunkIn.tgt = &chunkTgt;
+    }
+    if (in.types) {
+      chunkTypes = slice(*in.types, begin, end);
+      chunkIn.types = &chunkTypes;
+    }
+    Tensor chunkPooled;
+    if (in.pooled)
+      chunkIn.pooled = &chunkPooled;
+    TFM_ASSIGN_OR_RETURN(Tensor chunk,
+                         forwardChunk(artifact, chunkSrc, chunkIn));
+    if (begin == 0) {
+      // The whole batch's shape: its widest sequence (of the side the
+      // result follows) and the chunk's last dimension.
+      int64_t length = widest(tgt ? *tgt : src);
+      TFM_ASSIGN_OR_RETURN(
+          out, Tensor::allocate(DType::F32, {static_cast<int64_t>(src.size()),
+                                             length, chunk.dim(2)}));
+      if (in.pooled) {
+        TFM_ASSIGN_OR_RETURN(
+            pooled,
+            Tensor::allocate(DType::F32, {static_cast<int64_t>(src.size()),
+                                          chunkPooled.dim(1)}));
+      }
+    }
+    copyRows(chunk, out, begin);
+    if (in.pooled)
+      std::memcpy(pooled.data<float>() + begin * pooled.dim(1),
+                  chunkPooled.data<float>(),
+                  chunkPooled.numElements() * sizeof(float));
+  }
+  if (in.pooled)
+    *in.pooled = std::move(pooled);
   return out;
 }
 

@@ -7,6 +7,7 @@
 
 #include "runtime/Module.h"
 #include "runtime/BufferPool.h"
+#include "runtime/Status.h"
 #include "runtime/StringViews.h"
 
 #include "absl/status/status.h"
@@ -245,6 +246,11 @@ CompiledModule::load(const std::string &path) {
                 sizeof(release));
     module->freeResult_ = bufferFree;
   }
+  // Failed checks in compiled code end the call, not the process.
+  if (void *table = dlsym(handle, TFM_ERROR_HOOK_SYMBOL)) {
+    tfm_fail_fn fail = compiledCheckFailed;
+    std::memcpy(table, &fail, sizeof(fail));
+  }
 
   for (const EntrySpec &entry : module->entries_) {
     std::string symbol = TFM_ENTRY_PREFIX + entry.name;
@@ -451,7 +457,8 @@ absl::Status PreparedCall::run(std::vector<Tensor> &results) {
   std::fill(resultWords_.begin(), resultWords_.end(), 0);
   args_[0] = entry.results.empty() ? nullptr : resultWords_.data();
 
-  module_->functions_[entryIndex_](args_.data());
+  TFM_RETURN_IF_ERROR(callGuarded(module_->functions_[entryIndex_],
+                                  args_.data(), entry.name.c_str()));
 
   // Decode every descriptor and decide who frees what before touching any
   // memory: a result may alias an input (which the caller owns) or an

@@ -88,6 +88,19 @@ extern "C" {
 typedef void *(*tfm_alloc_fn)(int64_t bytes);
 typedef void (*tfm_free_fn)(void *block);
 
+/* What a compiled module calls when a run-time check fails (dynamic sizes
+ * of two inputs that must agree and do not):
+ *
+ *   void *tfm_error_hook[1];   { void (*fail)(const char *message) }
+ *
+ * An exported, writable table like tfm_allocator. The hook does not return
+ * into the module: the runtime's abandons the call (longjmp to the call
+ * site, after freeing the call's buffers) and reports `message`. While it
+ * holds null the module prints the message to stderr and aborts.
+ */
+#define TFM_ERROR_HOOK_SYMBOL "tfm_error_hook"
+typedef void (*tfm_fail_fn)(const char *message);
+
 typedef void (*tfm_entry_fn)(void **args);
 
 /* Number of int64-sized words in a descriptor of the given rank. */

@@ -7,6 +7,9 @@
 # (the reproducer is kept under $TFM_FUZZ_BUILD_DIR/findings/).
 #
 #   scripts/fuzz.sh [SECONDS] [HARNESS...]
+#   scripts/fuzz.sh --runs N [HARNESS...]
+#                                   each harness N inputs (the 10 M runs the
+#                                   closing notes report)
 #   scripts/fuzz.sh --ci            what CI runs: each harness a fixed number
 #                                   of inputs (~30 s here) from a fixed seed,
 #                                   so that a run that passed here passes
@@ -15,12 +18,16 @@ set -euo pipefail
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 build=${TFM_FUZZ_BUILD_DIR:-$repo/build-fuzz}
 ci=0
+run_count=
 if [ "${1:-}" = --ci ]; then
   ci=1
   shift
+elif [ "${1:-}" = --runs ]; then
+  run_count=$2
+  shift 2
 fi
 seconds=30
-if [ $ci = 0 ] && [ $# -gt 0 ]; then
+if [ $ci = 0 ] && [ -z "$run_count" ] && [ $# -gt 0 ]; then
   seconds=$1
   shift
 fi
@@ -59,6 +66,7 @@ for h in "${harnesses[@]}"; do
   log=$build/fuzz-$h.log
   limit=(-max_total_time="$seconds")
   [ $ci = 1 ] && limit=(-runs="${ci_runs[$h]}" -seed=1)
+  [ -n "$run_count" ] && limit=(-runs="$run_count")
   start=$(date +%s)
   if "$build/fuzz/fuzz_$h" "$corpus" -dict="$dict" "${limit[@]}" \
     -max_len=65536 -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 \

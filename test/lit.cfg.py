@@ -35,3 +35,8 @@ if subprocess.run([config.python, "-c", "import torch"],
 # tfm-alloc-check replaces malloc, which the sanitizers' runtimes own.
 if not config.sanitizers:
     config.available_features.add("alloc-check")
+# Out-of-memory tests cap the address space with prlimit, which the
+# sanitizers' shadow memory does not fit in.
+import shutil
+if not config.sanitizers and shutil.which("prlimit"):
+    config.available_features.add("address-space-limit")

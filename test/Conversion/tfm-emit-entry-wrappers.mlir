@@ -61,6 +61,39 @@ module {
 
 // -----
 
+// A failed run-time check (tfm-lower-checks) calls __tfm_check_failed,
+// defined here as a call through the exported table tfm_error_hook, which
+// the runtime fills in; while it is empty, the message goes to stderr
+// (write(2, ...)) and the process aborts.
+//       CHECK: llvm.func internal @__tfm_check_failed_abort(%[[M:.*]]: !llvm.ptr)
+//       CHECK:   %[[LEN:.*]] = llvm.call @strlen(%[[M]])
+//       CHECK:   llvm.call @write(%{{.*}}, %[[M]], %[[LEN]])
+//       CHECK:   llvm.call @abort()
+//  CHECK-NEXT:   llvm.unreachable
+//       CHECK: llvm.func internal @__tfm_check_failed(
+//  CHECK-SAME:   %[[MSG:.*]]: !llvm.ptr)
+//       CHECK:   %[[TABLE:.*]] = llvm.mlir.addressof @tfm_error_hook : !llvm.ptr
+//       CHECK:   %[[SLOT:.*]] = llvm.getelementptr %[[TABLE]][0]
+//       CHECK:   %[[HOOK:.*]] = llvm.load %[[SLOT]] : !llvm.ptr -> !llvm.ptr
+//       CHECK:   %[[NULL:.*]] = llvm.icmp "eq" %[[HOOK]], %{{.*}} : !llvm.ptr
+//       CHECK:   llvm.cond_br %[[NULL]], ^[[FALLBACK:bb[0-9]+]], ^[[VIAHOOK:bb[0-9]+]]
+//       CHECK: ^[[FALLBACK]]:
+//  CHECK-NEXT:   llvm.call @__tfm_check_failed_abort(%[[MSG]])
+//       CHECK: ^[[VIAHOOK]]:
+//  CHECK-NEXT:   llvm.call %[[HOOK]](%[[MSG]])
+//       CHECK: llvm.mlir.global external @tfm_error_hook() {{.*}} : !llvm.array<1 x ptr>
+module {
+  llvm.func @__tfm_check_failed(!llvm.ptr)
+  llvm.mlir.global private constant @__tfm_check_0("sizes disagree\00") {addr_space = 0 : i32}
+  llvm.func @checked() {
+    %m = llvm.mlir.addressof @__tfm_check_0 : !llvm.ptr
+    llvm.call @__tfm_check_failed(%m) : (!llvm.ptr) -> ()
+    llvm.unreachable
+  }
+}
+
+// -----
+
 // A module compiled from a model states the model's config and the hashes
 // of its weights and weight index (tfmc sets the two attributes), one
 // manifest line each, for the runtime to check the artifact against.

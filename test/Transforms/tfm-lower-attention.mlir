@@ -114,9 +114,10 @@ func.func @plain(%q: tensor<?x8x?x64xf32>, %k: tensor<?x8x?x64xf32>, %v: tensor<
 // Key padding: the key loop ends at min(lengths[b], Sk). Causal: key chunks
 // and blocks end at the last row's limit i + (Sk - Sq) + 1.
 // CHECK-LABEL: func.func @causal_padded
+// CHECK-SAME: (%[[Q:[a-z0-9]+]]: tensor<?x8x?x64xf32>, %[[K:[a-z0-9]+]]: tensor<?x8x?x64xf32>
 // CHECK-SAME: %[[LEN:[a-z0-9]+]]: tensor<?xi32>
-// CHECK: %[[SQ:.*]] = tensor.dim %{{.*}}, %c2 : tensor<?x8x?x64xf32>
-// CHECK: %[[SK:.*]] = tensor.dim %{{.*}}, %c2 : tensor<?x8x?x64xf32>
+// CHECK: %[[SQ:.*]] = tensor.dim %[[Q]], %c2 : tensor<?x8x?x64xf32>
+// CHECK: %[[SK:.*]] = tensor.dim %[[K]], %c2 : tensor<?x8x?x64xf32>
 // CHECK: %[[OFF:.*]] = arith.subi %[[SK]], %[[SQ]]
 // CHECK: %[[L:.*]] = tensor.extract %[[LEN]][%{{.*}}] : tensor<?xi32>
 // CHECK: %[[LI:.*]] = arith.index_cast %[[L]]
@@ -161,4 +162,32 @@ func.func @dynamic_head(%q: tensor<?x8x?x?xf32>, %k: tensor<?x8x?x?xf32>, %v: te
   %o = tfm.attention %q, %k, %v {scale = 0.125 : f32}
       : tensor<?x8x?x?xf32>, tensor<?x8x?x?xf32>, tensor<?x8x?x?xf32> -> tensor<?x8x?x?xf32>
   return %o : tensor<?x8x?x?xf32>
+}
+
+// -----
+
+// What the kernel assumes where the types leave it open is checked at run
+// time, before the kernel: the batch and heads of k and v are q's, v has
+// k's keys, the key lengths q's batch. Static sizes (here the heads and the
+// head size) get no check.
+// CHECK-LABEL: func.func @size_checks
+//  CHECK-SAME:   (%[[Q:.+]]: tensor<?x2x?x8xf32>, %[[K:.+]]: tensor<?x2x?x8xf32>, %[[V:.+]]: tensor<?x2x?x8xf32>, %[[L:.+]]: tensor<?xi32>)
+//       CHECK:   %[[QB:.+]] = tensor.dim %[[Q]], %c0
+//       CHECK:   %[[KB:.+]] = tensor.dim %[[K]], %c0
+//       CHECK:   arith.cmpi eq, %[[QB]], %[[KB]]
+//       CHECK:   cf.assert {{.*}} "the operands of the op at {{.*}} have dynamic sizes that disagree"
+//       CHECK:   %[[VB:.+]] = tensor.dim %[[V]], %c0
+//       CHECK:   cf.assert
+//       CHECK:   %[[KN:.+]] = tensor.dim %[[K]], %c2
+//       CHECK:   %[[VN:.+]] = tensor.dim %[[V]], %c2
+//       CHECK:   arith.cmpi eq, %[[KN]], %[[VN]]
+//       CHECK:   cf.assert
+//       CHECK:   tensor.dim %[[L]], %c0
+//       CHECK:   cf.assert
+//   CHECK-NOT:   cf.assert
+//       CHECK:   scf.for
+func.func @size_checks(%q: tensor<?x2x?x8xf32>, %k: tensor<?x2x?x8xf32>, %v: tensor<?x2x?x8xf32>, %len: tensor<?xi32>) -> tensor<?x2x?x8xf32> {
+  %0 = tfm.attention %q, %k, %v key_lengths(%len : tensor<?xi32>) {scale = 0.35355339 : f32}
+      : tensor<?x2x?x8xf32>, tensor<?x2x?x8xf32>, tensor<?x2x?x8xf32> -> tensor<?x2x?x8xf32>
+  return %0 : tensor<?x2x?x8xf32>
 }

@@ -82,6 +82,16 @@ func.func @shared(%x: tensor<?x64xf32>, %w1: tensor<2x64x32xf32>, %w2: tensor<2x
 // the one write of C. N = 40 is not a multiple of the panel: the accesses to
 // C, bias and residual are masked (not in bounds); the weight's are not.
 
+// The kernel takes the residual's rows to be the input's: checked at run
+// time at the call, where both are dynamic.
+// CHECK-LABEL: func.func @epilogue
+//  CHECK-SAME:   (%[[X:.+]]: tensor<?x16xf32>, %{{.+}}: tensor<2x16x32xf32>, %{{.+}}: tensor<40xf32>, %[[R:.+]]: tensor<?x40xf32>)
+//       CHECK:   %[[XR:.+]] = tensor.dim %[[X]], %c0
+//       CHECK:   %[[RR:.+]] = tensor.dim %[[R]], %c0
+//       CHECK:   %[[SAME:.+]] = arith.cmpi eq, %[[XR]], %[[RR]]
+//       CHECK:   cf.assert %[[SAME]], "the operands of the op at {{.+}} have dynamic sizes that disagree"
+//       CHECK:   call @__tfm_linear_k16_n40_p32_r2_bias_relu_residual
+
 // CHECK-LABEL: func.func private @__tfm_linear_k16_n40_p32_r2_bias_relu_residual(
 //       CHECK:   vector.transfer_read %{{.*}} : tensor<40xf32>, vector<16xf32>
 //       CHECK:   vector.transfer_read %{{.*}} {in_bounds = [true]} : tensor<2x16x32xf32>, vector<16xf32>

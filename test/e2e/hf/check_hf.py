@@ -27,6 +27,10 @@ by transformers 4.47 (case.json says how). Only numpy is needed here.
 Prints one line per check ("compile: ok", "forward: ...", "greedy ...") and
 "PASS"; on any mismatch "FAIL: ..." lines and exit status 1.
 
+--repeat N runs the forward pass over N copies of the batch, one after the
+other, each compared with the reference (a batch past tfm-run's 8192 padded
+tokens per call runs in chunks); the greedy checks are skipped then.
+
 --tfmc and --tfm-run are command lines (split like a shell's words), found on
 PATH by default.
 """
@@ -185,6 +189,7 @@ def main():
     ap.add_argument("--tfmc", default="tfmc", help="the compiler's command line (default: tfmc on PATH)")
     ap.add_argument("--tfm-run", default="tfm-run", help="the runtime's command line (default: tfm-run on PATH)")
     ap.add_argument("--tol", type=float, default=1e-4, help="max abs error of the forward pass (default 1e-4)")
+    ap.add_argument("--repeat", type=int, default=1, help="copies of the batch in the forward pass (default 1)")
     args = ap.parse_args()
     ck = Checker(args)
 
@@ -220,6 +225,9 @@ def main():
     if encdec:
         batch["tgt"] = [[int(t) for t in row] for row in inputs["decoder_input_ids"]]
         lengths = [len(t) for t in batch["tgt"]]
+    copies = args.repeat
+    batch = {key: rows * copies for key, rows in batch.items()}
+    lengths = lengths * copies
     in_json = os.path.join(work, "in.json")
     with open(in_json, "w") as f:
         json.dump(batch, f)
@@ -232,13 +240,14 @@ def main():
     if with_pooler:
         cmd += ["--pooled", pooled_npy]
     if ck.run("forward", cmd) is not None:
-        ref = np.load(os.path.join(case_dir, ref_name + ".npy"))
+        ref = np.concatenate([np.load(os.path.join(case_dir, ref_name + ".npy"))] * copies)
         compare(ck, ref_name, out_npy, ref, lengths)
         if with_pooler:
-            compare_pooled(ck, pooled_npy, np.load(os.path.join(case_dir, "pooler_output.npy")))
+            compare_pooled(ck, pooled_npy,
+                           np.concatenate([np.load(os.path.join(case_dir, "pooler_output.npy"))] * copies))
 
     # 3. greedy decoding
-    if generates:
+    if generates and copies == 1:
         generate = json.load(open(os.path.join(case_dir, "generate.json")))
         max_new = int(case["generation"]["kwargs"]["max_new_tokens"])
         if encdec:
