@@ -70,21 +70,18 @@ static absl::Status checkHash(const std::string &path,
   return absl::OkStatus();
 }
 
-absl::StatusOr<std::unique_ptr<Artifact>>
-Artifact::load(const std::string &dir) {
+absl::StatusOr<ArtifactDescription>
+tfm::parseArtifactDescription(std::string_view text, const std::string &path) {
   using Kind = json::Value::Kind;
-  std::string jsonPath = dir + "/model.json";
-  std::string text;
-  TFM_ASSIGN_OR_RETURN(text, readFile(jsonPath));
   json::Value doc;
   {
     auto parsed = json::parse(text);
     if (!parsed.ok())
       return absl::InvalidArgumentError(
-          absl::StrCat(jsonPath, ": ", parsed.status().message()));
+          absl::StrCat(path, ": ", parsed.status().message()));
     doc = std::move(*parsed);
   }
-  Reader r(jsonPath);
+  Reader r(path);
   const json::Value *format;
   TFM_ASSIGN_OR_RETURN(format, r.field(doc, "format", Kind::String));
   if (format->asString() != "tfm-artifact")
@@ -96,10 +93,11 @@ Artifact::load(const std::string &dir) {
                                 ", this runtime reads version ",
                                 kArtifactVersion, "; recompile with tfmc"));
 
-  std::unique_ptr<Artifact> artifact(new Artifact());
-  ArtifactConfig &c = artifact->config_;
+  ArtifactDescription d;
+  ArtifactConfig &c = d.config;
   const json::Value *config;
   TFM_ASSIGN_OR_RETURN(config, r.field(doc, "config", Kind::Object));
+  d.configJson = *config;
   const json::Value *arch;
   TFM_ASSIGN_OR_RETURN(arch, r.field(*config, "architecture", Kind::String));
   if (arch->asString() == "encoder-decoder")
@@ -165,65 +163,129 @@ Artifact::load(const std::string &dir) {
     }
   }
 
-  // Weights: views into the mapped weights.bin.
-  const json::Value *weights;
+  const json::Value *weights, *file, *weightsHash, *tensors;
   TFM_ASSIGN_OR_RETURN(weights, r.field(doc, "weights", Kind::Object));
-  const json::Value *file;
   TFM_ASSIGN_OR_RETURN(file, r.field(*weights, "file", Kind::String));
-  TFM_ASSIGN_OR_RETURN(artifact->weightFile_,
-                       MappedFile::open(dir + "/" + file->asString()));
-  int64_t bytes;
-  TFM_ASSIGN_OR_RETURN(bytes, r.integer(*weights, "bytes"));
-  const MappedFile &bin = *artifact->weightFile_;
-  if (bytes < 0 || static_cast<uint64_t>(bytes) != bin.size())
-    return r.error(absl::StrCat(bin.path(), " has ", bin.size(),
-                                " bytes, model.json says ", bytes));
-  const json::Value *weightsHash;
+  d.weightFile = file->asString();
+  TFM_ASSIGN_OR_RETURN(d.weightBytes, r.integer(*weights, "bytes"));
+  if (d.weightBytes < 0)
+    return r.error("field 'bytes' is negative");
   TFM_ASSIGN_OR_RETURN(weightsHash, r.field(*weights, "xxh3", Kind::String));
-  if (absl::Status s = checkHash(bin.path(), weightsHash->asString(), r);
-      !s.ok())
-    return s;
-  const json::Value *tensors;
+  d.weightsChecksum = weightsHash->asString();
   TFM_ASSIGN_OR_RETURN(tensors, r.field(*weights, "tensors", Kind::Array));
-  std::vector<WeightRecord> index;
   for (const json::Value &t : tensors->asArray()) {
     const json::Value *name, *shapeValue;
     TFM_ASSIGN_OR_RETURN(name, r.field(t, "name", Kind::String));
     TFM_ASSIGN_OR_RETURN(shapeValue, r.field(t, "shape", Kind::Array));
-    int64_t offset;
-    TFM_ASSIGN_OR_RETURN(offset, r.integer(t, "offset"));
-    std::vector<int64_t> shape;
-    for (const json::Value &d : shapeValue->asArray()) {
-      if (!d.isInt() || d.asInt() < 0)
+    WeightRecord record{name->asString(), {}, 0};
+    TFM_ASSIGN_OR_RETURN(record.offset, r.integer(t, "offset"));
+    for (const json::Value &dim : shapeValue->asArray()) {
+      if (!dim.isInt() || dim.asInt() < 0)
         return r.error(
-            absl::StrCat("weight '", name->asString(), "' has a bad shape"));
-      shape.push_back(d.asInt());
+            absl::StrCat("weight '", record.name, "' has a bad shape"));
+      record.shape.push_back(dim.asInt());
     }
-    auto count = checkedNumElements(DType::F32, shape);
+    auto count = checkedNumElements(DType::F32, record.shape);
     if (!count.ok())
-      return r.error(absl::StrCat("weight '", name->asString(),
+      return r.error(absl::StrCat("weight '", record.name,
                                   "': ", count.status().message()));
     uint64_t size = static_cast<uint64_t>(*count) * sizeof(float);
-    if (offset < 0 || offset % alignof(float) != 0 ||
-        static_cast<uint64_t>(offset) > bin.size() ||
-        size > bin.size() - static_cast<uint64_t>(offset))
-      return r.error(absl::StrCat("weight '", name->asString(),
-                                  "' lies outside ", bin.path()));
-    index.push_back({name->asString(), shape, offset});
-    // The runtime only reads weights; the view owns nothing.
-    void *data = const_cast<char *>(bin.data()) + offset;
-    artifact->weights_.emplace(
-        name->asString(),
-        Tensor::adopt(DType::F32, std::move(shape), nullptr, data, 0));
+    if (record.offset < 0 || record.offset % alignof(float) != 0 ||
+        static_cast<uint64_t>(record.offset) >
+            static_cast<uint64_t>(d.weightBytes) ||
+        size > static_cast<uint64_t>(d.weightBytes - record.offset))
+      return r.error(absl::StrCat("weight '", record.name, "' lies outside ",
+                                  d.weightFile));
+    d.weights.push_back(std::move(record));
   }
 
   const json::Value *library, *libraryHash;
   TFM_ASSIGN_OR_RETURN(library, r.field(doc, "library", Kind::String));
   TFM_ASSIGN_OR_RETURN(libraryHash, r.field(doc, "library_xxh3", Kind::String));
-  std::string libraryPath = dir + "/" + library->asString();
-  if (absl::Status s = checkHash(libraryPath, libraryHash->asString(), r);
-      !s.ok())
-    return s;
+  d.library = library->asString();
+  d.libraryChecksum = libraryHash->asString();
+
+  const json::Value *entries;
+  TFM_ASSIGN_OR_RETURN(entries, r.field(doc, "entries", Kind::Array));
+  for (const json::Value &e : entries->asArray()) {
+    const json::Value *name, *args;
+    TFM_ASSIGN_OR_RETURN(name, r.field(e, "name", Kind::String));
+    TFM_ASSIGN_OR_RETURN(args, r.field(e, "arguments", Kind::Array));
+    ArtifactDescription::Entry entry{name->asString(), {}};
+    for (const json::Value &a : args->asArray()) {
+      const json::Value *argName, *isWeight;
+      TFM_ASSIGN_OR_RETURN(argName, r.field(a, "name", Kind::String));
+      TFM_ASSIGN_OR_RETURN(isWeight, r.field(a, "weight", Kind::Bool));
+      entry.arguments.push_back({argName->asString(), isWeight->asBool()});
+    }
+    d.entries.push_back(std::move(entry));
+  }
+  return d;
+}
+
+absl::Status tfm::checkCompiledConfig(const json::Value &config,
+                                      std::string_view stated,
+                                      const std::string &library) {
+  if (stated.empty())
+    return absl::InvalidArgumentError(absl::StrCat(
+        library, " states no model configuration; recompile the model with "
+                 "tfmc"));
+  auto compiled = json::parse(stated);
+  if (!compiled.ok() || !compiled->isObject())
+    return absl::InvalidArgumentError(absl::StrCat(
+        library, ": its manifest's config is not a JSON object"));
+  std::vector<std::string> keys;
+  if (config.isObject())
+    for (const auto &[key, value] : config.asObject())
+      keys.push_back(key);
+  for (const auto &[key, value] : compiled->asObject())
+    keys.push_back(key);
+  for (const std::string &key : keys) {
+    const json::Value *mine = config.isObject() ? config.find(key) : nullptr;
+    const json::Value *theirs = compiled->find(key);
+    if (mine && theirs && *mine == *theirs)
+      continue;
+    auto shown = [](const json::Value *v) {
+      return v ? json::serialize(*v) : std::string("absent");
+    };
+    return absl::InvalidArgumentError(absl::StrCat(
+        "config field '", key, "' is ", shown(mine), ", but ", library,
+        " was compiled for ", shown(theirs),
+        " (model.json was edited, or belongs to another artifact)"));
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::unique_ptr<Artifact>>
+Artifact::load(const std::string &dir) {
+  std::string jsonPath = dir + "/model.json";
+  std::string text;
+  TFM_ASSIGN_OR_RETURN(text, readFile(jsonPath));
+  ArtifactDescription d;
+  TFM_ASSIGN_OR_RETURN(d, parseArtifactDescription(text, jsonPath));
+  Reader r(jsonPath);
+  std::unique_ptr<Artifact> artifact(new Artifact());
+  artifact->config_ = d.config;
+
+  // Weights: views into the mapped weights.bin.
+  TFM_ASSIGN_OR_RETURN(artifact->weightFile_,
+                       MappedFile::open(dir + "/" + d.weightFile));
+  const MappedFile &bin = *artifact->weightFile_;
+  if (static_cast<uint64_t>(d.weightBytes) != bin.size())
+    return r.error(absl::StrCat(bin.path(), " has ", bin.size(),
+                                " bytes, model.json says ", d.weightBytes));
+  TFM_RETURN_IF_ERROR(checkHash(bin.path(), d.weightsChecksum, r));
+  for (const WeightRecord &w : d.weights) {
+    // Within weights.bin: parseArtifactDescription checked the records
+    // against its stated size, which is its size. The runtime only reads
+    // weights; the view owns nothing.
+    void *data = const_cast<char *>(bin.data()) + w.offset;
+    artifact->weights_.emplace(
+        w.name, Tensor::adopt(DType::F32, w.shape, nullptr, data, 0));
+  }
+
+  std::string libraryPath = dir + "/" + d.library;
+  TFM_RETURN_IF_ERROR(checkHash(libraryPath, d.libraryChecksum, r));
   TFM_ASSIGN_OR_RETURN(artifact->module_, CompiledModule::load(libraryPath));
   // The module names the weights it was compiled with: weights.bin's hash
   // and the hash of the index model.json gives for it.
@@ -234,80 +296,47 @@ Artifact::load(const std::string &dir) {
       return r.error(absl::StrCat(libraryPath,
                                   " states no weights; recompile the model "
                                   "with tfmc"));
-    if (stated[0] != weightsHash->asString())
+    if (stated[0] != d.weightsChecksum)
       return r.error(absl::StrCat(bin.path(), " is not the weights ",
                                   libraryPath, " was compiled with (XXH3 ",
-                                  weightsHash->asString(), ", expected ",
-                                  stated[0], ")"));
-    if (stated[1] != weightIndexChecksum(index))
+                                  d.weightsChecksum, ", expected ", stated[0],
+                                  ")"));
+    if (stated[1] != weightIndexChecksum(d.weights))
       return r.error(absl::StrCat(
           "the weight index (names, shapes, offsets) is not the one ",
           libraryPath, " was compiled with: model.json was edited"));
   }
   // Every config field the runtime relies on must be the one the module was
   // compiled for (its manifest states them).
-  {
-    const std::string &stated = artifact->module_->modelConfig();
-    if (stated.empty())
-      return r.error(absl::StrCat(libraryPath,
-                                  " states no model configuration; "
-                                  "recompile the model with tfmc"));
-    auto compiled = json::parse(stated);
-    if (!compiled.ok() || !compiled->isObject())
-      return r.error(absl::StrCat(libraryPath, ": its manifest's config is "
-                                               "not a JSON object"));
-    std::vector<std::string> keys;
-    for (const auto &[key, value] : config->asObject())
-      keys.push_back(key);
-    for (const auto &[key, value] : compiled->asObject())
-      keys.push_back(key);
-    for (const std::string &key : keys) {
-      const json::Value *mine = config->find(key);
-      const json::Value *theirs = compiled->find(key);
-      if (mine && theirs && *mine == *theirs)
-        continue;
-      auto shown = [](const json::Value *v) {
-        return v ? json::serialize(*v) : std::string("absent");
-      };
-      return r.error(absl::StrCat(
-          "config field '", key, "' is ", shown(mine), ", but ", libraryPath,
-          " was compiled for ", shown(theirs),
-          " (model.json was edited, or belongs to another artifact)"));
-    }
-  }
+  if (absl::Status s = checkCompiledConfig(
+          d.configJson, artifact->module_->modelConfig(), libraryPath);
+      !s.ok())
+    return r.error(std::string(s.message()));
 
-  const json::Value *entries;
-  TFM_ASSIGN_OR_RETURN(entries, r.field(doc, "entries", Kind::Array));
-  for (const json::Value &e : entries->asArray()) {
-    const json::Value *name, *args;
-    TFM_ASSIGN_OR_RETURN(name, r.field(e, "name", Kind::String));
-    TFM_ASSIGN_OR_RETURN(args, r.field(e, "arguments", Kind::Array));
-    const EntrySpec *spec = artifact->module_->findEntry(name->asString());
+  for (const ArtifactDescription::Entry &e : d.entries) {
+    const EntrySpec *spec = artifact->module_->findEntry(e.name);
     if (!spec)
       return r.error(
-          absl::StrCat("entry '", name->asString(), "' is not in the library"));
-    if (spec->inputs.size() != args->asArray().size())
-      return r.error(absl::StrCat("entry '", name->asString(), "' takes ",
+          absl::StrCat("entry '", e.name, "' is not in the library"));
+    if (spec->inputs.size() != e.arguments.size())
+      return r.error(absl::StrCat("entry '", e.name, "' takes ",
                                   spec->inputs.size(),
                                   " arguments in the library, ",
-                                  args->asArray().size(), " in model.json"));
+                                  e.arguments.size(), " in model.json"));
     std::vector<Argument> arguments;
-    for (const json::Value &a : args->asArray()) {
-      const json::Value *argName, *isWeight;
-      TFM_ASSIGN_OR_RETURN(argName, r.field(a, "name", Kind::String));
-      TFM_ASSIGN_OR_RETURN(isWeight, r.field(a, "weight", Kind::Bool));
-      Argument arg{argName->asString(), nullptr};
-      if (isWeight->asBool()) {
+    for (const auto &[argName, isWeight] : e.arguments) {
+      Argument arg{argName, nullptr};
+      if (isWeight) {
         auto it = artifact->weights_.find(arg.name);
         if (it == artifact->weights_.end())
-          return r.error(absl::StrCat("entry '", name->asString(),
-                                      "' takes weight '", arg.name,
+          return r.error(absl::StrCat("entry '", e.name, "' takes weight '",
+                                      arg.name,
                                       "', which is not in weights.bin"));
         arg.weight = &it->second;
       }
       arguments.push_back(std::move(arg));
     }
-    artifact->entries_.emplace(name->asString(), std::move(arguments));
+    artifact->entries_.emplace(e.name, std::move(arguments));
   }
   return artifact;
 }

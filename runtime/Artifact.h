@@ -10,6 +10,7 @@
 #ifndef TFM_RUNTIME_ARTIFACT_H
 #define TFM_RUNTIME_ARTIFACT_H
 
+#include "runtime/Json.h"
 #include "runtime/MappedFile.h"
 #include "runtime/Module.h"
 #include "runtime/Tensor.h"
@@ -72,6 +73,39 @@ struct WeightRecord {
 /// recomputes it from model.json, so that an edited offset or shape is
 /// refused.
 std::string weightIndexChecksum(const std::vector<WeightRecord> &index);
+
+/// model.json, parsed and checked on its own (no other file read): the
+/// config, the weight index (every record within the stated size of
+/// weights.bin), the library and the entries' argument lists.
+struct ArtifactDescription {
+  ArtifactConfig config;
+  /// The config object as written, compared field by field with the one
+  /// the module's manifest states.
+  json::Value configJson;
+  std::string weightFile;
+  int64_t weightBytes = 0;
+  std::string weightsChecksum;
+  std::vector<WeightRecord> weights;
+  std::string library;
+  std::string libraryChecksum;
+  struct Entry {
+    std::string name;
+    /// Argument names in call order, and whether each is a weight.
+    std::vector<std::pair<std::string, bool>> arguments;
+  };
+  std::vector<Entry> entries;
+};
+
+/// Parses model.json's text; errors name `path`.
+absl::StatusOr<ArtifactDescription>
+parseArtifactDescription(std::string_view text, const std::string &path);
+
+/// Checks that `config` (model.json's) has every field of the config the
+/// module's manifest states (`stated`, JSON text) with the same value, and
+/// no other; errors name `library`.
+absl::Status checkCompiledConfig(const json::Value &config,
+                                 std::string_view stated,
+                                 const std::string &library);
 
 /// A run-time input of an entry, by argument name.
 using NamedInputs = std::vector<std::pair<std::string, const Tensor *>>;

@@ -33,9 +33,11 @@ if [ $ci = 0 ] && [ -z "$run_count" ] && [ $# -gt 0 ]; then
 fi
 harnesses=("$@")
 # --ci: inputs per harness, ~30 s each on this machine kind.
-declare -A ci_runs=([config]=2000000 [hf_config]=1000000 [index]=100000
-  [inputs]=2000000 [json]=2000000 [npy]=800000 [safetensors]=700000)
-[ ${#harnesses[@]} -gt 0 ] || harnesses=(config hf_config index inputs json npy safetensors)
+declare -A ci_runs=([artifact]=2000000 [config]=2000000 [hf_config]=1000000
+  [index]=100000 [inputs]=2000000 [json]=2000000 [manifest]=2000000
+  [npy]=800000 [safetensors]=700000)
+[ ${#harnesses[@]} -gt 0 ] ||
+  harnesses=(artifact config hf_config index inputs json manifest npy safetensors)
 
 # shellcheck source=scripts/packages.sh
 source "$repo/scripts/packages.sh"

@@ -101,6 +101,49 @@ def main():
         buffer = io.BytesIO()
         np.save(buffer, array)
         write("npy", name + ".npy", buffer.getvalue())
+    # model.json as tfmc writes it (artifact version 3): an encoder-decoder
+    # with its weight index and entries, and a decoder with the generation
+    # rules.
+    def artifact(config, tensors, entries):
+        offset, index = 0, []
+        for name, shape in tensors:
+            index.append({"name": name, "shape": shape, "offset": offset})
+            offset += 4 * int(np.prod(shape))
+        return json.dumps({
+            "format": "tfm-artifact", "version": 3, "library": "model.so",
+            "library_xxh3": "3e5b0c23d4ffa35a", "config": config,
+            "source": "tfm",
+            "weights": {"file": "weights.bin", "bytes": offset,
+                        "xxh3": "c950e612e8be222e", "tensors": index},
+            "entries": [{"name": n, "arguments": [
+                {"name": a, "weight": w} for a, w in args]}
+                for n, args in entries]}, indent=1)
+    write("artifact", "encdec.json", artifact(
+        {"architecture": "encoder-decoder", "bos_id": 1, "d_model": 8,
+         "eos_id": 2, "max_seq_len": 16, "num_heads": 2, "pad_id": 0,
+         "src_vocab_size": 33, "tgt_vocab_size": 16},
+        [("src_embed.weight", [33, 8]), ("q.weight", [1, 8, 32]),
+         ("q.bias", [8])],
+        [("encode", [("src_ids", False), ("src_lengths", False),
+                     ("src_embed.weight", True), ("q.weight", True)])]))
+    write("artifact", "decoder.json", artifact(
+        {"architecture": "decoder", "bos_id": 1, "d_model": 8, "eos_id": 2,
+         "max_seq_len": 16, "pad_id": 0, "src_vocab_size": 0,
+         "tgt_vocab_size": 23, "forced_eos_id": 2, "more_eos_ids": [3],
+         "bad_words_ids": [[4], [5, 6]], "type_vocab_size": 0},
+        [("wte", [23, 8]), ("empty", [0, 8])],
+        [("decode", [("tgt_ids", False), ("wte", True)])]))
+    # A module's manifest: entries, the config and the weights' hashes.
+    write("manifest", "encdec.txt",
+          "tfm-abi 2\n"
+          "entry encode in i32[?,?] in i32[?] in f32[33,8] out f32[?,?,8]\n"
+          "entry step in i32[?,1] inout f32[?,2,?,4] in i64[?] "
+          "out f32[?,1,16]\n"
+          "entry none\n"
+          'config {"architecture":"decoder","d_model":8,"max_seq_len":16,'
+          '"pad_id":0,"bos_id":1,"eos_id":2,"src_vocab_size":0,'
+          '"tgt_vocab_size":23}\n'
+          "weights c950e612e8be222e 0123456789abcdef\n")
 
 
 if __name__ == "__main__":
