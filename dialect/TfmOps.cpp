@@ -55,8 +55,10 @@ static std::string formatShape(ArrayRef<int64_t> shape) {
 }
 
 /// Checks that `actual` has the rank of `expected` and that every dimension
-/// is compatible (a dynamic dimension on either side matches anything).
-static LogicalResult expectShape(Operation *op, StringRef name, Type actual,
+/// is compatible (a dynamic dimension on either side matches anything);
+/// reports a mismatch through `emitError` when given.
+static LogicalResult expectShape(function_ref<InFlightDiagnostic()> emitError,
+                                 StringRef name, Type actual,
                                  ArrayRef<int64_t> expected) {
   auto shaped = cast<ShapedType>(actual);
   bool ok = shaped.getRank() == static_cast<int64_t>(expected.size()) &&
@@ -65,15 +67,23 @@ static LogicalResult expectShape(Operation *op, StringRef name, Type actual,
             });
   if (ok)
     return success();
-  return op->emitOpError("expected ")
-         << name << " of shape " << formatShape(expected) << ", got " << actual;
+  if (!emitError)
+    return failure();
+  return emitError() << "expected " << name << " of shape "
+                     << formatShape(expected) << ", got " << actual;
+}
+
+static LogicalResult expectShape(Operation *op, StringRef name, Type actual,
+                                 ArrayRef<int64_t> expected) {
+  return expectShape([op] { return op->emitOpError(); }, name, actual,
+                     expected);
 }
 
 /// Checks that `operand` broadcasts to `shape`: trailing dimensions aligned,
 /// each equal (or dynamic) or 1.
-static LogicalResult expectBroadcastable(Operation *op, StringRef name,
-                                         Type operand,
-                                         ArrayRef<int64_t> shape) {
+static LogicalResult
+expectBroadcastable(function_ref<InFlightDiagnostic()> emitError,
+                    StringRef name, Type operand, ArrayRef<int64_t> shape) {
   auto shaped = cast<ShapedType>(operand);
   int64_t rank = shaped.getRank();
   bool ok = rank <= static_cast<int64_t>(shape.size());
@@ -84,12 +94,20 @@ static LogicalResult expectBroadcastable(Operation *op, StringRef name,
   }
   if (ok)
     return success();
-  return op->emitOpError("expected ")
-         << name << " broadcastable to " << formatShape(shape) << ", got "
-         << operand;
+  if (!emitError)
+    return failure();
+  return emitError() << "expected " << name << " broadcastable to "
+                     << formatShape(shape) << ", got " << operand;
 }
 
-static bool isSplatZero(Attribute attr) {
+static LogicalResult expectBroadcastable(Operation *op, StringRef name,
+                                         Type operand,
+                                         ArrayRef<int64_t> shape) {
+  return expectBroadcastable([op] { return op->emitOpError(); }, name, operand,
+                             shape);
+}
+
+bool mlir::tfm::isZeroSplat(Attribute attr) {
   auto dense = dyn_cast_or_null<DenseFPElementsAttr>(attr);
   return dense && dense.isSplat() && dense.getSplatValue<APFloat>().isZero();
 }
@@ -355,7 +373,7 @@ OpFoldResult MaskOp::fold(FoldAdaptor adaptor) {
   case MaskKind::Additive:
     // Adding zeros of the input's own shape; a broadcast zero too, since the
     // result type is the input's.
-    if (isSplatZero(adaptor.getValues()))
+    if (isZeroSplat(adaptor.getValues()))
       return getInput();
     break;
   }
@@ -395,9 +413,9 @@ LogicalResult LayerNormOp::verify() {
 
 OpFoldResult AddOp::fold(FoldAdaptor adaptor) {
   // x + 0 -> x. (The sign of a zero result is not preserved: -0 + 0 is +0.)
-  if (isSplatZero(adaptor.getRhs()))
+  if (isZeroSplat(adaptor.getRhs()))
     return getLhs();
-  if (isSplatZero(adaptor.getLhs()))
+  if (isZeroSplat(adaptor.getLhs()))
     return getRhs();
   return {};
 }
@@ -406,30 +424,38 @@ OpFoldResult AddOp::fold(FoldAdaptor adaptor) {
 // AttentionOp
 //===----------------------------------------------------------------------===//
 
-LogicalResult AttentionOp::verify() {
-  auto q = getQuery().getType();
-  auto k = getKey().getType();
-  auto v = getValue().getType();
+LogicalResult
+mlir::tfm::verifyAttentionShapes(ShapedType q, ShapedType k, ShapedType v,
+                                 Type keyLengths, Type mask, ShapedType result,
+                                 function_ref<InFlightDiagnostic()> emitError) {
   int64_t b = q.getDimSize(0), h = q.getDimSize(1), sq = q.getDimSize(2),
           d = q.getDimSize(3);
-  if (failed(expectShape(*this, "key", k, {b, h, kDyn, d})))
+  if (failed(expectShape(emitError, "key", k, {b, h, kDyn, d})))
     return failure();
   b = refineDim(b, k.getDimSize(0));
   h = refineDim(h, k.getDimSize(1));
   int64_t sk = k.getDimSize(2);
-  if (failed(expectShape(*this, "value", v, {b, h, sk, kDyn})))
+  if (failed(expectShape(emitError, "value", v, {b, h, sk, kDyn})))
     return failure();
   sk = refineDim(sk, v.getDimSize(2));
-  if (getKeyLengths() &&
-      failed(expectShape(*this, "key_lengths", getKeyLengths().getType(), {b})))
+  if (keyLengths &&
+      failed(expectShape(emitError, "key_lengths", keyLengths, {b})))
     return failure();
-  if (getMask() && failed(expectBroadcastable(
-                       *this, "mask", getMask().getType(), {b, h, sq, sk})))
+  if (mask &&
+      failed(expectBroadcastable(emitError, "mask", mask, {b, h, sq, sk})))
     return failure();
+  return expectShape(emitError, "result", result, {b, h, sq, v.getDimSize(3)});
+}
+
+LogicalResult AttentionOp::verify() {
   if (!getScale().isFinite())
     return emitOpError("expected a finite scale, got ")
            << getScale().convertToFloat();
-  return expectShape(*this, "result", getType(), {b, h, sq, v.getDimSize(3)});
+  auto typeOf = [](Value v) { return v ? v.getType() : Type(); };
+  return verifyAttentionShapes(getQuery().getType(), getKey().getType(),
+                               getValue().getType(), typeOf(getKeyLengths()),
+                               typeOf(getMask()), getType(),
+                               [&] { return emitOpError(); });
 }
 
 namespace {

@@ -19,4 +19,21 @@
 #define GET_OP_CLASSES
 #include "dialect/TfmOps.h.inc"
 
+namespace mlir::tfm {
+
+/// The shape rules of tfm.attention (see its description): whether q, k,
+/// v, the key lengths and the mask (either may be null) and the result
+/// agree, a dynamic size agreeing with any. The first disagreement is
+/// reported through `emitError` when it is given. AttentionOp::verify and
+/// tfm-fuse-attention (before it builds the op) both ask it.
+LogicalResult
+verifyAttentionShapes(ShapedType query, ShapedType key, ShapedType value,
+                      Type keyLengths, Type mask, ShapedType result,
+                      function_ref<InFlightDiagnostic()> emitError = {});
+
+/// Whether `attr` is a floating-point splat of zero (a tensor of zeros).
+bool isZeroSplat(Attribute attr);
+
+} // namespace mlir::tfm
+
 #endif // TFM_DIALECT_TFMOPS_H

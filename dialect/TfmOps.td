@@ -19,7 +19,6 @@ include "mlir/Interfaces/SideEffectInterfaces.td"
 //===----------------------------------------------------------------------===//
 
 def Tfm_F32Tensor : RankedTensorOf<[F32]>;
-def Tfm_IndexTensor : RankedTensorOf<[I32, I64]>;
 
 def Tfm_MaskKind : I32EnumAttr<"MaskKind", "kind of attention mask", [
     I32EnumAttrCase<"Causal", 0, "causal">,
@@ -300,7 +299,7 @@ def Tfm_MaskOp : Tfm_Op<"mask", [Pure, AllTypesMatch<["input", "result"]>]> {
       decoder step over a cache needs) and sees keys `j <= i + k_len - q_len`:
       `result = j > i + k_len - q_len ? -inf : input`.
     - `key_padding`, with `values` the key lengths `[batch]`:
-      `result[b, h, i, j] = j >= operand[b] ? -inf : input[b, h, i, j]`.
+      `result[b, h, i, j] = j >= values[b] ? -inf : input[b, h, i, j]`.
     - `additive`, with `values` a tensor that broadcasts to `input` (trailing
       dimensions aligned, each equal or 1): `result = input + values`.
 
@@ -387,7 +386,7 @@ class Tfm_UnaryOp<string mnemonic, string summaryText, string math,
     : Tfm_Op<mnemonic, [Pure, SameOperandsAndResultType]> {
   let summary = summaryText;
   let description = "Element-wise: `" # math # "`" # note
-      # ".\n\n```mlir\n%y = tfm." # mnemonic # " %x : tensor<?x?x2048xf32>\n```";
+      # ".\n\n```mlir\n%y = tfm." # mnemonic # " %x : tensor<?x?x2048xf32>\n```\n";
   let arguments = (ins Tfm_F32Tensor:$input);
   let results = (outs Tfm_F32Tensor:$result);
   let assemblyFormat = "$input attr-dict `:` type($input)";

@@ -187,51 +187,6 @@ static FailureOr<Chain> matchScores(Value scores, Chain chain,
   }
 }
 
-/// Whether tfm.attention's verifier accepts these types. The chain's ops
-/// check their operands pairwise, and with dynamic dimensions pairwise
-/// compatibility is not transitive (2 ~ ? ~ 3), so this is checked again.
-static bool attentionTypesAgree(RankedTensorType q, RankedTensorType k,
-                                RankedTensorType v, Value keyLengths,
-                                Value mask, RankedTensorType result) {
-  auto dimsAgree = [](int64_t a, int64_t b) {
-    return ShapedType::isDynamic(a) || ShapedType::isDynamic(b) || a == b;
-  };
-  auto compatible = [&](ArrayRef<int64_t> shape, ArrayRef<int64_t> expected) {
-    return shape.size() == expected.size() &&
-           llvm::all_of(llvm::zip(shape, expected), [&](auto p) {
-             return dimsAgree(std::get<0>(p), std::get<1>(p));
-           });
-  };
-  auto refine = [](int64_t a, int64_t b) {
-    return ShapedType::isDynamic(a) ? b : a;
-  };
-  constexpr int64_t kDyn = ShapedType::kDynamic;
-  int64_t b = q.getDimSize(0), h = q.getDimSize(1), sq = q.getDimSize(2),
-          d = q.getDimSize(3);
-  if (!compatible(k.getShape(), {b, h, kDyn, d}))
-    return false;
-  b = refine(b, k.getDimSize(0));
-  h = refine(h, k.getDimSize(1));
-  int64_t sk = k.getDimSize(2);
-  if (!compatible(v.getShape(), {b, h, sk, kDyn}))
-    return false;
-  sk = refine(sk, v.getDimSize(2));
-  if (keyLengths &&
-      !compatible(cast<ShapedType>(keyLengths.getType()).getShape(), {b}))
-    return false;
-  if (mask) {
-    // Trailing-aligned broadcast, each dimension equal or 1.
-    ArrayRef<int64_t> m = cast<ShapedType>(mask.getType()).getShape();
-    int64_t target[] = {b, h, sq, sk};
-    if (m.size() > 4)
-      return false;
-    for (auto [dm, dt] : llvm::zip(llvm::reverse(m), llvm::reverse(target)))
-      if (dm != 1 && !dimsAgree(dm, dt))
-        return false;
-  }
-  return compatible(result.getShape(), {b, h, sq, v.getDimSize(3)});
-}
-
 //===----------------------------------------------------------------------===//
 // Pattern and pass
 //===----------------------------------------------------------------------===//
@@ -263,10 +218,14 @@ struct FuseAttentionChain : OpRewritePattern<MatmulOp> {
     if (failed(chain))
       return rewriter.notifyMatchFailure(op, why);
     // Q, K and V have the rank of the scores (the matmul verifiers say so).
-    if (!attentionTypesAgree(cast<RankedTensorType>(chain->query.getType()),
-                             cast<RankedTensorType>(chain->key.getType()),
-                             op.getRhs().getType(), chain->keyLengths,
-                             chain->mask, op.getType()))
+    // The chain's ops check their operands pairwise, and with dynamic sizes
+    // pairwise compatibility is not transitive (2 ~ ? ~ 3): ask the
+    // attention op's own rules before building it.
+    auto typeOf = [](Value v) { return v ? v.getType() : Type(); };
+    if (failed(verifyAttentionShapes(
+            cast<ShapedType>(chain->query.getType()),
+            cast<ShapedType>(chain->key.getType()), op.getRhs().getType(),
+            typeOf(chain->keyLengths), typeOf(chain->mask), op.getType())))
       return rewriter.notifyMatchFailure(
           op, "Q, K, V, masks and result shapes do not line up");
     auto scale = static_cast<float>(chain->scale);

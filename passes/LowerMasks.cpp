@@ -28,9 +28,9 @@ using namespace mlir::tfm;
 /// Whether `value` is a tensor of zeros: a splat-zero constant, or a
 /// tensor.splat / linalg.fill of a zero constant.
 static bool isZeroTensor(Value value) {
-  DenseFPElementsAttr attr;
+  Attribute attr;
   if (matchPattern(value, m_Constant(&attr)))
-    return attr.isSplat() && attr.getSplatValue<APFloat>().isZero();
+    return isZeroSplat(attr);
   if (auto splat = value.getDefiningOp<tensor::SplatOp>())
     return matchPattern(splat.getInput(), m_AnyZeroFloat());
   if (auto fill = value.getDefiningOp<linalg::FillOp>())

@@ -1,5 +1,4 @@
-//===- CApi.cpp - The C API of runtime/tfm.h
-//-------------------------------===//
+//===- CApi.cpp - The C API of runtime/tfm.h ------------------------------===//
 //
 // Thin: every call converts its arguments, forwards to Artifact and
 // DecodeSession, and turns an absl::Status into a tfm_status plus this

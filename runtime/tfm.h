@@ -1,5 +1,4 @@
-/*===- tfm.h - The C API of the tfm runtime
---------------------------------===*\
+/*===- tfm.h - The C API of the tfm runtime -------------------------------===*\
 |*                                                                            *|
 |* Load a model compiled by `tfmc MODEL_DIR -o OUT`, open sessions on it and *|
 |* decode: start a batch (the encoder once, or the prompts' prefill), then    *|

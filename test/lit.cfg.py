@@ -9,8 +9,9 @@ config.test_format = lit.formats.ShTest(execute_external=False)
 config.suffixes = [".mlir", ".test"]
 config.test_source_root = os.path.dirname(__file__)
 config.test_exec_root = os.path.join(config.tfm_obj_root, "test")
-# Unit/ has its own config (GoogleTest format); lib/ holds no tests.
-config.excludes = ["Unit", "lib", "CMakeLists.txt", "lit.cfg.py",
+# Unit/ has its own config (GoogleTest format); fuzz/ holds libFuzzer
+# harnesses and their corpora (scripts/fuzz.sh runs them).
+config.excludes = ["Unit", "fuzz", "CMakeLists.txt", "lit.cfg.py",
                    "lit.site.cfg.py", "lit.site.cfg.py.in"]
 
 config.substitutions.append(("%python", config.python))

@@ -106,11 +106,12 @@ int fail(const llvm::Twine &message) {
 
 int main(int argc, char **argv) {
   llvm::InitLLVM init(argc, argv);
+  // Passes first: --mlir-print-ir-after=PASS takes a registered name.
+  mlir::tfm::registerTfmPassesAndPipelines();
   registerAsmPrinterCLOptions();
   registerMLIRContextCLOptions();
   registerPassManagerCLOptions();
   registerDefaultTimingManagerCLOptions();
-  mlir::tfm::registerTfmPassesAndPipelines();
   cl::ParseCommandLineOptions(argc, argv, "tfm compiler\n");
 
   DialectRegistry registry;
