@@ -244,14 +244,11 @@ struct TfmFuseAttention
   void runOnOperation() override {
     RewritePatternSet patterns(&getContext());
     populateFuseAttentionPatterns(patterns);
-    int64_t before = 0;
-    getOperation().walk([&](AttentionOp) { ++before; });
-    if (failed(
-            applyPatternsAndFoldGreedily(getOperation(), std::move(patterns))))
+    FailureOr<int64_t> fused =
+        applyPatternsCounted(getOperation(), std::move(patterns));
+    if (failed(fused))
       return signalPassFailure();
-    int64_t after = 0;
-    getOperation().walk([&](AttentionOp) { ++after; });
-    numFused += after - before;
+    numFused += *fused;
   }
 };
 

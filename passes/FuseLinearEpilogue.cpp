@@ -79,17 +79,11 @@ struct TfmFuseLinearEpilogue
   void runOnOperation() override {
     RewritePatternSet patterns(&getContext());
     populateFuseLinearEpiloguePatterns(patterns);
-    int64_t before = 0, after = 0;
-    getOperation().walk([&](Operation *op) {
-      before += isa<ReluOp, GeluOp, GeluTanhOp, SiluOp, TanhOp, AddOp>(op);
-    });
-    if (failed(
-            applyPatternsAndFoldGreedily(getOperation(), std::move(patterns))))
+    FailureOr<int64_t> fused =
+        applyPatternsCounted(getOperation(), std::move(patterns));
+    if (failed(fused))
       return signalPassFailure();
-    getOperation().walk([&](Operation *op) {
-      after += isa<ReluOp, GeluOp, GeluTanhOp, SiluOp, TanhOp, AddOp>(op);
-    });
-    numFused += before - after;
+    numFused += *fused;
   }
 };
 

@@ -1002,14 +1002,11 @@ struct TfmLowerAttention
     RewritePatternSet patterns(&getContext());
     populateLowerAttentionPatterns(patterns, queryBlock, keyBlock, keyChunk,
                                    parallelMinFlops, parallelParts);
-    int64_t before = 0;
-    getOperation().walk([&](AttentionOp) { ++before; });
-    if (failed(
-            applyPatternsAndFoldGreedily(getOperation(), std::move(patterns))))
+    FailureOr<int64_t> lowered =
+        applyPatternsCounted(getOperation(), std::move(patterns));
+    if (failed(lowered))
       return signalPassFailure();
-    int64_t after = 0;
-    getOperation().walk([&](AttentionOp) { ++after; });
-    numKernels += before - after;
+    numKernels += *lowered;
   }
 };
 

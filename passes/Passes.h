@@ -20,6 +20,7 @@
 #include "mlir/Dialect/Vector/IR/VectorOps.h"
 #include "mlir/Pass/Pass.h"
 #include "mlir/Pass/PassManager.h"
+#include "mlir/Rewrite/FrozenRewritePatternSet.h"
 
 namespace mlir {
 class RewritePatternSet;
@@ -49,6 +50,12 @@ void populateLowerMasksPatterns(RewritePatternSet &patterns);
 /// The mark of a loop whose iterations write disjoint data: after
 /// bufferization, tfm-lower-parallel-loops runs it on OpenMP threads.
 inline constexpr llvm::StringLiteral kParallelAttrName = "tfm.parallel";
+
+/// Applies `patterns` greedily to `op`; returns how many rewrites the
+/// patterns made (successful applications; folds are not counted), which
+/// is what the passes' statistics report.
+FailureOr<int64_t>
+applyPatternsCounted(Operation *op, const FrozenRewritePatternSet &patterns);
 
 /// Emits at `b`'s insertion point a run-time check (`cf.assert`) that
 /// dimension `i` of `x` equals dimension `j` of `y`, for the op at `loc`,

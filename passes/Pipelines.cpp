@@ -15,6 +15,7 @@
 #include "mlir/Dialect/Linalg/Passes.h"
 #include "mlir/Dialect/MemRef/Transforms/Passes.h"
 #include "mlir/Pass/PassRegistry.h"
+#include "mlir/Transforms/GreedyPatternRewriteDriver.h"
 #include "mlir/Transforms/Passes.h"
 
 using namespace mlir;
@@ -47,6 +48,27 @@ void mlir::tfm::buildTfmTensorPipeline(OpPassManager &pm,
   // loops, fewer intermediate buffers (residual adds, masks, scales).
   pm.addPass(createLinalgElementwiseOpFusionPass());
   pm.addPass(createCanonicalizerPass());
+}
+
+namespace {
+/// Counts the pattern applications that succeeded.
+struct RewriteCounter : RewriterBase::Listener {
+  void notifyPatternEnd(const Pattern &, LogicalResult result) override {
+    applied += succeeded(result);
+  }
+  int64_t applied = 0;
+};
+} // namespace
+
+FailureOr<int64_t>
+mlir::tfm::applyPatternsCounted(Operation *op,
+                                const FrozenRewritePatternSet &patterns) {
+  RewriteCounter counter;
+  GreedyRewriteConfig config;
+  config.listener = &counter;
+  if (failed(applyPatternsAndFoldGreedily(op, patterns, config)))
+    return failure();
+  return counter.applied;
 }
 
 void mlir::tfm::buildTfmBufferizePipeline(OpPassManager &pm,
