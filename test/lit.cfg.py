@@ -41,3 +41,10 @@ if not config.sanitizers:
 import shutil
 if not config.sanitizers and shutil.which("prlimit"):
     config.available_features.add("address-space-limit")
+
+# A refused allocation is null, as the system allocator returns it (the
+# out-of-memory tests check what the runtime makes of it); AddressSanitizer
+# would otherwise report it and abort.
+asan_options = [o for o in os.environ.get("ASAN_OPTIONS", "").split(":") if o]
+config.environment["ASAN_OPTIONS"] = ":".join(
+    asan_options + ["allocator_may_return_null=1"])
