@@ -10,6 +10,7 @@
 #include "frontend/Checkpoint.h"
 #include "runtime/Json.h"
 #include "runtime/MappedFile.h"
+#include "runtime/Status.h"
 #include "runtime/StringViews.h"
 
 #include "absl/strings/str_cat.h"
@@ -47,25 +48,22 @@ Checkpoint::open(const std::string &dir) {
   std::string indexPath = dir + "/model.safetensors.index.json";
   struct stat info;
   if (stat(indexPath.c_str(), &info) != 0) {
-    auto file = SafetensorsFile::open(dir + "/model.safetensors");
-    if (!file.ok())
-      return file.status();
+    TFM_ASSIGN_OR_RETURN(auto file,
+                         SafetensorsFile::open(dir + "/model.safetensors"));
     return std::make_unique<Checkpoint>(
-        std::shared_ptr<const SafetensorsFile>(std::move(*file)));
+        std::shared_ptr<const SafetensorsFile>(std::move(file)));
   }
 
-  absl::StatusOr<json::Value> root = json::parseFile(indexPath);
-  if (!root.ok())
-    return root.status();
-  if (!root->isObject())
+  TFM_ASSIGN_OR_RETURN(json::Value root, json::parseFile(indexPath));
+  if (!root.isObject())
     return error(indexPath, "expected a JSON object at top level");
-  for (const auto &[key, value] : root->asObject())
+  for (const auto &[key, value] : root.asObject())
     if (key != "metadata" && key != "weight_map")
       return error(indexPath, absl::StrCat("unknown field '", key, "'"));
-  if (const json::Value *metadata = root->find("metadata");
+  if (const json::Value *metadata = root.find("metadata");
       metadata && !metadata->isObject())
     return error(indexPath, "field 'metadata' must be an object");
-  const json::Value *map = root->find("weight_map");
+  const json::Value *map = root.find("weight_map");
   if (!map || !map->isObject())
     return error(indexPath, "field 'weight_map' must be an object of "
                             "tensor name: shard file name");
@@ -91,11 +89,8 @@ Checkpoint::open(const std::string &dir) {
   if (shards.empty())
     return error(indexPath, "'weight_map' is empty");
   for (const std::string &shard : shards) {
-    auto file = SafetensorsFile::open(dir + "/" + shard);
-    if (!file.ok())
-      return file.status();
-    if (absl::Status s = checkpoint->add(std::move(*file)); !s.ok())
-      return s;
+    TFM_ASSIGN_OR_RETURN(auto file, SafetensorsFile::open(dir + "/" + shard));
+    TFM_RETURN_IF_ERROR(checkpoint->add(std::move(file)));
   }
   // The index and the shards' headers must agree on every tensor.
   for (const auto &[name, value] : map->asObject()) {

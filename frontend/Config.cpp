@@ -9,6 +9,7 @@
 #include "frontend/Config.h"
 #include "runtime/Json.h"
 #include "runtime/MappedFile.h"
+#include "runtime/Status.h"
 #include "runtime/StringViews.h"
 
 #include "absl/strings/str_cat.h"
@@ -238,12 +239,11 @@ absl::StatusOr<ModelConfig> ConfigReader::read() {
   if (absl::Status status = (expr); !status.ok())                              \
     return status;
 
-  absl::StatusOr<size_t> architecture =
-      readChoice("architecture", {"encoder-decoder", "encoder", "decoder"}, 0,
-                 /*required=*/true);
-  if (!architecture.ok())
-    return architecture.status();
-  config.architecture = static_cast<Architecture>(*architecture);
+  TFM_ASSIGN_OR_RETURN(size_t architecture,
+                       readChoice("architecture",
+                                  {"encoder-decoder", "encoder", "decoder"}, 0,
+                                  /*required=*/true));
+  config.architecture = static_cast<Architecture>(architecture);
   bool encoder = config.hasEncoder(), decoder = config.hasDecoder();
 
   TFM_TRY(readSize("d_model", config.dModel));
@@ -258,11 +258,10 @@ absl::StatusOr<ModelConfig> ConfigReader::read() {
   TFM_TRY(readSize("max_seq_len", config.maxSeqLen));
   TFM_TRY(readBool("norm_first", config.normFirst));
 
-  absl::StatusOr<size_t> activation =
-      readChoice("activation", {"relu", "gelu"}, 0, /*required=*/false);
-  if (!activation.ok())
-    return activation.status();
-  config.activation = static_cast<Activation>(*activation);
+  TFM_ASSIGN_OR_RETURN(
+      size_t activation,
+      readChoice("activation", {"relu", "gelu"}, 0, /*required=*/false));
+  config.activation = static_cast<Activation>(activation);
 
   if (const json::Value *eps = root.find("layer_norm_eps")) {
     if (!eps->isNumber())
@@ -277,11 +276,11 @@ absl::StatusOr<ModelConfig> ConfigReader::read() {
   TFM_TRY(readBool("final_norm", config.finalNorm));
   TFM_TRY(readBool("embed_scale", config.embedScale));
 
-  absl::StatusOr<size_t> positions = readChoice(
-      "positional_encoding", {"sinusoidal", "learned"}, 0, /*required=*/false);
-  if (!positions.ok())
-    return positions.status();
-  config.positionalEncoding = static_cast<PositionalEncoding>(*positions);
+  TFM_ASSIGN_OR_RETURN(size_t positions,
+                       readChoice("positional_encoding",
+                                  {"sinusoidal", "learned"}, 0,
+                                  /*required=*/false));
+  config.positionalEncoding = static_cast<PositionalEncoding>(positions);
 
   TFM_TRY(readId("pad_id", config.padId));
   TFM_TRY(readId("bos_id", config.bosId));
@@ -303,20 +302,16 @@ absl::StatusOr<ModelConfig> ConfigReader::read() {
                                    toAbsl(vocabField), " is ", vocabSize, ")"));
   };
   if (encoder)
-    if (absl::Status status = checkInVocab(
-            "pad_id", config.padId, "src_vocab_size", config.srcVocabSize);
-        !status.ok())
-      return status;
+    TFM_RETURN_IF_ERROR(checkInVocab("pad_id", config.padId, "src_vocab_size",
+                                     config.srcVocabSize));
   // bos/eos drive decoding; an encoder-only model never uses them.
   if (decoder)
     for (auto [field, id] :
          {std::pair<std::string_view, int64_t>{"pad_id", config.padId},
           {"bos_id", config.bosId},
           {"eos_id", config.eosId}})
-      if (absl::Status status =
-              checkInVocab(field, id, "tgt_vocab_size", config.tgtVocabSize);
-          !status.ok())
-        return status;
+      TFM_RETURN_IF_ERROR(
+          checkInVocab(field, id, "tgt_vocab_size", config.tgtVocabSize));
   return config;
 }
 
@@ -329,10 +324,8 @@ absl::StatusOr<ModelConfig> parseConfig(std::string_view jsonText) {
 }
 
 absl::StatusOr<ModelConfig> loadConfig(const std::string &path) {
-  absl::StatusOr<std::string> text = readFile(path);
-  if (!text.ok())
-    return text.status();
-  absl::StatusOr<ModelConfig> config = parseConfig(*text);
+  TFM_ASSIGN_OR_RETURN(std::string text, readFile(path));
+  absl::StatusOr<ModelConfig> config = parseConfig(text);
   if (!config.ok())
     return absl::Status(config.status().code(),
                         absl::StrCat(path, ": ", config.status().message()));

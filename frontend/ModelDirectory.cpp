@@ -4,6 +4,7 @@
 #include "frontend/HuggingFace.h"
 #include "runtime/Json.h"
 #include "runtime/MappedFile.h"
+#include "runtime/Status.h"
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
@@ -49,41 +50,31 @@ static absl::Status prefixed(const std::string &path, const absl::Status &s) {
 
 absl::StatusOr<ModelDirectory> loadModelDirectory(const std::string &dir) {
   std::string configPath = dir + "/config.json";
-  absl::StatusOr<json::Value> root = json::parseFile(configPath);
-  if (!root.ok())
-    return root.status();
+  TFM_ASSIGN_OR_RETURN(json::Value root, json::parseFile(configPath));
 
   ModelDirectory model;
-  if (!isHuggingFaceConfig(*root)) {
-    absl::StatusOr<ModelConfig> config = loadConfig(configPath);
-    if (!config.ok())
-      return config.status();
-    auto file = SafetensorsFile::open(dir + "/model.safetensors");
-    if (!file.ok())
-      return file.status();
-    if (absl::Status s = validateWeights(*config, **file); !s.ok())
-      return s;
+  if (!isHuggingFaceConfig(root)) {
+    TFM_ASSIGN_OR_RETURN(ModelConfig config, loadConfig(configPath));
+    TFM_ASSIGN_OR_RETURN(auto file,
+                         SafetensorsFile::open(dir + "/model.safetensors"));
+    TFM_RETURN_IF_ERROR(validateWeights(config, *file));
     model.format = "tfm";
-    model.config = *config;
+    model.config = config;
     model.checkpoint = std::make_unique<Checkpoint>(
-        std::shared_ptr<const SafetensorsFile>(std::move(*file)));
+        std::shared_ptr<const SafetensorsFile>(std::move(file)));
     return model;
   }
 
-  auto checkpoint = Checkpoint::open(dir);
-  if (!checkpoint.ok())
-    return checkpoint.status();
+  TFM_ASSIGN_OR_RETURN(auto checkpoint, Checkpoint::open(dir));
   std::string generationPath = dir + "/generation_config.json";
   std::optional<json::Value> generation;
   struct stat info;
   if (stat(generationPath.c_str(), &info) == 0) {
-    absl::StatusOr<json::Value> parsed = json::parseFile(generationPath);
-    if (!parsed.ok())
-      return parsed.status();
-    generation = std::move(*parsed);
+    TFM_ASSIGN_OR_RETURN(json::Value parsed, json::parseFile(generationPath));
+    generation = std::move(parsed);
   }
   absl::StatusOr<HuggingFaceModel> hf = readHuggingFaceModel(
-      *root, generation ? &*generation : nullptr, **checkpoint);
+      root, generation ? &*generation : nullptr, *checkpoint);
   if (!hf.ok()) {
     // Messages about generation_config.json name it already.
     if (absl::StartsWith(hf.status().message(), "generation_config.json: "))
@@ -91,12 +82,11 @@ absl::StatusOr<ModelDirectory> loadModelDirectory(const std::string &dir) {
                           absl::StrCat(dir, "/", hf.status().message()));
     return prefixed(configPath, hf.status());
   }
-  if (absl::Status s = validateCheckpoint(hf->spec, **checkpoint); !s.ok())
-    return s;
+  TFM_RETURN_IF_ERROR(validateCheckpoint(hf->spec, *checkpoint));
   model.format = hf->modelClass;
   model.config = std::move(hf->config);
   model.sources = std::move(hf->sources);
-  model.checkpoint = std::move(*checkpoint);
+  model.checkpoint = std::move(checkpoint);
   return model;
 }
 

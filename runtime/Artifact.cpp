@@ -37,12 +37,10 @@ public:
 
   absl::StatusOr<int64_t> integer(const json::Value &object,
                                   std::string_view key) const {
-    auto v = field(object, key, json::Value::Kind::Number);
-    if (!v.ok())
-      return v.status();
-    if (!(*v)->isInt())
+    TFM_ASSIGN_OR_RETURN(auto v, field(object, key, json::Value::Kind::Number));
+    if (!v->isInt())
       return error(absl::StrCat("field '", toAbsl(key), "' is not an integer"));
-    return (*v)->asInt();
+    return v->asInt();
   }
 
   std::string path;
@@ -60,12 +58,10 @@ std::string tfm::weightIndexChecksum(const std::vector<WeightRecord> &index) {
 /// Checks that the file at `path` hashes to `expected` (model.json's record).
 static absl::Status checkHash(const std::string &path,
                               const std::string &expected, const Reader &r) {
-  absl::StatusOr<std::string> actual = fileChecksum(path);
-  if (!actual.ok())
-    return actual.status();
-  if (*actual != expected)
+  TFM_ASSIGN_OR_RETURN(std::string actual, fileChecksum(path));
+  if (actual != expected)
     return r.error(absl::StrCat(
-        path, " has XXH3 hash ", *actual, ", model.json records ", expected,
+        path, " has XXH3 hash ", actual, ", model.json records ", expected,
         ": the file was changed or belongs to another artifact; recompile"));
   return absl::OkStatus();
 }
@@ -232,8 +228,8 @@ absl::Status tfm::checkCompiledConfig(const json::Value &config,
                  "tfmc"));
   auto compiled = json::parse(stated);
   if (!compiled.ok() || !compiled->isObject())
-    return absl::InvalidArgumentError(absl::StrCat(
-        library, ": its manifest's config is not a JSON object"));
+    return absl::InvalidArgumentError(
+        absl::StrCat(library, ": its manifest's config is not a JSON object"));
   std::vector<std::string> keys;
   if (config.isObject())
     for (const auto &[key, value] : config.asObject())
@@ -319,10 +315,9 @@ Artifact::load(const std::string &dir) {
       return r.error(
           absl::StrCat("entry '", e.name, "' is not in the library"));
     if (spec->inputs.size() != e.arguments.size())
-      return r.error(absl::StrCat("entry '", e.name, "' takes ",
-                                  spec->inputs.size(),
-                                  " arguments in the library, ",
-                                  e.arguments.size(), " in model.json"));
+      return r.error(absl::StrCat(
+          "entry '", e.name, "' takes ", spec->inputs.size(),
+          " arguments in the library, ", e.arguments.size(), " in model.json"));
     std::vector<Argument> arguments;
     for (const auto &[argName, isWeight] : e.arguments) {
       Argument arg{argName, nullptr};
@@ -394,8 +389,7 @@ absl::StatusOr<std::vector<Tensor>>
 Artifact::call(std::string_view name, const NamedInputs &inputs) const {
   std::vector<const Tensor *> args;
   std::vector<bool> batched;
-  if (absl::Status s = bind(name, inputs, {}, args, batched); !s.ok())
-    return s;
+  TFM_RETURN_IF_ERROR(bind(name, inputs, {}, args, batched));
   return module_->call(name, args);
 }
 
@@ -404,7 +398,6 @@ Artifact::prepare(std::string_view name, const NamedInputs &inputs,
                   const std::vector<std::string> &batched) const {
   std::vector<const Tensor *> args;
   std::vector<bool> isBatched;
-  if (absl::Status s = bind(name, inputs, batched, args, isBatched); !s.ok())
-    return s;
+  TFM_RETURN_IF_ERROR(bind(name, inputs, batched, args, isBatched));
   return module_->prepare(name, std::move(args), std::move(isBatched));
 }

@@ -153,10 +153,9 @@ static absl::StatusOr<Tensor> encode(const Artifact &artifact,
   Tensor zeros;
   if (artifact.config().typeVocabSize > 0) {
     if (!types) {
-      auto allocated = Tensor::allocate(DType::I32, src.ids.shape());
-      if (!allocated.ok())
-        return allocated.status();
-      zeros = std::move(*allocated);
+      TFM_ASSIGN_OR_RETURN(auto allocated,
+                           Tensor::allocate(DType::I32, src.ids.shape()));
+      zeros = std::move(allocated);
       types = &zeros;
     }
     inputs.push_back({"src_types", types});
@@ -196,11 +195,8 @@ static absl::StatusOr<Tensor> forwardChunk(const Artifact &artifact,
                                            const ForwardInputs &in) {
   const ArtifactConfig &c = artifact.config();
   bool encoderSide = c.architecture != ModelArchitecture::Decoder;
-  if (absl::Status s =
-          checkSequences(src, encoderSide ? c.srcVocabSize : c.tgtVocabSize,
-                         c.maxSeqLen, "src");
-      !s.ok())
-    return s;
+  TFM_RETURN_IF_ERROR(checkSequences(
+      src, encoderSide ? c.srcVocabSize : c.tgtVocabSize, c.maxSeqLen, "src"));
   if (in.tgt && c.architecture != ModelArchitecture::EncoderDecoder)
     return absl::InvalidArgumentError(absl::StrCat(
         "\"tgt\" is for an encoder-decoder model; this one is ",
@@ -212,16 +208,11 @@ static absl::StatusOr<Tensor> forwardChunk(const Artifact &artifact,
         "has one)");
   std::optional<Padded> types;
   if (in.types) {
-    if (absl::Status s = checkTypes(*in.types, src, c.typeVocabSize); !s.ok())
-      return s;
-    auto padded = pad(*in.types, 0);
-    if (!padded.ok())
-      return padded.status();
-    types = std::move(*padded);
+    TFM_RETURN_IF_ERROR(checkTypes(*in.types, src, c.typeVocabSize));
+    TFM_ASSIGN_OR_RETURN(auto padded, pad(*in.types, 0));
+    types = std::move(padded);
   }
-  auto srcPadded = pad(src, c.padId);
-  if (!srcPadded.ok())
-    return srcPadded.status();
+  TFM_ASSIGN_OR_RETURN(auto srcPadded, pad(src, c.padId));
 
   std::optional<BufferPoolScope> scope;
   if (in.pool)
@@ -230,18 +221,17 @@ static absl::StatusOr<Tensor> forwardChunk(const Artifact &artifact,
   const Sequences *outLengths = &src;
   switch (c.architecture) {
   case ModelArchitecture::Encoder:
-    out = encode(artifact, *srcPadded, types ? &types->ids : nullptr);
+    out = encode(artifact, srcPadded, types ? &types->ids : nullptr);
     if (out.ok() && in.pooled) {
-      auto pooled = single(artifact.call("pool", {{"hidden", &*out}}));
-      if (!pooled.ok())
-        return pooled.status();
-      *in.pooled = std::move(*pooled);
+      TFM_ASSIGN_OR_RETURN(auto pooled,
+                           single(artifact.call("pool", {{"hidden", &*out}})));
+      *in.pooled = std::move(pooled);
     }
     break;
   case ModelArchitecture::Decoder:
     out =
-        single(artifact.call("decode", {{"tgt_ids", &srcPadded->ids},
-                                        {"tgt_lengths", &srcPadded->lengths}}));
+        single(artifact.call("decode", {{"tgt_ids", &srcPadded.ids},
+                                        {"tgt_lengths", &srcPadded.lengths}}));
     break;
   case ModelArchitecture::EncoderDecoder: {
     const Sequences *tgt = in.tgt;
@@ -251,21 +241,15 @@ static absl::StatusOr<Tensor> forwardChunk(const Artifact &artifact,
     if (tgt->size() != src.size())
       return absl::InvalidArgumentError(absl::StrCat(
           "\"src\" has ", src.size(), " sequences, \"tgt\" ", tgt->size()));
-    if (absl::Status s =
-            checkSequences(*tgt, c.tgtVocabSize, c.maxSeqLen, "tgt");
-        !s.ok())
-      return s;
-    auto tgtPadded = pad(*tgt, c.padId);
-    if (!tgtPadded.ok())
-      return tgtPadded.status();
-    auto memory = encode(artifact, *srcPadded);
-    if (!memory.ok())
-      return memory.status();
+    TFM_RETURN_IF_ERROR(
+        checkSequences(*tgt, c.tgtVocabSize, c.maxSeqLen, "tgt"));
+    TFM_ASSIGN_OR_RETURN(auto tgtPadded, pad(*tgt, c.padId));
+    TFM_ASSIGN_OR_RETURN(auto memory, encode(artifact, srcPadded));
     out =
-        single(artifact.call("decode", {{"tgt_ids", &tgtPadded->ids},
-                                        {"tgt_lengths", &tgtPadded->lengths},
-                                        {"memory", &*memory},
-                                        {"src_lengths", &srcPadded->lengths}}));
+        single(artifact.call("decode", {{"tgt_ids", &tgtPadded.ids},
+                                        {"tgt_lengths", &tgtPadded.lengths},
+                                        {"memory", &memory},
+                                        {"src_lengths", &srcPadded.lengths}}));
     outLengths = tgt;
     break;
   }
@@ -453,17 +437,13 @@ static absl::StatusOr<Sequences> greedyRecompute(const Artifact &artifact,
                                                  GenerateStats *stats) {
   const ArtifactConfig &c = artifact.config();
   bool withEncoder = c.architecture == ModelArchitecture::EncoderDecoder;
-  absl::StatusOr<Padded> srcPadded = pad(src, c.padId);
-  if (!srcPadded.ok())
-    return srcPadded.status();
+  TFM_ASSIGN_OR_RETURN(Padded srcPadded, pad(src, c.padId));
   Tensor memory;
   Sequences seqs;
   if (withEncoder) {
     auto start = std::chrono::steady_clock::now();
-    auto encoded = encode(artifact, *srcPadded);
-    if (!encoded.ok())
-      return encoded.status();
-    memory = std::move(*encoded);
+    TFM_ASSIGN_OR_RETURN(auto encoded, encode(artifact, srcPadded));
+    memory = std::move(encoded);
     if (stats)
       stats->encodeSeconds = secondsSince(start);
     seqs.assign(src.size(), {c.bosId});
@@ -483,24 +463,20 @@ static absl::StatusOr<Sequences> greedyRecompute(const Artifact &artifact,
   GenerationRules rules(c, maxNewTokens);
   while (std::find(done.begin(), done.end(), false) != done.end()) {
     auto start = std::chrono::steady_clock::now();
-    auto tgt = pad(seqs, c.padId);
-    if (!tgt.ok())
-      return tgt.status();
-    NamedInputs inputs{{"tgt_ids", &tgt->ids}, {"tgt_lengths", &tgt->lengths}};
+    TFM_ASSIGN_OR_RETURN(auto tgt, pad(seqs, c.padId));
+    NamedInputs inputs{{"tgt_ids", &tgt.ids}, {"tgt_lengths", &tgt.lengths}};
     if (withEncoder) {
       inputs.push_back({"memory", &memory});
-      inputs.push_back({"src_lengths", &srcPadded->lengths});
+      inputs.push_back({"src_lengths", &srcPadded.lengths});
     }
-    auto logits = single(artifact.call("decode", inputs));
-    if (!logits.ok())
-      return logits.status();
-    const float *l = logits->data<float>();
+    TFM_ASSIGN_OR_RETURN(auto logits, single(artifact.call("decode", inputs)));
+    const float *l = logits.data<float>();
     for (size_t b = 0; b < batch; ++b) {
       if (done[b])
         continue;
       // The next token of sequence b: the first maximum at its last
       // position that the generation rules allow.
-      const float *row = l + (b * tgt->width + seqs[b].size() - 1) * vocab;
+      const float *row = l + (b * tgt.width + seqs[b].size() - 1) * vocab;
       absl::Span<const int64_t> sequence(seqs[b]);
       int64_t next =
           rules.choose(row, vocab, sequence.subspan(0, promptLength[b]),
@@ -587,20 +563,17 @@ absl::Status DecodeSession::allocate(size_t batch, size_t capacity,
     if (!spec.inout)
       continue;
     // Zero-filled: every page is touched once, here, not during a step.
-    auto cache =
-        Tensor::allocate(DType::F32, {b, spec.dims[1], tokens, spec.dims[3]});
-    if (!cache.ok())
-      return cache.status();
-    selfCaches_.push_back({name, std::move(*cache)});
+    TFM_ASSIGN_OR_RETURN(
+        auto cache,
+        Tensor::allocate(DType::F32, {b, spec.dims[1], tokens, spec.dims[3]}));
+    selfCaches_.push_back({name, std::move(cache)});
   }
   for (Tensor *t : {&ids_, &positions_, &cacheLengths_, &srcLengths_}) {
     std::vector<int64_t> shape{b};
     if (t == &ids_)
       shape.push_back(1);
-    auto allocated = Tensor::allocate(DType::I32, shape);
-    if (!allocated.ok())
-      return allocated.status();
-    *t = std::move(*allocated);
+    TFM_ASSIGN_OR_RETURN(auto allocated, Tensor::allocate(DType::I32, shape));
+    *t = std::move(allocated);
   }
   capacity_ = batch;
   tokens_ = tokens;
@@ -623,8 +596,7 @@ static absl::Status checkDecodable(const ArtifactConfig &c,
 absl::Status DecodeSession::start(const Sequences &src, size_t capacity,
                                   int64_t maxNewTokens) {
   const ArtifactConfig &c = artifact_.config();
-  if (absl::Status s = checkDecodable(c, src); !s.ok())
-    return s;
+  TFM_RETURN_IF_ERROR(checkDecodable(c, src));
   bool withEncoder = c.architecture == ModelArchitecture::EncoderDecoder;
   size_t batch = src.size();
   // The cache holds the decoder's tokens: bos_id or the prompt, then one per
@@ -638,28 +610,21 @@ absl::Status DecodeSession::start(const Sequences &src, size_t capacity,
     tokens = std::min<int64_t>(c.maxSeqLen,
                                prefix + std::min(maxNewTokens, c.maxSeqLen));
   }
-  if (absl::Status s = allocate(batch, capacity, tokens); !s.ok())
-    return s;
+  TFM_RETURN_IF_ERROR(allocate(batch, capacity, tokens));
   BufferPoolScope scope(&pool_);
-  auto srcPadded = pad(src, c.padId);
-  if (!srcPadded.ok())
-    return srcPadded.status();
+  TFM_ASSIGN_OR_RETURN(auto srcPadded, pad(src, c.padId));
   crossKV_.clear();
   crossScratch_.clear();
   if (withEncoder) {
-    auto memory = encode(artifact_, *srcPadded);
-    if (!memory.ok())
-      return memory.status();
-    auto kv = artifact_.call("cross_kv", {{"memory", &*memory}});
-    if (!kv.ok())
-      return kv.status();
-    for (size_t i = 0; i < kv->size(); ++i)
+    TFM_ASSIGN_OR_RETURN(auto memory, encode(artifact_, srcPadded));
+    TFM_ASSIGN_OR_RETURN(auto kv,
+                         artifact_.call("cross_kv", {{"memory", &memory}}));
+    for (size_t i = 0; i < kv.size(); ++i)
       crossKV_.push_back({absl::StrCat(i % 2 ? "cross_v." : "cross_k.", i / 2),
-                          std::move((*kv)[i])});
-    std::memcpy(srcLengths_.data<int32_t>(), srcPadded->lengths.data<int32_t>(),
+                          std::move(kv[i])});
+    std::memcpy(srcLengths_.data<int32_t>(), srcPadded.lengths.data<int32_t>(),
                 batch * sizeof(int32_t));
-    if (absl::Status s = prepareStep(); !s.ok())
-      return s;
+    TFM_RETURN_IF_ERROR(prepareStep());
     // The decoder starts from bos_id at position 0.
     std::vector<int64_t> bos(batch, c.bosId);
     return step(bos);
@@ -670,28 +635,25 @@ absl::Status DecodeSession::start(const Sequences &src, size_t capacity,
   std::vector<Tensor> views;
   views.reserve(1 + selfCaches_.size());
   views.push_back(rows(positions_, batch));
-  NamedInputs inputs{{"tgt_ids", &srcPadded->ids},
-                     {"tgt_lengths", &srcPadded->lengths},
+  NamedInputs inputs{{"tgt_ids", &srcPadded.ids},
+                     {"tgt_lengths", &srcPadded.lengths},
                      {"positions", &views.back()}};
   for (auto &[name, cache] : selfCaches_) {
     views.push_back(rows(cache, batch));
     inputs.push_back({name, &views.back()});
   }
-  auto logits = single(artifact_.call("prefill", inputs));
-  if (!logits.ok())
-    return logits.status();
-  auto last = Tensor::allocateUninitialized(
-      DType::F32, {static_cast<int64_t>(batch), vocab_});
-  if (!last.ok())
-    return last.status();
+  TFM_ASSIGN_OR_RETURN(auto logits, single(artifact_.call("prefill", inputs)));
+  TFM_ASSIGN_OR_RETURN(auto last,
+                       Tensor::allocateUninitialized(
+                           DType::F32, {static_cast<int64_t>(batch), vocab_}));
   for (size_t b = 0; b < batch; ++b) {
     length_[b] = src[b].size();
-    std::memcpy(last->data<float>() + b * vocab_,
-                logits->data<float>() +
-                    (b * srcPadded->width + length_[b] - 1) * vocab_,
+    std::memcpy(last.data<float>() + b * vocab_,
+                logits.data<float>() +
+                    (b * srcPadded.width + length_[b] - 1) * vocab_,
                 vocab_ * sizeof(float));
   }
-  prefillLogits_ = std::move(*last);
+  prefillLogits_ = std::move(last);
   logits_ = prefillLogits_.data<float>();
   return prepareStep();
 }
@@ -709,10 +671,8 @@ absl::Status DecodeSession::prepareStep() {
   std::vector<std::string> batched;
   for (const auto &[name, tensor] : inputs)
     batched.push_back(name);
-  auto call = artifact_.prepare("step", inputs, batched);
-  if (!call.ok())
-    return call.status();
-  stepCall_ = std::move(*call);
+  TFM_ASSIGN_OR_RETURN(auto call, artifact_.prepare("step", inputs, batched));
+  stepCall_ = std::move(call);
   return absl::OkStatus();
 }
 
@@ -742,8 +702,7 @@ absl::Status DecodeSession::step(absl::Span<const int64_t> tokens) {
     pos[slot] = static_cast<int32_t>(length_[slot]);
     len[slot] = static_cast<int32_t>(length_[slot] + 1);
   }
-  if (absl::Status s = runStep(); !s.ok())
-    return s;
+  TFM_RETURN_IF_ERROR(runStep());
   for (size_t slot = 0; slot < running_; ++slot)
     ++length_[slot];
   return absl::OkStatus();
@@ -752,8 +711,7 @@ absl::Status DecodeSession::step(absl::Span<const int64_t> tokens) {
 absl::Status DecodeSession::runStep() {
   BufferPoolScope scope(&pool_);
   stepCall_.setBatch(running_);
-  if (absl::Status s = stepCall_.run(stepResults_); !s.ok())
-    return s;
+  TFM_RETURN_IF_ERROR(stepCall_.run(stepResults_));
   if (stepResults_.size() != 1)
     return absl::InternalError("the step entry returned more than logits");
   logits_ = stepResults_.front().data<float>();
@@ -811,13 +769,11 @@ absl::Status DecodeSession::reorder(absl::Span<const size_t> parents) {
     if (scratch.size() <= index || scratch[index].dim(0) < int64_t(capacity_)) {
       std::vector<int64_t> shape = current.shape();
       shape[0] = capacity_;
-      auto t = Tensor::allocate(current.dtype(), shape);
-      if (!t.ok())
-        return t.status();
+      TFM_ASSIGN_OR_RETURN(auto t, Tensor::allocate(current.dtype(), shape));
       if (scratch.size() <= index)
-        scratch.push_back(std::move(*t));
+        scratch.push_back(std::move(t));
       else
-        scratch[index] = std::move(*t);
+        scratch[index] = std::move(t);
     }
     Tensor &next = scratch[index];
     int64_t heads = current.dim(1), rows = current.dim(2), dim = current.dim(3);
@@ -834,15 +790,11 @@ absl::Status DecodeSession::reorder(absl::Span<const size_t> parents) {
     return absl::OkStatus();
   };
   for (size_t k = 0; k < selfCaches_.size(); ++k)
-    if (absl::Status s = rebuild(selfCaches_[k].second, selfScratch_, k,
-                                 /*writtenOnly=*/true);
-        !s.ok())
-      return s;
+    TFM_RETURN_IF_ERROR(rebuild(selfCaches_[k].second, selfScratch_, k,
+                                /*writtenOnly=*/true));
   for (size_t k = 0; k < crossKV_.size(); ++k)
-    if (absl::Status s = rebuild(crossKV_[k].second, crossScratch_, k,
-                                 /*writtenOnly=*/false);
-        !s.ok())
-      return s;
+    TFM_RETURN_IF_ERROR(rebuild(crossKV_[k].second, crossScratch_, k,
+                                /*writtenOnly=*/false));
   std::vector<size_t> sequence(parents.size());
   std::vector<int64_t> length(parents.size());
   std::vector<int32_t> srcLength(parents.size());
@@ -864,8 +816,7 @@ absl::StatusOr<Sequences> tfm::greedy(DecodeSession &session,
                                       GenerateStats *stats) {
   const ArtifactConfig &c = session.artifact().config();
   auto begin = std::chrono::steady_clock::now();
-  if (absl::Status s = session.start(src, 0, maxNewTokens); !s.ok())
-    return s;
+  TFM_RETURN_IF_ERROR(session.start(src, 0, maxNewTokens));
   if (stats)
     stats->encodeSeconds = secondsSince(begin);
   // Sized up front: the loop below allocates nothing in steady state.
@@ -907,10 +858,8 @@ absl::StatusOr<Sequences> tfm::greedy(DecodeSession &session,
     for (size_t slot = 0; slot < session.running(); ++slot)
       next[slot] = generated[session.sequence(slot)].back();
     auto stepStart = std::chrono::steady_clock::now();
-    if (absl::Status s =
-            session.step(absl::MakeConstSpan(next.data(), session.running()));
-        !s.ok())
-      return s;
+    TFM_RETURN_IF_ERROR(
+        session.step(absl::MakeConstSpan(next.data(), session.running())));
     if (stats)
       stats->stepSeconds.push_back(secondsSince(stepStart));
   }
@@ -921,8 +870,7 @@ absl::StatusOr<Sequences> tfm::greedy(const Artifact &artifact,
                                       const Sequences &src,
                                       int64_t maxNewTokens,
                                       GenerateStats *stats, bool useCache) {
-  if (absl::Status s = checkDecodable(artifact.config(), src); !s.ok())
-    return s;
+  TFM_RETURN_IF_ERROR(checkDecodable(artifact.config(), src));
   if (!useCache)
     return greedyRecompute(artifact, src, maxNewTokens, stats);
   DecodeSession session(artifact);
@@ -997,9 +945,7 @@ absl::StatusOr<Sequences> tfm::beamSearch(const Artifact &artifact,
   DecodeSession session(artifact);
   auto begin = std::chrono::steady_clock::now();
   size_t n = beams;
-  if (absl::Status s = session.start(src, src.size() * n, maxNewTokens);
-      !s.ok())
-    return s;
+  TFM_RETURN_IF_ERROR(session.start(src, src.size() * n, maxNewTokens));
   if (stats)
     stats->encodeSeconds = secondsSince(begin);
 
@@ -1103,10 +1049,8 @@ absl::StatusOr<Sequences> tfm::beamSearch(const Artifact &artifact,
     if (parents.empty())
       break;
     auto stepStart = std::chrono::steady_clock::now();
-    if (absl::Status s = session.reorder(parents); !s.ok())
-      return s;
-    if (absl::Status s = session.step(tokens); !s.ok())
-      return s;
+    TFM_RETURN_IF_ERROR(session.reorder(parents));
+    TFM_RETURN_IF_ERROR(session.step(tokens));
     if (stats)
       stats->stepSeconds.push_back(secondsSince(stepStart));
   }

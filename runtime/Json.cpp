@@ -8,6 +8,7 @@
 
 #include "runtime/Json.h"
 #include "runtime/MappedFile.h"
+#include "runtime/Status.h"
 #include "runtime/StringViews.h"
 
 #include "absl/strings/str_cat.h"
@@ -199,22 +200,17 @@ absl::StatusOr<Value> Parser::parseValue(int depth) {
     return error("expected a value, got end of input");
   switch (text[pos]) {
   case 'n':
-    if (absl::Status status = expectLiteral("null"); !status.ok())
-      return status;
+    TFM_RETURN_IF_ERROR(expectLiteral("null"));
     return Value();
   case 't':
-    if (absl::Status status = expectLiteral("true"); !status.ok())
-      return status;
+    TFM_RETURN_IF_ERROR(expectLiteral("true"));
     return Value(true);
   case 'f':
-    if (absl::Status status = expectLiteral("false"); !status.ok())
-      return status;
+    TFM_RETURN_IF_ERROR(expectLiteral("false"));
     return Value(false);
   case '"': {
-    absl::StatusOr<std::string> string = parseString();
-    if (!string.ok())
-      return string.status();
-    return Value(std::move(*string));
+    TFM_ASSIGN_OR_RETURN(std::string string, parseString());
+    return Value(std::move(string));
   }
   case '[':
     return parseArray(depth + 1);
@@ -414,23 +410,19 @@ absl::StatusOr<std::string> Parser::parseString() {
       out += '\t';
       break;
     case 'u': {
-      absl::StatusOr<uint32_t> code = parseHex4();
-      if (!code.ok())
-        return code.status();
-      if (*code >= 0xDC00 && *code <= 0xDFFF)
+      TFM_ASSIGN_OR_RETURN(uint32_t code, parseHex4());
+      if (code >= 0xDC00 && code <= 0xDFFF)
         return errorAt(escape, "unpaired low surrogate in \\u escape");
-      if (*code >= 0xD800 && *code <= 0xDBFF) {
+      if (code >= 0xD800 && code <= 0xDBFF) {
         if (text.substr(pos, 2) != "\\u")
           return errorAt(escape, "unpaired high surrogate in \\u escape");
         pos += 2;
-        absl::StatusOr<uint32_t> low = parseHex4();
-        if (!low.ok())
-          return low.status();
-        if (*low < 0xDC00 || *low > 0xDFFF)
+        TFM_ASSIGN_OR_RETURN(uint32_t low, parseHex4());
+        if (low < 0xDC00 || low > 0xDFFF)
           return errorAt(escape, "unpaired high surrogate in \\u escape");
-        *code = 0x10000 + ((*code - 0xD800) << 10) + (*low - 0xDC00);
+        code = 0x10000 + ((code - 0xD800) << 10) + (low - 0xDC00);
       }
-      appendUtf8(out, *code);
+      appendUtf8(out, code);
       break;
     }
     default: {
@@ -456,10 +448,8 @@ absl::StatusOr<Value> Parser::parseArray(int depth) {
     return array;
   }
   while (true) {
-    absl::StatusOr<Value> element = parseValue(depth);
-    if (!element.ok())
-      return element.status();
-    array.push(std::move(*element));
+    TFM_ASSIGN_OR_RETURN(Value element, parseValue(depth));
+    array.push(std::move(element));
     skipSpace();
     if (!atEnd() && text[pos] == ',') {
       ++pos;
@@ -492,20 +482,16 @@ absl::StatusOr<Value> Parser::parseObject(int depth) {
       return error(absl::StrCat("expected a string key in object, got ",
                                 describeChar(text, pos)));
     size_t keyPos = pos;
-    absl::StatusOr<std::string> key = parseString();
-    if (!key.ok())
-      return key.status();
-    if (!keys.insert(*key).second)
-      return errorAt(keyPos, absl::StrCat("duplicate key \"", *key, "\""));
+    TFM_ASSIGN_OR_RETURN(std::string key, parseString());
+    if (!keys.insert(key).second)
+      return errorAt(keyPos, absl::StrCat("duplicate key \"", key, "\""));
     skipSpace();
     if (atEnd() || text[pos] != ':')
       return error(absl::StrCat("expected ':' after key, got ",
                                 describeChar(text, pos)));
     ++pos;
-    absl::StatusOr<Value> value = parseValue(depth);
-    if (!value.ok())
-      return value.status();
-    object.object_.emplace_back(std::move(*key), std::move(*value));
+    TFM_ASSIGN_OR_RETURN(Value value, parseValue(depth));
+    object.object_.emplace_back(std::move(key), std::move(value));
     skipSpace();
     if (!atEnd() && text[pos] == ',') {
       ++pos;
@@ -630,10 +616,8 @@ std::string serialize(const Value &value) {
 }
 
 absl::StatusOr<Value> parseFile(const std::string &path) {
-  absl::StatusOr<std::string> text = readFile(path);
-  if (!text.ok())
-    return text.status();
-  absl::StatusOr<Value> value = parse(*text);
+  TFM_ASSIGN_OR_RETURN(std::string text, readFile(path));
+  absl::StatusOr<Value> value = parse(text);
   if (!value.ok())
     return absl::InvalidArgumentError(
         absl::StrCat(path, ": invalid JSON: ", value.status().message()));

@@ -339,13 +339,11 @@ static void copyStrided(const RawResult &result, size_t elementSize,
 absl::StatusOr<std::vector<Tensor>>
 CompiledModule::call(std::string_view name,
                      absl::Span<const Tensor *const> inputs) const {
-  auto prepared =
-      prepare(name, std::vector<const Tensor *>(inputs.begin(), inputs.end()));
-  if (!prepared.ok())
-    return prepared.status();
+  TFM_ASSIGN_OR_RETURN(
+      auto prepared,
+      prepare(name, std::vector<const Tensor *>(inputs.begin(), inputs.end())));
   std::vector<Tensor> results;
-  if (absl::Status s = prepared->run(results); !s.ok())
-    return s;
+  TFM_RETURN_IF_ERROR(prepared.run(results));
   return results;
 }
 

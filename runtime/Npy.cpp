@@ -12,6 +12,7 @@
 
 #include "runtime/Npy.h"
 #include "runtime/MappedFile.h"
+#include "runtime/Status.h"
 #include "runtime/StringViews.h"
 
 #include "absl/strings/escaping.h"
@@ -160,17 +161,15 @@ absl::StatusOr<DType> HeaderParser::parseDescr() {
   if (peek('['))
     return absl::InvalidArgumentError(
         "structured dtypes are not supported (expected <f4, <i4 or <i8)");
-  absl::StatusOr<std::string> descr = parseString();
-  if (!descr.ok())
-    return descr.status();
-  absl::string_view code = *descr;
+  TFM_ASSIGN_OR_RETURN(std::string descr, parseString());
+  absl::string_view code = descr;
   // '<' little-endian, '=' native (little-endian here), '|' not applicable.
   if (!code.empty() && (code[0] == '<' || code[0] == '=' || code[0] == '|'))
     code.remove_prefix(1);
   else if (!code.empty() && code[0] == '>')
     return absl::InvalidArgumentError(absl::StrCat(
-        "big-endian dtype '", *descr,
-        "' is not supported (save with .astype('<", code.substr(1), "'))"));
+        "big-endian dtype '", descr, "' is not supported (save with .astype('<",
+        code.substr(1), "'))"));
   if (code == "f4")
     return DType::F32;
   if (code == "i4")
@@ -178,7 +177,7 @@ absl::StatusOr<DType> HeaderParser::parseDescr() {
   if (code == "i8")
     return DType::I64;
   return absl::InvalidArgumentError(absl::StrCat(
-      "unsupported dtype '", *descr, "' (supported: <f4, <i4, <i8)"));
+      "unsupported dtype '", descr, "' (supported: <f4, <i4, <i8)"));
 }
 
 absl::StatusOr<NpyHeader> HeaderParser::parse() {
@@ -187,33 +186,25 @@ absl::StatusOr<NpyHeader> HeaderParser::parse() {
   if (!consume('{'))
     return error("expected '{'");
   while (!consume('}')) {
-    absl::StatusOr<std::string> key = parseString();
-    if (!key.ok())
-      return key.status();
+    TFM_ASSIGN_OR_RETURN(std::string key, parseString());
     if (!consume(':'))
-      return error(absl::StrCat("expected ':' after '", *key, "'"));
-    if (*key == "descr" && !seenDescr) {
+      return error(absl::StrCat("expected ':' after '", key, "'"));
+    if (key == "descr" && !seenDescr) {
       seenDescr = true;
-      absl::StatusOr<DType> dtype = parseDescr();
-      if (!dtype.ok())
-        return dtype.status();
-      header.dtype = *dtype;
-    } else if (*key == "fortran_order" && !seenOrder) {
+      TFM_ASSIGN_OR_RETURN(DType dtype, parseDescr());
+      header.dtype = dtype;
+    } else if (key == "fortran_order" && !seenOrder) {
       seenOrder = true;
-      absl::StatusOr<bool> order = parseBool();
-      if (!order.ok())
-        return order.status();
-      header.fortranOrder = *order;
-    } else if (*key == "shape" && !seenShape) {
+      TFM_ASSIGN_OR_RETURN(bool order, parseBool());
+      header.fortranOrder = order;
+    } else if (key == "shape" && !seenShape) {
       seenShape = true;
-      absl::StatusOr<std::vector<int64_t>> shape = parseShape();
-      if (!shape.ok())
-        return shape.status();
-      header.shape = std::move(*shape);
-    } else if (*key == "descr" || *key == "fortran_order" || *key == "shape") {
-      return error(absl::StrCat("duplicate key '", *key, "'"));
+      TFM_ASSIGN_OR_RETURN(std::vector<int64_t> shape, parseShape());
+      header.shape = std::move(shape);
+    } else if (key == "descr" || key == "fortran_order" || key == "shape") {
+      return error(absl::StrCat("duplicate key '", key, "'"));
     } else {
-      return error(absl::StrCat("unexpected key '", *key, "'"));
+      return error(absl::StrCat("unexpected key '", key, "'"));
     }
     if (!consume(',') && !peek('}'))
       return error("expected ',' or '}'");
@@ -276,15 +267,13 @@ absl::StatusOr<Tensor> readNpy(const std::string &path) {
 
   // Magic string and version.
   unsigned char preamble[kMagicSize + 2];
-  absl::StatusOr<size_t> got =
-      readBytes(file.get(), path, preamble, sizeof(preamble));
-  if (!got.ok())
-    return got.status();
-  if (*got == 0)
+  TFM_ASSIGN_OR_RETURN(size_t got,
+                       readBytes(file.get(), path, preamble, sizeof(preamble)));
+  if (got == 0)
     return fileError(path, "file is empty, not a .npy file");
-  if (std::memcmp(preamble, kMagic, std::min(*got, kMagicSize)) != 0)
+  if (std::memcmp(preamble, kMagic, std::min(got, kMagicSize)) != 0)
     return fileError(path, "not a .npy file (bad magic string)");
-  if (*got < sizeof(preamble))
+  if (got < sizeof(preamble))
     return fileError(path, "truncated .npy preamble");
   unsigned major = preamble[kMagicSize], minor = preamble[kMagicSize + 1];
   if (major < 1 || major > 3 || minor != 0)
@@ -295,10 +284,9 @@ absl::StatusOr<Tensor> readNpy(const std::string &path) {
   // Header length: 2 bytes in version 1.0, 4 bytes later.
   unsigned char lengthBytes[4] = {0, 0, 0, 0};
   size_t lengthSize = major == 1 ? 2 : 4;
-  got = readBytes(file.get(), path, lengthBytes, lengthSize);
-  if (!got.ok())
-    return got.status();
-  if (*got < lengthSize)
+  TFM_ASSIGN_OR_RETURN(got,
+                       readBytes(file.get(), path, lengthBytes, lengthSize));
+  if (got < lengthSize)
     return fileError(path, "truncated .npy preamble");
   uint32_t headerSize = lengthBytes[0] | lengthBytes[1] << 8 |
                         uint32_t(lengthBytes[2]) << 16 |
@@ -312,13 +300,12 @@ absl::StatusOr<Tensor> readNpy(const std::string &path) {
                                         headerSize, " bytes, the file holds ",
                                         *fileSize - (dataStart - headerSize)));
   std::string headerText(headerSize, '\0');
-  got = readBytes(file.get(), path, headerText.data(), headerSize);
-  if (!got.ok())
-    return got.status();
-  if (*got < headerSize)
+  TFM_ASSIGN_OR_RETURN(
+      got, readBytes(file.get(), path, headerText.data(), headerSize));
+  if (got < headerSize)
     return fileError(path,
                      absl::StrCat("truncated header: it should be ", headerSize,
-                                  " bytes, the file holds ", *got));
+                                  " bytes, the file holds ", got));
 
   absl::StatusOr<NpyHeader> header = HeaderParser(headerText).parse();
   if (!header.ok())
@@ -349,12 +336,11 @@ absl::StatusOr<Tensor> readNpy(const std::string &path) {
       Tensor::allocateUninitialized(header->dtype, header->shape);
   if (!tensor.ok())
     return withPath(path, tensor.status());
-  got = readBytes(file.get(), path, tensor->rawData(), dataSize);
-  if (!got.ok())
-    return got.status();
-  if (*got < dataSize)
+  TFM_ASSIGN_OR_RETURN(
+      got, readBytes(file.get(), path, tensor->rawData(), dataSize));
+  if (got < dataSize)
     return fileError(path, absl::StrCat("truncated data: ", describe(),
-                                        ", the file holds ", *got));
+                                        ", the file holds ", got));
   if (std::fgetc(file.get()) != EOF)
     return fileError(path,
                      absl::StrCat("unexpected trailing data: ", describe()));

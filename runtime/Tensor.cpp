@@ -5,6 +5,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "runtime/Tensor.h"
+#include "runtime/Status.h"
 #include "runtime/StringViews.h"
 
 #include "absl/status/status.h"
@@ -92,10 +93,8 @@ absl::StatusOr<int64_t> checkedNumElements(DType dtype,
 /// Allocates 64-byte aligned memory for a tensor of `shape`.
 static absl::StatusOr<void *>
 allocateAligned(DType dtype, absl::Span<const int64_t> shape, bool zeroFill) {
-  absl::StatusOr<int64_t> count = checkedNumElements(dtype, shape);
-  if (!count.ok())
-    return count.status();
-  uint64_t bytes = static_cast<uint64_t>(*count) * dtypeSize(dtype);
+  TFM_ASSIGN_OR_RETURN(int64_t count, checkedNumElements(dtype, shape));
+  uint64_t bytes = static_cast<uint64_t>(count) * dtypeSize(dtype);
   // aligned_alloc wants a size that is a multiple of the alignment; never ask
   // for zero bytes so that even an empty tensor has a valid data pointer.
   uint64_t rounded = (bytes + Tensor::kAlignment - 1) / Tensor::kAlignment *
@@ -116,20 +115,16 @@ allocateAligned(DType dtype, absl::Span<const int64_t> shape, bool zeroFill) {
 
 absl::StatusOr<Tensor> Tensor::allocate(DType dtype,
                                         std::vector<int64_t> shape) {
-  absl::StatusOr<void *> memory =
-      allocateAligned(dtype, shape, /*zeroFill=*/true);
-  if (!memory.ok())
-    return memory.status();
-  return adopt(dtype, std::move(shape), *memory, *memory, 0);
+  TFM_ASSIGN_OR_RETURN(void *memory,
+                       allocateAligned(dtype, shape, /*zeroFill=*/true));
+  return adopt(dtype, std::move(shape), memory, memory, 0);
 }
 
 absl::StatusOr<Tensor>
 Tensor::allocateUninitialized(DType dtype, std::vector<int64_t> shape) {
-  absl::StatusOr<void *> memory =
-      allocateAligned(dtype, shape, /*zeroFill=*/false);
-  if (!memory.ok())
-    return memory.status();
-  return adopt(dtype, std::move(shape), *memory, *memory, 0);
+  TFM_ASSIGN_OR_RETURN(void *memory,
+                       allocateAligned(dtype, shape, /*zeroFill=*/false));
+  return adopt(dtype, std::move(shape), memory, memory, 0);
 }
 
 /// The product of `shape`, 0 when any dimension is 0 (however large the

@@ -16,6 +16,7 @@
 #include "runtime/MappedFile.h"
 #include "runtime/Module.h"
 #include "runtime/Npy.h"
+#include "runtime/Status.h"
 #include "runtime/StringViews.h"
 
 #include "absl/status/status.h"
@@ -166,54 +167,44 @@ static absl::StatusOr<Options> parseArgs(int argc, char **argv) {
     if (name == "-h" || name == "--help") {
       options.help = true;
     } else if (name == "--list") {
-      if (absl::Status status = setMode(options, Mode::List); !status.ok())
-        return status;
+      TFM_RETURN_IF_ERROR(setMode(options, Mode::List));
     } else if (name == "--call") {
-      if (absl::Status status = setMode(options, Mode::Call); !status.ok())
-        return status;
-      absl::StatusOr<std::string> entry = value();
-      if (!entry.ok())
-        return entry.status();
-      options.entry = std::move(*entry);
+      TFM_RETURN_IF_ERROR(setMode(options, Mode::Call));
+      TFM_ASSIGN_OR_RETURN(std::string entry, value());
+      options.entry = std::move(entry);
     } else if (name == "--input" || name == "--output") {
-      absl::StatusOr<std::string> file = value();
-      if (!file.ok())
-        return file.status();
+      TFM_ASSIGN_OR_RETURN(std::string file, value());
       (name == "--input" ? options.inputs : options.outputs)
-          .push_back(std::move(*file));
+          .push_back(std::move(file));
     } else if (name == "--beam" || name == "--length-penalty") {
-      absl::StatusOr<std::string> v = value();
-      if (!v.ok())
-        return v.status();
+      TFM_ASSIGN_OR_RETURN(std::string v, value());
       if (name == "--beam") {
-        if (!absl::SimpleAtoi(*v, &options.beam) || options.beam < 1)
-          return usageError(absl::StrCat(
-              "--beam expects a positive integer, got '", *v, "'"));
+        if (!absl::SimpleAtoi(v, &options.beam) || options.beam < 1)
+          return usageError(
+              absl::StrCat("--beam expects a positive integer, got '", v, "'"));
       } else {
         double penalty;
-        if (!absl::SimpleAtod(*v, &penalty) || !std::isfinite(penalty))
-          return usageError(absl::StrCat(
-              "--length-penalty expects a number, got '", *v, "'"));
+        if (!absl::SimpleAtod(v, &penalty) || !std::isfinite(penalty))
+          return usageError(
+              absl::StrCat("--length-penalty expects a number, got '", v, "'"));
         options.lengthPenalty = penalty;
       }
     } else if (name == "--src" || name == "--inputs" || name == "--logits" ||
                name == "--pooled" || name == "--max-new-tokens") {
-      absl::StatusOr<std::string> v = value();
-      if (!v.ok())
-        return v.status();
+      TFM_ASSIGN_OR_RETURN(std::string v, value());
       if (name == "--src")
-        options.src = std::move(*v);
+        options.src = std::move(v);
       else if (name == "--inputs")
-        options.inputsJson = std::move(*v);
+        options.inputsJson = std::move(v);
       else if (name == "--logits")
-        options.logits = std::move(*v);
+        options.logits = std::move(v);
       else if (name == "--pooled")
-        options.pooled = std::move(*v);
-      else if (!absl::SimpleAtoi(*v, &options.maxNewTokens) ||
+        options.pooled = std::move(v);
+      else if (!absl::SimpleAtoi(v, &options.maxNewTokens) ||
                options.maxNewTokens < 0)
         return usageError(absl::StrCat("--max-new-tokens expects a "
                                        "non-negative integer, got '",
-                                       *v, "'"));
+                                       v, "'"));
     } else if (name == "--bench" || name == "--no-cache") {
       if (inlineValue)
         return usageError(absl::StrCat(name, " takes no value"));
@@ -293,23 +284,17 @@ static absl::Status runCall(const CompiledModule &module,
   std::vector<Tensor> inputs;
   inputs.reserve(options.inputs.size());
   for (const std::string &path : options.inputs) {
-    absl::StatusOr<Tensor> tensor = readNpy(path);
-    if (!tensor.ok())
-      return tensor.status();
-    inputs.push_back(std::move(*tensor));
+    TFM_ASSIGN_OR_RETURN(Tensor tensor, readNpy(path));
+    inputs.push_back(std::move(tensor));
   }
   std::vector<const Tensor *> inputPointers;
   for (const Tensor &input : inputs)
     inputPointers.push_back(&input);
 
-  absl::StatusOr<std::vector<Tensor>> results =
-      module.call(entry->name, inputPointers);
-  if (!results.ok())
-    return results.status();
-  for (size_t i = 0; i < results->size(); ++i)
-    if (absl::Status status = writeNpy(options.outputs[i], (*results)[i]);
-        !status.ok())
-      return status;
+  TFM_ASSIGN_OR_RETURN(std::vector<Tensor> results,
+                       module.call(entry->name, inputPointers));
+  for (size_t i = 0; i < results.size(); ++i)
+    TFM_RETURN_IF_ERROR(writeNpy(options.outputs[i], results[i]));
   return absl::OkStatus();
 }
 
@@ -335,29 +320,21 @@ static double median(std::vector<double> v) {
 }
 
 static absl::Status runModel(const Options &options) {
-  absl::StatusOr<std::unique_ptr<Artifact>> artifact =
-      Artifact::load(options.artifact);
-  if (!artifact.ok())
-    return artifact.status();
+  TFM_ASSIGN_OR_RETURN(std::unique_ptr<Artifact> artifact,
+                       Artifact::load(options.artifact));
 
   Sequences src;
   std::optional<Sequences> tgt, types;
   if (options.src) {
-    absl::StatusOr<std::vector<int64_t>> ids = parseIds(*options.src);
-    if (!ids.ok())
-      return ids.status();
-    src.push_back(std::move(*ids));
+    TFM_ASSIGN_OR_RETURN(std::vector<int64_t> ids, parseIds(*options.src));
+    src.push_back(std::move(ids));
   } else {
-    absl::StatusOr<std::string> text = readFile(*options.inputsJson);
-    if (!text.ok())
-      return text.status();
-    absl::StatusOr<BatchInputs> batch =
-        parseBatchInputs(*text, *options.inputsJson);
-    if (!batch.ok())
-      return batch.status();
-    src = std::move(batch->src);
-    tgt = std::move(batch->tgt);
-    types = std::move(batch->types);
+    TFM_ASSIGN_OR_RETURN(std::string text, readFile(*options.inputsJson));
+    TFM_ASSIGN_OR_RETURN(BatchInputs batch,
+                         parseBatchInputs(text, *options.inputsJson));
+    src = std::move(batch.src);
+    tgt = std::move(batch.tgt);
+    types = std::move(batch.types);
   }
 
   ForwardInputs in;
@@ -366,23 +343,20 @@ static absl::Status runModel(const Options &options) {
   if (options.logits) {
     Tensor pooled;
     in.pooled = options.pooled ? &pooled : nullptr;
-    absl::StatusOr<Tensor> out = forward(**artifact, src, in);
-    if (!out.ok())
-      return out.status();
-    if (absl::Status s = writeNpy(*options.logits, *out); !s.ok())
-      return s;
+    TFM_ASSIGN_OR_RETURN(Tensor out, forward(*artifact, src, in));
+    TFM_RETURN_IF_ERROR(writeNpy(*options.logits, out));
     return options.pooled ? writeNpy(*options.pooled, pooled)
                           : absl::OkStatus();
   }
   if (tgt)
     return absl::InvalidArgumentError(
         "\"tgt\" is for a teacher-forced pass: give --logits FILE");
-  if (types && (*artifact)->config().architecture != ModelArchitecture::Encoder)
+  if (types && artifact->config().architecture != ModelArchitecture::Encoder)
     return absl::InvalidArgumentError(
         "\"token_type_ids\" is for an encoder model with token types");
 
   if (options.bench &&
-      (*artifact)->config().architecture == ModelArchitecture::Encoder) {
+      artifact->config().architecture == ModelArchitecture::Encoder) {
     // Nothing to generate: time the forward pass; the first call apart.
     // The calls share a buffer pool, as a serving loop would: from the
     // second on, the compiled code's buffers are reused, not faulted in.
@@ -391,9 +365,7 @@ static absl::Status runModel(const Options &options) {
     std::vector<double> seconds;
     for (int i = 0; i < 6; ++i) {
       auto start = std::chrono::steady_clock::now();
-      absl::StatusOr<Tensor> out = forward(**artifact, src, in);
-      if (!out.ok())
-        return out.status();
+      TFM_ASSIGN_OR_RETURN(Tensor out, forward(*artifact, src, in));
       seconds.push_back(std::chrono::duration<double>(
                             std::chrono::steady_clock::now() - start)
                             .count());
@@ -405,17 +377,16 @@ static absl::Status runModel(const Options &options) {
   }
 
   int64_t maxNew = options.maxNewTokens >= 0 ? options.maxNewTokens
-                                             : (*artifact)->config().maxSeqLen;
+                                             : artifact->config().maxSeqLen;
   GenerateStats stats;
-  absl::StatusOr<Sequences> generated =
-      options.beam
-          ? beamSearch(**artifact, src, options.beam, maxNew,
-                       options.lengthPenalty.value_or(1.0),
-                       options.bench ? &stats : nullptr)
-          : greedy(**artifact, src, maxNew, options.bench ? &stats : nullptr,
-                   /*useCache=*/!options.noCache);
-  if (!generated.ok())
-    return generated.status();
+  TFM_ASSIGN_OR_RETURN(Sequences generated,
+                       options.beam
+                           ? beamSearch(*artifact, src, options.beam, maxNew,
+                                        options.lengthPenalty.value_or(1.0),
+                                        options.bench ? &stats : nullptr)
+                           : greedy(*artifact, src, maxNew,
+                                    options.bench ? &stats : nullptr,
+                                    /*useCache=*/!options.noCache));
   if (options.bench) {
     double total = 0;
     for (double t : stats.stepSeconds)
@@ -445,7 +416,7 @@ static absl::Status runModel(const Options &options) {
       std::printf("step ms at position (median of the steps within 2) %s\n",
                   at.c_str());
   } else {
-    for (const std::vector<int64_t> &seq : *generated)
+    for (const std::vector<int64_t> &seq : generated)
       std::printf("%s\n", absl::StrJoin(seq, " ").c_str());
   }
   if (std::fflush(stdout) != 0)
@@ -454,25 +425,21 @@ static absl::Status runModel(const Options &options) {
 }
 
 static absl::Status run(int argc, char **argv) {
-  absl::StatusOr<Options> options = parseArgs(argc, argv);
-  if (!options.ok())
-    return options.status();
-  if (options->help) {
+  TFM_ASSIGN_OR_RETURN(Options options, parseArgs(argc, argv));
+  if (options.help) {
     std::fputs(kUsage, stdout);
     return absl::OkStatus();
   }
 
-  if (options->mode == Mode::Model)
-    return runModel(*options);
-  absl::StatusOr<std::unique_ptr<CompiledModule>> module =
-      CompiledModule::load(options->artifact);
-  if (!module.ok())
-    return module.status();
-  switch (options->mode) {
+  if (options.mode == Mode::Model)
+    return runModel(options);
+  TFM_ASSIGN_OR_RETURN(std::unique_ptr<CompiledModule> module,
+                       CompiledModule::load(options.artifact));
+  switch (options.mode) {
   case Mode::List:
-    return runList(**module);
+    return runList(*module);
   case Mode::Call:
-    return runCall(**module, *options);
+    return runCall(*module, options);
   case Mode::None:
   case Mode::Model:
     break;
