@@ -6,6 +6,8 @@
 #include "mlir/Target/LLVMIR/Dialect/LLVMIR/LLVMToLLVMIRTranslation.h"
 #include "mlir/Target/LLVMIR/Dialect/OpenMP/OpenMPToLLVMIRTranslation.h"
 #include "mlir/Target/LLVMIR/Export.h"
+#include "llvm/Bitcode/BitcodeReader.h"
+#include "llvm/Bitcode/BitcodeWriter.h"
 #include "llvm/IR/LegacyPassManager.h"
 #include "llvm/MC/MCSubtargetInfo.h"
 #include "llvm/MC/TargetRegistry.h"
@@ -18,6 +20,10 @@
 #include "llvm/Target/TargetMachine.h"
 #include "llvm/TargetParser/Host.h"
 #include "llvm/TargetParser/SubtargetFeature.h"
+#include "llvm/Transforms/Utils/SplitModule.h"
+
+#include <mutex>
+#include <thread>
 
 using namespace mlir;
 
@@ -77,8 +83,8 @@ LogicalResult mlir::tfm::checkTarget(const CodegenOptions &options) {
 }
 
 std::unique_ptr<llvm::Module>
-mlir::tfm::translateAndOptimize(ModuleOp module, llvm::LLVMContext &context,
-                                const CodegenOptions &options) {
+mlir::tfm::translateToLLVMIR(ModuleOp module, llvm::LLVMContext &context,
+                             const CodegenOptions &options) {
   registerBuiltinDialectTranslation(*module.getContext());
   registerLLVMDialectTranslation(*module.getContext());
   registerOpenMPDialectTranslation(*module.getContext());
@@ -98,8 +104,19 @@ mlir::tfm::translateAndOptimize(ModuleOp module, llvm::LLVMContext &context,
   llvmModule->setDataLayout(machine->createDataLayout());
   llvmModule->setTargetTriple(machine->getTargetTriple().str());
 
+  return llvmModule;
+}
+
+void mlir::tfm::optimize(llvm::Module &module, const CodegenOptions &options) {
   if (options.optLevel == 0)
-    return llvmModule;
+    return;
+  std::string error;
+  std::unique_ptr<llvm::TargetMachine> machine =
+      createTargetMachine(options, error);
+  if (!machine) {
+    reportError(error);
+    return;
+  }
   llvm::LoopAnalysisManager lam;
   llvm::FunctionAnalysisManager fam;
   llvm::CGSCCAnalysisManager cgam;
@@ -120,8 +137,7 @@ mlir::tfm::translateAndOptimize(ModuleOp module, llvm::LLVMContext &context,
       options.optLevel == 1   ? llvm::OptimizationLevel::O1
       : options.optLevel == 2 ? llvm::OptimizationLevel::O2
                               : llvm::OptimizationLevel::O3;
-  builder.buildPerModuleDefaultPipeline(level).run(*llvmModule, mam);
-  return llvmModule;
+  builder.buildPerModuleDefaultPipeline(level).run(module, mam);
 }
 
 LogicalResult mlir::tfm::emitObject(llvm::Module &module,
@@ -155,13 +171,62 @@ LogicalResult mlir::tfm::emitObject(llvm::Module &module,
   return success();
 }
 
+LogicalResult mlir::tfm::compileInParts(std::unique_ptr<llvm::Module> module,
+                                        const CodegenOptions &options,
+                                        ArrayRef<std::string> objectPaths) {
+  // The parts, as bitcode: each is read back into a context of its own (an
+  // LLVMContext is not thread-safe). Local symbols one part uses from
+  // another become hidden globals (PreserveLocals = false).
+  std::vector<llvm::SmallVector<char, 0>> parts;
+  llvm::SplitModule(
+      *module, objectPaths.size(), [&](std::unique_ptr<llvm::Module> part) {
+        llvm::SmallVector<char, 0> &bitcode = parts.emplace_back();
+        llvm::raw_svector_ostream os(bitcode);
+        llvm::WriteBitcodeToFile(*part, os);
+      });
+  module.reset();
+  std::mutex errors;
+  bool failedAny = false;
+  std::vector<std::thread> threads;
+  for (size_t i = 0; i < parts.size(); ++i)
+    threads.emplace_back([&, i] {
+      llvm::LLVMContext context;
+      llvm::Expected<std::unique_ptr<llvm::Module>> part =
+          llvm::parseBitcodeFile(
+              llvm::MemoryBufferRef(
+                  llvm::StringRef(parts[i].data(), parts[i].size()), "part"),
+              context);
+      bool ok = static_cast<bool>(part);
+      if (!ok) {
+        std::lock_guard<std::mutex> lock(errors);
+        reportError("cannot read back part " + llvm::Twine(i) + ": " +
+                    llvm::toString(part.takeError()));
+      } else {
+        optimize(**part, options);
+        ok = succeeded(emitObject(**part, options, objectPaths[i]));
+      }
+      if (!ok) {
+        std::lock_guard<std::mutex> lock(errors);
+        failedAny = true;
+      }
+    });
+  for (std::thread &thread : threads)
+    thread.join();
+  // SplitModule makes as many parts as asked (some possibly empty).
+  if (parts.size() != objectPaths.size()) {
+    reportError("the module split into fewer parts than asked");
+    return failure();
+  }
+  return failure(failedAny);
+}
+
 bool mlir::tfm::usesOpenMP(const llvm::Module &module) {
   return llvm::any_of(module.functions(), [](const llvm::Function &f) {
     return f.isDeclaration() && f.getName().starts_with("__kmpc_");
   });
 }
 
-LogicalResult mlir::tfm::linkSharedObject(const std::string &objectPath,
+LogicalResult mlir::tfm::linkSharedObject(ArrayRef<std::string> objectPaths,
                                           const std::string &outputPath,
                                           bool openmp) {
   // The generated code needs libc (malloc, free, memcpy) and libm (erff,
@@ -175,8 +240,10 @@ LogicalResult mlir::tfm::linkSharedObject(const std::string &objectPath,
     reportError("no linker driver found (looked for clang-19 and cc)");
     return failure();
   }
-  llvm::SmallVector<llvm::StringRef> args{*driver,    "-shared",  "-o",
-                                          outputPath, objectPath, "-lm"};
+  llvm::SmallVector<llvm::StringRef> args{*driver, "-shared", "-o", outputPath};
+  for (const std::string &object : objectPaths)
+    args.push_back(object);
+  args.push_back("-lm");
   if (openmp)
     args.append(
         {"-L" TFM_OPENMP_LIBDIR, "-Wl,-rpath," TFM_OPENMP_LIBDIR, "-lomp"});

@@ -30,11 +30,22 @@ struct CodegenOptions {
 /// unknown -mcpu is one error here, before any compilation).
 mlir::LogicalResult checkTarget(const CodegenOptions &options);
 
-/// Translates an LLVM dialect module to LLVM IR for the target of `options`
-/// and runs LLVM's optimization pipeline on it.
-std::unique_ptr<llvm::Module>
-translateAndOptimize(mlir::ModuleOp module, llvm::LLVMContext &context,
-                     const CodegenOptions &options);
+/// Translates an LLVM dialect module to LLVM IR for the target of
+/// `options` (its triple and data layout set).
+std::unique_ptr<llvm::Module> translateToLLVMIR(mlir::ModuleOp module,
+                                                llvm::LLVMContext &context,
+                                                const CodegenOptions &options);
+
+/// Runs LLVM's optimization pipeline (at options.optLevel) on `module`.
+void optimize(llvm::Module &module, const CodegenOptions &options);
+
+/// Optimizes and compiles `module` in objectPaths.size() parts on as many
+/// threads: llvm::SplitModule cuts it along functions (a local symbol used
+/// by another part becomes a hidden global), and each part is read into an
+/// LLVMContext of its own, optimized and compiled to objectPaths[i].
+mlir::LogicalResult compileInParts(std::unique_ptr<llvm::Module> module,
+                                   const CodegenOptions &options,
+                                   llvm::ArrayRef<std::string> objectPaths);
 
 /// Compiles `module` to a relocatable object file (position-independent).
 mlir::LogicalResult emitObject(llvm::Module &module,
@@ -44,10 +55,10 @@ mlir::LogicalResult emitObject(llvm::Module &module,
 /// Whether `module` calls into the OpenMP runtime (parallel loops).
 bool usesOpenMP(const llvm::Module &module);
 
-/// Links an object file into a shared object with the system's C compiler
+/// Links object files into a shared object with the system's C compiler
 /// driver (clang-19 or cc), against libm, and against LLVM's libomp (with
 /// an rpath to it) when `openmp`.
-mlir::LogicalResult linkSharedObject(const std::string &objectPath,
+mlir::LogicalResult linkSharedObject(llvm::ArrayRef<std::string> objectPaths,
                                      const std::string &outputPath,
                                      bool openmp);
 

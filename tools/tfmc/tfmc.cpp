@@ -42,7 +42,9 @@
 #include "llvm/Support/WithColor.h"
 #include <optional>
 
+#include <algorithm>
 #include <chrono>
+#include <thread>
 
 using namespace mlir;
 namespace cl = llvm::cl;
@@ -78,6 +80,12 @@ cl::opt<std::string> cpu("mcpu", cl::desc("Target CPU (default: the host)"),
                          cl::init(""));
 cl::opt<unsigned> optLevel("O", cl::desc("LLVM optimization level (0-3)"),
                            cl::Prefix, cl::init(3));
+cl::opt<unsigned> codegenThreads(
+    "codegen-threads",
+    cl::desc("Parts the LLVM module is split into for optimization and "
+             "code generation, one thread each (a shared object only; "
+             "default 0: two per core, at most 16)"),
+    cl::init(0));
 
 /// Prints "tfmc: STAGE  12.3 ms" when -v is given.
 class StageTimer {
@@ -209,42 +217,64 @@ int main(int argc, char **argv) {
   llvm::LLVMContext llvmContext;
   std::unique_ptr<llvm::Module> llvmModule;
   {
-    StageTimer timer("llvm-opt");
-    llvmModule = mlir::tfm::translateAndOptimize(*module, llvmContext, options);
+    StageTimer timer("translate");
+    llvmModule = mlir::tfm::translateToLLVMIR(*module, llvmContext, options);
     if (!llvmModule)
       return 1;
   }
-  if (emit == Emit::Llvm)
-    return writeText(
-        [&](llvm::raw_ostream &os) { llvmModule->print(os, nullptr); });
-
-  // A model compiles into a directory; its library is model.so.
-  std::string libraryPath = outputPath;
-  if (isModel && emit == Emit::SharedObject)
-    libraryPath = outputPath + "/model.so";
-  std::string objectPath = outputPath;
-  llvm::SmallString<128> tempObject;
-  if (emit == Emit::SharedObject) {
-    if (std::error_code ec =
-            llvm::sys::fs::createTemporaryFile("tfmc", "o", tempObject))
-      return fail("cannot create a temporary file: " + ec.message());
-    objectPath = tempObject.str().str();
-  }
-  auto removeTemp = llvm::make_scope_exit([&] {
-    if (!tempObject.empty())
-      llvm::sys::fs::remove(tempObject);
-  });
-  {
+  // LLVM IR text and an object file come from the module as one.
+  if (emit != Emit::SharedObject) {
+    {
+      StageTimer timer("llvm-opt");
+      mlir::tfm::optimize(*llvmModule, options);
+    }
+    if (emit == Emit::Llvm)
+      return writeText(
+          [&](llvm::raw_ostream &os) { llvmModule->print(os, nullptr); });
     StageTimer timer("codegen");
-    if (failed(mlir::tfm::emitObject(*llvmModule, options, objectPath)))
-      return 1;
+    return failed(mlir::tfm::emitObject(*llvmModule, options, outputPath));
   }
-  if (emit == Emit::Obj)
-    return 0;
+
+  // A shared object: the module in parts, optimized and compiled on as
+  // many threads, then linked. A model compiles into a directory; its
+  // library is model.so.
+  std::string libraryPath = outputPath;
+  if (isModel)
+    libraryPath = outputPath + "/model.so";
+  // Two parts per core: the parts differ in size (a part may hold one big
+  // entry), and more of them balance the cores. Paper-size 6+6 model on 2
+  // cores: 24.1 s in one part, 14.9 s in 2, 13.4 s in 4.
+  unsigned parts = codegenThreads;
+  if (parts == 0)
+    parts = std::clamp(2 * std::thread::hardware_concurrency(), 1u, 16u);
+  std::vector<std::string> objects;
+  auto removeObjects = llvm::make_scope_exit([&] {
+    for (const std::string &object : objects)
+      llvm::sys::fs::remove(object);
+  });
+  for (unsigned i = 0; i < parts; ++i) {
+    llvm::SmallString<128> path;
+    if (std::error_code ec =
+            llvm::sys::fs::createTemporaryFile("tfmc", "o", path))
+      return fail("cannot create a temporary file: " + ec.message());
+    objects.push_back(path.str().str());
+  }
+  bool openmp = mlir::tfm::usesOpenMP(*llvmModule);
+  {
+    StageTimer timer(parts == 1 ? "llvm-opt+codegen"
+                                : "llvm-opt+codegen (parallel)");
+    if (parts == 1) {
+      mlir::tfm::optimize(*llvmModule, options);
+      if (failed(mlir::tfm::emitObject(*llvmModule, options, objects[0])))
+        return 1;
+    } else if (failed(mlir::tfm::compileInParts(std::move(llvmModule), options,
+                                                objects))) {
+      return 1;
+    }
+  }
   {
     StageTimer timer("link");
-    if (failed(mlir::tfm::linkSharedObject(objectPath, libraryPath,
-                                           mlir::tfm::usesOpenMP(*llvmModule))))
+    if (failed(mlir::tfm::linkSharedObject(objects, libraryPath, openmp)))
       return 1;
   }
   if (isModel &&
