@@ -18,6 +18,7 @@ namespace mlir::tfm {
 } // namespace mlir::tfm
 
 using namespace mlir;
+using namespace mlir::tfm;
 
 /// Slots are aligned to at least a cache line, like every buffer the
 /// runtime hands out.
@@ -118,11 +119,7 @@ struct TfmHoistParallelAllocs
   void runOnOperation() override {
     // Inner loops first (a post-order walk), so that what an inner parallel
     // loop hoists can move out of an outer one too.
-    SmallVector<scf::ForOp> loops;
-    getOperation().walk([&](scf::ForOp loop) {
-      if (loop->hasAttr(mlir::tfm::kParallelAttrName))
-        loops.push_back(loop);
-    });
+    SmallVector<scf::ForOp> loops = getParallelLoops(getOperation());
     for (scf::ForOp loop : loops)
       numHoisted += hoistAllocations(loop);
   }

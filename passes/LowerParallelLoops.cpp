@@ -31,6 +31,7 @@ namespace mlir::tfm {
 } // namespace mlir::tfm
 
 using namespace mlir;
+using namespace mlir::tfm;
 
 Value mlir::tfm::buildPartitionedLoop(
     OpBuilder &b, Location loc, Value count, Value parts, Value init,
@@ -73,6 +74,15 @@ mlir::tfm::buildIfElse(OpBuilder &b, Location loc, Value cond,
   return SmallVector<Value>(op.getResults());
 }
 
+SmallVector<scf::ForOp> mlir::tfm::getParallelLoops(Operation *root) {
+  SmallVector<scf::ForOp> loops;
+  root->walk([&](scf::ForOp loop) {
+    if (loop->hasAttr(kParallelAttrName))
+      loops.push_back(loop);
+  });
+  return loops;
+}
+
 namespace {
 
 void lowerToOpenMP(scf::ForOp loop) {
@@ -112,11 +122,7 @@ void lowerToOpenMP(scf::ForOp loop) {
 struct TfmLowerParallelLoops
     : mlir::tfm::impl::TfmLowerParallelLoopsBase<TfmLowerParallelLoops> {
   void runOnOperation() override {
-    SmallVector<scf::ForOp> loops;
-    getOperation().walk([&](scf::ForOp loop) {
-      if (loop->hasAttr(mlir::tfm::kParallelAttrName))
-        loops.push_back(loop);
-    });
+    SmallVector<scf::ForOp> loops = getParallelLoops(getOperation());
     for (scf::ForOp loop : loops) {
       // A worker thread cannot report a failed allocation to the caller.
       WalkResult allocates = loop.getBody()->walk([](memref::AllocOp alloc) {

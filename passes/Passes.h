@@ -64,6 +64,10 @@ applyPatternsCounted(Operation *op, const FrozenRewritePatternSet &patterns);
 bool emitSizeCheck(OpBuilder &b, Location loc, Value x, int64_t i, Value y,
                    int64_t j);
 
+/// The loops marked kParallelAttrName below `root`, inner loops first (a
+/// post-order walk).
+SmallVector<scf::ForOp> getParallelLoops(Operation *root);
+
 /// What a failed run-time check calls (tfm-lower-checks), with its message;
 /// tfm-emit-entry-wrappers defines it through the runtime's error hook.
 inline constexpr llvm::StringLiteral kCheckFailedName = "__tfm_check_failed";
