@@ -32,6 +32,35 @@ def Tfm_Dialect : Dialect {
     (batch, sequence length).
   }];
   let dependentDialects = ["::mlir::tensor::TensorDialect"];
+  // The discardable attributes below are checked where they appear.
+  let hasOperationAttrVerify = 1;
+  let hasRegionArgAttrVerify = 1;
+  let extraClassDeclaration = [{
+    /// On a function argument: a model parameter, by its name in the
+    /// weights (a non-empty string). Set by the frontend.
+    static constexpr ::llvm::StringLiteral kWeightAttrName = "tfm.weight";
+    /// On a weight argument: stored in the panel layout of
+    /// tfm.pack_weight, panels of this many rows (a positive integer).
+    /// Set by tfm-pack-weights.
+    static constexpr ::llvm::StringLiteral kPackedAttrName = "tfm.packed";
+    /// On a function argument: an input the entry updates in place (a KV
+    /// cache); a unit attribute.
+    static constexpr ::llvm::StringLiteral kInoutAttrName = "tfm.inout";
+    /// On a function: an entry point of the runtime's ABI, with its
+    /// signature: {inputs = [type strings], inout = array<i64: indices>,
+    /// results = [type strings]}. Set by tfm-export-entry-points.
+    static constexpr ::llvm::StringLiteral kEntryAttrName = "tfm.entry";
+    /// On an scf.for: its iterations are independent and may run on
+    /// threads (tfm-lower-parallel-loops); a unit attribute.
+    static constexpr ::llvm::StringLiteral kParallelAttrName = "tfm.parallel";
+    /// On the module: the model configuration as one line of JSON, stated
+    /// in the manifest. Set by tfmc.
+    static constexpr ::llvm::StringLiteral kModelConfigAttrName =
+        "tfm.model_config";
+    /// On the module: the XXH3 hashes of weights.bin and of its index, two
+    /// words of 16 hex digits, stated in the manifest. Set by tfmc.
+    static constexpr ::llvm::StringLiteral kWeightsAttrName = "tfm.weights";
+  }];
 }
 
 class Tfm_Op<string mnemonic, list<Trait> traits = []>

@@ -66,9 +66,10 @@ public:
     // Inout inputs are marked for tfm-export-entry-points.
     for (auto [i, arg] : llvm::enumerate(entry.arguments)) {
       if (arg.isWeight)
-        func.setArgAttr(i, "tfm.weight", b.getStringAttr(arg.name));
+        func.setArgAttr(i, TfmDialect::kWeightAttrName,
+                        b.getStringAttr(arg.name));
       if (arg.inout)
-        func.setArgAttr(i, "tfm.inout", b.getUnitAttr());
+        func.setArgAttr(i, TfmDialect::kInoutAttrName, b.getUnitAttr());
     }
     return std::move(entry);
   }

@@ -17,6 +17,7 @@ namespace mlir::tfm {
 } // namespace mlir::tfm
 
 using namespace mlir;
+using namespace mlir::tfm;
 
 /// One manifest line: "entry NAME in f32[..] inout f32[..] ... out f32[..]".
 static std::string manifestLine(StringRef name, DictionaryAttr entry) {
@@ -201,22 +202,18 @@ struct TfmEmitEntryWrappers
     // The LLVM conversion copies the attribute onto the C interface wrapper
     // as well; only the original function is an entry.
     for (auto func : module.getOps<LLVM::LLVMFuncOp>()) {
-      if (!func->hasAttr("tfm.entry"))
+      if (!func->hasAttr(TfmDialect::kEntryAttrName))
         continue;
       if (func.getSymName().starts_with("_mlir_ciface_"))
-        func->removeAttr("tfm.entry");
+        func->removeAttr(TfmDialect::kEntryAttrName);
       else
         entries.push_back(func);
     }
 
     for (LLVM::LLVMFuncOp func : entries) {
-      auto entry = func->getAttrOfType<DictionaryAttr>("tfm.entry");
-      if (!entry || !isa_and_nonnull<ArrayAttr>(entry.get("inputs")) ||
-          !isa_and_nonnull<DenseI64ArrayAttr>(entry.get("inout")) ||
-          !isa_and_nonnull<ArrayAttr>(entry.get("results"))) {
-        func.emitError("malformed tfm.entry attribute");
-        return signalPassFailure();
-      }
+      // Its form is the dialect's to verify (TfmDialect.cpp).
+      auto entry =
+          cast<DictionaryAttr>(func->getAttr(TfmDialect::kEntryAttrName));
       StringRef name = func.getSymName();
       std::string cifaceName = ("_mlir_ciface_" + name).str();
       auto ciface = module.lookupSymbol<LLVM::LLVMFuncOp>(cifaceName);
@@ -263,21 +260,19 @@ struct TfmEmitEntryWrappers
       }
       b.create<LLVM::CallOp>(loc, ciface, operands);
       b.create<LLVM::ReturnOp>(loc, ValueRange());
-      func->removeAttr("tfm.entry");
+      func->removeAttr(TfmDialect::kEntryAttrName);
       ++numEntries;
     }
 
     // A model's configuration and the hashes of its weights, for the
     // runtime to check the artifact against: one manifest line each.
-    for (auto [attr, line] : {std::pair("tfm.model_config", "config "),
-                              std::pair("tfm.weights", "weights ")}) {
+    for (auto [attr, line] :
+         {std::pair(TfmDialect::kModelConfigAttrName, "config "),
+          std::pair(TfmDialect::kWeightsAttrName, "weights ")}) {
+      // One line: the dialect verifies it (TfmDialect.cpp).
       auto value = module->getAttrOfType<StringAttr>(attr);
       if (!value)
         continue;
-      if (value.getValue().contains('\n') || value.getValue().contains('\0')) {
-        module.emitError(attr) << " must be one line";
-        return signalPassFailure();
-      }
       manifest += (line + value.getValue() + "\n").str();
     }
 

@@ -18,6 +18,7 @@ namespace mlir::tfm {
 } // namespace mlir::tfm
 
 using namespace mlir;
+using namespace mlir::tfm;
 
 /// Spells a tensor type the way the manifest of runtime/tfm_abi.h does
 /// ("f32[?,8,?,64]"), or fails if the runtime cannot pass it.
@@ -76,7 +77,7 @@ static void copyAliasedResults(func::FuncOp func, unsigned numTied) {
 static FailureOr<SmallVector<int64_t>> tiedArguments(func::FuncOp func) {
   SmallVector<int64_t> tied;
   for (unsigned i = 0; i < func.getNumArguments(); ++i)
-    if (func.getArgAttr(i, "tfm.inout"))
+    if (func.getArgAttr(i, TfmDialect::kInoutAttrName))
       tied.push_back(i);
   unsigned numResults = func.getNumResults();
   if (tied.size() > numResults)
@@ -136,7 +137,7 @@ struct TfmExportEntryPoints
         func.setArgAttr(arg,
                         bufferization::BufferizationDialect::kWritableAttrName,
                         b.getBoolAttr(true));
-      func->setAttr("tfm.entry",
+      func->setAttr(TfmDialect::kEntryAttrName,
                     b.getDictionaryAttr(
                         {b.getNamedAttr("inputs", b.getArrayAttr(*inputs)),
                          b.getNamedAttr("inout", b.getDenseI64ArrayAttr(*tied)),

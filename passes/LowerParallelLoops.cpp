@@ -47,7 +47,7 @@ Value mlir::tfm::buildPartitionedLoop(
       b.create<scf::ForOp>(loc, b.create<arith::ConstantIndexOp>(loc, 0), parts,
                            one, ValueRange{init});
   if (parallel)
-    loop->setAttr(kParallelAttrName, b.getUnitAttr());
+    loop->setAttr(TfmDialect::kParallelAttrName, b.getUnitAttr());
   OpBuilder::InsertionGuard guard(b);
   b.setInsertionPointToStart(loop.getBody());
   Value first = b.create<arith::MulIOp>(loc, loop.getInductionVar(), perPart);
@@ -77,7 +77,7 @@ mlir::tfm::buildIfElse(OpBuilder &b, Location loc, Value cond,
 SmallVector<scf::ForOp> mlir::tfm::getParallelLoops(Operation *root) {
   SmallVector<scf::ForOp> loops;
   root->walk([&](scf::ForOp loop) {
-    if (loop->hasAttr(kParallelAttrName))
+    if (loop->hasAttr(TfmDialect::kParallelAttrName))
       loops.push_back(loop);
   });
   return loops;
@@ -95,7 +95,7 @@ void lowerToOpenMP(scf::ForOp loop) {
                                           loop.getStep());
   auto ifOp = b.create<scf::IfOp>(loc, several, /*withElseRegion=*/true);
   b.setInsertionPoint(ifOp.elseBlock()->getTerminator());
-  b.clone(*loop)->removeAttr(mlir::tfm::kParallelAttrName);
+  b.clone(*loop)->removeAttr(TfmDialect::kParallelAttrName);
   b.setInsertionPoint(ifOp.thenBlock()->getTerminator());
   auto parallel = b.create<omp::ParallelOp>(loc, omp::ParallelClauseOps());
   b.createBlock(&parallel.getRegion());
@@ -135,7 +135,7 @@ struct TfmLowerParallelLoops
         return signalPassFailure();
       if (loop.getNumResults() != 0) {
         // Still carrying values: not provably independent; stays serial.
-        loop->removeAttr(mlir::tfm::kParallelAttrName);
+        loop->removeAttr(TfmDialect::kParallelAttrName);
         continue;
       }
       lowerToOpenMP(loop);

@@ -68,7 +68,8 @@ Type packedTypeOfUses(BlockArgument arg) {
 /// table of an embedding (which reads the packed layout as well).
 bool prepackArgument(func::FuncOp func, BlockArgument arg, Type packedType) {
   unsigned index = arg.getArgNumber();
-  if (!packedType || !func.getArgAttr(index, "tfm.weight") || arg.use_empty())
+  if (!packedType || !func.getArgAttr(index, TfmDialect::kWeightAttrName) ||
+      arg.use_empty())
     return false;
   for (OpOperand &use : arg.getUses()) {
     auto pack = dyn_cast<PackWeightOp>(use.getOwner());
@@ -87,7 +88,7 @@ bool prepackArgument(func::FuncOp func, BlockArgument arg, Type packedType) {
   // The panel width of the layout actually used (a pack_weight already in
   // the input may have another width than the pass option).
   func.setArgAttr(
-      index, "tfm.packed",
+      index, TfmDialect::kPackedAttrName,
       IntegerAttr::get(IntegerType::get(func.getContext(), 64),
                        cast<RankedTensorType>(packedType).getDimSize(2)));
   return true;
@@ -121,15 +122,15 @@ struct TfmPackWeights : mlir::tfm::impl::TfmPackWeightsBase<TfmPackWeights> {
     llvm::StringMap<Type> packedWeights;
     for (func::FuncOp func : entries)
       for (BlockArgument arg : func.getArguments())
-        if (auto name = func.getArgAttrOfType<StringAttr>(arg.getArgNumber(),
-                                                          "tfm.weight"))
+        if (auto name = func.getArgAttrOfType<StringAttr>(
+                arg.getArgNumber(), TfmDialect::kWeightAttrName))
           if (Type packed = packedTypeOfUses(arg))
             packedWeights.try_emplace(name.getValue(), packed);
     for (func::FuncOp func : entries) {
       bool changed = false;
       for (BlockArgument arg : func.getArguments()) {
-        auto name =
-            func.getArgAttrOfType<StringAttr>(arg.getArgNumber(), "tfm.weight");
+        auto name = func.getArgAttrOfType<StringAttr>(
+            arg.getArgNumber(), TfmDialect::kWeightAttrName);
         if (!name)
           continue;
         Type packed = packedTypeOfUses(arg);

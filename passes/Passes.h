@@ -7,6 +7,8 @@
 #ifndef TFM_PASSES_PASSES_H
 #define TFM_PASSES_PASSES_H
 
+#include "dialect/TfmDialect.h"
+
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Bufferization/IR/Bufferization.h"
 #include "mlir/Dialect/ControlFlow/IR/ControlFlowOps.h"
@@ -47,10 +49,6 @@ void populateFuseLinearEpiloguePatterns(RewritePatternSet &patterns);
 /// masks on zeros into the `causal` attribute and `key_lengths`.
 void populateLowerMasksPatterns(RewritePatternSet &patterns);
 
-/// The mark of a loop whose iterations write disjoint data: after
-/// bufferization, tfm-lower-parallel-loops runs it on OpenMP threads.
-inline constexpr llvm::StringLiteral kParallelAttrName = "tfm.parallel";
-
 /// Applies `patterns` greedily to `op`; returns how many rewrites the
 /// patterns made (successful applications; folds are not counted), which
 /// is what the passes' statistics report.
@@ -64,8 +62,8 @@ applyPatternsCounted(Operation *op, const FrozenRewritePatternSet &patterns);
 bool emitSizeCheck(OpBuilder &b, Location loc, Value x, int64_t i, Value y,
                    int64_t j);
 
-/// The loops marked kParallelAttrName below `root`, inner loops first (a
-/// post-order walk).
+/// The loops marked TfmDialect::kParallelAttrName below `root`, inner loops
+/// first (a post-order walk).
 SmallVector<scf::ForOp> getParallelLoops(Operation *root);
 
 /// What a failed run-time check calls (tfm-lower-checks), with its message;
@@ -75,8 +73,8 @@ inline constexpr llvm::StringLiteral kCheckFailedName = "__tfm_check_failed";
 /// An scf.for carrying `init` whose iterations each take one of `parts`
 /// contiguous ranges of [0, count) (`parts` >= 1; a range may be empty):
 /// `body(first, last, carried)` returns the carried value's update. Marked
-/// kParallelAttrName when `parallel`, so the ranges must write disjoint
-/// parts of the carried tensor. Returns the loop's result.
+/// TfmDialect::kParallelAttrName when `parallel`, so the ranges must write
+/// disjoint parts of the carried tensor. Returns the loop's result.
 Value buildPartitionedLoop(OpBuilder &b, Location loc, Value count, Value parts,
                            Value init, bool parallel,
                            function_ref<Value(Value, Value, Value)> body);

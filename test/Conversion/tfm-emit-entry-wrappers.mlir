@@ -105,12 +105,6 @@ module attributes {tfm.model_config = "{\"d_model\":8}", tfm.weights = "01234567
   }
 }
 
-// -----
-
-// A config that is not one line would break the manifest's line format.
-// expected-error @+1 {{tfm.model_config must be one line}}
-module attributes {tfm.model_config = "{\n}"} {
-}
 
 // -----
 

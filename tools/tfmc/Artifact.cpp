@@ -2,6 +2,8 @@
 
 #include "tools/tfmc/Artifact.h"
 
+#include "dialect/TfmDialect.h"
+
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "runtime/MappedFile.h"
 #include "runtime/StringViews.h"
@@ -77,7 +79,7 @@ void mlir::tfm::recordModelConfig(ModuleOp module,
   std::string text;
   llvm::raw_string_ostream os(text);
   os << llvm::json::Value(artifactConfig(config));
-  module->setAttr("tfm.model_config",
+  module->setAttr(TfmDialect::kModelConfigAttrName,
                   StringAttr::get(module.getContext(), os.str()));
 }
 
@@ -87,7 +89,8 @@ void mlir::tfm::recordPackedWeights(ModuleOp module, BuiltModel &model) {
     if (!func)
       continue;
     for (auto [i, arg] : llvm::enumerate(entry.arguments))
-      if (auto panel = func.getArgAttrOfType<IntegerAttr>(i, "tfm.packed"))
+      if (auto panel = func.getArgAttrOfType<IntegerAttr>(
+              i, TfmDialect::kPackedAttrName))
         arg.packedPanel = panel.getInt();
   }
 }
@@ -193,10 +196,11 @@ mlir::tfm::writeWeights(const std::string &dir,
 }
 
 void mlir::tfm::recordWeights(ModuleOp module, const WrittenWeights &weights) {
-  module->setAttr("tfm.weights", StringAttr::get(module.getContext(),
-                                                 weights.checksum + " " +
-                                                     ::tfm::weightIndexChecksum(
-                                                         weights.index)));
+  module->setAttr(
+      TfmDialect::kWeightsAttrName,
+      StringAttr::get(module.getContext(),
+                      weights.checksum + " " +
+                          ::tfm::weightIndexChecksum(weights.index)));
 }
 
 LogicalResult mlir::tfm::writeModelJson(const std::string &dir,

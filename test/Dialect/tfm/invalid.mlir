@@ -589,3 +589,97 @@ func.func @packed_linear_rank0_result(%x: tensor<64xf32>, %w: tensor<3x64x32xf32
   %0 = tfm.packed_linear %x, %w : tensor<64xf32>, tensor<3x64x32xf32> -> tensor<f32>
   return
 }
+
+// -----
+
+// The dialect's discardable attributes (TfmDialect.td), each where and as
+// it may appear.
+
+// expected-error @+1 {{tfm.weight of argument 0 must be a non-empty string}}
+func.func @weight_not_a_string(%w: tensor<4xf32> {tfm.weight = 3 : i64}) {
+  return
+}
+
+// -----
+
+// expected-error @+1 {{tfm.weight of argument 0 must be a non-empty string}}
+func.func @weight_empty(%w: tensor<4xf32> {tfm.weight = ""}) {
+  return
+}
+
+// -----
+
+// expected-error @+1 {{tfm.packed of argument 0 must be a positive integer}}
+func.func @packed_zero(%w: tensor<1x4x32xf32> {tfm.weight = "w", tfm.packed = 0 : i64}) {
+  return
+}
+
+// -----
+
+// expected-error @+1 {{tfm.inout of argument 0 must be a unit attribute}}
+func.func @inout_not_unit(%c: tensor<4xf32> {tfm.inout = true}) {
+  return
+}
+
+// -----
+
+// expected-error @+1 {{unknown tfm attribute 'tfm.wieght' on argument 0}}
+func.func @misspelled(%w: tensor<4xf32> {tfm.wieght = "w"}) {
+  return
+}
+
+// -----
+
+// expected-error @+1 {{tfm.entry must be {inputs = [...], inout = array<i64: ...>, results = [...]} on a function}}
+func.func @entry_missing_results(%x: tensor<4xf32>) attributes {tfm.entry = {inputs = ["f32[4]"], inout = array<i64>}} {
+  return
+}
+
+// -----
+
+// expected-error @+1 {{tfm.entry: inout index 1 is not an input}}
+func.func @entry_inout_out_of_range(%x: tensor<4xf32>) attributes {tfm.entry = {inputs = ["f32[4]"], inout = array<i64: 1>, results = []}} {
+  return
+}
+
+// -----
+
+func.func @parallel_not_a_loop(%m: memref<4xf32>) {
+  %c0 = arith.constant 0 : index
+  // expected-error @+1 {{tfm.parallel must be a unit attribute on scf.for}}
+  %v = memref.load %m[%c0] {tfm.parallel} : memref<4xf32>
+  return
+}
+
+// -----
+
+// expected-error @+1 {{tfm.model_config must be a string on the module}}
+module attributes {tfm.model_config = 3 : i64} {
+}
+
+// -----
+
+// A config that is not one line would break the manifest's line format.
+// expected-error @+1 {{tfm.model_config must be one line}}
+module attributes {tfm.model_config = "{\n}"} {
+}
+
+// -----
+
+// expected-error @+1 {{tfm.weights must be two hashes of 16 hex digits}}
+module attributes {tfm.weights = "0123456789abcdef"} {
+}
+
+// -----
+
+func.func @weights_not_on_module() attributes {tfm.weights = "0123456789abcdef fedcba9876543210"} {
+  // expected-error @-1 {{tfm.weights must be a string on the module}}
+  return
+}
+
+// -----
+
+// expected-error @+1 {{unknown tfm attribute 'tfm.fused' on an operation}}
+func.func @unknown_on_op() attributes {tfm.fused} {
+  return
+}
