@@ -8,6 +8,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "passes/KernelSupport.h"
 #include "passes/Passes.h"
 
 #include "mlir/IR/ImplicitLocOpBuilder.h"
@@ -69,31 +70,22 @@ static int64_t hoistAllocations(scf::ForOp loop) {
   // One iteration's frame: the slots back to back, each rounded up to the
   // alignment.
   ImplicitLocOpBuilder b(loop.getLoc(), loop);
-  Value alignMinusOne = b.create<arith::ConstantIndexOp>(kSlotAlignment - 1);
-  Value alignment = b.create<arith::ConstantIndexOp>(kSlotAlignment);
-  Value frame = b.create<arith::ConstantIndexOp>(0);
+  Value alignment = index(b, kSlotAlignment);
+  Value frame = index(b, 0);
   SmallVector<Value> slotOffsets;
   for (memref::AllocOp alloc : allocs) {
     slotOffsets.push_back(frame);
-    Value bytes = b.create<arith::AddIOp>(bufferBytes(b, alloc), alignMinusOne);
-    Value slot = b.create<arith::MulIOp>(
-        b.create<arith::DivUIOp>(bytes, alignment), alignment);
-    frame = b.create<arith::AddIOp>(frame, slot);
+    Value lines = ceilDiv(b, bufferBytes(b, alloc), alignment);
+    frame = add(b, frame, mul(b, lines, alignment));
   }
   // Iterations: ceil((ub - lb) / step), none when ub <= lb.
-  Value zero = b.create<arith::ConstantIndexOp>(0);
-  Value one = b.create<arith::ConstantIndexOp>(1);
-  Value span = b.create<arith::MaxSIOp>(
-      b.create<arith::SubIOp>(loop.getUpperBound(), loop.getLowerBound()),
-      zero);
-  Value trips = b.create<arith::DivUIOp>(
-      b.create<arith::SubIOp>(b.create<arith::AddIOp>(span, loop.getStep()),
-                              one),
-      loop.getStep());
+  Value span =
+      max(b, sub(b, loop.getUpperBound(), loop.getLowerBound()), index(b, 0));
+  Value trips = ceilDiv(b, span, loop.getStep());
   auto bytesType = MemRefType::get({ShapedType::kDynamic}, b.getI8Type());
-  Value buffer = b.create<memref::AllocOp>(
-      bytesType, ValueRange{b.create<arith::MulIOp>(trips, frame)},
-      b.getI64IntegerAttr(kSlotAlignment));
+  Value buffer =
+      b.create<memref::AllocOp>(bytesType, ValueRange{mul(b, trips, frame)},
+                                b.getI64IntegerAttr(kSlotAlignment));
 
   // In the body: this iteration's frame, then a view per allocation.
   b.setInsertionPointToStart(loop.getBody());

@@ -33,47 +33,6 @@ namespace mlir::tfm {
 using namespace mlir;
 using namespace mlir::tfm;
 
-Value mlir::tfm::buildPartitionedLoop(
-    OpBuilder &b, Location loc, Value count, Value parts, Value init,
-    bool parallel, function_ref<Value(Value, Value, Value)> body) {
-  Value one = b.create<arith::ConstantIndexOp>(loc, 1);
-  // ceil(count / parts), spelled out: arith-to-llvm has no ceildivui.
-  Value perPart = b.create<arith::DivUIOp>(
-      loc,
-      b.create<arith::SubIOp>(loc, b.create<arith::AddIOp>(loc, count, parts),
-                              one),
-      parts);
-  auto loop =
-      b.create<scf::ForOp>(loc, b.create<arith::ConstantIndexOp>(loc, 0), parts,
-                           one, ValueRange{init});
-  if (parallel)
-    loop->setAttr(TfmDialect::kParallelAttrName, b.getUnitAttr());
-  OpBuilder::InsertionGuard guard(b);
-  b.setInsertionPointToStart(loop.getBody());
-  Value first = b.create<arith::MulIOp>(loc, loop.getInductionVar(), perPart);
-  Value last = b.create<arith::MinSIOp>(
-      loc, b.create<arith::AddIOp>(loc, first, perPart), count);
-  b.create<scf::YieldOp>(loc, body(first, last, loop.getRegionIterArgs()[0]));
-  return loop.getResult(0);
-}
-
-SmallVector<Value>
-mlir::tfm::buildIfElse(OpBuilder &b, Location loc, Value cond,
-                       function_ref<SmallVector<Value>()> thenValues,
-                       function_ref<SmallVector<Value>()> elseValues) {
-  // scf::IfOp's builder calls these with `b` itself, at the start of each
-  // branch, and restores its insertion point afterwards.
-  auto op = b.create<scf::IfOp>(
-      loc, cond,
-      [&](OpBuilder &nb, Location) {
-        nb.create<scf::YieldOp>(loc, thenValues());
-      },
-      [&](OpBuilder &nb, Location) {
-        nb.create<scf::YieldOp>(loc, elseValues());
-      });
-  return SmallVector<Value>(op.getResults());
-}
-
 SmallVector<scf::ForOp> mlir::tfm::getParallelLoops(Operation *root) {
   SmallVector<scf::ForOp> loops;
   root->walk([&](scf::ForOp loop) {

@@ -534,6 +534,12 @@ struct LowerPackedLinear : OpConversionPattern<PackedLinearOp> {
 };
 
 /// result[p, k, j] = weight[p * P + j, k], 0 past the last feature.
+/// W[N, K] into panels [ceil(N / P), K, P], rows past N zero: what
+/// tensor.pack with inner tile P on dimension 0 says. Not tensor.pack: MLIR
+/// 19 lowers it (linalg::lowerPack) for static shapes only (a dynamic N
+/// fails), and into a padded copy then a transpose, two passes over the
+/// weight where this generic makes one. Only weights computed at run time
+/// take this path: tfmc packs the model's parameters itself.
 struct LowerPackWeight : OpConversionPattern<PackWeightOp> {
   using OpConversionPattern::OpConversionPattern;
   LogicalResult
@@ -546,16 +552,7 @@ struct LowerPackWeight : OpConversionPattern<PackWeightOp> {
     Value features = rewriter.create<tensor::DimOp>(loc, weight, 0);
     Value panelC = rewriter.create<arith::ConstantIndexOp>(loc, panel);
     SmallVector<OpFoldResult> sizes{
-        // ceil(features / panel), spelled out: arith-to-llvm has no
-        // ceildivui.
-        rewriter
-            .create<arith::DivUIOp>(
-                loc,
-                rewriter.create<arith::AddIOp>(
-                    loc, features,
-                    rewriter.create<arith::ConstantIndexOp>(loc, panel - 1)),
-                panelC)
-            .getResult(),
+        rewriter.create<arith::CeilDivUIOp>(loc, features, panelC).getResult(),
         tensor::getMixedSize(rewriter, loc, weight, 1),
         rewriter.getIndexAttr(panel)};
     for (int64_t i = 0; i < 2; ++i)

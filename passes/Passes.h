@@ -70,37 +70,21 @@ SmallVector<scf::ForOp> getParallelLoops(Operation *root);
 /// tfm-emit-entry-wrappers defines it through the runtime's error hook.
 inline constexpr llvm::StringLiteral kCheckFailedName = "__tfm_check_failed";
 
-/// An scf.for carrying `init` whose iterations each take one of `parts`
-/// contiguous ranges of [0, count) (`parts` >= 1; a range may be empty):
-/// `body(first, last, carried)` returns the carried value's update. Marked
-/// TfmDialect::kParallelAttrName when `parallel`, so the ranges must write
-/// disjoint parts of the carried tensor. Returns the loop's result.
-Value buildPartitionedLoop(OpBuilder &b, Location loc, Value count, Value parts,
-                           Value init, bool parallel,
-                           function_ref<Value(Value, Value, Value)> body);
-
-/// scf.if on `cond` yielding `thenValues()` or `elseValues()` (built in its
-/// branches, at b's insertion point otherwise unchanged). Returns its
-/// results.
-SmallVector<Value> buildIfElse(OpBuilder &b, Location loc, Value cond,
-                               function_ref<SmallVector<Value>()> thenValues,
-                               function_ref<SmallVector<Value>()> elseValues);
-
 /// `activation` (the math of the tfm op of that name) applied to `x`, an f32
 /// scalar or vector of f32: one definition for the reference lowering and
 /// the matmul kernels' epilogues.
 Value buildActivation(OpBuilder &b, Location loc, Activation activation,
                       Value x);
 
-/// The pattern that lowers tfm.attention (static head sizes) to the tiled
-/// online-softmax kernel: `queryBlock` rows and `keyBlock` keys a tile,
-/// keys packed `keyChunk` at a time; (batch, head) pairs in up to
-/// `parallelParts` parts on threads from `parallelMinFlops` of work on.
+/// The pattern that lowers tfm.attention (static head sizes) to a call of
+/// the tiled online-softmax kernel for its signature, a private function
+/// named kAttentionKernelPrefix + the signature (built by the first op of
+/// that signature).
 void populateLowerAttentionPatterns(RewritePatternSet &patterns,
-                                    int64_t queryBlock, int64_t keyBlock,
-                                    int64_t keyChunk,
-                                    int64_t parallelMinFlops = 1 << 22,
-                                    int64_t parallelParts = 2);
+                                    const TfmLowerAttentionOptions &options);
+
+/// The names of tfm-lower-attention's kernel functions start with this.
+inline constexpr llvm::StringLiteral kAttentionKernelPrefix = "__tfm_attention";
 
 /// Options of the tfm-to-llvm pipeline.
 struct TfmPipelineOptions : public PassPipelineOptions<TfmPipelineOptions> {

@@ -43,9 +43,15 @@ def TfmCopyStridedCasts : Pass<"tfm-copy-strided-casts", "func::FuncOp"> {
     linalg.copy ins(%v : ...) outs(%c : ...)
     ```
 
-    Casts whose source layout is provably the identity (static strides and
-    offset of a contiguous row-major array) are left alone; the buffer
-    deallocation pipeline that follows frees the copies.
+    The same holds for a cast to a strided layout with static strides, such
+    as the unit innermost stride of the attention kernels' arguments: a
+    source whose innermost stride is only known at run time is copied too
+    (the contiguous copy is then cast to the target layout).
+
+    Casts whose source layout provably has the target's (static strides and
+    offset of a contiguous row-major array for the identity layout) are left
+    alone; the buffer deallocation pipeline that follows frees the copies.
+    A target layout that not even a contiguous buffer has is an error.
   }];
   let dependentDialects = ["::mlir::linalg::LinalgDialect",
                            "::mlir::memref::MemRefDialect"];
@@ -77,6 +83,23 @@ def TfmEmitEntryWrappers : Pass<"tfm-emit-entry-wrappers", "ModuleOp"> {
   let dependentDialects = ["::mlir::LLVM::LLVMDialect"];
   let statistics = [
     Statistic<"numEntries", "entries", "Number of entry points emitted">
+  ];
+}
+
+def TfmExpandCeilDiv : Pass<"tfm-expand-ceil-div"> {
+  let summary = "expand arith.ceildivui and its kin for the LLVM lowering";
+  let description = [{
+    The kernel emitters state rounded-up divisions as `arith.ceildivui`
+    (folded by the canonicalizer where the operands are constants), which
+    arith-to-llvm does not lower. This pass applies upstream's
+    `populateCeilFloorDivExpandOpsPatterns` (ceildivui, ceildivsi,
+    floordivsi into divisions, compares and selects) and nothing else:
+    upstream's `arith-expand` would also turn `arith.maximumf` into a
+    compare and a select, which the kernels' `nnan` maxima must not become.
+  }];
+  let dependentDialects = ["::mlir::arith::ArithDialect"];
+  let statistics = [
+    Statistic<"numExpanded", "expanded", "Number of divisions expanded">
   ];
 }
 
@@ -146,7 +169,7 @@ def TfmFuseLinearEpilogue : Pass<"tfm-fuse-linear-epilogue", "func::FuncOp"> {
   ];
 }
 
-def TfmLowerAttention : Pass<"tfm-lower-attention", "func::FuncOp"> {
+def TfmLowerAttention : Pass<"tfm-lower-attention", "ModuleOp"> {
   let summary = "lower tfm.attention to a tiled online-softmax loop nest";
   let description = [{
     FlashAttention on the CPU. For each (batch, head), keys are packed
@@ -174,6 +197,16 @@ def TfmLowerAttention : Pass<"tfm-lower-attention", "func::FuncOp"> {
     `tfm.parallel` of `parallel-parts` iterations, each over contiguous
     pairs with its own scratch) when the call has at least
     `parallel-min-flops` of work; smaller calls run on the calling thread.
+
+    Each op becomes a call of a private kernel function
+    (`__tfm_attention_<signature>`), one per signature (operand and result
+    types, `causal`, `scale`), shared by every op of that signature: the
+    layers of a model share their kernels. The sizes the kernel assumes
+    equal where the types leave them open are checked before the call.
+    The kernel's inputs carry `bufferization.buffer_layout` (any strides
+    but a unit innermost one), so that views such as a KV cache's are
+    passed without a copy; an operand that may not have a unit innermost
+    stride (a strided slice) is copied before the call.
 
     Head sizes must be static (else the op is left to the reference
     lowering).
@@ -214,6 +247,8 @@ def TfmLowerAttention : Pass<"tfm-lower-attention", "func::FuncOp"> {
   ];
   let dependentDialects = [
     "::mlir::arith::ArithDialect",
+    "::mlir::bufferization::BufferizationDialect",
+    "::mlir::func::FuncDialect",
     "::mlir::linalg::LinalgDialect",
     "::mlir::memref::MemRefDialect",
     "::mlir::scf::SCFDialect",
@@ -221,7 +256,8 @@ def TfmLowerAttention : Pass<"tfm-lower-attention", "func::FuncOp"> {
     "::mlir::vector::VectorDialect"
   ];
   let statistics = [
-    Statistic<"numKernels", "kernels", "Number of attention ops lowered">
+    Statistic<"numLowered", "lowered", "Number of attention ops lowered">,
+    Statistic<"numKernels", "kernels", "Number of kernel functions built">
   ];
 }
 

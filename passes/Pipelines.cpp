@@ -34,7 +34,7 @@ void mlir::tfm::buildTfmTensorPipeline(OpPassManager &pm,
   if (options.fuse) {
     pm.addNestedPass<func::FuncOp>(createTfmFuseAttention());
     pm.addNestedPass<func::FuncOp>(createTfmLowerMasks());
-    pm.addNestedPass<func::FuncOp>(createTfmLowerAttention());
+    pm.addPass(createTfmLowerAttention());
   }
   pm.addNestedPass<func::FuncOp>(createTfmFuseLinearEpilogue());
   if (options.tileMatmul)
@@ -75,7 +75,9 @@ void mlir::tfm::buildTfmBufferizePipeline(OpPassManager &pm,
                                           const TfmPipelineOptions &) {
   // Buffers: function arguments and results become identity-layout memrefs
   // (the descriptors of runtime/tfm_abi.h); results are owned by the caller,
-  // inout arguments are written in place.
+  // inout arguments are written in place. The attention kernels state the
+  // layouts of their inputs themselves (bufferization.buffer_layout): views
+  // of a KV cache are passed as they are.
   bufferization::OneShotBufferizationOptions bufferization;
   bufferization.bufferizeFunctionBoundaries = true;
   bufferization.setFunctionBoundaryTypeConversion(
@@ -118,6 +120,7 @@ void mlir::tfm::buildTfmLLVMLoweringPipeline(OpPassManager &pm,
   pm.addPass(createTfmLowerParallelLoops());
   pm.addNestedPass<func::FuncOp>(createConvertLinalgToLoopsPass());
   pm.addPass(createTfmApproximateVectorMath());
+  pm.addPass(createTfmExpandCeilDiv());
   pm.addPass(createLowerAffinePass());
   pm.addPass(createConvertSCFToCFPass());
   // Failed checks end the call through the runtime, not the process.
@@ -166,4 +169,10 @@ void mlir::tfm::registerTfmPassesAndPipelines() {
       "Lower the tfm dialect to the LLVM dialect with the runtime's entry "
       "points (the pipeline tfmc runs)",
       buildTfmToLLVMPipeline);
+  PassPipelineRegistration<TfmPipelineOptions>(
+      "tfm-bufferize",
+      "Stage 2 of tfm-to-llvm alone: one-shot bufferization with tfm's "
+      "function boundaries (identity layouts; strided views into the "
+      "attention kernels), then buffer deallocation",
+      buildTfmBufferizePipeline);
 }

@@ -501,14 +501,12 @@ func.func @pack_weight(%w: tensor<100x64xf32>) -> tensor<4x64x32xf32> {
 
 // -----
 
-// Dynamic sizes: (N + 31) / 32 panels of K rows.
+// Dynamic sizes: ceil(N / 32) panels of K rows.
 // CHECK-LABEL: func.func @pack_weight_dynamic
 // CHECK-SAME: (%[[WT:.*]]: tensor<?x?xf32>)
 // CHECK-DAG: %[[N:.*]] = tensor.dim %[[WT]], %{{.*}}
 // CHECK-DAG: %[[P:.*]] = arith.constant 32 : index
-// CHECK-DAG: %[[P1:.*]] = arith.constant 31 : index
-// CHECK: %[[NR:.*]] = arith.addi %[[N]], %[[P1]] : index
-// CHECK: %[[NP:.*]] = arith.divui %[[NR]], %[[P]] : index
+// CHECK: %[[NP:.*]] = arith.ceildivui %[[N]], %[[P]] : index
 // CHECK: %[[K:.*]] = tensor.dim %[[WT]], %{{.*}}
 // CHECK: tensor.empty(%[[NP]], %[[K]]) : tensor<?x?x32xf32>
 // CHECK: linalg.generic

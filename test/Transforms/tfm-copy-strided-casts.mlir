@@ -1,4 +1,4 @@
-// RUN: tfm-opt %s --split-input-file --tfm-copy-strided-casts | FileCheck %s
+// RUN: tfm-opt %s --split-input-file --tfm-copy-strided-casts --verify-diagnostics | FileCheck %s
 
 // The first row of every sequence, passed to a kernel that takes an
 // identity-layout buffer: the cast would hand it rows S*64 floats apart as if
@@ -56,5 +56,40 @@ func.func @contiguous(%a: memref<4x64xf32>, %b: memref<4x64xf32, strided<[64, 1]
   call @kernel(%c) : (memref<?x64xf32>) -> ()
   %d = memref.cast %b : memref<4x64xf32, strided<[64, 1]>> to memref<4x64xf32>
   call @kernel4(%d) : (memref<4x64xf32>) -> ()
+  return
+}
+
+// -----
+
+// A view whose innermost stride is only known at run time, passed where a
+// unit innermost stride is assumed (an attention kernel's argument): copied,
+// and the contiguous copy cast to the kernel's layout. A view with a unit
+// innermost stride is passed as it is.
+// CHECK-LABEL: func.func @unit_stride
+// CHECK-SAME: (%[[A:.*]]: memref<?x64xf32, strided<[?, ?], offset: ?>>, %[[B:.*]]: memref<?x64xf32, strided<[128, 1], offset: ?>>)
+// CHECK: %[[C:.*]] = memref.alloc(%{{.*}}) {alignment = 64 : i64} : memref<?x64xf32>
+// CHECK: linalg.copy ins(%[[A]] : {{.*}}) outs(%[[C]] : memref<?x64xf32>)
+// CHECK: %[[CC:.*]] = memref.cast %[[C]] : memref<?x64xf32> to memref<?x64xf32, strided<[?, 1], offset: ?>>
+// CHECK: call @strided_kernel(%[[CC]])
+// CHECK-NOT: linalg.copy
+// CHECK: %[[BC:.*]] = memref.cast %[[B]]
+// CHECK: call @strided_kernel(%[[BC]])
+func.func private @strided_kernel(memref<?x64xf32, strided<[?, 1], offset: ?>>)
+func.func @unit_stride(%a: memref<?x64xf32, strided<[?, ?], offset: ?>>, %b: memref<?x64xf32, strided<[128, 1], offset: ?>>) {
+  %c = memref.cast %a : memref<?x64xf32, strided<[?, ?], offset: ?>> to memref<?x64xf32, strided<[?, 1], offset: ?>>
+  call @strided_kernel(%c) : (memref<?x64xf32, strided<[?, 1], offset: ?>>) -> ()
+  %d = memref.cast %b : memref<?x64xf32, strided<[128, 1], offset: ?>> to memref<?x64xf32, strided<[?, 1], offset: ?>>
+  call @strided_kernel(%d) : (memref<?x64xf32, strided<[?, 1], offset: ?>>) -> ()
+  return
+}
+
+// -----
+
+// A target layout that no contiguous buffer has cannot be made by a copy.
+func.func private @gapped_kernel(memref<?x64xf32, strided<[128, 1]>>)
+func.func @gapped(%a: memref<?x64xf32, strided<[?, 1]>>) {
+  // expected-error @+1 {{cannot pass a view as a buffer of layout strided<[128, 1]>: not even a contiguous copy has it}}
+  %c = memref.cast %a : memref<?x64xf32, strided<[?, 1]>> to memref<?x64xf32, strided<[128, 1]>>
+  call @gapped_kernel(%c) : (memref<?x64xf32, strided<[128, 1]>>) -> ()
   return
 }

@@ -8,12 +8,10 @@
 // CHECK-LABEL: func.func @scratch
 //  CHECK-SAME:   (%[[OUT:.+]]: memref<?x?xf32>, %[[PARTS:.+]]: index, %[[N:.+]]: index)
 //   CHECK-DAG:   %[[C4:.+]] = arith.constant 4 : index
-//   CHECK-DAG:   %[[C63:.+]] = arith.constant 63 : index
 //   CHECK-DAG:   %[[C64:.+]] = arith.constant 64 : index
 //   CHECK-DAG:   %[[C128:.+]] = arith.constant 128 : index
 //       CHECK:   %[[BYTES:.+]] = arith.muli %[[N]], %[[C4]] : index
-//       CHECK:   %[[UP:.+]] = arith.addi %[[BYTES]], %[[C63]] : index
-//       CHECK:   %[[LINES:.+]] = arith.divui %[[UP]], %[[C64]] : index
+//       CHECK:   %[[LINES:.+]] = arith.ceildivui %[[BYTES]], %[[C64]] : index
 //       CHECK:   %[[SLOT:.+]] = arith.muli %[[LINES]], %[[C64]] : index
 //       CHECK:   %[[FRAME:.+]] = arith.addi %[[SLOT]], %[[C128]] : index
 //       CHECK:   %[[TRIPS:.+]] = arith.maxsi %[[PARTS]], %{{.+}} : index

@@ -8,6 +8,11 @@
 // 8 x 32 register tile into the output rows.
 // CHECK-LABEL: func.func @plain
 // CHECK-NOT: tfm.attention
+// A call of the kernel function of this signature, which accumulates into a
+// destination of the result's shape.
+// CHECK: %[[DEST:.*]] = tensor.empty({{.*}}) : tensor<?x8x?x32xf32>
+// CHECK: call @[[KERNEL:__tfm_attention_[a-z0-9_]+]](%arg0, %arg1, %arg2, %[[DEST]])
+// CHECK: func.func private @[[KERNEL]](
 // The (batch, head) pairs: in two parts (on the threads) when the call has
 // 4 Sq Sk D x pairs >= 2^22 flops, else a single part.
 // CHECK: %[[PAIRS:.*]] = arith.muli %{{.*}}, %c8 : index
@@ -116,6 +121,7 @@ func.func @plain(%q: tensor<?x8x?x64xf32>, %k: tensor<?x8x?x64xf32>, %v: tensor<
 // CHECK-LABEL: func.func @causal_padded
 // CHECK-SAME: (%[[Q:[a-z0-9]+]]: tensor<?x8x?x64xf32>, %[[K:[a-z0-9]+]]: tensor<?x8x?x64xf32>
 // CHECK-SAME: %[[LEN:[a-z0-9]+]]: tensor<?xi32>
+// CHECK: func.func private @__tfm_attention_{{.*}}_lengths_dxi32_causal_scale3e000000(
 // CHECK: %[[SQ:.*]] = tensor.dim %[[Q]], %c2 : tensor<?x8x?x64xf32>
 // CHECK: %[[SK:.*]] = tensor.dim %[[K]], %c2 : tensor<?x8x?x64xf32>
 // CHECK: %[[OFF:.*]] = arith.subi %[[SK]], %[[SQ]]
@@ -142,6 +148,7 @@ func.func @causal_padded(%q: tensor<?x8x?x64xf32>, %k: tensor<?x8x?x64xf32>, %v:
 // scores; its broadcast dimensions read index 0.
 // CHECK-LABEL: func.func @masked
 // CHECK-SAME: %[[M:[a-z0-9]+]]: tensor<?x1x?x?xf32>
+// CHECK: func.func private @__tfm_attention_{{.*}}_mask_dx1xdxdxf32_scale3e000000(
 // CHECK: vector.transfer_read %[[M]][%{{.*}}, %c0, %{{.*}}, %{{.*}}], %{{.*}} : tensor<?x1x?x?xf32>, vector<16xf32>
 // CHECK: arith.addf {{.*}} : vector<16xf32>
 func.func @masked(%q: tensor<?x8x?x64xf32>, %k: tensor<?x8x?x64xf32>, %v: tensor<?x8x?x64xf32>,
@@ -190,4 +197,29 @@ func.func @size_checks(%q: tensor<?x2x?x8xf32>, %k: tensor<?x2x?x8xf32>, %v: ten
   %0 = tfm.attention %q, %k, %v key_lengths(%len : tensor<?xi32>) {scale = 0.35355339 : f32}
       : tensor<?x2x?x8xf32>, tensor<?x2x?x8xf32>, tensor<?x2x?x8xf32> -> tensor<?x2x?x8xf32>
   return %0 : tensor<?x2x?x8xf32>
+}
+
+// -----
+
+// One kernel per signature: the two non-causal ops of one type share a
+// function; the causal one and the one of another scale get their own.
+// CHECK-LABEL: func.func @shared
+// CHECK: call @[[PLAIN:__tfm_attention_[a-z0-9_]+_scale3e000000]](
+// CHECK: call @[[PLAIN]](
+// CHECK: call @[[CAUSAL:__tfm_attention_[a-z0-9_]+_causal_scale3e000000]](
+// CHECK: call @[[HALF:__tfm_attention_[a-z0-9_]+_scale3f000000]](
+// CHECK-DAG: func.func private @[[PLAIN]](
+// CHECK-DAG: func.func private @[[CAUSAL]](
+// CHECK-DAG: func.func private @[[HALF]](
+// CHECK-NOT: func.func
+func.func @shared(%q: tensor<?x8x?x64xf32>) -> (tensor<?x8x?x64xf32>, tensor<?x8x?x64xf32>, tensor<?x8x?x64xf32>, tensor<?x8x?x64xf32>) {
+  %a = tfm.attention %q, %q, %q {scale = 0.125 : f32}
+      : tensor<?x8x?x64xf32>, tensor<?x8x?x64xf32>, tensor<?x8x?x64xf32> -> tensor<?x8x?x64xf32>
+  %b = tfm.attention %a, %q, %q {scale = 0.125 : f32}
+      : tensor<?x8x?x64xf32>, tensor<?x8x?x64xf32>, tensor<?x8x?x64xf32> -> tensor<?x8x?x64xf32>
+  %c = tfm.attention %q, %q, %q {causal, scale = 0.125 : f32}
+      : tensor<?x8x?x64xf32>, tensor<?x8x?x64xf32>, tensor<?x8x?x64xf32> -> tensor<?x8x?x64xf32>
+  %d = tfm.attention %q, %q, %q {scale = 0.5 : f32}
+      : tensor<?x8x?x64xf32>, tensor<?x8x?x64xf32>, tensor<?x8x?x64xf32> -> tensor<?x8x?x64xf32>
+  return %a, %b, %c, %d : tensor<?x8x?x64xf32>, tensor<?x8x?x64xf32>, tensor<?x8x?x64xf32>, tensor<?x8x?x64xf32>
 }

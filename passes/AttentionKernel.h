@@ -1,0 +1,135 @@
+//===- AttentionKernel.h - The tiled online-softmax kernel ------*- C++ -*-===//
+//
+// The body of an attention kernel function (see LowerAttention.cpp for the
+// algorithm). The builder's methods are the kernel's steps; what crosses
+// steps is passed as the small structs below. Its definitions are split by
+// what they build: AttentionKernel.cpp (the pair loop, heads, key chunks,
+// normalization), AttentionBlockKernel.cpp (key packing and the three steps
+// of a block of query rows), AttentionRowKernel.cpp (one query row: a
+// decode step, the rows after the last block).
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef TFM_PASSES_ATTENTIONKERNEL_H
+#define TFM_PASSES_ATTENTIONKERNEL_H
+
+#include "mlir/IR/ImplicitLocOpBuilder.h"
+
+namespace mlir::tfm {
+
+/// tfm-lower-attention's options (defaults in Passes.td).
+struct AttentionTiling {
+  /// Query rows processed together (a queryBlock x 32 register tile).
+  int64_t queryBlock;
+  /// Keys per tile of scores (a multiple of kPanelKeys).
+  int64_t keyBlock;
+  /// Keys packed into the scratch at a time (a multiple of keyBlock).
+  int64_t keyChunk;
+  /// Work (4 Sq Sk D per (batch, head)) from which the pairs run on threads.
+  int64_t parallelMinFlops;
+  /// Parts the pairs are split into when the call is big enough.
+  int64_t parallelParts;
+};
+
+/// The kernel's inputs: tensors of the tfm.attention op (the kernel
+/// function's arguments), and its static attributes.
+struct AttentionOperands {
+  Value query;      // [B, H, Sq, D]
+  Value key;        // [B, H, Sk, D]
+  Value value;      // [B, H, Sk, Dv]
+  Value keyLengths; // [B] integers, or null
+  Value mask; // additive, aligned to the trailing dims of [B, H, Sq, Sk], or
+              // null
+  Value out;  // [B, H, Sq, Dv], the destination
+  bool causal;
+  FloatAttr scale;
+};
+
+/// Emits one kernel at the builder's insertion point.
+class AttentionKernelBuilder {
+public:
+  AttentionKernelBuilder(ImplicitLocOpBuilder &b, const AttentionTiling &tiling,
+                         const AttentionOperands &operands);
+
+  /// The loop nest; returns the output tensor.
+  Value build();
+
+  /// Keys of a packed panel: the width of the score tile (2 vectors).
+  static constexpr int64_t kPanelKeys = 32;
+  /// Keys a single row takes at a time, in registers.
+  static constexpr int64_t kRowKeys = 64;
+
+private:
+  /// A part's stack scratch (L1), allocated once per part: an alloca in the
+  /// inner loops would grow the stack at every iteration.
+  struct Scratch {
+    Value scores; // [queryBlock, max(keyBlock, kRowKeys) + 16]
+    Value alpha;  // [queryBlock]: the rows' rescale factors
+    Value base;   // [queryBlock]: the rows' softmax bases
+    Value sum;    // [queryBlock]: the rows' sums of probabilities
+  };
+  /// One (batch, head) pair.
+  struct HeadState {
+    Value batch, head;
+    Value keyEnd; // keys [0, keyEnd) exist (key padding)
+    Scratch scratch;
+  };
+  /// The keys [start, limit) of one chunk, packed into kPanelKeys-key
+  /// panels ([keyChunk / 32, D, 32]) when blocks of rows read them.
+  struct ChunkState {
+    Value start, limit, packedKeys;
+  };
+  /// The running online softmax of the head's query rows: the output rows
+  /// (unnormalized), their maxima m and sums l ([Sq] each).
+  struct RowState {
+    Value out, m, l;
+    SmallVector<Value> values() const { return {out, m, l}; }
+    static RowState of(ValueRange v) { return {v[0], v[1], v[2]}; }
+  };
+
+  // AttentionKernel.cpp
+  SmallVector<Value> emitHead(const HeadState &head, ValueRange state);
+  SmallVector<Value> emitChunk(const HeadState &head, Value start, Value end,
+                               ValueRange state);
+  RowState ifSeesChunk(const HeadState &head, const ChunkState &chunk, Value q0,
+                       int64_t count, const RowState &state,
+                       function_ref<RowState(const RowState &)> body);
+  Value normalize(const HeadState &head, Value out, Value l);
+  Value rowLimit(const HeadState &head, Value row);
+  Value maskScores(const HeadState &head, Value row, Value k0, int64_t width);
+
+  // AttentionBlockKernel.cpp
+  Value packKeys(const HeadState &head, Value start, Value count, Value packed);
+  Value packKeysByBlocks(const HeadState &head, Value start, Value count,
+                         Value packed);
+  RowState emitBlock(const HeadState &head, const ChunkState &chunk, Value q0,
+                     const RowState &state);
+  Value emitScores(const HeadState &head, const ChunkState &chunk, Value q0,
+                   Value k0, Value panels);
+  RowState emitSoftmax(const HeadState &head, Value q0, Value panels,
+                       Value rowMax, const RowState &state);
+  Value emitProbsTimesValues(const HeadState &head, Value q0, Value k0,
+                             Value count, Value out);
+  Value emitValueTile(const HeadState &head, Value q0, Value k0, Value count,
+                      Value col, int64_t width, Value out);
+
+  // AttentionRowKernel.cpp
+  RowState emitRow(const HeadState &head, const ChunkState &chunk, Value row,
+                   const RowState &state);
+  Value rowScores(const HeadState &head, Value row, Value k0);
+
+  ImplicitLocOpBuilder &b;
+  const AttentionTiling tiling;
+  const AttentionOperands in;
+  const int64_t headDim, valueDim;
+  const Type f32;
+  // Defined once at the kernel's entry.
+  const Value c0, c1, zero, negInf, scale;
+  const Value numQueries, numKeys;
+  /// Query i sits at absolute position i + causalOffset (Sk - Sq).
+  const Value causalOffset;
+};
+
+} // namespace mlir::tfm
+
+#endif // TFM_PASSES_ATTENTIONKERNEL_H

@@ -1,0 +1,136 @@
+//===- AttentionRowKernel.cpp - One query row against a chunk -------------===//
+//
+// The attention kernel's single-row path: the path of a decode step (one
+// query, which then packs no keys) and of the rows after the last full
+// block. kRowKeys keys at a time with everything in registers: scores as
+// dot products with K's rows as they are, the online softmax, P·V into a
+// vector<Dv> accumulator; the next keys' scores are computed between this
+// block's softmax and its P·V (software pipelining).
+//
+//===----------------------------------------------------------------------===//
+
+#include "passes/AttentionKernel.h"
+
+#include "passes/KernelSupport.h"
+#include "passes/VectorSoftmax.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
+#include "mlir/Dialect/Vector/IR/VectorOps.h"
+
+using namespace mlir;
+using namespace mlir::tfm;
+
+AttentionKernelBuilder::RowState
+AttentionKernelBuilder::emitRow(const HeadState &head, const ChunkState &chunk,
+                                Value row, const RowState &state) {
+  VectorType scoresType = VectorType::get({kRowKeys}, f32);
+  VectorType accType = VectorType::get({valueDim}, f32);
+  Value limit = rowLimit(head, row);
+  Value loopEnd = min(b, limit, chunk.limit);
+  Value probs = head.scratch.scores;
+
+  Value m = b.create<tensor::ExtractOp>(state.m, row);
+  Value l = b.create<tensor::ExtractOp>(state.l, row);
+  Value acc = b.create<vector::TransferReadOp>(
+      accType, state.out, ValueRange{head.batch, head.head, row, c0}, zero,
+      ArrayRef<bool>{true});
+  Value keysPerBlock = index(b, kRowKeys);
+  // Software pipelining: the scores of the next block are computed between
+  // this block's softmax and its P.V, so that their FMAs fill the latency
+  // of the softmax chain (max, exp, rescale) instead of waiting behind it.
+  Value firstScores = rowScores(head, row, chunk.start);
+  SmallVector<Value> results = forLoop(
+      b, chunk.start, loopEnd, keysPerBlock, ValueRange{m, l, acc, firstScores},
+      [&](Value k0, ValueRange st) {
+        Value m = st[0], l = st[1], acc = st[2], s = st[3];
+        s = b.create<arith::MulFOp>(
+            s, b.create<vector::BroadcastOp>(scoresType, scale));
+        if (in.mask)
+          s = b.create<arith::AddFOp>(s, maskScores(head, row, k0, kRowKeys));
+
+        // Keys past the row's limit get -inf; only on the block that
+        // reaches past it.
+        Value straddles = b.create<arith::CmpIOp>(
+            arith::CmpIPredicate::sgt, add(b, k0, keysPerBlock), limit);
+        s = ifElse(
+            b, straddles, [&] { return hidePastLimit(b, s, k0, limit); },
+            [&] { return s; });
+
+        // Online softmax.
+        Value blockMax =
+            b.create<vector::ReductionOp>(vector::CombiningKind::MAXIMUMF, s);
+        Value newM = b.create<arith::MaximumFOp>(m, blockMax);
+        Value base = softmaxBase(b, newM);
+        Value alpha = scalarExp(b, b.create<arith::SubFOp>(m, base));
+        Value p = probabilities(
+            b, s, b.create<vector::BroadcastOp>(scoresType, base));
+        // reassoc: a tree of adds; in order, the sum is a chain of dependent
+        // scalar adds.
+        Value sum = b.create<vector::ReductionOp>(
+            vector::CombiningKind::ADD, p, Value(),
+            arith::FastMathFlags::reassoc);
+        Value newL =
+            b.create<arith::AddFOp>(b.create<arith::MulFOp>(l, alpha), sum);
+        Value newAcc = b.create<arith::MulFOp>(
+            acc, b.create<vector::BroadcastOp>(accType, alpha));
+
+        // The probabilities go through the stack: P.V broadcasts p[j] from
+        // memory (a load) instead of extracting a lane (two shuffles).
+        b.create<vector::StoreOp>(p, probs, ValueRange{c0, c0});
+        Value next = rowScores(head, row, add(b, k0, keysPerBlock));
+
+        // acc += sum_j p[j] V[k0 + j, :]. Keys past the end are read clamped
+        // (always in bounds); their p is 0.
+        Value lastKey = sub(b, numKeys, c1);
+        for (int64_t j = 0; j < kRowKeys; ++j) {
+          Value key = min(b, add(b, k0, j), lastKey);
+          Value vRow = b.create<vector::TransferReadOp>(
+              accType, in.value, ValueRange{head.batch, head.head, key, c0},
+              zero, ArrayRef<bool>{true});
+          Value pj =
+              b.create<memref::LoadOp>(probs, ValueRange{c0, index(b, j)});
+          Value pv = b.create<vector::BroadcastOp>(accType, pj);
+          newAcc = b.create<vector::FMAOp>(pv, vRow, newAcc);
+        }
+        return SmallVector<Value>{newM, newL, newAcc, next};
+      });
+
+  RowState result;
+  result.m = b.create<tensor::InsertOp>(results[0], state.m, row);
+  result.l = b.create<tensor::InsertOp>(results[1], state.l, row);
+  result.out =
+      b.create<vector::TransferWriteOp>(
+           results[2], state.out, ValueRange{head.batch, head.head, row, c0},
+           ArrayRef<bool>{true})
+          .getResult();
+  return result;
+}
+
+/// The unscaled scores of one query row against keys [k0, k0 + kRowKeys),
+/// read from K as it is (row-major): a dot product per key, so that a call
+/// whose rows are all single never transposes K. Keys past the end are read
+/// clamped; their scores are masked by the caller.
+Value AttentionKernelBuilder::rowScores(const HeadState &head, Value row,
+                                        Value k0) {
+  VectorType scoresType = VectorType::get({kRowKeys}, f32);
+  VectorType rowType = VectorType::get({headDim}, f32);
+  Value qv = b.create<vector::TransferReadOp>(
+      rowType, in.query, ValueRange{head.batch, head.head, row, c0}, zero,
+      ArrayRef<bool>{true});
+  Value lastKey = sub(b, numKeys, c1);
+  return forLoop(
+      b, c0, index(b, kRowKeys), c1, splat(b, scoresType, 0.0f),
+      [&](Value j, Value scores) {
+        Value key = min(b, add(b, k0, j), lastKey);
+        Value kv = b.create<vector::TransferReadOp>(
+            rowType, in.key, ValueRange{head.batch, head.head, key, c0}, zero,
+            ArrayRef<bool>{true});
+        Value dot = b.create<vector::ReductionOp>(
+            vector::CombiningKind::ADD, b.create<arith::MulFOp>(qv, kv),
+            Value(), arith::FastMathFlags::reassoc);
+        return b.create<vector::InsertElementOp>(dot, scores, j).getResult();
+      });
+}
