@@ -7,10 +7,10 @@
 //===----------------------------------------------------------------------===//
 
 #include "frontend/Config.h"
-#include "runtime/Json.h"
-#include "runtime/MappedFile.h"
-#include "runtime/Status.h"
-#include "runtime/StringViews.h"
+#include "support/Json.h"
+#include "support/MappedFile.h"
+#include "support/Status.h"
+#include "support/StringViews.h"
 
 #include "absl/strings/str_cat.h"
 

@@ -7,8 +7,8 @@
 //===----------------------------------------------------------------------===//
 
 #include "frontend/HuggingFace.h"
-#include "runtime/Status.h"
-#include "runtime/StringViews.h"
+#include "support/Status.h"
+#include "support/StringViews.h"
 
 #include "absl/strings/str_cat.h"
 

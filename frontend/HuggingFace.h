@@ -21,7 +21,7 @@
 
 #include "frontend/Checkpoint.h"
 #include "frontend/Config.h"
-#include "runtime/Json.h"
+#include "support/Json.h"
 
 #include "absl/status/statusor.h"
 

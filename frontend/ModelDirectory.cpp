@@ -2,9 +2,9 @@
 
 #include "frontend/ModelDirectory.h"
 #include "frontend/HuggingFace.h"
-#include "runtime/Json.h"
-#include "runtime/MappedFile.h"
-#include "runtime/Status.h"
+#include "support/Json.h"
+#include "support/MappedFile.h"
+#include "support/Status.h"
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"

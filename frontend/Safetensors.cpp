@@ -7,8 +7,8 @@
 //===----------------------------------------------------------------------===//
 
 #include "frontend/Safetensors.h"
-#include "runtime/Json.h"
-#include "runtime/StringViews.h"
+#include "support/Json.h"
+#include "support/StringViews.h"
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"

@@ -2,9 +2,9 @@
 
 #include "runtime/Artifact.h"
 
-#include "runtime/Json.h"
-#include "runtime/Status.h"
-#include "runtime/StringViews.h"
+#include "support/Json.h"
+#include "support/Status.h"
+#include "support/StringViews.h"
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"

@@ -10,8 +10,8 @@
 #ifndef TFM_RUNTIME_ARTIFACT_H
 #define TFM_RUNTIME_ARTIFACT_H
 
-#include "runtime/Json.h"
-#include "runtime/MappedFile.h"
+#include "support/Json.h"
+#include "support/MappedFile.h"
 #include "runtime/Module.h"
 #include "runtime/Tensor.h"
 

@@ -1,159 +1,22 @@
-//===- Generate.h - Running a compiled model on token sequences -*- C++ -*-===//
+//===- Generate.h - Greedy decoding and beam search -------------*- C++ -*-===//
 //
-// What tfm-run does with an artifact: pad unpadded sequences into a
-// rectangle (padding is defined by length, DESIGN.md), run the encoder once,
-// teacher-forced forward passes, incremental decoding with a KV cache
-// (DecodeSession), greedy decoding.
+// What tfm-run does to generate: greedy decoding (with the KV cache of a
+// DecodeSession, or recomputing the whole prefix as the reference) and beam
+// search, under the generation rules of the model's config.
 //
 //===----------------------------------------------------------------------===//
 
 #ifndef TFM_RUNTIME_GENERATE_H
 #define TFM_RUNTIME_GENERATE_H
 
-#include "runtime/Artifact.h"
-#include "runtime/BufferPool.h"
+#include "runtime/DecodeSession.h"
 
 #include "absl/status/statusor.h"
-#include "absl/types/span.h"
 
 #include <cstdint>
-#include <optional>
-#include <string>
-#include <string_view>
-#include <utility>
 #include <vector>
 
 namespace tfm {
-
-using Sequences = std::vector<std::vector<int64_t>>;
-
-/// The batch of `tfm-run --inputs`: {"src": [[ids], ...], "tgt": [[ids],
-/// ...], "token_type_ids": [[types], ...]} ("tgt" and "token_type_ids"
-/// optional), unpadded.
-struct BatchInputs {
-  Sequences src;
-  std::optional<Sequences> tgt, types;
-};
-
-/// Parses the text of such a file (strict JSON, no other field, integers
-/// only; the model checks the values); errors start with `path`.
-absl::StatusOr<BatchInputs> parseBatchInputs(std::string_view text,
-                                             const std::string &path);
-
-/// Checks that `batch` is not empty, that no sequence is empty or longer than
-/// `maxLen`, and that every id is in [0, vocab). `what` names the batch in
-/// messages ("src", "tgt").
-absl::Status checkSequences(const Sequences &batch, int64_t vocab,
-                            int64_t maxLen, std::string_view what);
-
-/// What a forward pass takes besides the source sequences.
-struct ForwardInputs {
-  /// Encoder-decoder: the teacher-forced decoder inputs (required).
-  const Sequences *tgt = nullptr;
-  /// Models with token types (BERT): one type per source token (zeros when
-  /// not given).
-  const Sequences *types = nullptr;
-  /// Where to put the pooled output [batch, d] of a model with a pooler
-  /// (BERT's tanh(dense(h[:, 0]))); null: not wanted.
-  Tensor *pooled = nullptr;
-  /// Where the compiled code's buffers come from: a pool kept across calls
-  /// serves the same sizes again from the second call on (no fresh pages to
-  /// fault in); it must outlive the results. Null: the system.
-  BufferPool *pool = nullptr;
-};
-
-/// The forward pass over whole sequences, in the layout of DESIGN.md:
-/// encoder-decoder: teacher-forced logits [batch, tgt_len, tgt_vocab];
-/// encoder: final hidden states [batch, src_len, d] (masked-LM logits
-/// [batch, src_len, vocab] for a model with that head); decoder: logits over
-/// the prompts `src` [batch, src_len, tgt_vocab]. Positions past a
-/// sequence's length are zero.
-absl::StatusOr<Tensor> forward(const Artifact &artifact, const Sequences &src,
-                               const ForwardInputs &inputs = {});
-
-/// Decoding state for one batch. Not thread-safe; sessions are independent
-/// (each has its own caches), so many may run at once on one Artifact, each
-/// on its own thread.
-///
-/// The sequences still running occupy the first running() batch slots;
-/// retire() removes finished ones (the last running sequence takes the slot
-/// of a retired one), so they cost no further work.
-class DecodeSession {
-public:
-  explicit DecodeSession(const Artifact &artifact) : artifact_(artifact) {}
-  const Artifact &artifact() const { return artifact_; }
-
-  /// Starts decoding `src` (checked as tfm::greedy checks it): the encoder
-  /// once and the cross-attention keys and values once, then the first step
-  /// from `bos_id` (encoder-decoder); the prompts in one pass (decoder-only).
-  /// Afterwards logits(slot) predicts the next token of every sequence.
-  /// `capacity` reserves batch slots for reorder() to grow into (beam
-  /// search: sources times beams). `maxNewTokens` >= 0 sizes the KV cache
-  /// for what the request can reach (the longest prompt, or bos_id, plus
-  /// that many tokens) instead of max_seq_len; a step past it is an error.
-  absl::Status start(const Sequences &src, size_t capacity = 0,
-                     int64_t maxNewTokens = -1);
-
-  /// Appends tokens[slot] to the sequence in each running slot and computes
-  /// its next logits. Fails if a sequence would exceed max_seq_len.
-  absl::Status step(absl::Span<const int64_t> tokens);
-
-  /// Removes the running sequences whose slot has finished[slot] set.
-  void retire(const std::vector<bool> &finished);
-
-  /// Rebuilds the running slots from the current ones: new slot i continues
-  /// old slot parents[i] (its cache, source and length; parents may repeat,
-  /// up to the capacity given to start()). The logits are those of the next
-  /// step() only. Beam search uses it to follow the surviving beams.
-  absl::Status reorder(absl::Span<const size_t> parents);
-
-  size_t running() const { return running_; }
-  /// The index (in the batch given to start()) of the sequence in `slot`.
-  size_t sequence(size_t slot) const { return slotSequence_[slot]; }
-  /// Tokens of the sequence in `slot` the cache holds (decoder side: the
-  /// prompt or bos_id, then every token stepped).
-  int64_t length(size_t slot) const { return length_[slot]; }
-  /// The logits over tgt_vocab predicting the next token of `slot`.
-  const float *logits(size_t slot) const { return logits_ + slot * vocab_; }
-  int64_t vocabSize() const { return vocab_; }
-  /// Where the compiled code's buffers come from during this session's
-  /// calls (its statistics show that warm steps take nothing new).
-  const BufferPool &bufferPool() const { return pool_; }
-
-private:
-  absl::Status allocate(size_t batch, size_t capacity, int64_t tokens);
-  absl::Status prepareStep();
-  absl::Status runStep();
-  void moveSlot(size_t from, size_t to);
-
-  const Artifact &artifact_;
-  /// The module's buffers during this session's calls; declared before the
-  /// tensors that hold its blocks (results), so that it outlives them.
-  BufferPool pool_;
-  int64_t vocab_ = 0;
-  size_t capacity_ = 0; // Batch slots allocated.
-  int64_t tokens_ = 0;  // Positions of the allocated caches.
-  size_t running_ = 0;
-  std::vector<size_t> slotSequence_;
-  std::vector<int64_t> length_;
-
-  /// [capacity, heads, tokens_, head_dim] per layer, keys and values.
-  std::vector<std::pair<std::string, Tensor>> selfCaches_;
-  /// Encoder-decoder: [batch, heads, src_len, head_dim] per layer.
-  std::vector<std::pair<std::string, Tensor>> crossKV_;
-  /// Where reorder() builds the next caches (allocated on first use).
-  std::vector<Tensor> selfScratch_, crossScratch_;
-  /// The small inputs of a step, [capacity] ([capacity, 1] for ids).
-  Tensor ids_, positions_, cacheLengths_, srcLengths_;
-  /// The step entry on this session's buffers, prepared by start(): a step
-  /// allocates nothing but what the compiled code takes from the pool.
-  PreparedCall stepCall_;
-  std::vector<Tensor> stepResults_;
-  /// The prompts' last-position logits (decoder-only start).
-  Tensor prefillLogits_;
-  /// The latest logits, [running, vocab]: a step's result or the above.
-  float *logits_ = nullptr;
-};
 
 /// Time spent in a greedy run, for --bench.
 struct GenerateStats {

@@ -5,8 +5,8 @@
 //===----------------------------------------------------------------------===//
 
 #include "runtime/Tensor.h"
-#include "runtime/Status.h"
-#include "runtime/StringViews.h"
+#include "support/Status.h"
+#include "support/StringViews.h"
 
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"

@@ -7,7 +7,7 @@
 //
 //===----------------------------------------------------------------------===//
 
-#include "runtime/Generate.h"
+#include "runtime/Batch.h"
 
 #include <string_view>
 

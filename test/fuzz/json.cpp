@@ -8,7 +8,7 @@
 //
 //===----------------------------------------------------------------------===//
 
-#include "runtime/Json.h"
+#include "support/Json.h"
 
 #include <cstdlib>
 #include <string>

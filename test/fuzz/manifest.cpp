@@ -8,7 +8,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "runtime/Artifact.h"
-#include "runtime/Json.h"
+#include "support/Json.h"
 #include "runtime/Module.h"
 
 #include "absl/strings/match.h"

@@ -5,7 +5,7 @@
 //
 //===----------------------------------------------------------------------===//
 
-#include "runtime/Npy.h"
+#include "tools/tfm-run/Npy.h"
 #include "test/fuzz/FuzzInput.h"
 
 #include <cstdlib>

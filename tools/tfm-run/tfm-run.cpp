@@ -11,13 +11,14 @@
 //===----------------------------------------------------------------------===//
 
 #include "runtime/Artifact.h"
+#include "runtime/Forward.h"
 #include "runtime/Generate.h"
-#include "runtime/Json.h"
-#include "runtime/MappedFile.h"
+#include "support/Json.h"
+#include "support/MappedFile.h"
 #include "runtime/Module.h"
-#include "runtime/Npy.h"
-#include "runtime/Status.h"
-#include "runtime/StringViews.h"
+#include "tools/tfm-run/Npy.h"
+#include "support/Status.h"
+#include "support/StringViews.h"
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"

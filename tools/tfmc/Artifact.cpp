@@ -5,8 +5,8 @@
 #include "dialect/TfmDialect.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
-#include "runtime/MappedFile.h"
-#include "runtime/StringViews.h"
+#include "support/MappedFile.h"
+#include "support/StringViews.h"
 
 #include "llvm/ADT/StringMap.h"
 #include "llvm/Support/FileSystem.h"

@@ -16,7 +16,7 @@
 #include "frontend/GraphBuilder.h"
 #include "frontend/ModelDirectory.h"
 #include "passes/Passes.h"
-#include "runtime/StringViews.h"
+#include "support/StringViews.h"
 #include "tools/tfmc/Artifact.h"
 #include "tools/tfmc/Codegen.h"
 

@@ -1,6 +1,6 @@
-//===- JsonTest.cpp - Tests for runtime/Json.h ----------------------------===//
+//===- JsonTest.cpp - Tests for support/Json.h ----------------------------===//
 
-#include "runtime/Json.h"
+#include "support/Json.h"
 
 #include "gtest/gtest.h"
 

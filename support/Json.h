@@ -8,8 +8,8 @@
 //
 //===----------------------------------------------------------------------===//
 
-#ifndef TFM_RUNTIME_JSON_H
-#define TFM_RUNTIME_JSON_H
+#ifndef TFM_SUPPORT_JSON_H
+#define TFM_SUPPORT_JSON_H
 
 #include "absl/status/statusor.h"
 
@@ -135,4 +135,4 @@ std::string serialize(const Value &value);
 
 } // namespace tfm::json
 
-#endif // TFM_RUNTIME_JSON_H
+#endif // TFM_SUPPORT_JSON_H

@@ -5,8 +5,8 @@
 //
 //===----------------------------------------------------------------------===//
 
-#ifndef TFM_RUNTIME_MAPPEDFILE_H
-#define TFM_RUNTIME_MAPPEDFILE_H
+#ifndef TFM_SUPPORT_MAPPEDFILE_H
+#define TFM_SUPPORT_MAPPEDFILE_H
 
 #include "absl/status/statusor.h"
 
@@ -67,4 +67,4 @@ absl::Status writeFileReplacing(const std::string &path,
 
 } // namespace tfm
 
-#endif // TFM_RUNTIME_MAPPEDFILE_H
+#endif // TFM_SUPPORT_MAPPEDFILE_H

@@ -1,6 +1,6 @@
-//===- NpyTest.cpp - Tests for runtime/Npy.h ------------------------------===//
+//===- NpyTest.cpp - Tests for tools/tfm-run/Npy.h ------------------------------===//
 
-#include "runtime/Npy.h"
+#include "tools/tfm-run/Npy.h"
 
 #include "absl/strings/str_cat.h"
 #include "gtest/gtest.h"

@@ -5,8 +5,8 @@
 //
 //===----------------------------------------------------------------------===//
 
-#ifndef TFM_RUNTIME_STATUS_H
-#define TFM_RUNTIME_STATUS_H
+#ifndef TFM_SUPPORT_STATUS_H
+#define TFM_SUPPORT_STATUS_H
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
@@ -32,4 +32,4 @@
 #define TFM_STATUS_CONCAT(a, b) TFM_STATUS_CONCAT_IMPL(a, b)
 #define TFM_STATUS_CONCAT_IMPL(a, b) a##b
 
-#endif // TFM_RUNTIME_STATUS_H
+#endif // TFM_SUPPORT_STATUS_H

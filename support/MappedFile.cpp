@@ -1,7 +1,7 @@
 //===- MappedFile.cpp - Read-only memory-mapped files ---------------------===//
 
-#include "runtime/MappedFile.h"
-#include "runtime/Status.h"
+#include "support/MappedFile.h"
+#include "support/Status.h"
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"

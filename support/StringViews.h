@@ -8,8 +8,8 @@
 //
 //===----------------------------------------------------------------------===//
 
-#ifndef TFM_RUNTIME_STRINGVIEWS_H
-#define TFM_RUNTIME_STRINGVIEWS_H
+#ifndef TFM_SUPPORT_STRINGVIEWS_H
+#define TFM_SUPPORT_STRINGVIEWS_H
 
 #include "absl/strings/string_view.h"
 
@@ -29,4 +29,4 @@ inline std::string_view toStd(absl::string_view text) {
 
 } // namespace tfm
 
-#endif // TFM_RUNTIME_STRINGVIEWS_H
+#endif // TFM_SUPPORT_STRINGVIEWS_H

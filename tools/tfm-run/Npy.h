@@ -7,8 +7,8 @@
 //
 //===----------------------------------------------------------------------===//
 
-#ifndef TFM_RUNTIME_NPY_H
-#define TFM_RUNTIME_NPY_H
+#ifndef TFM_TFMRUN_NPY_H
+#define TFM_TFMRUN_NPY_H
 
 #include "runtime/Tensor.h"
 
@@ -33,4 +33,4 @@ absl::Status writeNpy(const std::string &path, const Tensor &tensor);
 
 } // namespace tfm
 
-#endif // TFM_RUNTIME_NPY_H
+#endif // TFM_TFMRUN_NPY_H

@@ -10,10 +10,10 @@
 //
 //===----------------------------------------------------------------------===//
 
-#include "runtime/Npy.h"
-#include "runtime/MappedFile.h"
-#include "runtime/Status.h"
-#include "runtime/StringViews.h"
+#include "tools/tfm-run/Npy.h"
+#include "support/MappedFile.h"
+#include "support/Status.h"
+#include "support/StringViews.h"
 
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
