@@ -10,10 +10,10 @@
 #ifndef TFM_RUNTIME_ARTIFACT_H
 #define TFM_RUNTIME_ARTIFACT_H
 
-#include "support/Json.h"
-#include "support/MappedFile.h"
 #include "runtime/Module.h"
 #include "runtime/Tensor.h"
+#include "support/Json.h"
+#include "support/MappedFile.h"
 
 #include "absl/status/statusor.h"
 

@@ -8,8 +8,8 @@
 //===----------------------------------------------------------------------===//
 
 #include "runtime/Artifact.h"
-#include "support/Json.h"
 #include "runtime/Module.h"
+#include "support/Json.h"
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_split.h"

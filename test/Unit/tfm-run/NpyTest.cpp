@@ -1,4 +1,5 @@
-//===- NpyTest.cpp - Tests for tools/tfm-run/Npy.h ------------------------------===//
+//===- NpyTest.cpp - Tests for tools/tfm-run/Npy.h
+//------------------------------===//
 
 #include "tools/tfm-run/Npy.h"
 
