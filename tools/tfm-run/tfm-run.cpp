@@ -86,7 +86,8 @@ Library mode (a shared object from `tfmc IN.mlir`):
   --output FILE     where to write a result (.npy)
   -h, --help        show this help
 
-Options taking a value also accept the --option=VALUE form.
+Options taking a value also accept the --option=VALUE form. Each option is
+given once, but --input and --output, once per tensor.
 )";
 
 namespace {
@@ -122,16 +123,97 @@ static absl::Status usageError(absl::string_view what) {
 static absl::Status setMode(Options &options, Mode mode) {
   if (options.mode != Mode::None && options.mode != mode)
     return usageError("--list and --call cannot be combined");
-  if (options.mode == mode)
-    return usageError(mode == Mode::List ? "--list given twice"
-                                         : "--call given twice");
   options.mode = mode;
   return absl::OkStatus();
 }
 
+/// A non-negative (or, with `positive`, >= 1) integer option value.
+static absl::Status parseCount(absl::string_view name, absl::string_view v,
+                               bool positive, int64_t &out) {
+  if (!absl::SimpleAtoi(v, &out) || out < (positive ? 1 : 0))
+    return usageError(
+        absl::StrCat(name,
+                     positive ? " expects a positive integer, got '"
+                              : " expects a non-negative integer, got '",
+                     v, "'"));
+  return absl::OkStatus();
+}
+
+namespace {
+/// One option of the command line. The convention is GNU's long options,
+/// as llvm::cl accepts them in tfmc and tfm-opt: `--name` for a flag,
+/// `--name VALUE` or `--name=VALUE` for an option with a value; an option
+/// given twice is an error unless it is `repeatable`.
+struct OptionSpec {
+  absl::string_view name;
+  enum Kind { Flag, Value, Repeatable } kind;
+  /// Records the option (its value, or "" for a flag) in the options.
+  absl::Status (*set)(Options &, absl::string_view name,
+                      absl::string_view value);
+};
+
+template <std::optional<std::string> Options::*field>
+absl::Status setString(Options &o, absl::string_view, absl::string_view v) {
+  o.*field = std::string(v);
+  return absl::OkStatus();
+}
+
+template <bool Options::*field>
+absl::Status setFlag(Options &o, absl::string_view, absl::string_view) {
+  o.*field = true;
+  return absl::OkStatus();
+}
+
+template <std::vector<std::string> Options::*field>
+absl::Status addString(Options &o, absl::string_view, absl::string_view v) {
+  (o.*field).push_back(std::string(v));
+  return absl::OkStatus();
+}
+
+constexpr OptionSpec kOptions[] = {
+    {"-h", OptionSpec::Flag, setFlag<&Options::help>},
+    {"--help", OptionSpec::Flag, setFlag<&Options::help>},
+    {"--list", OptionSpec::Flag,
+     [](Options &o, absl::string_view, absl::string_view) {
+       return setMode(o, Mode::List);
+     }},
+    {"--call", OptionSpec::Value,
+     [](Options &o, absl::string_view, absl::string_view v) {
+       o.entry = std::string(v);
+       return setMode(o, Mode::Call);
+     }},
+    {"--input", OptionSpec::Repeatable, addString<&Options::inputs>},
+    {"--output", OptionSpec::Repeatable, addString<&Options::outputs>},
+    {"--src", OptionSpec::Value, setString<&Options::src>},
+    {"--inputs", OptionSpec::Value, setString<&Options::inputsJson>},
+    {"--logits", OptionSpec::Value, setString<&Options::logits>},
+    {"--pooled", OptionSpec::Value, setString<&Options::pooled>},
+    {"--max-new-tokens", OptionSpec::Value,
+     [](Options &o, absl::string_view name, absl::string_view v) {
+       return parseCount(name, v, /*positive=*/false, o.maxNewTokens);
+     }},
+    {"--beam", OptionSpec::Value,
+     [](Options &o, absl::string_view name, absl::string_view v) {
+       return parseCount(name, v, /*positive=*/true, o.beam);
+     }},
+    {"--length-penalty", OptionSpec::Value,
+     [](Options &o, absl::string_view name, absl::string_view v) {
+       double penalty;
+       if (!absl::SimpleAtod(v, &penalty) || !std::isfinite(penalty))
+         return usageError(
+             absl::StrCat(name, " expects a number, got '", v, "'"));
+       o.lengthPenalty = penalty;
+       return absl::OkStatus();
+     }},
+    {"--bench", OptionSpec::Flag, setFlag<&Options::bench>},
+    {"--no-cache", OptionSpec::Flag, setFlag<&Options::noCache>},
+};
+} // namespace
+
 static absl::StatusOr<Options> parseArgs(int argc, char **argv) {
   Options options;
   bool positionalOnly = false;
+  std::vector<absl::string_view> seen;
   for (int i = 1; i < argc; ++i) {
     absl::string_view arg = argv[i];
     if (positionalOnly || arg.empty() || arg[0] != '-' || arg == "-") {
@@ -151,68 +233,31 @@ static absl::StatusOr<Options> parseArgs(int argc, char **argv) {
       name = arg.substr(0, eq);
       inlineValue = arg.substr(eq + 1);
     }
-    // Options that take a value: --name VALUE or --name=VALUE.
-    auto value = [&]() -> absl::StatusOr<std::string> {
-      if (inlineValue) {
-        if (inlineValue->empty())
-          return usageError(absl::StrCat(name, " needs a non-empty value"));
-        return std::string(*inlineValue);
-      }
-      if (i + 1 >= argc)
-        return usageError(absl::StrCat(name, " needs a value"));
-      return std::string(argv[++i]);
-    };
-
-    if ((name == "-h" || name == "--help" || name == "--list") && inlineValue)
-      return usageError(absl::StrCat(name, " takes no value"));
-    if (name == "-h" || name == "--help") {
-      options.help = true;
-    } else if (name == "--list") {
-      TFM_RETURN_IF_ERROR(setMode(options, Mode::List));
-    } else if (name == "--call") {
-      TFM_RETURN_IF_ERROR(setMode(options, Mode::Call));
-      TFM_ASSIGN_OR_RETURN(std::string entry, value());
-      options.entry = std::move(entry);
-    } else if (name == "--input" || name == "--output") {
-      TFM_ASSIGN_OR_RETURN(std::string file, value());
-      (name == "--input" ? options.inputs : options.outputs)
-          .push_back(std::move(file));
-    } else if (name == "--beam" || name == "--length-penalty") {
-      TFM_ASSIGN_OR_RETURN(std::string v, value());
-      if (name == "--beam") {
-        if (!absl::SimpleAtoi(v, &options.beam) || options.beam < 1)
-          return usageError(
-              absl::StrCat("--beam expects a positive integer, got '", v, "'"));
-      } else {
-        double penalty;
-        if (!absl::SimpleAtod(v, &penalty) || !std::isfinite(penalty))
-          return usageError(
-              absl::StrCat("--length-penalty expects a number, got '", v, "'"));
-        options.lengthPenalty = penalty;
-      }
-    } else if (name == "--src" || name == "--inputs" || name == "--logits" ||
-               name == "--pooled" || name == "--max-new-tokens") {
-      TFM_ASSIGN_OR_RETURN(std::string v, value());
-      if (name == "--src")
-        options.src = std::move(v);
-      else if (name == "--inputs")
-        options.inputsJson = std::move(v);
-      else if (name == "--logits")
-        options.logits = std::move(v);
-      else if (name == "--pooled")
-        options.pooled = std::move(v);
-      else if (!absl::SimpleAtoi(v, &options.maxNewTokens) ||
-               options.maxNewTokens < 0)
-        return usageError(absl::StrCat("--max-new-tokens expects a "
-                                       "non-negative integer, got '",
-                                       v, "'"));
-    } else if (name == "--bench" || name == "--no-cache") {
+    const OptionSpec *spec = nullptr;
+    for (const OptionSpec &candidate : kOptions)
+      if (candidate.name == name)
+        spec = &candidate;
+    if (!spec)
+      return usageError(absl::StrCat("unknown option '", name, "'"));
+    if (spec->kind != OptionSpec::Repeatable) {
+      if (std::find(seen.begin(), seen.end(), spec->name) != seen.end())
+        return usageError(absl::StrCat(name, " given twice"));
+      seen.push_back(spec->name);
+    }
+    absl::string_view value;
+    if (spec->kind == OptionSpec::Flag) {
       if (inlineValue)
         return usageError(absl::StrCat(name, " takes no value"));
-      (name == "--bench" ? options.bench : options.noCache) = true;
+    } else if (inlineValue) {
+      if (inlineValue->empty())
+        return usageError(absl::StrCat(name, " needs a non-empty value"));
+      value = *inlineValue;
     } else {
-      return usageError(absl::StrCat("unknown option '", name, "'"));
+      if (i + 1 >= argc)
+        return usageError(absl::StrCat(name, " needs a value"));
+      value = argv[++i];
     }
+    TFM_RETURN_IF_ERROR(spec->set(options, name, value));
   }
   if (options.help)
     return options;
