@@ -430,12 +430,20 @@ mlir::tfm::verifyAttentionShapes(ShapedType q, ShapedType k, ShapedType v,
                                  function_ref<InFlightDiagnostic()> emitError) {
   int64_t b = q.getDimSize(0), h = q.getDimSize(1), sq = q.getDimSize(2),
           d = q.getDimSize(3);
-  if (failed(expectShape(emitError, "key", k, {b, h, kDyn, d})))
+  if (failed(expectShape(emitError, "key", k, {b, kDyn, kDyn, d})))
     return failure();
   b = refineDim(b, k.getDimSize(0));
-  h = refineDim(h, k.getDimSize(1));
+  // Grouped-query attention: the key/value heads divide the query heads.
+  int64_t kvHeads = k.getDimSize(1);
+  if (!ShapedType::isDynamic(h) && !ShapedType::isDynamic(kvHeads) &&
+      (kvHeads == 0 || h % kvHeads != 0)) {
+    if (emitError)
+      emitError() << "expected key/value heads that divide the " << h
+                  << " query heads, got " << kvHeads;
+    return failure();
+  }
   int64_t sk = k.getDimSize(2);
-  if (failed(expectShape(emitError, "value", v, {b, h, sk, kDyn})))
+  if (failed(expectShape(emitError, "value", v, {b, kvHeads, sk, kDyn})))
     return failure();
   sk = refineDim(sk, v.getDimSize(2));
   if (keyLengths &&

@@ -427,14 +427,17 @@ def Tfm_AddOp : Tfm_Op<"add", [Pure, Commutative, SameOperandsAndResultType]> {
 def Tfm_AttentionOp : Tfm_Op<"attention", [Pure, AttrSizedOperandSegments]> {
   let summary = "fused scaled dot-product attention";
   let description = [{
-    With `q: [batch, heads, q_len, d]`, `k: [batch, heads, k_len, d]`,
-    `v: [batch, heads, k_len, dv]`:
+    With `q: [batch, heads, q_len, d]`, `k: [batch, kv_heads, k_len, d]`,
+    `v: [batch, kv_heads, k_len, dv]`, where `kv_heads` divides `heads`
+    (grouped-query attention; `kv_heads = heads` is multi-head attention),
+    query head `h` reads key/value head `g(h) = h / (heads / kv_heads)`:
 
     ```
-    s[b, h, i, j] = scale * sum_d q[b, h, i, d] * k[b, h, j, d] + mask[.., i, j]
+    s[b, h, i, j] = scale * sum_d q[b, h, i, d] * k[b, g(h), j, d]
+                    + mask[.., i, j]
     s[b, h, i, j] = -inf   where j >= key_lengths[b]
                            or (causal and j > i + k_len - q_len)
-    result[b, h, i, :] = sum_j softmax_j(s[b, h, i, :]) * v[b, h, j, :]
+    result[b, h, i, :] = sum_j softmax_j(s[b, h, i, :]) * v[b, g(h), j, :]
     ```
 
     `key_lengths` (`[batch]`, i32 or i64) and the additive `mask`

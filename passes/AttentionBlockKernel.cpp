@@ -49,7 +49,7 @@ Value AttentionKernelBuilder::packKeys(const HeadState &head, Value start,
     auto keysType = RankedTensorType::get({ShapedType::kDynamic, headDim}, f32);
     Value keys = b.create<tensor::ExtractSliceOp>(
         keysType, in.key,
-        SmallVector<OpFoldResult>{head.batch, head.head, add(b, start, first),
+        SmallVector<OpFoldResult>{head.batch, head.kvHead, add(b, start, first),
                                   b.getIndexAttr(0)},
         SmallVector<OpFoldResult>{b.getIndexAttr(1), b.getIndexAttr(1),
                                   keysInPanel, dDim},
@@ -107,7 +107,7 @@ Value AttentionKernelBuilder::packKeysByBlocks(const HeadState &head,
                      for (int64_t i = 0; i < 16; ++i)
                        rows.push_back(b.create<vector::TransferReadOp>(
                            vec, in.key,
-                           ValueRange{head.batch, head.head,
+                           ValueRange{head.batch, head.kvHead,
                                       min(b, add(b, first, i), lastKey), d},
                            zero, ArrayRef<bool>{true}));
                      for (int round = 0; round < 4; ++round) {
@@ -350,7 +350,7 @@ Value AttentionKernelBuilder::emitValueTile(const HeadState &head, Value q0,
     for (auto [at, lanes] : pieces)
       values.push_back(b.create<vector::TransferReadOp>(
           VectorType::get({lanes}, f32), in.value,
-          ValueRange{head.batch, head.head, add(b, k0, j), add(b, col, at)},
+          ValueRange{head.batch, head.kvHead, add(b, k0, j), add(b, col, at)},
           zero, ArrayRef<bool>{true}));
     for (int64_t r = 0; r < rows; ++r) {
       Value pj = b.create<memref::LoadOp>(head.scratch.scores,

@@ -45,6 +45,9 @@ AttentionKernelBuilder::AttentionKernelBuilder(ImplicitLocOpBuilder &b,
 
 Value AttentionKernelBuilder::build() {
   Value heads = dim(b, in.query, 1);
+  // Grouped-query attention: query head h reads key/value head h / group
+  // (checked before the call to divide evenly; 1 for multi-head attention).
+  Value groupSize = b.create<arith::DivUIOp>(heads, dim(b, in.key, 1));
   // The (batch, head) pairs, shared among the threads when the call has at
   // least parallelMinFlops of work (4 Sq Sk D per pair): the part loop
   // (marked tfm.parallel; each part writes the output rows of its own
@@ -90,14 +93,15 @@ Value AttentionKernelBuilder::build() {
         scratch.base = b.create<memref::AllocaOp>(rowsType);
         scratch.sum = b.create<memref::AllocaOp>(rowsType);
         SmallVector<Value> state{out, packed, m, l};
-        state = forLoop(b, first, last, c1, state,
-                        [&](Value pair, ValueRange state) {
-                          HeadState head;
-                          head.batch = b.create<arith::DivUIOp>(pair, heads);
-                          head.head = b.create<arith::RemUIOp>(pair, heads);
-                          head.scratch = scratch;
-                          return emitHead(head, state);
-                        });
+        state = forLoop(
+            b, first, last, c1, state, [&](Value pair, ValueRange state) {
+              HeadState head;
+              head.batch = b.create<arith::DivUIOp>(pair, heads);
+              head.head = b.create<arith::RemUIOp>(pair, heads);
+              head.kvHead = b.create<arith::DivUIOp>(head.head, groupSize);
+              head.scratch = scratch;
+              return emitHead(head, state);
+            });
         return state[0];
       });
 }

@@ -35,8 +35,8 @@ struct AttentionTiling {
 /// function's arguments), and its static attributes.
 struct AttentionOperands {
   Value query;      // [B, H, Sq, D]
-  Value key;        // [B, H, Sk, D]
-  Value value;      // [B, H, Sk, Dv]
+  Value key;        // [B, Hkv, Sk, D], Hkv dividing H
+  Value value;      // [B, Hkv, Sk, Dv]
   Value keyLengths; // [B] integers, or null
   Value mask; // additive, aligned to the trailing dims of [B, H, Sq, Sk], or
               // null
@@ -71,6 +71,7 @@ private:
   /// One (batch, head) pair.
   struct HeadState {
     Value batch, head;
+    Value kvHead; // the key/value head the query head reads
     Value keyEnd; // keys [0, keyEnd) exist (key padding)
     Scratch scratch;
   };

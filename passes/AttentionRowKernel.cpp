@@ -88,7 +88,7 @@ AttentionKernelBuilder::emitRow(const HeadState &head, const ChunkState &chunk,
         for (int64_t j = 0; j < kRowKeys; ++j) {
           Value key = min(b, add(b, k0, j), lastKey);
           Value vRow = b.create<vector::TransferReadOp>(
-              accType, in.value, ValueRange{head.batch, head.head, key, c0},
+              accType, in.value, ValueRange{head.batch, head.kvHead, key, c0},
               zero, ArrayRef<bool>{true});
           Value pj =
               b.create<memref::LoadOp>(probs, ValueRange{c0, index(b, j)});
@@ -126,7 +126,7 @@ Value AttentionKernelBuilder::rowScores(const HeadState &head, Value row,
       [&](Value j, Value scores) {
         Value key = min(b, add(b, k0, j), lastKey);
         Value kv = b.create<vector::TransferReadOp>(
-            rowType, in.key, ValueRange{head.batch, head.head, key, c0}, zero,
+            rowType, in.key, ValueRange{head.batch, head.kvHead, key, c0}, zero,
             ArrayRef<bool>{true});
         Value dot = b.create<vector::ReductionOp>(
             vector::CombiningKind::ADD, b.create<arith::MulFOp>(qv, kv),

@@ -24,7 +24,7 @@ using namespace mlir;
 /// The op at `loc`, for a message: "the op at file.mlir:3:8" (the tfm op
 /// a linalg op came from), "an op of 'encode'" (a model's graph, whose ops
 /// are located by entry), else the location as MLIR prints it.
-static std::string describeOp(Location loc) {
+std::string mlir::tfm::describeOpAt(Location loc) {
   if (auto fused = dyn_cast<FusedLoc>(loc))
     if (!fused.getLocations().empty())
       loc = fused.getLocations().front();
@@ -42,7 +42,7 @@ static std::string describeOp(Location loc) {
 
 /// The message of every size check emitted for the op at `loc`.
 static std::string checkMessage(Location loc) {
-  return "the operands of " + describeOp(loc) +
+  return "the operands of " + mlir::tfm::describeOpAt(loc) +
          " have dynamic sizes that disagree";
 }
 

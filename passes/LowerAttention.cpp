@@ -49,6 +49,7 @@
 #include "passes/Passes.h"
 
 #include "mlir/Dialect/Bufferization/IR/Bufferization.h"
+#include "mlir/Dialect/ControlFlow/IR/ControlFlowOps.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/Utils/StaticValueUtils.h"
 #include "mlir/IR/PatternMatch.h"
@@ -108,11 +109,28 @@ std::string kernelName(AttentionOp op) {
 void checkSizes(OpBuilder &b, AttentionOp op) {
   Location loc = op.getLoc();
   Value q = op.getQuery(), k = op.getKey(), v = op.getValue();
-  for (int64_t d : {0, 1}) {
-    emitSizeCheck(b, loc, q, d, k, d);
-    emitSizeCheck(b, loc, q, d, v, d);
-  }
+  emitSizeCheck(b, loc, q, 0, k, 0);
+  emitSizeCheck(b, loc, q, 0, v, 0);
+  emitSizeCheck(b, loc, k, 1, v, 1);
   emitSizeCheck(b, loc, k, 2, v, 2);
+  // Grouped-query attention: the key/value heads divide the query heads.
+  auto heads = [](Value t) { return cast<RankedTensorType>(t.getType()); };
+  if (heads(q).isDynamicDim(1) || heads(k).isDynamicDim(1)) {
+    Value queryHeads = b.create<tensor::DimOp>(loc, q, 1);
+    Value kvHeads = b.create<tensor::DimOp>(loc, k, 1);
+    Value zero = b.create<arith::ConstantIndexOp>(loc, 0);
+    Value some =
+        b.create<arith::CmpIOp>(loc, arith::CmpIPredicate::sgt, kvHeads, zero);
+    // A zero divisor is replaced by 1 for the remainder; `some` fails then.
+    Value divisor = b.create<arith::SelectOp>(
+        loc, some, kvHeads, b.create<arith::ConstantIndexOp>(loc, 1));
+    Value divides = b.create<arith::CmpIOp>(
+        loc, arith::CmpIPredicate::eq,
+        b.create<arith::RemUIOp>(loc, queryHeads, divisor), zero);
+    b.create<cf::AssertOp>(loc, b.create<arith::AndIOp>(loc, some, divides),
+                           "the key/value heads of " + describeOpAt(loc) +
+                               " do not divide its query heads");
+  }
   emitSizeCheck(b, loc, q, 3, k, 3);
   if (Value lengths = op.getKeyLengths())
     emitSizeCheck(b, loc, q, 0, lengths, 0);

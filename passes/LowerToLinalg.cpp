@@ -927,6 +927,42 @@ struct LowerLayerNorm : OpConversionPattern<LayerNormOp> {
 // Attention
 //===----------------------------------------------------------------------===//
 
+/// `kv` ([B, Hkv, S, E]) with its heads repeated to the query heads of
+/// `query` ([B, H, ., .]): head h of the result is head h / (H / Hkv) of
+/// `kv` (grouped-query attention; the reference lowering copies it). `kv`
+/// itself when the heads are the same.
+static Value repeatHeads(OpBuilder &b, Location loc, Value kv, Value query) {
+  auto kvType = cast<RankedTensorType>(kv.getType());
+  auto queryType = cast<RankedTensorType>(query.getType());
+  int64_t heads = queryType.getDimSize(1), kvHeads = kvType.getDimSize(1);
+  if (heads == kvHeads && !ShapedType::isDynamic(heads))
+    return kv;
+  SmallVector<int64_t> shape(kvType.getShape());
+  shape[1] = heads;
+  auto type = RankedTensorType::get(shape, kvType.getElementType());
+  SmallVector<Value> sizes;
+  for (int64_t i = 0; i < 4; ++i)
+    if (type.isDynamicDim(i))
+      sizes.push_back(b.create<tensor::DimOp>(loc, i == 1 ? query : kv, i));
+  Value group =
+      b.create<arith::DivUIOp>(loc, b.create<tensor::DimOp>(loc, query, 1),
+                               b.create<tensor::DimOp>(loc, kv, 1));
+  Value empty = b.create<tensor::EmptyOp>(loc, type, sizes);
+  auto generic = b.create<linalg::GenericOp>(
+      loc, type, ValueRange(), empty,
+      ArrayRef<AffineMap>{b.getMultiDimIdentityMap(4)},
+      SmallVector<utils::IteratorType>(4, utils::IteratorType::parallel),
+      [&](OpBuilder &nb, Location l, ValueRange) {
+        SmallVector<Value> at;
+        for (int64_t i = 0; i < 4; ++i)
+          at.push_back(nb.create<linalg::IndexOp>(l, i));
+        at[1] = nb.create<arith::DivUIOp>(l, at[1], group);
+        nb.create<linalg::YieldOp>(
+            l, nb.create<tensor::ExtractOp>(l, kv, at).getResult());
+      });
+  return generic.getResult(0);
+}
+
 /// Writes tfm.attention back as the unfused chain; the other patterns of this
 /// pass then lower the chain.
 struct DecomposeAttention : OpConversionPattern<AttentionOp> {
@@ -940,9 +976,13 @@ struct DecomposeAttention : OpConversionPattern<AttentionOp> {
     auto scoresType = RankedTensorType::get(
         {q.getDimSize(0), q.getDimSize(1), q.getDimSize(2), k.getDimSize(2)},
         q.getElementType());
-    Value s = rewriter.create<MatmulOp>(loc, scoresType, adaptor.getQuery(),
-                                        adaptor.getKey(),
-                                        /*transpose_rhs=*/true);
+    Value key =
+        repeatHeads(rewriter, loc, adaptor.getKey(), adaptor.getQuery());
+    Value value =
+        repeatHeads(rewriter, loc, adaptor.getValue(), adaptor.getQuery());
+    Value s =
+        rewriter.create<MatmulOp>(loc, scoresType, adaptor.getQuery(), key,
+                                  /*transpose_rhs=*/true);
     s = rewriter.create<ScaleOp>(loc, scoresType, s, op.getScaleAttr());
     if (Value mask = adaptor.getMask())
       s = rewriter.create<MaskOp>(loc, scoresType, MaskKind::Additive, s, mask);
@@ -954,8 +994,7 @@ struct DecomposeAttention : OpConversionPattern<AttentionOp> {
                                   Value());
     Value p =
         rewriter.create<SoftmaxOp>(loc, s, rewriter.getI64IntegerAttr(-1));
-    rewriter.replaceOpWithNewOp<MatmulOp>(op, op.getType(), p,
-                                          adaptor.getValue(),
+    rewriter.replaceOpWithNewOp<MatmulOp>(op, op.getType(), p, value,
                                           /*transpose_rhs=*/false);
     return success();
   }

@@ -62,6 +62,10 @@ applyPatternsCounted(Operation *op, const FrozenRewritePatternSet &patterns);
 bool emitSizeCheck(OpBuilder &b, Location loc, Value x, int64_t i, Value y,
                    int64_t j);
 
+/// How run-time check messages name the op at `loc`: "the op at FILE:L:C",
+/// or "an op of 'ENTRY'" for a model's graph.
+std::string describeOpAt(Location loc);
+
 /// The loops marked TfmDialect::kParallelAttrName below `root`, inner loops
 /// first (a post-order walk).
 SmallVector<scf::ForOp> getParallelLoops(Operation *root);

@@ -333,6 +333,27 @@ func.func @attention(%q: tensor<?x8x?x64xf32>, %k: tensor<?x8x?x64xf32>, %len: t
 
 // -----
 
+// Grouped-query attention in the reference lowering: the key/value heads
+// are first repeated to the query heads (query head h reads head h / 4).
+// CHECK-LABEL: func.func @attention_grouped
+// CHECK-SAME: (%[[Q:.*]]: tensor<?x8x?x64xf32>, %[[KV:.*]]: tensor<?x2x?x64xf32>)
+// CHECK: %[[QH:.*]] = tensor.dim %[[Q]], %{{.*}} : tensor<?x8x?x64xf32>
+// CHECK: %[[KH:.*]] = tensor.dim %[[KV]], %{{.*}} : tensor<?x2x?x64xf32>
+// CHECK: %[[GROUP:.*]] = arith.divui %[[QH]], %[[KH]]
+// CHECK: linalg.generic {{.*}} outs(%{{.*}} : tensor<?x8x?x64xf32>)
+// CHECK: %[[H:.*]] = linalg.index 1
+// CHECK: %[[G:.*]] = arith.divui %[[H]], %[[GROUP]]
+// CHECK: tensor.extract %[[KV]][%{{.*}}, %[[G]], %{{.*}}, %{{.*}}] : tensor<?x2x?x64xf32>
+// CHECK: math.exp
+// CHECK: return
+func.func @attention_grouped(%q: tensor<?x8x?x64xf32>, %kv: tensor<?x2x?x64xf32>) -> tensor<?x8x?x64xf32> {
+  %0 = tfm.attention %q, %kv, %kv {scale = 0.125 : f32}
+      : tensor<?x8x?x64xf32>, tensor<?x2x?x64xf32>, tensor<?x2x?x64xf32> -> tensor<?x8x?x64xf32>
+  return %0 : tensor<?x8x?x64xf32>
+}
+
+// -----
+
 // Learned positions: the table's first `seq` rows, broadcast over the batch.
 // CHECK-DAG: #[[ROWS:.*]] = affine_map<(d0, d1, d2) -> (d1, d2)>
 // CHECK-LABEL: func.func @learned_positions

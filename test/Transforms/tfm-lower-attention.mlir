@@ -223,3 +223,42 @@ func.func @shared(%q: tensor<?x8x?x64xf32>) -> (tensor<?x8x?x64xf32>, tensor<?x8
       : tensor<?x8x?x64xf32>, tensor<?x8x?x64xf32>, tensor<?x8x?x64xf32> -> tensor<?x8x?x64xf32>
   return %a, %b, %c, %d : tensor<?x8x?x64xf32>, tensor<?x8x?x64xf32>, tensor<?x8x?x64xf32>, tensor<?x8x?x64xf32>
 }
+
+// -----
+
+// Grouped-query attention: query head h reads key/value head h / 4 (8 query
+// heads, 2 key/value heads), in the key packing, the scores and P·V.
+// CHECK-LABEL: func.func @grouped
+// CHECK: func.func private @__tfm_attention_dx8xdx64xf32_dx2xdx64xf32_dx2xdx64xf32_
+// CHECK: %[[B:.*]] = arith.divui %{{.*}}, %c8 : index
+// CHECK: %[[H:.*]] = arith.remui %{{.*}}, %c8 : index
+// CHECK: %[[KV:.*]] = arith.divui %[[H]], %c4 : index
+// CHECK: vector.transfer_read %arg1[%[[B]], %[[KV]], {{.*}} : tensor<?x2x?x64xf32>, vector<16xf32>
+// CHECK: vector.transfer_read %arg2[%[[B]], %[[KV]], {{.*}} : tensor<?x2x?x64xf32>, vector<16xf32>
+// CHECK: vector.transfer_read %arg0[%[[B]], %[[H]], {{.*}} : tensor<?x8x?x64xf32>, vector<64xf32>
+// CHECK: vector.transfer_read %arg1[%[[B]], %[[KV]], {{.*}} : tensor<?x2x?x64xf32>, vector<64xf32>
+func.func @grouped(%q: tensor<?x8x?x64xf32>, %k: tensor<?x2x?x64xf32>, %v: tensor<?x2x?x64xf32>) -> tensor<?x8x?x64xf32> {
+  %o = tfm.attention %q, %k, %v {scale = 0.125 : f32}
+      : tensor<?x8x?x64xf32>, tensor<?x2x?x64xf32>, tensor<?x2x?x64xf32> -> tensor<?x8x?x64xf32>
+  return %o : tensor<?x8x?x64xf32>
+}
+
+// -----
+
+// Key/value heads only known at run time: that they divide the query heads
+// is checked before the call.
+// CHECK-LABEL: func.func @grouped_dynamic
+// CHECK: %[[QH:.*]] = tensor.dim %arg0, %c1
+// CHECK: %[[KH:.*]] = tensor.dim %arg1, %c1
+// CHECK: %[[SOME:.*]] = arith.cmpi sgt, %[[KH]], %c0
+// CHECK: %[[DIV:.*]] = arith.select %[[SOME]], %[[KH]], %c1
+// CHECK: %[[REM:.*]] = arith.remui %[[QH]], %[[DIV]]
+// CHECK: %[[EVEN:.*]] = arith.cmpi eq, %[[REM]], %c0
+// CHECK: %[[OK:.*]] = arith.andi %[[SOME]], %[[EVEN]]
+// CHECK: cf.assert %[[OK]], "the key/value heads of the op at {{.*}} do not divide its query heads"
+// CHECK: call @__tfm_attention_
+func.func @grouped_dynamic(%q: tensor<?x?x?x64xf32>, %k: tensor<?x?x?x64xf32>) -> tensor<?x?x?x64xf32> {
+  %o = tfm.attention %q, %k, %k {scale = 0.125 : f32}
+      : tensor<?x?x?x64xf32>, tensor<?x?x?x64xf32>, tensor<?x?x?x64xf32> -> tensor<?x?x?x64xf32>
+  return %o : tensor<?x?x?x64xf32>
+}

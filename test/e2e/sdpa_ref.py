@@ -3,9 +3,11 @@
 
   s = scale * q kᵀ (+ mask); keys j >= lengths[b] and (causal) j > i + Sk - Sq
   get -inf; softmax over keys; a row with no visible key gives 0; · v.
+  Grouped-query attention (k and v with fewer heads than q): query head h
+  reads key/value head h // (H / H_kv).
 
-  sdpa_ref.py gen DIR --batch B --heads H --sq N --sk M --dim D [--dv E]
-                     [--mask-shape 1,1,N,M] --seed S
+  sdpa_ref.py gen DIR --batch B --heads H [--kv-heads G] --sq N --sk M
+                     --dim D [--dv E] [--mask-shape 1,1,N,M] --seed S
   sdpa_ref.py check DIR RESULT.npy [--causal] [--lengths] [--mask]
                      --scale X [--tol 1e-5]
 """
@@ -17,6 +19,10 @@ import numpy as np
 
 
 def reference(q, k, v, scale, causal, lengths, mask):
+    group = q.shape[1] // k.shape[1]
+    assert group * k.shape[1] == q.shape[1], "kv heads must divide heads"
+    k = np.repeat(k, group, axis=1)
+    v = np.repeat(v, group, axis=1)
     s = scale * (q @ np.swapaxes(k, -1, -2))
     if mask is not None:
         s = s + mask
@@ -46,6 +52,7 @@ def main():
     for name in ("batch", "heads", "sq", "sk", "dim"):
         g.add_argument("--" + name, type=int, required=True)
     g.add_argument("--dv", type=int)
+    g.add_argument("--kv-heads", type=int)
     g.add_argument("--mask-shape")
     g.add_argument("--seed", type=int, default=0)
     c = sub.add_parser("check")
@@ -62,10 +69,11 @@ def main():
         rng = np.random.default_rng(a.seed)
         os.makedirs(a.dir, exist_ok=True)
         dv = a.dv or a.dim
+        kv = a.kv_heads or a.heads
         arrays = {
             "q": rng.standard_normal((a.batch, a.heads, a.sq, a.dim)),
-            "k": rng.standard_normal((a.batch, a.heads, a.sk, a.dim)),
-            "v": rng.standard_normal((a.batch, a.heads, a.sk, dv)),
+            "k": rng.standard_normal((a.batch, kv, a.sk, a.dim)),
+            "v": rng.standard_normal((a.batch, kv, a.sk, dv)),
         }
         # Full, one past a tile, a third, 0 (no key at all), ...
         choices = [a.sk, min(a.sk, 33), max(1, a.sk // 3), 0]

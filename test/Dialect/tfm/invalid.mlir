@@ -364,9 +364,29 @@ func.func @relu_types(%a: tensor<4xf32>) {
 // -----
 
 func.func @attention_key(%q: tensor<?x8x?x64xf32>, %k: tensor<?x8x?x32xf32>, %v: tensor<?x8x?x64xf32>) {
-  // expected-error @+1 {{expected key of shape [?, 8, ?, 64], got 'tensor<?x8x?x32xf32>'}}
+  // expected-error @+1 {{expected key of shape [?, ?, ?, 64], got 'tensor<?x8x?x32xf32>'}}
   %0 = tfm.attention %q, %k, %v {scale = 0.125 : f32}
       : tensor<?x8x?x64xf32>, tensor<?x8x?x32xf32>, tensor<?x8x?x64xf32> -> tensor<?x8x?x64xf32>
+  return
+}
+
+// -----
+
+// Grouped-query attention: the key/value heads must divide the query heads.
+func.func @attention_kv_heads(%q: tensor<?x8x?x64xf32>, %k: tensor<?x3x?x64xf32>) {
+  // expected-error @+1 {{expected key/value heads that divide the 8 query heads, got 3}}
+  %0 = tfm.attention %q, %k, %k {scale = 0.125 : f32}
+      : tensor<?x8x?x64xf32>, tensor<?x3x?x64xf32>, tensor<?x3x?x64xf32> -> tensor<?x8x?x64xf32>
+  return
+}
+
+// -----
+
+// The values have the keys' heads.
+func.func @attention_value_heads(%q: tensor<?x8x?x64xf32>, %k: tensor<?x2x?x64xf32>, %v: tensor<?x4x?x64xf32>) {
+  // expected-error @+1 {{expected value of shape [?, 2, ?, ?], got 'tensor<?x4x?x64xf32>'}}
+  %0 = tfm.attention %q, %k, %v {scale = 0.125 : f32}
+      : tensor<?x8x?x64xf32>, tensor<?x2x?x64xf32>, tensor<?x4x?x64xf32> -> tensor<?x8x?x64xf32>
   return
 }
 

@@ -123,6 +123,15 @@ func.func @attention(%q: tensor<?x8x?x64xf32>, %k: tensor<?x8x?x64xf32>, %v: ten
   return %o, %p : tensor<?x8x?x32xf32>, tensor<?x8x?x32xf32>
 }
 
+// Grouped-query attention: 2 key/value heads for 8 query heads.
+// CHECK-LABEL: func.func @attention_gqa
+func.func @attention_gqa(%q: tensor<?x8x?x64xf32>, %kv: tensor<?x2x?x64xf32>) -> tensor<?x8x?x64xf32> {
+  // CHECK: tfm.attention {{.*}} : tensor<?x8x?x64xf32>, tensor<?x2x?x64xf32>, tensor<?x2x?x64xf32> -> tensor<?x8x?x64xf32>
+  %o = tfm.attention %q, %kv, %kv {causal, scale = 0.125 : f32}
+      : tensor<?x8x?x64xf32>, tensor<?x2x?x64xf32>, tensor<?x2x?x64xf32> -> tensor<?x8x?x64xf32>
+  return %o : tensor<?x8x?x64xf32>
+}
+
 // CHECK-LABEL: func.func @learned_positions
 func.func @learned_positions(%x: tensor<?x?x16xf32>, %table: tensor<64x16xf32>) -> tensor<?x?x16xf32> {
   // CHECK: tfm.positional_encoding %{{.*}}, %{{.*}} : tensor<?x?x16xf32>, tensor<64x16xf32>
