@@ -255,8 +255,10 @@ AttentionKernelBuilder::emitSoftmax(const HeadState &head, Value q0,
   VectorType rowsType = VectorType::get({tiling.queryBlock}, f32);
   int64_t halves = kPanelKeys / 16;
   Value vZero = splat(b, vec, 0.0f);
+  // The block's rows in the group's m and l.
+  Value at = add(b, q0, head.stateOffset);
   auto readRows = [&](Value t) {
-    return b.create<vector::TransferReadOp>(rowsType, t, q0, zero,
+    return b.create<vector::TransferReadOp>(rowsType, t, at, zero,
                                             ArrayRef<bool>{true});
   };
   Value mOld = readRows(state.m);
@@ -294,7 +296,7 @@ AttentionKernelBuilder::emitSoftmax(const HeadState &head, Value q0,
       readRows(state.l), alpha,
       b.create<vector::LoadOp>(rowsType, scratch.sum, c0));
   auto writeRows = [&](Value v, Value t) {
-    return b.create<vector::TransferWriteOp>(v, t, q0, ArrayRef<bool>{true})
+    return b.create<vector::TransferWriteOp>(v, t, at, ArrayRef<bool>{true})
         .getResult();
   };
   Value m = writeRows(mNew, state.m);

@@ -41,33 +41,39 @@ AttentionKernelBuilder::AttentionKernelBuilder(ImplicitLocOpBuilder &b,
       negInf(splat(b, f32, -std::numeric_limits<float>::infinity())),
       scale(b.create<arith::ConstantOp>(in.scale)),
       numQueries(dim(b, in.query, 2)), numKeys(dim(b, in.key, 2)),
-      causalOffset(sub(b, numKeys, numQueries)) {}
+      causalOffset(sub(b, numKeys, numQueries)),
+      groupSize(
+          b.create<arith::DivUIOp>(dim(b, in.query, 1), dim(b, in.key, 1))) {}
 
 Value AttentionKernelBuilder::build() {
-  Value heads = dim(b, in.query, 1);
-  // Grouped-query attention: query head h reads key/value head h / group
-  // (checked before the call to divide evenly; 1 for multi-head attention).
-  Value groupSize = b.create<arith::DivUIOp>(heads, dim(b, in.key, 1));
-  // The (batch, head) pairs, shared among the threads when the call has at
-  // least parallelMinFlops of work (4 Sq Sk D per pair): the part loop
-  // (marked tfm.parallel; each part writes the output rows of its own
-  // contiguous pairs, with its own scratch) has up to parallelParts parts,
-  // or a single part of every pair, which tfm-lower-parallel-loops runs on
-  // the calling thread (a decode step).
-  Value pairs = mul(b, dim(b, in.query, 0), heads);
-  Value pairQueries = mul(b, pairs, numQueries);
+  Value kvHeads = dim(b, in.key, 1);
+  // Grouped-query attention: the query heads [kvHead * group, (kvHead + 1) *
+  // group) read key/value head kvHead (checked before the call to divide
+  // evenly; a group of 1 for multi-head attention). The kernel works one
+  // group at a time, so that a chunk of keys is packed once for the group.
+  // The (batch, key/value head) groups, shared among the threads when the
+  // call has at least parallelMinFlops of work (4 Sq Sk D per query head):
+  // the part loop (marked tfm.parallel; each part writes the output rows of
+  // its own contiguous groups, with its own scratch) has up to
+  // parallelParts parts, or a single part of every group, which
+  // tfm-lower-parallel-loops runs on the calling thread (a decode step).
+  Value groups = mul(b, dim(b, in.query, 0), kvHeads);
+  Value pairQueries = mul(b, mul(b, groups, groupSize), numQueries);
   Value keyFlops = mul(b, numKeys, 4 * headDim);
   Value work = mul(b, pairQueries, keyFlops);
   Value big = b.create<arith::CmpIOp>(arith::CmpIPredicate::sge, work,
                                       index(b, tiling.parallelMinFlops));
-  Value someParts = max(b, min(b, pairs, index(b, tiling.parallelParts)), c1);
+  Value someParts = max(b, min(b, groups, index(b, tiling.parallelParts)), c1);
   Value parts = b.create<arith::SelectOp>(big, someParts, c1);
+  // Outside the part loop: the sizes of its scratch, which
+  // tfm-hoist-parallel-allocs allocates before it.
+  Value groupRows = mul(b, groupSize, numQueries);
   return partitionedLoop(
-      b, pairs, parts, in.out, /*parallel=*/true,
+      b, groups, parts, in.out, /*parallel=*/true,
       [&](Value first, Value last, Value out) {
         // A part's own scratch (so that parts may run on different threads),
-        // reused across its pairs: m and l live in [Sq] arrays between key
-        // chunks; a chunk of K is packed into 32-key panels.
+        // reused across its groups: m and l live in [group * Sq] arrays
+        // between key chunks; a chunk of K is packed into 32-key panels.
         Value packed = b.create<tensor::EmptyOp>(
             ArrayRef<int64_t>{tiling.keyChunk / kPanelKeys, headDim,
                               kPanelKeys},
@@ -75,12 +81,12 @@ Value AttentionKernelBuilder::build() {
         // m and l start filled (-inf, 0) rather than empty: two empties of
         // one shape are one value after CSE, and loop-carried copies of one
         // value would share a buffer after bufferization.
-        auto rowsOfQueries = [&] {
+        auto rowsOfGroup = [&] {
           return b.create<tensor::EmptyOp>(
-              SmallVector<OpFoldResult>{numQueries}, f32);
+              SmallVector<OpFoldResult>{groupRows}, f32);
         };
-        Value m = fill(b, rowsOfQueries(), negInf);
-        Value l = fill(b, rowsOfQueries(), zero);
+        Value m = fill(b, rowsOfGroup(), negInf);
+        Value l = fill(b, rowsOfGroup(), zero);
         // A block's scores, then probabilities: queryBlock rows of a key
         // tile, 16 floats of padding so that the rows do not fall on the
         // same cache sets; a single row's probabilities use the first row.
@@ -95,49 +101,69 @@ Value AttentionKernelBuilder::build() {
         SmallVector<Value> state{out, packed, m, l};
         state = forLoop(
             b, first, last, c1, state, [&](Value pair, ValueRange state) {
-              HeadState head;
-              head.batch = b.create<arith::DivUIOp>(pair, heads);
-              head.head = b.create<arith::RemUIOp>(pair, heads);
-              head.kvHead = b.create<arith::DivUIOp>(head.head, groupSize);
-              head.scratch = scratch;
-              return emitHead(head, state);
+              HeadState group;
+              group.batch = b.create<arith::DivUIOp>(pair, kvHeads);
+              group.kvHead = b.create<arith::RemUIOp>(pair, kvHeads);
+              group.scratch = scratch;
+              return emitGroup(group, state);
             });
         return state[0];
       });
 }
 
-/// One (batch, head): state = {out, packed keys, m, l}.
-SmallVector<Value> AttentionKernelBuilder::emitHead(const HeadState &partial,
-                                                    ValueRange state) {
+/// `body(head, carried)` for each query head of the group, in order;
+/// returns the carried values.
+SmallVector<Value> AttentionKernelBuilder::forEachHead(
+    const HeadState &group, ValueRange init,
+    function_ref<SmallVector<Value>(const HeadState &, ValueRange)> body) {
+  return forLoop(b, c0, groupSize, c1, init, [&](Value g, ValueRange carried) {
+    HeadState head = group;
+    head.head = add(b, mul(b, group.kvHead, groupSize), g);
+    head.stateOffset = mul(b, g, numQueries);
+    return body(head, carried);
+  });
+}
+
+/// One (batch, key/value head) group: state = {out, packed keys, m, l}.
+SmallVector<Value> AttentionKernelBuilder::emitGroup(const HeadState &partial,
+                                                     ValueRange state) {
   Value out = state[0], packed = state[1];
   Value m = fill(b, state[2], negInf), l = fill(b, state[3], zero);
-  HeadState head = partial;
-  head.keyEnd = numKeys;
+  HeadState group = partial;
+  group.keyEnd = numKeys;
   if (in.keyLengths) {
-    Value length = b.create<tensor::ExtractOp>(in.keyLengths, head.batch);
+    Value length = b.create<tensor::ExtractOp>(in.keyLengths, group.batch);
     length = b.create<arith::IndexCastOp>(b.getIndexType(), length);
-    head.keyEnd = max(b, c0, min(b, length, numKeys));
+    group.keyEnd = max(b, c0, min(b, length, numKeys));
   }
-  // Zero this head's accumulator rows.
-  SmallVector<OpFoldResult> offsets{head.batch, head.head, b.getIndexAttr(0),
-                                    b.getIndexAttr(0)};
-  SmallVector<OpFoldResult> sizes{b.getIndexAttr(1), b.getIndexAttr(1),
-                                  numQueries, b.getIndexAttr(valueDim)};
-  SmallVector<OpFoldResult> strides(4, b.getIndexAttr(1));
-  auto rowsType = RankedTensorType::get({ShapedType::kDynamic, valueDim}, f32);
-  Value rows =
-      b.create<tensor::ExtractSliceOp>(rowsType, out, offsets, sizes, strides);
-  out = b.create<tensor::InsertSliceOp>(fill(b, rows, zero), out, offsets,
-                                        sizes, strides);
+  // Zero the group's accumulator rows.
+  out = forEachHead(group, out, [&](const HeadState &head, ValueRange carried) {
+    Value out = carried[0];
+    SmallVector<OpFoldResult> offsets{head.batch, head.head, b.getIndexAttr(0),
+                                      b.getIndexAttr(0)};
+    SmallVector<OpFoldResult> sizes{b.getIndexAttr(1), b.getIndexAttr(1),
+                                    numQueries, b.getIndexAttr(valueDim)};
+    SmallVector<OpFoldResult> strides(4, b.getIndexAttr(1));
+    auto rowsType =
+        RankedTensorType::get({ShapedType::kDynamic, valueDim}, f32);
+    Value rows = b.create<tensor::ExtractSliceOp>(rowsType, out, offsets, sizes,
+                                                  strides);
+    return SmallVector<Value>{b.create<tensor::InsertSliceOp>(
+        fill(b, rows, zero), out, offsets, sizes, strides)};
+  })[0];
 
   // Key chunks up to the last key any row sees.
-  Value chunkEnd = rowLimit(head, sub(b, numQueries, c1));
+  Value chunkEnd = rowLimit(group, sub(b, numQueries, c1));
   SmallVector<Value> st{out, packed, m, l};
   st = forLoop(b, c0, chunkEnd, index(b, tiling.keyChunk), st,
                [&](Value start, ValueRange s) {
-                 return emitChunk(head, start, chunkEnd, s);
+                 return emitChunk(group, start, chunkEnd, s);
                });
-  return {normalize(head, st[0], st[3]), st[1], st[2], st[3]};
+  out =
+      forEachHead(group, st[0], [&](const HeadState &head, ValueRange carried) {
+        return SmallVector<Value>{normalize(head, carried[0], st[3])};
+      })[0];
+  return {out, st[1], st[2], st[3]};
 }
 
 /// out = acc / l, or 0 for a row that saw no key.
@@ -145,7 +171,7 @@ Value AttentionKernelBuilder::normalize(const HeadState &head, Value out,
                                         Value l) {
   VectorType accType = VectorType::get({valueDim}, f32);
   return forLoop(b, c0, numQueries, c1, out, [&](Value row, Value out) {
-    Value sum = b.create<tensor::ExtractOp>(l, row);
+    Value sum = b.create<tensor::ExtractOp>(l, add(b, row, head.stateOffset));
     Value seen = b.create<arith::CmpFOp>(arith::CmpFPredicate::OGT, sum, zero);
     Value inverse = b.create<arith::SelectOp>(
         seen, b.create<arith::DivFOp>(splat(b, f32, 1.0f), sum), zero);
@@ -160,9 +186,10 @@ Value AttentionKernelBuilder::normalize(const HeadState &head, Value out,
 }
 
 /// Keys [start, start + n) with n = min(keyChunk, end - start): pack them
-/// into the scratch, then every block of query rows against them; state =
-/// {out, packed keys, m, l}.
-SmallVector<Value> AttentionKernelBuilder::emitChunk(const HeadState &head,
+/// into the scratch once for the group, then every block of query rows of
+/// each query head of the group against them; state = {out, packed keys, m,
+/// l}.
+SmallVector<Value> AttentionKernelBuilder::emitChunk(const HeadState &group,
                                                      Value start, Value end,
                                                      ValueRange state) {
   Value n = min(b, index(b, tiling.keyChunk), sub(b, end, start));
@@ -171,29 +198,35 @@ SmallVector<Value> AttentionKernelBuilder::emitChunk(const HeadState &head,
   Value blocks = b.create<arith::CmpIOp>(arith::CmpIPredicate::sge, numQueries,
                                          index(b, tiling.queryBlock));
   Value packed = ifElse(
-      b, blocks, [&] { return packKeys(head, start, n, state[1]); },
+      b, blocks, [&] { return packKeys(group, start, n, state[1]); },
       [&] { return state[1]; });
   ChunkState chunk{start, add(b, start, n), packed};
 
-  // Full blocks of rows, then the remaining rows one at a time.
+  // Per query head: full blocks of rows, then the remaining rows one at a
+  // time.
   Value rows = index(b, tiling.queryBlock);
   Value full = roundDown(b, numQueries, tiling.queryBlock);
   RowState st{state[0], state[2], state[3]};
   st = RowState::of(
-      forLoop(b, c0, full, rows, st.values(), [&](Value q0, ValueRange s) {
-        return ifSeesChunk(head, chunk, q0, tiling.queryBlock, RowState::of(s),
-                           [&](const RowState &s) {
-                             return emitBlock(head, chunk, q0, s);
-                           })
-            .values();
-      }));
-  st = RowState::of(forLoop(
-      b, full, numQueries, c1, st.values(), [&](Value q0, ValueRange s) {
-        return ifSeesChunk(head, chunk, q0, 1, RowState::of(s),
-                           [&](const RowState &s) {
-                             return emitRow(head, chunk, q0, s);
-                           })
-            .values();
+      forEachHead(group, st.values(), [&](const HeadState &head, ValueRange s) {
+        RowState st = RowState::of(s);
+        st = RowState::of(forLoop(
+            b, c0, full, rows, st.values(), [&](Value q0, ValueRange s) {
+              return ifSeesChunk(head, chunk, q0, tiling.queryBlock,
+                                 RowState::of(s),
+                                 [&](const RowState &s) {
+                                   return emitBlock(head, chunk, q0, s);
+                                 })
+                  .values();
+            }));
+        return forLoop(
+            b, full, numQueries, c1, st.values(), [&](Value q0, ValueRange s) {
+              return ifSeesChunk(head, chunk, q0, 1, RowState::of(s),
+                                 [&](const RowState &s) {
+                                   return emitRow(head, chunk, q0, s);
+                                 })
+                  .values();
+            });
       }));
   return {st.out, packed, st.m, st.l};
 }

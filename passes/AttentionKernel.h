@@ -68,12 +68,15 @@ private:
     Value base;   // [queryBlock]: the rows' softmax bases
     Value sum;    // [queryBlock]: the rows' sums of probabilities
   };
-  /// One (batch, head) pair.
+  /// One query head and what it shares with its group (the query heads
+  /// that read one key/value head: one for multi-head attention).
   struct HeadState {
-    Value batch, head;
-    Value kvHead; // the key/value head the query head reads
+    Value batch;
+    Value kvHead; // the key/value head of the group
     Value keyEnd; // keys [0, keyEnd) exist (key padding)
     Scratch scratch;
+    Value head;        // the query head
+    Value stateOffset; // its rows in the group's m and l arrays: g * Sq
   };
   /// The keys [start, limit) of one chunk, packed into kPanelKeys-key
   /// panels ([keyChunk / 32, D, 32]) when blocks of rows read them.
@@ -89,7 +92,10 @@ private:
   };
 
   // AttentionKernel.cpp
-  SmallVector<Value> emitHead(const HeadState &head, ValueRange state);
+  SmallVector<Value> emitGroup(const HeadState &group, ValueRange state);
+  SmallVector<Value> forEachHead(
+      const HeadState &group, ValueRange init,
+      function_ref<SmallVector<Value>(const HeadState &, ValueRange)> body);
   SmallVector<Value> emitChunk(const HeadState &head, Value start, Value end,
                                ValueRange state);
   RowState ifSeesChunk(const HeadState &head, const ChunkState &chunk, Value q0,
@@ -129,6 +135,8 @@ private:
   const Value numQueries, numKeys;
   /// Query i sits at absolute position i + causalOffset (Sk - Sq).
   const Value causalOffset;
+  /// Query heads per key/value head (H / Hkv; 1 for multi-head attention).
+  const Value groupSize;
 };
 
 } // namespace mlir::tfm

@@ -32,8 +32,10 @@ AttentionKernelBuilder::emitRow(const HeadState &head, const ChunkState &chunk,
   Value loopEnd = min(b, limit, chunk.limit);
   Value probs = head.scratch.scores;
 
-  Value m = b.create<tensor::ExtractOp>(state.m, row);
-  Value l = b.create<tensor::ExtractOp>(state.l, row);
+  // The row in the group's m and l.
+  Value stateRow = add(b, row, head.stateOffset);
+  Value m = b.create<tensor::ExtractOp>(state.m, stateRow);
+  Value l = b.create<tensor::ExtractOp>(state.l, stateRow);
   Value acc = b.create<vector::TransferReadOp>(
       accType, state.out, ValueRange{head.batch, head.head, row, c0}, zero,
       ArrayRef<bool>{true});
@@ -99,8 +101,8 @@ AttentionKernelBuilder::emitRow(const HeadState &head, const ChunkState &chunk,
       });
 
   RowState result;
-  result.m = b.create<tensor::InsertOp>(results[0], state.m, row);
-  result.l = b.create<tensor::InsertOp>(results[1], state.l, row);
+  result.m = b.create<tensor::InsertOp>(results[0], state.m, stateRow);
+  result.l = b.create<tensor::InsertOp>(results[1], state.l, stateRow);
   result.out =
       b.create<vector::TransferWriteOp>(
            results[2], state.out, ValueRange{head.batch, head.head, row, c0},

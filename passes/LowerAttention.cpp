@@ -5,10 +5,13 @@
 // a running sum l and an output accumulator that is rescaled by
 // exp(m_old - m_new) as the maximum grows. No seq x seq buffer exists.
 //
-//   for b, h (pairs shared among the threads when the call is big enough):
+//   for b, g (batch and key/value head: the group of query heads that read
+//   one key/value head, one head for multi-head attention; the groups
+//   shared among the threads when the call is big enough):
 //     kend = key_lengths[b] (or Sk)
 //     for each chunk of keyChunk keys (1024): pack them into 32-key panels,
-//      KT[p][d][j] = K[32 p + j][d] (L2-resident, one line per d)
+//      KT[p][d][j] = K[32 p + j][d] (L2-resident, one line per d), once
+//      for the group; then for each query head h of the group:
 //      for each block of queryBlock rows (8), over tiles of keyBlock keys
 //      (1024) up to the last key any row of the block sees:
 //        1. S[r][j] = scale q[r] . k[j] into a stack scratch (L1), a

@@ -226,14 +226,19 @@ func.func @shared(%q: tensor<?x8x?x64xf32>) -> (tensor<?x8x?x64xf32>, tensor<?x8
 
 // -----
 
-// Grouped-query attention: query head h reads key/value head h / 4 (8 query
-// heads, 2 key/value heads), in the key packing, the scores and P·V.
+// Grouped-query attention: query heads 4 kv .. 4 kv + 3 read key/value head
+// kv (8 query heads, 2 key/value heads). The kernel goes over the (batch,
+// key/value head) groups: a chunk of keys is packed once for the group's
+// four query heads, which then take their blocks and rows in turn.
 // CHECK-LABEL: func.func @grouped
 // CHECK: func.func private @__tfm_attention_dx8xdx64xf32_dx2xdx64xf32_dx2xdx64xf32_
-// CHECK: %[[B:.*]] = arith.divui %{{.*}}, %c8 : index
-// CHECK: %[[H:.*]] = arith.remui %{{.*}}, %c8 : index
-// CHECK: %[[KV:.*]] = arith.divui %[[H]], %c4 : index
+// CHECK: %[[B:.*]] = arith.divui %{{.*}}, %c2 : index
+// CHECK: %[[KV:.*]] = arith.remui %{{.*}}, %c2 : index
 // CHECK: vector.transfer_read %arg1[%[[B]], %[[KV]], {{.*}} : tensor<?x2x?x64xf32>, vector<16xf32>
+// CHECK: scf.for %[[G:.*]] = %c0 to %c4 step %c1
+// CHECK: %[[FIRST:.*]] = arith.muli %[[KV]], %c4 : index
+// CHECK: %[[H:.*]] = arith.addi %[[FIRST]], %[[G]] : index
+// CHECK: tensor.extract %arg0[%[[B]], %[[H]], {{.*}} : tensor<?x8x?x64xf32>
 // CHECK: vector.transfer_read %arg2[%[[B]], %[[KV]], {{.*}} : tensor<?x2x?x64xf32>, vector<16xf32>
 // CHECK: vector.transfer_read %arg0[%[[B]], %[[H]], {{.*}} : tensor<?x8x?x64xf32>, vector<64xf32>
 // CHECK: vector.transfer_read %arg1[%[[B]], %[[KV]], {{.*}} : tensor<?x2x?x64xf32>, vector<64xf32>
