@@ -393,18 +393,36 @@ LogicalResult SoftmaxOp::verify() {
   return success();
 }
 
-LogicalResult LayerNormOp::verify() {
-  auto input = getInput().getType();
+/// A normalization over the last dimension: `params` (weight, bias) of
+/// shape [d], a positive finite epsilon.
+static LogicalResult verifyNorm(Operation *op, RankedTensorType input,
+                                ArrayRef<std::pair<StringRef, Value>> params,
+                                APFloat epsilon) {
   if (input.getRank() < 1)
-    return emitOpError("expected input of rank >= 1, got ") << input;
+    return op->emitOpError("expected input of rank >= 1, got ") << input;
   int64_t d = input.getShape().back();
-  if (failed(expectShape(*this, "weight", getWeight().getType(), {d})) ||
-      failed(expectShape(*this, "bias", getBias().getType(), {d})))
-    return failure();
-  float eps = getEpsilon().convertToFloat();
+  for (auto [name, value] : params)
+    if (failed(expectShape(op, name, value.getType(), {d})))
+      return failure();
+  float eps = epsilon.convertToFloat();
   if (!(eps > 0.0f) || !std::isfinite(eps))
-    return emitOpError("expected a positive finite epsilon, got ") << eps;
+    return op->emitOpError("expected a positive finite epsilon, got ") << eps;
   return success();
+}
+
+LogicalResult LayerNormOp::verify() {
+  return verifyNorm(*this, getInput().getType(),
+                    {{"weight", getWeight()}, {"bias", getBias()}},
+                    getEpsilon());
+}
+
+//===----------------------------------------------------------------------===//
+// RmsNormOp
+//===----------------------------------------------------------------------===//
+
+LogicalResult RmsNormOp::verify() {
+  return verifyNorm(*this, getInput().getType(), {{"weight", getWeight()}},
+                    getEpsilon());
 }
 
 //===----------------------------------------------------------------------===//

@@ -381,6 +381,35 @@ def Tfm_LayerNormOp : Tfm_Op<"layer_norm",
   let hasVerifier = 1;
 }
 
+def Tfm_RmsNormOp : Tfm_Op<"rms_norm",
+    [Pure, AllTypesMatch<["input", "result"]>]> {
+  let summary = "root-mean-square normalization over the last dimension";
+  let description = [{
+    Over the last dimension (of size `d`), as transformers' `LlamaRMSNorm`
+    computes it (no mean subtracted, no bias):
+
+    ```
+    ms = sum(x^2) / d
+    result = weight * (x / sqrt(ms + epsilon))
+    ```
+
+    The statistic is computed in f32.
+
+    ```mlir
+    %y = tfm.rms_norm %x, %g {epsilon = 9.99999997E-7 : f32}
+        : tensor<?x?x4096xf32>, tensor<4096xf32>
+    ```
+  }];
+  let arguments = (ins Tfm_F32Tensor:$input,
+                       TensorRankOf<[F32], [1]>:$weight,
+                       DefaultValuedAttr<F32Attr, "1.0e-6">:$epsilon);
+  let results = (outs Tfm_F32Tensor:$result);
+  let assemblyFormat = [{
+    $input `,` $weight attr-dict `:` type($input) `,` type($weight)
+  }];
+  let hasVerifier = 1;
+}
+
 class Tfm_UnaryOp<string mnemonic, string summaryText, string math,
                   string note = "">
     : Tfm_Op<mnemonic, [Pure, SameOperandsAndResultType]> {

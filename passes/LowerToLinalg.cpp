@@ -923,6 +923,50 @@ struct LowerLayerNorm : OpConversionPattern<LayerNormOp> {
   }
 };
 
+struct LowerRmsNorm : OpConversionPattern<RmsNormOp> {
+  using OpConversionPattern::OpConversionPattern;
+  LogicalResult
+  matchAndRewrite(RmsNormOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    Location loc = op.getLoc();
+    Value input = adaptor.getInput();
+    RankedTensorType type = op.getType();
+    int64_t rank = type.getRank();
+    int64_t axis = rank - 1;
+    SmallVector<OpFoldResult> sizes =
+        tensor::getMixedSizes(rewriter, loc, input);
+    MLIRContext *ctx = rewriter.getContext();
+    AffineMap lastDim =
+        AffineMap::get(rank, 0, {getAffineDimExpr(axis, ctx)}, ctx);
+    Value count = rewriter.create<arith::UIToFPOp>(
+        loc, rewriter.getF32Type(),
+        rewriter.create<arith::IndexCastOp>(
+            loc, rewriter.getI64Type(), dimValue(rewriter, loc, input, axis)));
+    // The mean square, then x / sqrt(ms + eps) * weight.
+    Value sumSquares =
+        reduceSum(rewriter, loc, input, axis, {},
+                  [](OpBuilder &b, Location l, ValueRange args) {
+                    return b.create<arith::MulFOp>(l, args[0], args[0]);
+                  });
+    Value eps = rewriter.create<arith::ConstantOp>(loc, op.getEpsilonAttr());
+    Value result =
+        elementwise(rewriter, loc, emptyTensor(rewriter, loc, type, sizes),
+                    {input, sumSquares, adaptor.getWeight()},
+                    [&](OpBuilder &b, Location l, ValueRange args) {
+                      Value meanSquare =
+                          b.create<arith::DivFOp>(l, args[1], count);
+                      Value rms = b.create<math::SqrtOp>(
+                          l, b.create<arith::AddFOp>(l, meanSquare, eps));
+                      Value normed = b.create<arith::DivFOp>(l, args[0], rms);
+                      return b.create<arith::MulFOp>(l, args[2], normed);
+                    },
+                    {rewriter.getMultiDimIdentityMap(rank),
+                     dropDimMap(rewriter, rank, axis), lastDim});
+    rewriter.replaceOp(op, result);
+    return success();
+  }
+};
+
 //===----------------------------------------------------------------------===//
 // Attention
 //===----------------------------------------------------------------------===//
@@ -1033,6 +1077,6 @@ void mlir::tfm::populateLowerToLinalgPatterns(RewritePatternSet &patterns) {
                LowerGelu, LowerGeluTanh, LowerSilu, LowerTanh, LowerLayerNorm,
                LowerLinear, LowerMask, LowerMatmul, LowerMergeHeads,
                LowerPackedLinear, LowerPackWeight, LowerPositionalEncoding,
-               LowerRelu, LowerScale, LowerSoftmax, LowerSplitHeads,
-               LowerTranspose>(patterns.getContext());
+               LowerRmsNorm, LowerRelu, LowerScale, LowerSoftmax,
+               LowerSplitHeads, LowerTranspose>(patterns.getContext());
 }

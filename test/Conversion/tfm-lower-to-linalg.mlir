@@ -65,6 +65,29 @@ func.func @layer_norm(%x: tensor<?x?x16xf32>, %g: tensor<16xf32>, %b: tensor<16x
 
 // -----
 
+// RMS normalization: one pass for the sum of squares, then x / sqrt(sum / d
+// + eps) times the weight (no mean, no bias).
+// CHECK-LABEL: func.func @rms_norm
+// CHECK-SAME: (%[[X:.*]]: tensor<?x?x16xf32>, %[[G:.*]]: tensor<16xf32>)
+// CHECK: %[[D:.*]] = arith.uitofp %{{.*}} : i64 to f32
+// CHECK: %[[SS:.*]] = linalg.generic {{.*}} iterator_types = ["parallel", "parallel", "reduction"]} ins(%[[X]] :
+// CHECK: %[[SQ:.*]] = arith.mulf %[[IN:.*]], %[[IN]]
+// CHECK: arith.addf %{{.*}}, %[[SQ]]
+// CHECK: %[[EPS:.*]] = arith.constant 9.99999997E-7 : f32
+// CHECK: linalg.generic {{.*}} ins(%[[X]], %[[SS]], %[[G]] :
+// CHECK: ^bb0(%[[XI:.*]]: f32, %[[SSI:.*]]: f32, %[[GI:.*]]: f32,
+// CHECK: %[[MS:.*]] = arith.divf %[[SSI]], %[[D]]
+// CHECK: %[[MSE:.*]] = arith.addf %[[MS]], %[[EPS]]
+// CHECK: %[[RMS:.*]] = math.sqrt %[[MSE]]
+// CHECK: %[[N:.*]] = arith.divf %[[XI]], %[[RMS]]
+// CHECK: arith.mulf %[[GI]], %[[N]]
+func.func @rms_norm(%x: tensor<?x?x16xf32>, %g: tensor<16xf32>) -> tensor<?x?x16xf32> {
+  %0 = tfm.rms_norm %x, %g : tensor<?x?x16xf32>, tensor<16xf32>
+  return %0 : tensor<?x?x16xf32>
+}
+
+// -----
+
 // CHECK-LABEL: func.func @split_heads
 // CHECK-SAME: (%[[X:.*]]: tensor<?x?x16xf32>)
 // CHECK: %[[E:.*]] = tensor.expand_shape %[[X]] {{\[}}[0], [1], [2, 3]] output_shape [%{{.*}}, %{{.*}}, 4, 4] : tensor<?x?x16xf32> into tensor<?x?x4x4xf32>

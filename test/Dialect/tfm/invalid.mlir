@@ -347,6 +347,30 @@ func.func @layer_norm_epsilon(%x: tensor<?x16xf32>, %g: tensor<16xf32>) {
 
 // -----
 
+func.func @rms_norm_weight(%x: tensor<?x16xf32>, %g: tensor<8xf32>) {
+  // expected-error @+1 {{expected weight of shape [16], got 'tensor<8xf32>'}}
+  %0 = tfm.rms_norm %x, %g : tensor<?x16xf32>, tensor<8xf32>
+  return
+}
+
+// -----
+
+func.func @rms_norm_epsilon(%x: tensor<?x16xf32>, %g: tensor<16xf32>) {
+  // expected-error @+1 {{expected a positive finite epsilon, got -1}}
+  %0 = tfm.rms_norm %x, %g {epsilon = -1.0 : f32} : tensor<?x16xf32>, tensor<16xf32>
+  return
+}
+
+// -----
+
+func.func @rms_norm_rank(%x: tensor<f32>, %g: tensor<1xf32>) {
+  // expected-error @+1 {{expected input of rank >= 1, got 'tensor<f32>'}}
+  %0 = tfm.rms_norm %x, %g : tensor<f32>, tensor<1xf32>
+  return
+}
+
+// -----
+
 func.func @add_types(%a: tensor<4xf32>, %b: tensor<5xf32>) {
   // expected-error @+1 {{requires the same type for all operands and results}}
   %0 = "tfm.add"(%a, %b) : (tensor<4xf32>, tensor<5xf32>) -> tensor<4xf32>

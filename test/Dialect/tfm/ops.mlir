@@ -132,6 +132,15 @@ func.func @attention_gqa(%q: tensor<?x8x?x64xf32>, %kv: tensor<?x2x?x64xf32>) ->
   return %o : tensor<?x8x?x64xf32>
 }
 
+// CHECK-LABEL: func.func @rms_norm
+func.func @rms_norm(%x: tensor<?x?x16xf32>, %g: tensor<16xf32>) -> (tensor<?x?x16xf32>, tensor<?x?x16xf32>) {
+  // CHECK: tfm.rms_norm %{{.*}}, %{{.*}} : tensor<?x?x16xf32>, tensor<16xf32>
+  %a = tfm.rms_norm %x, %g : tensor<?x?x16xf32>, tensor<16xf32>
+  // CHECK: tfm.rms_norm %{{.*}}, %{{.*}} {epsilon = 9.99999974E-6 : f32} : tensor<?x?x16xf32>, tensor<16xf32>
+  %b = tfm.rms_norm %x, %g {epsilon = 1.0e-5 : f32} : tensor<?x?x16xf32>, tensor<16xf32>
+  return %a, %b : tensor<?x?x16xf32>, tensor<?x?x16xf32>
+}
+
 // CHECK-LABEL: func.func @learned_positions
 func.func @learned_positions(%x: tensor<?x?x16xf32>, %table: tensor<64x16xf32>) -> tensor<?x?x16xf32> {
   // CHECK: tfm.positional_encoding %{{.*}}, %{{.*}} : tensor<?x?x16xf32>, tensor<64x16xf32>
