@@ -148,6 +148,25 @@ LogicalResult PositionalEncodingOp::verify() {
 }
 
 //===----------------------------------------------------------------------===//
+// RotaryOp
+//===----------------------------------------------------------------------===//
+
+LogicalResult RotaryOp::verify() {
+  auto input = getInput().getType();
+  int64_t d = input.getDimSize(3);
+  if (ShapedType::isDynamic(d) || d % 2 != 0)
+    return emitOpError("expected a static, even head size, got ") << input;
+  if (getOffsets() &&
+      failed(expectShape(*this, "offsets", getOffsets().getType(),
+                         {input.getDimSize(0)})))
+    return failure();
+  float theta = getTheta().convertToFloat();
+  if (!(theta > 0.0f) || !std::isfinite(theta))
+    return emitOpError("expected a positive finite theta, got ") << theta;
+  return success();
+}
+
+//===----------------------------------------------------------------------===//
 // CacheUpdateOp
 //===----------------------------------------------------------------------===//
 

@@ -116,6 +116,43 @@ def Tfm_PositionalEncodingOp : Tfm_Op<"positional_encoding",
   let hasVerifier = 1;
 }
 
+def Tfm_RotaryOp : Tfm_Op<"rotary",
+    [Pure, AllTypesMatch<["input", "result"]>]> {
+  let summary = "rotary position embedding (rotate_half layout)";
+  let description = [{
+    Rotates each head of `input` (`[batch, heads, seq, d]`, `d` static and
+    even, `h = d / 2`) by its token's position, as transformers' Llama
+    (`apply_rotary_pos_emb` with `rotate_half`) does: the first and second
+    halves of a head rotate together. Position `s` of sequence `b` is
+    `p = s`, or `p = offsets[b] + s` with `offsets` (`[batch]`, i32 or i64):
+    the positions of tokens that continue a sequence (a decoder step).
+
+    ```
+    inv_freq[i] = 1 / theta^(2 i / d)     in f32, i in [0, h)
+    f = f32(p) * inv_freq[i mod h]        in f32
+    result[b, k, s, i] = x[b, k, s, i] * cos(f) - x[b, k, s, i + h] * sin(f)
+                                                                 (i < h)
+    result[b, k, s, i] = x[b, k, s, i] * cos(f) + x[b, k, s, i - h] * sin(f)
+                                                                 (i >= h)
+    ```
+
+    ```mlir
+    %q = tfm.rotary %x {theta = 1.000000e+04 : f32} : tensor<?x32x?x128xf32>
+    %k = tfm.rotary %y offsets(%pos : tensor<?xi32>) {theta = 5.000000e+05 : f32}
+        : tensor<?x8x1x128xf32>
+    ```
+  }];
+  let arguments = (ins TensorRankOf<[F32], [4]>:$input,
+                       Optional<TensorRankOf<[I32, I64], [1]>>:$offsets,
+                       DefaultValuedAttr<F32Attr, "10000.0">:$theta);
+  let results = (outs TensorRankOf<[F32], [4]>:$result);
+  let assemblyFormat = [{
+    $input (`offsets` `(` $offsets^ `:` type($offsets) `)`)? attr-dict `:`
+    type($input)
+  }];
+  let hasVerifier = 1;
+}
+
 def Tfm_CacheUpdateOp : Tfm_Op<"cache_update",
     [Pure, AllTypesMatch<["cache", "result"]>]> {
   let summary = "write new keys or values into a KV cache";

@@ -967,6 +967,79 @@ struct LowerRmsNorm : OpConversionPattern<RmsNormOp> {
   }
 };
 
+/// inv_freq of tfm.rotary, [d / 2], computed as transformers computes it in
+/// f32: 1 / theta^(f32(2 i) / f32(d)).
+static DenseElementsAttr rotaryFrequencies(MLIRContext *ctx, float theta,
+                                           int64_t d) {
+  SmallVector<float> freq;
+  for (int64_t i = 0; i < d / 2; ++i) {
+    float exponent = static_cast<float>(2 * i) / static_cast<float>(d);
+    freq.push_back(1.0f / std::pow(theta, exponent));
+  }
+  auto type = RankedTensorType::get({d / 2}, Float32Type::get(ctx));
+  return DenseElementsAttr::get(type, ArrayRef<float>(freq));
+}
+
+struct LowerRotary : OpConversionPattern<RotaryOp> {
+  using OpConversionPattern::OpConversionPattern;
+  LogicalResult
+  matchAndRewrite(RotaryOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    Location loc = op.getLoc();
+    Value input = adaptor.getInput(), offsets = adaptor.getOffsets();
+    RankedTensorType type = op.getType();
+    int64_t d = type.getDimSize(3), half = d / 2;
+    SmallVector<OpFoldResult> sizes =
+        tensor::getMixedSizes(rewriter, loc, input);
+    MLIRContext *ctx = rewriter.getContext();
+    Value freqs = rewriter.create<arith::ConstantOp>(
+        loc, rotaryFrequencies(ctx, op.getTheta().convertToFloat(), d));
+    SmallVector<Value> inputs{input};
+    SmallVector<AffineMap> maps{rewriter.getMultiDimIdentityMap(4)};
+    if (offsets) {
+      inputs.push_back(offsets);
+      maps.push_back(AffineMap::get(4, 0, {getAffineDimExpr(0, ctx)}, ctx));
+    }
+    Value result = elementwise(
+        rewriter, loc, emptyTensor(rewriter, loc, type, sizes), inputs,
+        [&](OpBuilder &b, Location l, ValueRange args) {
+          // The token's position: s, plus offsets[b] when given.
+          Value pos = b.create<linalg::IndexOp>(l, 2);
+          if (offsets)
+            pos = b.create<arith::AddIOp>(
+                l, pos,
+                b.create<arith::IndexCastOp>(l, b.getIndexType(), args[1]));
+          Value p = b.create<arith::SIToFPOp>(
+              l, b.getF32Type(),
+              b.create<arith::IndexCastOp>(l, b.getI64Type(), pos));
+          // Element i pairs with i + h (first half) or i - h (second).
+          Value i = b.create<linalg::IndexOp>(l, 3);
+          Value h = b.create<arith::ConstantIndexOp>(l, half);
+          Value first =
+              b.create<arith::CmpIOp>(l, arith::CmpIPredicate::ult, i, h);
+          Value k = b.create<arith::RemUIOp>(l, i, h);
+          Value f = b.create<arith::MulFOp>(
+              l, p, b.create<tensor::ExtractOp>(l, freqs, k));
+          Value partnerIndex = b.create<arith::SelectOp>(
+              l, first, b.create<arith::AddIOp>(l, i, h), k);
+          SmallVector<Value> at;
+          for (int64_t dim = 0; dim < 3; ++dim)
+            at.push_back(b.create<linalg::IndexOp>(l, dim));
+          at.push_back(partnerIndex);
+          Value partner = b.create<tensor::ExtractOp>(l, input, at);
+          Value rotated = b.create<arith::SelectOp>(
+              l, first, b.create<arith::NegFOp>(l, partner), partner);
+          return b.create<arith::AddFOp>(
+              l,
+              b.create<arith::MulFOp>(l, args[0], b.create<math::CosOp>(l, f)),
+              b.create<arith::MulFOp>(l, rotated, b.create<math::SinOp>(l, f)));
+        },
+        maps);
+    rewriter.replaceOp(op, result);
+    return success();
+  }
+};
+
 //===----------------------------------------------------------------------===//
 // Attention
 //===----------------------------------------------------------------------===//
@@ -1077,6 +1150,6 @@ void mlir::tfm::populateLowerToLinalgPatterns(RewritePatternSet &patterns) {
                LowerGelu, LowerGeluTanh, LowerSilu, LowerTanh, LowerLayerNorm,
                LowerLinear, LowerMask, LowerMatmul, LowerMergeHeads,
                LowerPackedLinear, LowerPackWeight, LowerPositionalEncoding,
-               LowerRmsNorm, LowerRelu, LowerScale, LowerSoftmax,
+               LowerRmsNorm, LowerRelu, LowerRotary, LowerScale, LowerSoftmax,
                LowerSplitHeads, LowerTranspose>(patterns.getContext());
 }

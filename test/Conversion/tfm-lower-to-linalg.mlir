@@ -88,6 +88,41 @@ func.func @rms_norm(%x: tensor<?x?x16xf32>, %g: tensor<16xf32>) -> tensor<?x?x16
 
 // -----
 
+// Rotary embedding: inv_freq as a constant (1 / 10000^(2i / 8): 1, 0.1,
+// 0.01, 0.001), the angle p * inv_freq[i mod 4] with p the position plus
+// the sequence's offset; element i pairs with i + 4 (negated) in the first
+// half and i - 4 in the second.
+// CHECK-LABEL: func.func @rotary
+// CHECK-SAME: (%[[X:.*]]: tensor<?x2x?x8xf32>, %[[OFF:.*]]: tensor<?xi32>)
+// CHECK: %[[FREQ:.*]] = arith.constant dense<[1.000000e+00, 1.000000e-01, 0.00999999977, 1.000000e-03]> : tensor<4xf32>
+// CHECK: linalg.generic {{.*}} ins(%[[X]], %[[OFF]] :
+// CHECK: ^bb0(%[[XI:.*]]: f32, %[[O:.*]]: i32,
+// CHECK: %[[S:.*]] = linalg.index 2
+// CHECK: %[[OI:.*]] = arith.index_cast %[[O]] : i32 to index
+// CHECK: %[[P:.*]] = arith.addi %[[S]], %[[OI]]
+// CHECK: %[[PF:.*]] = arith.sitofp
+// CHECK: %[[I:.*]] = linalg.index 3
+// CHECK: %[[FIRST:.*]] = arith.cmpi ult, %[[I]], %c4
+// CHECK: %[[K:.*]] = arith.remui %[[I]], %c4
+// CHECK: %[[F:.*]] = tensor.extract %[[FREQ]][%[[K]]]
+// CHECK: %[[ANGLE:.*]] = arith.mulf %[[PF]], %[[F]]
+// CHECK: %[[UP:.*]] = arith.addi %[[I]], %c4
+// CHECK: %[[J:.*]] = arith.select %[[FIRST]], %[[UP]], %[[K]]
+// CHECK: %[[PARTNER:.*]] = tensor.extract %[[X]][%{{.*}}, %{{.*}}, %{{.*}}, %[[J]]]
+// CHECK: %[[NEG:.*]] = arith.negf %[[PARTNER]]
+// CHECK: %[[ROT:.*]] = arith.select %[[FIRST]], %[[NEG]], %[[PARTNER]]
+// CHECK: %[[C:.*]] = math.cos %[[ANGLE]]
+// CHECK: %[[XC:.*]] = arith.mulf %[[XI]], %[[C]]
+// CHECK: %[[SN:.*]] = math.sin %[[ANGLE]]
+// CHECK: %[[RS:.*]] = arith.mulf %[[ROT]], %[[SN]]
+// CHECK: arith.addf %[[XC]], %[[RS]]
+func.func @rotary(%x: tensor<?x2x?x8xf32>, %off: tensor<?xi32>) -> tensor<?x2x?x8xf32> {
+  %0 = tfm.rotary %x offsets(%off : tensor<?xi32>) : tensor<?x2x?x8xf32>
+  return %0 : tensor<?x2x?x8xf32>
+}
+
+// -----
+
 // CHECK-LABEL: func.func @split_heads
 // CHECK-SAME: (%[[X:.*]]: tensor<?x?x16xf32>)
 // CHECK: %[[E:.*]] = tensor.expand_shape %[[X]] {{\[}}[0], [1], [2, 3]] output_shape [%{{.*}}, %{{.*}}, 4, 4] : tensor<?x?x16xf32> into tensor<?x?x4x4xf32>

@@ -371,6 +371,38 @@ func.func @rms_norm_rank(%x: tensor<f32>, %g: tensor<1xf32>) {
 
 // -----
 
+func.func @rotary_odd(%x: tensor<?x8x?x63xf32>) {
+  // expected-error @+1 {{expected a static, even head size, got 'tensor<?x8x?x63xf32>'}}
+  %0 = tfm.rotary %x : tensor<?x8x?x63xf32>
+  return
+}
+
+// -----
+
+func.func @rotary_dynamic(%x: tensor<?x8x?x?xf32>) {
+  // expected-error @+1 {{expected a static, even head size, got 'tensor<?x8x?x?xf32>'}}
+  %0 = tfm.rotary %x : tensor<?x8x?x?xf32>
+  return
+}
+
+// -----
+
+func.func @rotary_offsets(%x: tensor<2x8x?x64xf32>, %p: tensor<3xi32>) {
+  // expected-error @+1 {{expected offsets of shape [2], got 'tensor<3xi32>'}}
+  %0 = tfm.rotary %x offsets(%p : tensor<3xi32>) : tensor<2x8x?x64xf32>
+  return
+}
+
+// -----
+
+func.func @rotary_theta(%x: tensor<?x8x?x64xf32>) {
+  // expected-error @+1 {{expected a positive finite theta, got 0}}
+  %0 = tfm.rotary %x {theta = 0.0 : f32} : tensor<?x8x?x64xf32>
+  return
+}
+
+// -----
+
 func.func @add_types(%a: tensor<4xf32>, %b: tensor<5xf32>) {
   // expected-error @+1 {{requires the same type for all operands and results}}
   %0 = "tfm.add"(%a, %b) : (tensor<4xf32>, tensor<5xf32>) -> tensor<4xf32>

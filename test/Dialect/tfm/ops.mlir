@@ -141,6 +141,15 @@ func.func @rms_norm(%x: tensor<?x?x16xf32>, %g: tensor<16xf32>) -> (tensor<?x?x1
   return %a, %b : tensor<?x?x16xf32>, tensor<?x?x16xf32>
 }
 
+// CHECK-LABEL: func.func @rotary
+func.func @rotary(%x: tensor<?x8x?x64xf32>, %pos: tensor<?xi64>) -> (tensor<?x8x?x64xf32>, tensor<?x8x?x64xf32>) {
+  // CHECK: tfm.rotary %{{.*}} : tensor<?x8x?x64xf32>
+  %a = tfm.rotary %x : tensor<?x8x?x64xf32>
+  // CHECK: tfm.rotary %{{.*}} offsets(%{{.*}} : tensor<?xi64>) {theta = 5.000000e+05 : f32} : tensor<?x8x?x64xf32>
+  %b = tfm.rotary %x offsets(%pos : tensor<?xi64>) {theta = 500000.0 : f32} : tensor<?x8x?x64xf32>
+  return %a, %b : tensor<?x8x?x64xf32>, tensor<?x8x?x64xf32>
+}
+
 // CHECK-LABEL: func.func @learned_positions
 func.func @learned_positions(%x: tensor<?x?x16xf32>, %table: tensor<64x16xf32>) -> tensor<?x?x16xf32> {
   // CHECK: tfm.positional_encoding %{{.*}}, %{{.*}} : tensor<?x?x16xf32>, tensor<64x16xf32>
