@@ -492,10 +492,14 @@ def TfmTileMatmul : Pass<"tfm-tile-matmul", "ModuleOp"> {
     for the panels left over. N not a multiple of the panel masks the
     accesses to C, bias and residual.
 
-    The blocks of `n-block` features are independent: when the matmul has at
-    least `parallel-min-flops` flops (decided at run time, M being dynamic),
-    they are shared among the threads (the loop over them is marked
-    `tfm.parallel`, for `tfm-lower-parallel-loops`).
+    The blocks of `n-block` features are independent: they are shared among
+    the threads (the loop over them is marked `tfm.parallel`, for
+    `tfm-lower-parallel-loops`) when the matmul streams at least
+    `parallel-min-weight-bytes` of weights (4 N K, whatever M: a decode
+    step's matmul is bound by the weights it reads, and each thread then
+    streams its share), or else has at least `parallel-min-flops` flops
+    (2 M N K, decided at run time, M being dynamic). Below both, even a
+    one-row call runs on the calling thread without entering OpenMP.
   }];
   let options = [
     // Measured here (feasibility study, single thread, 32-wide panels):
@@ -517,7 +521,15 @@ def TfmTileMatmul : Pass<"tfm-tile-matmul", "ModuleOp"> {
     // matmul of 2^22 flops takes ~20 us on one core.
     Option<"parallelMinFlops", "parallel-min-flops", "int64_t", "4194304",
            "Smallest matmul (2 M N K) whose blocks of n-block features are "
-           "shared among the threads">
+           "shared among the threads">,
+    // 512 KiB of weights take ~25 us to stream on one core of this machine
+    // (~20 GB/s), several times the cost of waking and joining a thread: the
+    // paper-size model's decode-step matmuls (1-4 MiB) stay parallel, a
+    // small model's (a few KiB) do not.
+    Option<"parallelMinWeightBytes", "parallel-min-weight-bytes", "int64_t",
+           "524288",
+           "Smallest packed weight (4 N K bytes) whose blocks are shared among "
+           "the threads for any number of rows">
   ];
   let dependentDialects = [
     "::mlir::arith::ArithDialect",

@@ -75,7 +75,8 @@ struct KernelSignature {
 
 /// tfm-tile-matmul's options, for one kernel.
 struct MatmulTiling {
-  int64_t rowTile, kBlock, mBlock, nBlockPanels, parallelMinFlops;
+  int64_t rowTile, kBlock, mBlock, nBlockPanels, parallelMinFlops,
+      parallelMinWeightBytes;
 };
 
 /// Emits the body of one kernel function.
@@ -107,10 +108,14 @@ public:
     // enough: the part loop (marked tfm.parallel, each part writes its own
     // columns of C) has one part per block, or a single part of every
     // block, which tfm-lower-parallel-loops runs on the calling thread.
+    // Enough weights to stream make it big whatever M; else enough flops,
+    // which depend on M, known at run time.
     int64_t numBlocks =
         (numPanels + tiling.nBlockPanels - 1) / tiling.nBlockPanels;
     Value blocks = index(b, numBlocks), parts = c1;
-    if (numBlocks > 1) {
+    if (numBlocks > 1 && 4 * sig.n * sig.k >= tiling.parallelMinWeightBytes) {
+      parts = blocks;
+    } else if (numBlocks > 1) {
       int64_t minRows = std::max<int64_t>(
           1, (tiling.parallelMinFlops + 2 * sig.n * sig.k - 1) /
                  (2 * sig.n * sig.k));
@@ -425,13 +430,10 @@ struct TfmTileMatmul : mlir::tfm::impl::TfmTileMatmulBase<TfmTileMatmul> {
         b.create<func::FuncOp>(name, FunctionType::get(ctx, inputs, {out}));
     func.setPrivate();
     symbols.insert(func);
-    // The parallel-min-flops option does not reach the kernel (its
-    // threshold is 0: every matmul of two blocks or more runs its blocks on
-    // the threads, a decode step's included); issue 19 decides the
-    // threshold with measurements on more cores.
-    MatmulTiling tiling{rowTile, kBlock, mBlock,
-                        std::max<int64_t>(1, nBlock / sig.panel),
-                        /*parallelMinFlops=*/0};
+    MatmulTiling tiling{
+        rowTile,          kBlock,
+        mBlock,           std::max<int64_t>(1, nBlock / sig.panel),
+        parallelMinFlops, parallelMinWeightBytes};
     Block *entry = func.addEntryBlock();
     b.setInsertionPointToStart(entry);
     Value c = MatmulKernelBuilder(b, sig, tiling, entry)

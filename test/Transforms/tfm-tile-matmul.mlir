@@ -1,5 +1,7 @@
 // RUN: tfm-opt %s --split-input-file --tfm-tile-matmul --canonicalize | FileCheck %s
 // RUN: tfm-opt %s --split-input-file --tfm-tile-matmul="row-tile=4" --canonicalize | FileCheck %s --check-prefix=ROW4
+// RUN: tfm-opt %s --split-input-file --tfm-tile-matmul="parallel-min-weight-bytes=0" --canonicalize | FileCheck %s --check-prefix=BYTES0
+// RUN: tfm-opt %s --split-input-file --tfm-tile-matmul="parallel-min-flops=1" --canonicalize | FileCheck %s --check-prefix=FLOPS1
 
 // A linear layer becomes a call to a kernel of its signature. The kernel
 // writes into a destination of the input's leading dimensions, blocks of
@@ -136,4 +138,41 @@ func.func @k_blocks(%x: tensor<?x1100xf32>, %w: tensor<1x1100x32xf32>, %b: tenso
 func.func @narrow_panel(%x: tensor<?x64xf32>, %w: tensor<8x64x8xf32>) -> tensor<?x64xf32> {
   %y = tfm.packed_linear %x, %w : tensor<?x64xf32>, tensor<8x64x8xf32> -> tensor<?x64xf32>
   return %y : tensor<?x64xf32>
+}
+
+// -----
+
+// When the blocks go to the threads. 64 x 512 weights (128 KiB, under
+// parallel-min-weight-bytes): only from 2^22 flops on, 64 rows at 2 x 512 x
+// 64 flops a row; fewer rows, a decode step's single row included, take one
+// part, which runs on the calling thread without entering OpenMP.
+// 512 x 512 weights (1 MiB): always shared, even for one row, whose time
+// goes into streaming them.
+// CHECK-LABEL: func.func @thresholds
+// CHECK-LABEL: func.func private @__tfm_linear_k64_n512_p32_r2(
+//  CHECK-SAME:   %[[A:[a-z0-9]+]]: tensor<?x64xf32>
+//       CHECK:   %[[M:.+]] = tensor.dim %[[A]], %c0
+//       CHECK:   %[[BIG:.+]] = arith.cmpi sge, %[[M]], %c64 : index
+//       CHECK:   %[[PARTS:.+]] = arith.select %[[BIG]], %c2, %c1 : index
+//       CHECK:   scf.for %{{.+}} = %c0 to %[[PARTS]] step %c1
+//       CHECK:   } {tfm.parallel}
+// CHECK-LABEL: func.func private @__tfm_linear_k512_n512_p32_r2(
+//   CHECK-NOT:   arith.select
+//       CHECK:   scf.for %{{.+}} = %c0 to %c2 step %c1
+//       CHECK:   } {tfm.parallel}
+// With parallel-min-weight-bytes=0 the small weights are shared too; with
+// parallel-min-flops=1 any number of rows (1 or more) shares them.
+// BYTES0-LABEL: func.func @thresholds
+// FLOPS1-LABEL: func.func @thresholds
+// BYTES0-LABEL: func.func private @__tfm_linear_k64_n512_p32_r2(
+//   BYTES0-NOT:   arith.select
+//       BYTES0:   scf.for %{{.+}} = %c0 to %c2 step %c1
+// FLOPS1-LABEL: func.func private @__tfm_linear_k64_n512_p32_r2(
+//       FLOPS1:   %[[BIG:.+]] = arith.cmpi sge, %{{.+}}, %c1 : index
+//       FLOPS1:   arith.select %[[BIG]], %c2, %c1 : index
+func.func @thresholds(%x: tensor<?x64xf32>, %w: tensor<16x64x32xf32>,
+                      %y: tensor<?x512xf32>, %v: tensor<16x512x32xf32>) -> (tensor<?x512xf32>, tensor<?x512xf32>) {
+  %a = tfm.packed_linear %x, %w : tensor<?x64xf32>, tensor<16x64x32xf32> -> tensor<?x512xf32>
+  %b = tfm.packed_linear %y, %v : tensor<?x512xf32>, tensor<16x512x32xf32> -> tensor<?x512xf32>
+  return %a, %b : tensor<?x512xf32>, tensor<?x512xf32>
 }
