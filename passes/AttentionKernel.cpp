@@ -43,7 +43,12 @@ AttentionKernelBuilder::AttentionKernelBuilder(ImplicitLocOpBuilder &b,
       numQueries(dim(b, in.query, 2)), numKeys(dim(b, in.key, 2)),
       causalOffset(sub(b, numKeys, numQueries)),
       groupSize(
-          b.create<arith::DivUIOp>(dim(b, in.query, 1), dim(b, in.key, 1))) {}
+          b.create<arith::DivUIOp>(dim(b, in.query, 1), dim(b, in.key, 1))),
+      singleHeadGroups([&] {
+        auto q = cast<RankedTensorType>(in.query.getType());
+        auto k = cast<RankedTensorType>(in.key.getType());
+        return !q.isDynamicDim(1) && q.getDimSize(1) == k.getDimSize(1);
+      }()) {}
 
 Value AttentionKernelBuilder::build() {
   Value kvHeads = dim(b, in.key, 1);
@@ -82,8 +87,8 @@ Value AttentionKernelBuilder::build() {
         // one shape are one value after CSE, and loop-carried copies of one
         // value would share a buffer after bufferization.
         auto rowsOfGroup = [&] {
-          return b.create<tensor::EmptyOp>(
-              SmallVector<OpFoldResult>{groupRows}, f32);
+          return b.create<tensor::EmptyOp>(SmallVector<OpFoldResult>{groupRows},
+                                           f32);
         };
         Value m = fill(b, rowsOfGroup(), negInf);
         Value l = fill(b, rowsOfGroup(), zero);
@@ -207,26 +212,49 @@ SmallVector<Value> AttentionKernelBuilder::emitChunk(const HeadState &group,
   Value rows = index(b, tiling.queryBlock);
   Value full = roundDown(b, numQueries, tiling.queryBlock);
   RowState st{state[0], state[2], state[3]};
+  auto blocksOf = [&](const HeadState &head, const RowState &st) {
+    return RowState::of(
+        forLoop(b, c0, full, rows, st.values(), [&](Value q0, ValueRange s) {
+          return ifSeesChunk(head, chunk, q0, tiling.queryBlock,
+                             RowState::of(s),
+                             [&](const RowState &s) {
+                               return emitBlock(head, chunk, q0, s);
+                             })
+              .values();
+        }));
+  };
+  if (singleHeadGroups) {
+    // One head: its single rows keep everything in registers across key
+    // blocks (emitRow).
+    st = RowState::of(forEachHead(
+        group, st.values(), [&](const HeadState &head, ValueRange s) {
+          RowState st = blocksOf(head, RowState::of(s));
+          return forLoop(b, full, numQueries, c1, st.values(),
+                         [&](Value q0, ValueRange s) {
+                           return ifSeesChunk(
+                                      head, chunk, q0, 1, RowState::of(s),
+                                      [&](const RowState &s) {
+                                        return emitRow(head, chunk, q0, s);
+                                      })
+                               .values();
+                         });
+        }));
+    return {st.out, packed, st.m, st.l};
+  }
+  // Grouped-query attention: the blocks of each head, then each single row
+  // for the whole group at once (emitRowGroup: a decode step reads its
+  // keys and values once for the group).
   st = RowState::of(
       forEachHead(group, st.values(), [&](const HeadState &head, ValueRange s) {
-        RowState st = RowState::of(s);
-        st = RowState::of(forLoop(
-            b, c0, full, rows, st.values(), [&](Value q0, ValueRange s) {
-              return ifSeesChunk(head, chunk, q0, tiling.queryBlock,
-                                 RowState::of(s),
-                                 [&](const RowState &s) {
-                                   return emitBlock(head, chunk, q0, s);
-                                 })
-                  .values();
-            }));
-        return forLoop(
-            b, full, numQueries, c1, st.values(), [&](Value q0, ValueRange s) {
-              return ifSeesChunk(head, chunk, q0, 1, RowState::of(s),
-                                 [&](const RowState &s) {
-                                   return emitRow(head, chunk, q0, s);
-                                 })
-                  .values();
-            });
+        return blocksOf(head, RowState::of(s)).values();
+      }));
+  st = RowState::of(forLoop(
+      b, full, numQueries, c1, st.values(), [&](Value q0, ValueRange s) {
+        return ifSeesChunk(group, chunk, q0, 1, RowState::of(s),
+                           [&](const RowState &s) {
+                             return emitRowGroup(group, chunk, q0, s);
+                           })
+            .values();
       }));
   return {st.out, packed, st.m, st.l};
 }

@@ -123,6 +123,11 @@ private:
   // AttentionRowKernel.cpp
   RowState emitRow(const HeadState &head, const ChunkState &chunk, Value row,
                    const RowState &state);
+  RowState emitRowGroup(const HeadState &group, const ChunkState &chunk,
+                        Value row, const RowState &state);
+  SmallVector<Value> rowStep(const HeadState &head, Value row, Value k0,
+                             Value limit, Value m, Value l, Value acc, Value s,
+                             function_ref<void()> beforeValues);
   Value rowScores(const HeadState &head, Value row, Value k0);
 
   ImplicitLocOpBuilder &b;
@@ -137,6 +142,9 @@ private:
   const Value causalOffset;
   /// Query heads per key/value head (H / Hkv; 1 for multi-head attention).
   const Value groupSize;
+  /// Whether the types say that every group is one head (multi-head
+  /// attention), so that the single rows keep their pipelined path.
+  const bool singleHeadGroups;
 };
 
 } // namespace mlir::tfm

@@ -26,11 +26,9 @@ using namespace mlir::tfm;
 AttentionKernelBuilder::RowState
 AttentionKernelBuilder::emitRow(const HeadState &head, const ChunkState &chunk,
                                 Value row, const RowState &state) {
-  VectorType scoresType = VectorType::get({kRowKeys}, f32);
   VectorType accType = VectorType::get({valueDim}, f32);
   Value limit = rowLimit(head, row);
   Value loopEnd = min(b, limit, chunk.limit);
-  Value probs = head.scratch.scores;
 
   // The row in the group's m and l.
   Value stateRow = add(b, row, head.stateOffset);
@@ -44,61 +42,17 @@ AttentionKernelBuilder::emitRow(const HeadState &head, const ChunkState &chunk,
   // this block's softmax and its P.V, so that their FMAs fill the latency
   // of the softmax chain (max, exp, rescale) instead of waiting behind it.
   Value firstScores = rowScores(head, row, chunk.start);
-  SmallVector<Value> results = forLoop(
-      b, chunk.start, loopEnd, keysPerBlock, ValueRange{m, l, acc, firstScores},
-      [&](Value k0, ValueRange st) {
-        Value m = st[0], l = st[1], acc = st[2], s = st[3];
-        s = b.create<arith::MulFOp>(
-            s, b.create<vector::BroadcastOp>(scoresType, scale));
-        if (in.mask)
-          s = b.create<arith::AddFOp>(s, maskScores(head, row, k0, kRowKeys));
-
-        // Keys past the row's limit get -inf; only on the block that
-        // reaches past it.
-        Value straddles = b.create<arith::CmpIOp>(
-            arith::CmpIPredicate::sgt, add(b, k0, keysPerBlock), limit);
-        s = ifElse(
-            b, straddles, [&] { return hidePastLimit(b, s, k0, limit); },
-            [&] { return s; });
-
-        // Online softmax.
-        Value blockMax =
-            b.create<vector::ReductionOp>(vector::CombiningKind::MAXIMUMF, s);
-        Value newM = b.create<arith::MaximumFOp>(m, blockMax);
-        Value base = softmaxBase(b, newM);
-        Value alpha = scalarExp(b, b.create<arith::SubFOp>(m, base));
-        Value p = probabilities(
-            b, s, b.create<vector::BroadcastOp>(scoresType, base));
-        // reassoc: a tree of adds; in order, the sum is a chain of dependent
-        // scalar adds.
-        Value sum = b.create<vector::ReductionOp>(
-            vector::CombiningKind::ADD, p, Value(),
-            arith::FastMathFlags::reassoc);
-        Value newL =
-            b.create<arith::AddFOp>(b.create<arith::MulFOp>(l, alpha), sum);
-        Value newAcc = b.create<arith::MulFOp>(
-            acc, b.create<vector::BroadcastOp>(accType, alpha));
-
-        // The probabilities go through the stack: P.V broadcasts p[j] from
-        // memory (a load) instead of extracting a lane (two shuffles).
-        b.create<vector::StoreOp>(p, probs, ValueRange{c0, c0});
-        Value next = rowScores(head, row, add(b, k0, keysPerBlock));
-
-        // acc += sum_j p[j] V[k0 + j, :]. Keys past the end are read clamped
-        // (always in bounds); their p is 0.
-        Value lastKey = sub(b, numKeys, c1);
-        for (int64_t j = 0; j < kRowKeys; ++j) {
-          Value key = min(b, add(b, k0, j), lastKey);
-          Value vRow = b.create<vector::TransferReadOp>(
-              accType, in.value, ValueRange{head.batch, head.kvHead, key, c0},
-              zero, ArrayRef<bool>{true});
-          Value pj =
-              b.create<memref::LoadOp>(probs, ValueRange{c0, index(b, j)});
-          Value pv = b.create<vector::BroadcastOp>(accType, pj);
-          newAcc = b.create<vector::FMAOp>(pv, vRow, newAcc);
-        }
-        return SmallVector<Value>{newM, newL, newAcc, next};
-      });
+  SmallVector<Value> results =
+      forLoop(b, chunk.start, loopEnd, keysPerBlock,
+              ValueRange{m, l, acc, firstScores}, [&](Value k0, ValueRange st) {
+                Value next;
+                SmallVector<Value> updated = rowStep(
+                    head, row, k0, limit, st[0], st[1], st[2], st[3], [&] {
+                      next = rowScores(head, row, add(b, k0, keysPerBlock));
+                    });
+                updated.push_back(next);
+                return updated;
+              });
 
   RowState result;
   result.m = b.create<tensor::InsertOp>(results[0], state.m, stateRow);
@@ -109,6 +63,105 @@ AttentionKernelBuilder::emitRow(const HeadState &head, const ChunkState &chunk,
            ArrayRef<bool>{true})
           .getResult();
   return result;
+}
+
+/// One block of kRowKeys keys from k0 for one query row: its unscaled
+/// scores `s` scaled, masked and hidden past `limit`, the online softmax
+/// update of (m, l, acc), and acc += P V. `beforeValues` runs between the
+/// softmax and P V (emitRow computes the next block's scores there).
+/// Returns {m, l, acc}.
+SmallVector<Value>
+AttentionKernelBuilder::rowStep(const HeadState &head, Value row, Value k0,
+                                Value limit, Value m, Value l, Value acc,
+                                Value s, function_ref<void()> beforeValues) {
+  VectorType scoresType = VectorType::get({kRowKeys}, f32);
+  VectorType accType = VectorType::get({valueDim}, f32);
+  Value probs = head.scratch.scores;
+  Value keysPerBlock = index(b, kRowKeys);
+  s = b.create<arith::MulFOp>(s,
+                              b.create<vector::BroadcastOp>(scoresType, scale));
+  if (in.mask)
+    s = b.create<arith::AddFOp>(s, maskScores(head, row, k0, kRowKeys));
+
+  // Keys past the row's limit get -inf; only on the block that reaches past
+  // it.
+  Value straddles = b.create<arith::CmpIOp>(arith::CmpIPredicate::sgt,
+                                            add(b, k0, keysPerBlock), limit);
+  s = ifElse(
+      b, straddles, [&] { return hidePastLimit(b, s, k0, limit); },
+      [&] { return s; });
+
+  // Online softmax.
+  Value blockMax =
+      b.create<vector::ReductionOp>(vector::CombiningKind::MAXIMUMF, s);
+  Value newM = b.create<arith::MaximumFOp>(m, blockMax);
+  Value base = softmaxBase(b, newM);
+  Value alpha = scalarExp(b, b.create<arith::SubFOp>(m, base));
+  Value p =
+      probabilities(b, s, b.create<vector::BroadcastOp>(scoresType, base));
+  // reassoc: a tree of adds; in order, the sum is a chain of dependent
+  // scalar adds.
+  Value sum = b.create<vector::ReductionOp>(
+      vector::CombiningKind::ADD, p, Value(), arith::FastMathFlags::reassoc);
+  Value newL = b.create<arith::AddFOp>(b.create<arith::MulFOp>(l, alpha), sum);
+  Value newAcc = b.create<arith::MulFOp>(
+      acc, b.create<vector::BroadcastOp>(accType, alpha));
+
+  // The probabilities go through the stack: P.V broadcasts p[j] from memory
+  // (a load) instead of extracting a lane (two shuffles).
+  b.create<vector::StoreOp>(p, probs, ValueRange{c0, c0});
+  beforeValues();
+
+  // acc += sum_j p[j] V[k0 + j, :]. Keys past the end are read clamped
+  // (always in bounds); their p is 0.
+  Value lastKey = sub(b, numKeys, c1);
+  for (int64_t j = 0; j < kRowKeys; ++j) {
+    Value key = min(b, add(b, k0, j), lastKey);
+    Value vRow = b.create<vector::TransferReadOp>(
+        accType, in.value, ValueRange{head.batch, head.kvHead, key, c0}, zero,
+        ArrayRef<bool>{true});
+    Value pj = b.create<memref::LoadOp>(probs, ValueRange{c0, index(b, j)});
+    Value pv = b.create<vector::BroadcastOp>(accType, pj);
+    newAcc = b.create<vector::FMAOp>(pv, vRow, newAcc);
+  }
+  return {newM, newL, newAcc};
+}
+
+/// One query row of every query head of the group (grouped-query attention:
+/// a decode step's row, or a row after the last full block), key blocks
+/// outside and heads inside: each block of keys and values is read from
+/// memory once for the group, then from cache by its other heads. Each
+/// head's m, l and output row go through memory between blocks.
+AttentionKernelBuilder::RowState
+AttentionKernelBuilder::emitRowGroup(const HeadState &group,
+                                     const ChunkState &chunk, Value row,
+                                     const RowState &state) {
+  VectorType accType = VectorType::get({valueDim}, f32);
+  Value limit = rowLimit(group, row);
+  Value loopEnd = min(b, limit, chunk.limit);
+  return RowState::of(forLoop(
+      b, chunk.start, loopEnd, index(b, kRowKeys), state.values(),
+      [&](Value k0, ValueRange blockState) {
+        return forEachHead(
+            group, blockState, [&](const HeadState &head, ValueRange st) {
+              RowState s = RowState::of(st);
+              Value stateRow = add(b, row, head.stateOffset);
+              SmallVector<Value> at{head.batch, head.head, row, c0};
+              Value acc = b.create<vector::TransferReadOp>(
+                  accType, s.out, at, zero, ArrayRef<bool>{true});
+              SmallVector<Value> updated =
+                  rowStep(head, row, k0, limit,
+                          b.create<tensor::ExtractOp>(s.m, stateRow),
+                          b.create<tensor::ExtractOp>(s.l, stateRow), acc,
+                          rowScores(head, row, k0), [] {});
+              s.m = b.create<tensor::InsertOp>(updated[0], s.m, stateRow);
+              s.l = b.create<tensor::InsertOp>(updated[1], s.l, stateRow);
+              s.out = b.create<vector::TransferWriteOp>(updated[2], s.out, at,
+                                                        ArrayRef<bool>{true})
+                          .getResult();
+              return s.values();
+            });
+      }));
 }
 
 /// The unscaled scores of one query row against keys [k0, k0 + kRowKeys),

@@ -240,8 +240,16 @@ func.func @shared(%q: tensor<?x8x?x64xf32>) -> (tensor<?x8x?x64xf32>, tensor<?x8
 // CHECK: %[[H:.*]] = arith.addi %[[FIRST]], %[[G]] : index
 // CHECK: tensor.extract %arg0[%[[B]], %[[H]], {{.*}} : tensor<?x8x?x64xf32>
 // CHECK: vector.transfer_read %arg2[%[[B]], %[[KV]], {{.*}} : tensor<?x2x?x64xf32>, vector<16xf32>
-// CHECK: vector.transfer_read %arg0[%[[B]], %[[H]], {{.*}} : tensor<?x8x?x64xf32>, vector<64xf32>
+// The single rows (a decode step's): blocks of 64 keys outside, the group's
+// heads inside, so that a block of keys and values is read from memory once
+// for the four heads.
+// CHECK: scf.for %{{.*}} step %c64
+// CHECK: scf.for %[[G2:.*]] = %c0 to %c4 step %c1
+// CHECK: %[[FIRST2:.*]] = arith.muli %[[KV]], %c4 : index
+// CHECK: %[[H2:.*]] = arith.addi %[[FIRST2]], %[[G2]] : index
+// CHECK: vector.transfer_read %arg0[%[[B]], %[[H2]], {{.*}} : tensor<?x8x?x64xf32>, vector<64xf32>
 // CHECK: vector.transfer_read %arg1[%[[B]], %[[KV]], {{.*}} : tensor<?x2x?x64xf32>, vector<64xf32>
+// CHECK: vector.transfer_read %arg2[%[[B]], %[[KV]], {{.*}} : tensor<?x2x?x64xf32>, vector<64xf32>
 func.func @grouped(%q: tensor<?x8x?x64xf32>, %k: tensor<?x2x?x64xf32>, %v: tensor<?x2x?x64xf32>) -> tensor<?x8x?x64xf32> {
   %o = tfm.attention %q, %k, %v {scale = 0.125 : f32}
       : tensor<?x8x?x64xf32>, tensor<?x2x?x64xf32>, tensor<?x2x?x64xf32> -> tensor<?x8x?x64xf32>
