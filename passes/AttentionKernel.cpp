@@ -1,9 +1,10 @@
-//===- AttentionKernel.cpp - Pairs, heads and key chunks of attention -----===//
+//===- AttentionKernel.cpp - Groups, heads and key chunks of attention ----===//
 //
 // The outer loops of the attention kernel (the algorithm is in
-// LowerAttention.cpp's header): (batch, head) pairs in parts for the
-// threads, per pair the key chunks and the normalization, per chunk the
-// blocks of query rows and the single rows.
+// LowerAttention.cpp's header): (batch, key/value head) groups in parts for
+// the threads, per group the key chunks and the normalization of its query
+// heads, per chunk the blocks of query rows of each head and the single
+// rows.
 //
 //===----------------------------------------------------------------------===//
 

@@ -3,10 +3,11 @@
 // The body of an attention kernel function (see LowerAttention.cpp for the
 // algorithm). The builder's methods are the kernel's steps; what crosses
 // steps is passed as the small structs below. Its definitions are split by
-// what they build: AttentionKernel.cpp (the pair loop, heads, key chunks,
+// what they build: AttentionKernel.cpp (the group loop, heads, key chunks,
 // normalization), AttentionBlockKernel.cpp (key packing and the three steps
 // of a block of query rows), AttentionRowKernel.cpp (one query row: a
-// decode step, the rows after the last block).
+// decode step, the rows after the last block; for grouped-query attention,
+// the row of every head of a group at once).
 //
 //===----------------------------------------------------------------------===//
 
