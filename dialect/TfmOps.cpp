@@ -467,6 +467,12 @@ mlir::tfm::verifyAttentionShapes(ShapedType q, ShapedType k, ShapedType v,
                                  function_ref<InFlightDiagnostic()> emitError) {
   int64_t b = q.getDimSize(0), h = q.getDimSize(1), sq = q.getDimSize(2),
           d = q.getDimSize(3);
+  if (d == 0 || v.getDimSize(3) == 0) {
+    if (emitError)
+      emitError() << "expected non-empty heads, got query " << q
+                  << " and value " << v;
+    return failure();
+  }
   if (failed(expectShape(emitError, "key", k, {b, kDyn, kDyn, d})))
     return failure();
   b = refineDim(b, k.getDimSize(0));

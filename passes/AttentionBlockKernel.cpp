@@ -26,10 +26,6 @@
 using namespace mlir;
 using namespace mlir::tfm;
 
-/// No NaN reaches a maximum (scores of finite inputs, -inf for hidden keys):
-/// plain vmaxps, without the NaN-propagating fix-up.
-static constexpr arith::FastMathFlags kNoNaN = arith::FastMathFlags::nnan;
-
 /// Keys [start, start + count) of this (batch, head) into 32-key panels of
 /// the scratch, packed[p][d][j] = K[start + 32 p + j][d]: the score tile
 /// reads one contiguous 128-byte line per d. With D a multiple of 16, 16 x

@@ -93,7 +93,7 @@ private:
   };
 
   // AttentionKernel.cpp
-  SmallVector<Value> emitGroup(const HeadState &group, ValueRange state);
+  SmallVector<Value> emitGroup(const HeadState &partial, ValueRange state);
   SmallVector<Value> forEachHead(
       const HeadState &group, ValueRange init,
       function_ref<SmallVector<Value>(const HeadState &, ValueRange)> body);
@@ -128,7 +128,7 @@ private:
                         Value row, const RowState &state);
   SmallVector<Value> rowStep(const HeadState &head, Value row, Value k0,
                              Value limit, Value m, Value l, Value acc, Value s,
-                             function_ref<void()> beforeValues);
+                             function_ref<Value()> between);
   Value rowScores(const HeadState &head, Value row, Value k0);
 
   ImplicitLocOpBuilder &b;

@@ -42,17 +42,13 @@ AttentionKernelBuilder::emitRow(const HeadState &head, const ChunkState &chunk,
   // this block's softmax and its P.V, so that their FMAs fill the latency
   // of the softmax chain (max, exp, rescale) instead of waiting behind it.
   Value firstScores = rowScores(head, row, chunk.start);
-  SmallVector<Value> results =
-      forLoop(b, chunk.start, loopEnd, keysPerBlock,
-              ValueRange{m, l, acc, firstScores}, [&](Value k0, ValueRange st) {
-                Value next;
-                SmallVector<Value> updated = rowStep(
-                    head, row, k0, limit, st[0], st[1], st[2], st[3], [&] {
-                      next = rowScores(head, row, add(b, k0, keysPerBlock));
-                    });
-                updated.push_back(next);
-                return updated;
-              });
+  SmallVector<Value> results = forLoop(
+      b, chunk.start, loopEnd, keysPerBlock, ValueRange{m, l, acc, firstScores},
+      [&](Value k0, ValueRange st) {
+        return rowStep(head, row, k0, loopEnd, st[0], st[1], st[2], st[3], [&] {
+          return rowScores(head, row, add(b, k0, keysPerBlock));
+        });
+      });
 
   RowState result;
   result.m = b.create<tensor::InsertOp>(results[0], state.m, stateRow);
@@ -66,14 +62,16 @@ AttentionKernelBuilder::emitRow(const HeadState &head, const ChunkState &chunk,
 }
 
 /// One block of kRowKeys keys from k0 for one query row: its unscaled
-/// scores `s` scaled, masked and hidden past `limit`, the online softmax
-/// update of (m, l, acc), and acc += P V. `beforeValues` runs between the
-/// softmax and P V (emitRow computes the next block's scores there).
-/// Returns {m, l, acc}.
+/// scores `s` scaled, masked and hidden from `limit` on (where the row's
+/// keys in this chunk end: a block may reach into the next chunk, which
+/// counts those keys), the online softmax update of (m, l, acc), and acc +=
+/// P V. `between` runs between the softmax and P V (emitRow computes the
+/// next block's scores there, to fill the softmax's latency). Returns {m,
+/// l, acc}, then what `between` returned unless null.
 SmallVector<Value>
 AttentionKernelBuilder::rowStep(const HeadState &head, Value row, Value k0,
                                 Value limit, Value m, Value l, Value acc,
-                                Value s, function_ref<void()> beforeValues) {
+                                Value s, function_ref<Value()> between) {
   VectorType scoresType = VectorType::get({kRowKeys}, f32);
   VectorType accType = VectorType::get({valueDim}, f32);
   Value probs = head.scratch.scores;
@@ -110,7 +108,7 @@ AttentionKernelBuilder::rowStep(const HeadState &head, Value row, Value k0,
   // The probabilities go through the stack: P.V broadcasts p[j] from memory
   // (a load) instead of extracting a lane (two shuffles).
   b.create<vector::StoreOp>(p, probs, ValueRange{c0, c0});
-  beforeValues();
+  Value fromBetween = between();
 
   // acc += sum_j p[j] V[k0 + j, :]. Keys past the end are read clamped
   // (always in bounds); their p is 0.
@@ -124,7 +122,10 @@ AttentionKernelBuilder::rowStep(const HeadState &head, Value row, Value k0,
     Value pv = b.create<vector::BroadcastOp>(accType, pj);
     newAcc = b.create<vector::FMAOp>(pv, vRow, newAcc);
   }
-  return {newM, newL, newAcc};
+  SmallVector<Value> result{newM, newL, newAcc};
+  if (fromBetween)
+    result.push_back(fromBetween);
+  return result;
 }
 
 /// One query row of every query head of the group (grouped-query attention:
@@ -150,10 +151,10 @@ AttentionKernelBuilder::emitRowGroup(const HeadState &group,
               Value acc = b.create<vector::TransferReadOp>(
                   accType, s.out, at, zero, ArrayRef<bool>{true});
               SmallVector<Value> updated =
-                  rowStep(head, row, k0, limit,
+                  rowStep(head, row, k0, loopEnd,
                           b.create<tensor::ExtractOp>(s.m, stateRow),
                           b.create<tensor::ExtractOp>(s.l, stateRow), acc,
-                          rowScores(head, row, k0), [] {});
+                          rowScores(head, row, k0), [] { return Value(); });
               s.m = b.create<tensor::InsertOp>(updated[0], s.m, stateRow);
               s.l = b.create<tensor::InsertOp>(updated[1], s.l, stateRow);
               s.out = b.create<vector::TransferWriteOp>(updated[2], s.out, at,

@@ -61,6 +61,29 @@ bool mlir::tfm::emitSizeCheck(OpBuilder &builder, Location loc, Value x,
   return true;
 }
 
+bool mlir::tfm::emitHeadsDivideCheck(OpBuilder &builder, Location loc,
+                                     Value query, Value kv) {
+  auto heads = [](Value v) { return cast<ShapedType>(v.getType()); };
+  if (!heads(query).isDynamicDim(1) && !heads(kv).isDynamicDim(1))
+    return false;
+  ImplicitLocOpBuilder b(loc, builder);
+  Value queryHeads = linalg::createOrFoldDimOp(b, loc, query, 1);
+  Value kvHeads = linalg::createOrFoldDimOp(b, loc, kv, 1);
+  Value zero = b.create<arith::ConstantIndexOp>(0);
+  Value some =
+      b.create<arith::CmpIOp>(arith::CmpIPredicate::sgt, kvHeads, zero);
+  // A zero divisor is replaced by 1 for the remainder; `some` fails then.
+  Value divisor = b.create<arith::SelectOp>(
+      some, kvHeads, b.create<arith::ConstantIndexOp>(1));
+  Value divides = b.create<arith::CmpIOp>(
+      arith::CmpIPredicate::eq, b.create<arith::RemUIOp>(queryHeads, divisor),
+      zero);
+  b.create<cf::AssertOp>(b.create<arith::AndIOp>(some, divides),
+                         "the key/value heads of " + describeOpAt(loc) +
+                             " do not divide its query heads");
+  return true;
+}
+
 /// Asserts, before `op`, that every operand dimension indexed by the same
 /// loop dimension has the same size, where one of them is dynamic. Returns
 /// the number of assertions.

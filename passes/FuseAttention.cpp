@@ -232,6 +232,12 @@ struct FuseAttentionChain : OpRewritePattern<MatmulOp> {
     if (!std::isfinite(scale))
       return rewriter.notifyMatchFailure(op, "scale overflows f32");
 
+    // The chain's matmuls take Q, K and V with equal heads; tfm.attention
+    // also takes fewer key/value heads (grouped-query attention), so heads
+    // only known at run time are checked to be equal here, as the matmuls'
+    // sizes would have been.
+    for (Value kv : {chain->key, Value(op.getRhs())})
+      emitSizeCheck(rewriter, op.getLoc(), chain->query, 1, kv, 1);
     rewriter.replaceOpWithNewOp<AttentionOp>(
         op, op.getType(), chain->query, chain->key, op.getRhs(),
         chain->keyLengths, chain->mask, APFloat(scale), chain->causal);

@@ -69,7 +69,8 @@ Value ifElse(ImplicitLocOpBuilder &b, Value cond,
 /// tfm-lower-parallel-loops), so the ranges must write disjoint parts of the
 /// carried tensor. Returns the loop's result.
 ///
-/// Not scf.forall: a part's range of (batch, head) pairs is not a
+/// Not scf.forall: a part's range of attention groups (batch, key/value
+/// head) is not a
 /// rectangular slice of the attention output, which tensor.parallel_insert_
 /// slice needs, and its lowering to OpenMP always enters the OpenMP runtime,
 /// where a loop of one part here runs on the calling thread.

@@ -1,9 +1,9 @@
 //===- LowerAttention.cpp - tfm.attention as a tiled online softmax -------===//
 //
-// FlashAttention on the CPU: for each (batch, head), a block of query rows
-// goes over successive blocks of keys, keeping per row a running maximum m,
-// a running sum l and an output accumulator that is rescaled by
-// exp(m_old - m_new) as the maximum grows. No seq x seq buffer exists.
+// FlashAttention on the CPU: for each (batch, query head), a block of query
+// rows goes over successive blocks of keys, keeping per row a running maximum
+// m, a running sum l and an output accumulator that is rescaled by exp(m_old -
+// m_new) as the maximum grows. No seq x seq buffer exists.
 //
 //   for b, g (batch and key/value head: the group of query heads that read
 //   one key/value head, one head for multi-head attention; the groups
@@ -21,8 +21,10 @@
 //           l = l a + sum S[r]; a[r] = exp(m - m')
 //        3. out[r] = a[r] out[r] + sum_j S[r][j] V[j], a queryBlock x 32
 //           register tile per 32 columns of V
-//      the remaining rows one at a time, everything in registers, K read as
-//      it is (a decode step takes this path and packs nothing)
+//      the remaining rows one at a time, K read as it is (a decode step
+//      takes this path and packs nothing): for one head everything in
+//      registers; for a group of heads, block by block of 64 keys with the
+//      group's heads inside, so that a block is read once for the group
 //     out = out / l   (0 for a row that saw no key)
 //
 // Keeping the three steps apart lets each run at the speed of its own kind
@@ -32,8 +34,9 @@
 // softmax's dependency chain: 47% of the FMA peak against ~80% now
 // (bench/attention.sh).
 //
-// Extra memory: the packed chunk, the score tile and two [Sq] arrays (at
-// Sq = 8192, D = 64: 256 KiB + 33 KiB + 64 KiB), whatever the length.
+// Extra memory: the packed chunk, the score tile and two [group x Sq]
+// arrays (one head, Sq = 8192, D = 64: 256 KiB + 33 KiB + 64 KiB),
+// whatever the length.
 //
 // Causal rows see keys j <= i + (Sk - Sq): key tiles past the last row's
 // limit are never visited. Key padding ends the key loop at kend.
@@ -117,23 +120,7 @@ void checkSizes(OpBuilder &b, AttentionOp op) {
   emitSizeCheck(b, loc, k, 1, v, 1);
   emitSizeCheck(b, loc, k, 2, v, 2);
   // Grouped-query attention: the key/value heads divide the query heads.
-  auto heads = [](Value t) { return cast<RankedTensorType>(t.getType()); };
-  if (heads(q).isDynamicDim(1) || heads(k).isDynamicDim(1)) {
-    Value queryHeads = b.create<tensor::DimOp>(loc, q, 1);
-    Value kvHeads = b.create<tensor::DimOp>(loc, k, 1);
-    Value zero = b.create<arith::ConstantIndexOp>(loc, 0);
-    Value some =
-        b.create<arith::CmpIOp>(loc, arith::CmpIPredicate::sgt, kvHeads, zero);
-    // A zero divisor is replaced by 1 for the remainder; `some` fails then.
-    Value divisor = b.create<arith::SelectOp>(
-        loc, some, kvHeads, b.create<arith::ConstantIndexOp>(loc, 1));
-    Value divides = b.create<arith::CmpIOp>(
-        loc, arith::CmpIPredicate::eq,
-        b.create<arith::RemUIOp>(loc, queryHeads, divisor), zero);
-    b.create<cf::AssertOp>(loc, b.create<arith::AndIOp>(loc, some, divides),
-                           "the key/value heads of " + describeOpAt(loc) +
-                               " do not divide its query heads");
-  }
+  emitHeadsDivideCheck(b, loc, q, k);
   emitSizeCheck(b, loc, q, 3, k, 3);
   if (Value lengths = op.getKeyLengths())
     emitSizeCheck(b, loc, q, 0, lengths, 0);
@@ -199,8 +186,8 @@ struct LowerAttentionPattern : OpRewritePattern<AttentionOp> {
           op, "head sizes must be static for the vectorized kernel");
     if (auto mask = op.getMask()) {
       auto type = cast<RankedTensorType>(mask.getType());
-      if (type.getRank() > 4)
-        return rewriter.notifyMatchFailure(op, "mask of rank > 4");
+      if (type.getRank() < 1 || type.getRank() > 4)
+        return rewriter.notifyMatchFailure(op, "mask of rank 0 or > 4");
     }
     auto module = op->getParentOfType<ModuleOp>();
     if (!module)
@@ -212,10 +199,12 @@ struct LowerAttentionPattern : OpRewritePattern<AttentionOp> {
     for (Value operand : op->getOperands())
       args.push_back(withContiguousRows(rewriter, loc, operand));
     // The destination, of the result's shape: the kernel accumulates in it.
+    // [batch, heads, queries] of q, the value head size of v.
     SmallVector<Value> sizes;
     for (int64_t i = 0; i < op.getType().getRank(); ++i)
       if (op.getType().isDynamicDim(i))
-        sizes.push_back(rewriter.create<tensor::DimOp>(loc, op.getQuery(), i));
+        sizes.push_back(rewriter.create<tensor::DimOp>(
+            loc, i == 3 ? op.getValue() : op.getQuery(), i));
     args.push_back(rewriter.create<tensor::EmptyOp>(loc, op.getType(), sizes));
     func::FuncOp kernel = getOrCreateKernel(rewriter, module, op, args);
     rewriter.replaceOpWithNewOp<func::CallOp>(op, kernel, args);
@@ -295,8 +284,12 @@ struct TfmLowerAttention
     };
     int64_t kernelsBefore = countKernels();
     RewritePatternSet patterns(&getContext());
-    TfmLowerAttentionOptions options{queryBlock, keyBlock, keyChunk,
-                                     parallelMinFlops, parallelParts};
+    TfmLowerAttentionOptions options;
+    options.queryBlock = queryBlock;
+    options.keyBlock = keyBlock;
+    options.keyChunk = keyChunk;
+    options.parallelMinFlops = parallelMinFlops;
+    options.parallelParts = parallelParts;
     populateLowerAttentionPatterns(patterns, options);
     FailureOr<int64_t> lowered =
         applyPatternsCounted(getOperation(), std::move(patterns));

@@ -11,6 +11,7 @@
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Arith/Utils/Utils.h"
+#include "mlir/Dialect/ControlFlow/IR/ControlFlowOps.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/Math/IR/Math.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
@@ -1093,6 +1094,9 @@ struct DecomposeAttention : OpConversionPattern<AttentionOp> {
     auto scoresType = RankedTensorType::get(
         {q.getDimSize(0), q.getDimSize(1), q.getDimSize(2), k.getDimSize(2)},
         q.getElementType());
+    // Heads only known at run time must divide (the group size below).
+    emitHeadsDivideCheck(rewriter, loc, adaptor.getQuery(), adaptor.getKey());
+    emitSizeCheck(rewriter, loc, adaptor.getKey(), 1, adaptor.getValue(), 1);
     Value key =
         repeatHeads(rewriter, loc, adaptor.getKey(), adaptor.getQuery());
     Value value =
@@ -1132,9 +1136,10 @@ struct TfmLowerToLinalg
     });
     ConversionTarget target(getContext());
     target.addIllegalDialect<TfmDialect>();
-    target.addLegalDialect<arith::ArithDialect, linalg::LinalgDialect,
-                           math::MathDialect, scf::SCFDialect,
-                           tensor::TensorDialect>();
+    // Run-time checks (cf.assert) come with some lowerings.
+    target.addLegalDialect<arith::ArithDialect, cf::ControlFlowDialect,
+                           linalg::LinalgDialect, math::MathDialect,
+                           scf::SCFDialect, tensor::TensorDialect>();
     RewritePatternSet patterns(&getContext());
     populateLowerToLinalgPatterns(patterns);
     if (failed(applyPartialConversion(func, target, std::move(patterns))))

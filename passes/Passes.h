@@ -62,6 +62,12 @@ applyPatternsCounted(Operation *op, const FrozenRewritePatternSet &patterns);
 bool emitSizeCheck(OpBuilder &b, Location loc, Value x, int64_t i, Value y,
                    int64_t j);
 
+/// Emits at `b`'s insertion point a run-time check that the key/value heads
+/// (dimension 1 of `kv`) divide the query heads (dimension 1 of `query`) of
+/// an attention op at `loc`, unless both are static (the verifier checked
+/// them); returns whether it did.
+bool emitHeadsDivideCheck(OpBuilder &b, Location loc, Value query, Value kv);
+
 /// How run-time check messages name the op at `loc`: "the op at FILE:L:C",
 /// or "an op of 'ENTRY'" for a model's graph.
 std::string describeOpAt(Location loc);

@@ -143,6 +143,9 @@ def TfmFuseAttention : Pass<"tfm-fuse-attention", "func::FuncOp"> {
     key_padding mask, no additive mask comes before a scale, and a `-inf`
     mask comes before a scale only if that scale is positive.
   }];
+  let dependentDialects = ["::mlir::arith::ArithDialect",
+                           "::mlir::cf::ControlFlowDialect",
+                           "::mlir::tensor::TensorDialect"];
   let statistics = [
     Statistic<"numFused", "fused-chains", "Number of attention chains fused">
   ];
@@ -172,7 +175,9 @@ def TfmFuseLinearEpilogue : Pass<"tfm-fuse-linear-epilogue", "func::FuncOp"> {
 def TfmLowerAttention : Pass<"tfm-lower-attention", "ModuleOp"> {
   let summary = "lower tfm.attention to a tiled online-softmax loop nest";
   let description = [{
-    FlashAttention on the CPU. For each (batch, head), keys are packed
+    FlashAttention on the CPU. For each (batch, key/value head) group (the
+    query heads that read one key/value head; one head for multi-head
+    attention), keys are packed
     `key-chunk` at a time into 32-key panels ([chunk / 32, D, 32]: one
     contiguous line of keys per head-dimension index). Blocks of
     `query-block` rows then go over tiles of `key-block` keys in three
@@ -182,10 +187,11 @@ def TfmLowerAttention : Pass<"tfm-lower-attention", "ModuleOp"> {
     rescale factor exp(m - m')); the output rows rescaled and accumulated
     with P·V by a rows x 32 register tile per 32 value columns. Between
     tiles and chunks the running state lives in the output buffer and two
-    [Sq] arrays. The rows after the last full block, and calls with fewer
-    rows than a block (a decode step, which then packs nothing), take a
-    single-row path that reads K as it is (dot products) and keeps
-    everything in registers.
+    [group x Sq] arrays. The rows after the last full block, and calls with
+    fewer rows than a block (a decode step, which then packs nothing), take
+    a single-row path that reads K as it is (dot products): everything in
+    registers for one head, and for a group of several heads a block of 64
+    keys at a time for all of them (the block read from memory once).
 
     No buffer of size seq x seq exists: the extra memory is the scratch and
     the two arrays, whatever the length. With `causal`, key blocks past the
@@ -193,10 +199,10 @@ def TfmLowerAttention : Pass<"tfm-lower-attention", "ModuleOp"> {
     only on blocks that straddle a row's limit; with `key_lengths` the key
     loop ends at the length. A row that sees no key gives zeros.
 
-    The (batch, head) pairs run on OpenMP threads (a loop marked
-    `tfm.parallel` of `parallel-parts` iterations, each over contiguous
-    pairs with its own scratch) when the call has at least
-    `parallel-min-flops` of work; smaller calls run on the calling thread.
+    The groups run on OpenMP threads (a loop marked `tfm.parallel` of
+    `parallel-parts` iterations, each over contiguous groups with its own
+    scratch) when the call has at least `parallel-min-flops` of work;
+    smaller calls run on the calling thread.
 
     Each op becomes a call of a private kernel function
     (`__tfm_attention_<signature>`), one per signature (operand and result
@@ -235,15 +241,16 @@ def TfmLowerAttention : Pass<"tfm-lower-attention", "ModuleOp"> {
     // a few hundred cached keys, ~0.5 MFLOP) waking a second thread costs
     // more than it saves.
     Option<"parallelMinFlops", "parallel-min-flops", "int64_t", "1 << 22",
-           "Work (4 Sq Sk D per (batch, head)) from which the (batch, head) "
-           "pairs run on OpenMP threads">,
+           "Work (4 Sq Sk D per query head) from which the (batch, "
+           "key/value head) groups run on OpenMP threads">,
     // This machine's two cores. Each part allocates its own scratch
-    // (~128 KiB + 8 bytes per query): one part per pair measured 2.3 MB
+    // (~128 KiB + 8 bytes per query row of a group): one part per pair
+    // measured 2.3 MB
     // above inputs + output at seq 8192 and slower single-thread calls
     // (the scratch of 8 pairs first-touched at every call).
     Option<"parallelParts", "parallel-parts", "int64_t", "2",
-           "Parts the (batch, head) pairs are split into when the call is "
-           "big enough (one per thread)">
+           "Parts the (batch, key/value head) groups are split into when the "
+           "call is big enough (one per thread)">
   ];
   let dependentDialects = [
     "::mlir::arith::ArithDialect",
@@ -422,6 +429,7 @@ def TfmLowerToLinalg : Pass<"tfm-lower-to-linalg", "func::FuncOp"> {
   }];
   let dependentDialects = [
     "::mlir::arith::ArithDialect",
+    "::mlir::cf::ControlFlowDialect",
     "::mlir::linalg::LinalgDialect",
     "::mlir::math::MathDialect",
     "::mlir::scf::SCFDialect",

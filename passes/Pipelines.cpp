@@ -97,8 +97,9 @@ void mlir::tfm::buildTfmBufferizePipeline(OpPassManager &pm,
     return success();
   };
   pm.addPass(bufferization::createOneShotBufferizePass(bufferization));
-  // A strided view passed where the identity layout is assumed (a kernel
-  // call) is copied first: the cast bufferization inserts does not check.
+  // A strided view passed where the identity layout, or a static stride, is
+  // assumed (a kernel call) is copied first: the cast bufferization inserts
+  // does not check.
   pm.addNestedPass<func::FuncOp>(createTfmCopyStridedCasts());
   // The threads of a parallel loop allocate nothing: its iterations'
   // scratch is allocated before it (allocation failures are reported from

@@ -14,10 +14,6 @@ using namespace mlir::tfm;
 
 static constexpr float kInf = std::numeric_limits<float>::infinity();
 
-/// No NaN reaches the kernels' maxima (scores of finite inputs, -inf for
-/// hidden keys): plain vmaxps, without the NaN-propagating fix-up.
-static constexpr arith::FastMathFlags kNoNaN = arith::FastMathFlags::nnan;
-
 // x = k ln2 + r with |r| <= ln2 / 2, exp(r) by its degree-6 Taylor
 // polynomial, 2^k added to the exponent bits (MLIR's polynomial
 // approximation takes ~28 operations, with the cases this kernel never

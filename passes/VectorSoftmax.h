@@ -1,5 +1,4 @@
-//===- VectorSoftmax.h - exp and online-softmax steps on vectors -*- C++
-//-*-===//
+//===- VectorSoftmax.h - exp and online-softmax steps -----------*- C++ -*-===//
 //
 // The arithmetic of the attention kernels' online softmax on f32 vectors
 // (and scalars, where noted), built with the kernel support functions.
@@ -9,9 +8,14 @@
 #ifndef TFM_PASSES_VECTORSOFTMAX_H
 #define TFM_PASSES_VECTORSOFTMAX_H
 
+#include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/IR/ImplicitLocOpBuilder.h"
 
 namespace mlir::tfm {
+
+/// No NaN reaches the attention kernels' maxima (scores of finite inputs,
+/// -inf for hidden keys): plain vmaxps, without the NaN-propagating fix-up.
+inline constexpr arith::FastMathFlags kNoNaN = arith::FastMathFlags::nnan;
 
 /// exp(x) on an f32 vector, for arguments x <= 0 (scores minus their
 /// running maximum), in 14 vector operations; at most 2.3e-7 relative error

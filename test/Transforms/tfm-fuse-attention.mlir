@@ -366,3 +366,22 @@ func.func @mask_rows_disagree(%q: tensor<?x4x3x8xf32>, %k: tensor<?x4x?x8xf32>, 
   %o = tfm.matmul %p, %v : tensor<?x4x?x?xf32>, tensor<?x4x?x16xf32> -> tensor<?x4x?x16xf32>
   return %o : tensor<?x4x?x16xf32>
 }
+
+// -----
+
+// Heads only known at run time: the chain's matmuls need q, k and v with
+// equal heads, which tfm.attention does not (it also takes fewer key/value
+// heads), so that equality is checked before the fused op.
+// CHECK-LABEL: func.func @dynamic_heads
+// CHECK: %[[QH:.*]] = tensor.dim %arg0, %c1
+// CHECK: %[[KH:.*]] = tensor.dim %arg1, %c1
+// CHECK: %[[EQ:.*]] = arith.cmpi eq, %[[QH]], %[[KH]]
+// CHECK: cf.assert %[[EQ]]
+// CHECK: cf.assert
+// CHECK: tfm.attention
+func.func @dynamic_heads(%q: tensor<?x?x?x8xf32>, %k: tensor<?x?x?x8xf32>, %v: tensor<?x?x?x16xf32>) -> tensor<?x?x?x16xf32> {
+  %s = tfm.matmul %q, %k {transpose_rhs} : tensor<?x?x?x8xf32>, tensor<?x?x?x8xf32> -> tensor<?x?x?x?xf32>
+  %p = tfm.softmax %s : tensor<?x?x?x?xf32>
+  %o = tfm.matmul %p, %v : tensor<?x?x?x?xf32>, tensor<?x?x?x16xf32> -> tensor<?x?x?x16xf32>
+  return %o : tensor<?x?x?x16xf32>
+}

@@ -275,3 +275,27 @@ func.func @grouped_dynamic(%q: tensor<?x?x?x64xf32>, %k: tensor<?x?x?x64xf32>) -
       : tensor<?x?x?x64xf32>, tensor<?x?x?x64xf32>, tensor<?x?x?x64xf32> -> tensor<?x?x?x64xf32>
   return %o : tensor<?x?x?x64xf32>
 }
+
+// -----
+
+// A result whose value head size is dynamic in its type: the destination
+// takes it from v (32), not from q (64).
+// CHECK-LABEL: func.func @dynamic_result_dv
+// CHECK: tensor.empty({{.*}}, %c32) : tensor<?x8x?x?xf32>
+func.func @dynamic_result_dv(%q: tensor<?x8x?x64xf32>, %k: tensor<?x8x?x64xf32>, %v: tensor<?x8x?x32xf32>) -> tensor<?x8x?x?xf32> {
+  %o = tfm.attention %q, %k, %v {scale = 0.125 : f32}
+      : tensor<?x8x?x64xf32>, tensor<?x8x?x64xf32>, tensor<?x8x?x32xf32> -> tensor<?x8x?x?xf32>
+  return %o : tensor<?x8x?x?xf32>
+}
+
+// -----
+
+// Not lowered: a rank-0 mask (the reference lowering takes it).
+// CHECK-LABEL: func.func @scalar_mask
+// CHECK: tfm.attention
+// CHECK-NOT: call
+func.func @scalar_mask(%q: tensor<?x8x?x64xf32>, %m: tensor<f32>) -> tensor<?x8x?x64xf32> {
+  %o = tfm.attention %q, %q, %q mask(%m : tensor<f32>) {scale = 0.125 : f32}
+      : tensor<?x8x?x64xf32>, tensor<?x8x?x64xf32>, tensor<?x8x?x64xf32> -> tensor<?x8x?x64xf32>
+  return %o : tensor<?x8x?x64xf32>
+}

@@ -48,6 +48,7 @@
 // ... and 4 key/value heads do not divide 6 query heads: an error, checked
 // before the kernel runs.
 // RUN: not tfm-run %t.so --call gqa_dynamic --input %t.e/q.npy --input %t.e/k.npy --input %t.e/v.npy --input %t.e/lengths.npy --output %t.e/f.npy 2>&1 | FileCheck %s --check-prefix=NODIV
+// RUN: not tfm-run %t.unfused.so --call gqa_dynamic --input %t.e/q.npy --input %t.e/k.npy --input %t.e/v.npy --input %t.e/lengths.npy --output %t.e/u.npy 2>&1 | FileCheck %s --check-prefix=NODIV
 // NODIV: tfm-run: error: entry 'gqa_dynamic': the key/value heads of the op at {{.*}}attention-gqa.mlir:{{[0-9]+}}:{{[0-9]+}} do not divide its query heads
 
 func.func @gqa2_causal(%q: tensor<?x4x?x64xf32>, %k: tensor<?x2x?x64xf32>, %v: tensor<?x2x?x64xf32>,

@@ -7,6 +7,15 @@
 // with no visible key (exact zeros).
 //
 // RUN: tfmc %s -o %t.so
+// A key chunk that is not a multiple of the single-row path's 64-key blocks
+// (96): 3 single rows over 200 keys (chunks of 96, 96 and 8), where a block
+// that reaches into the next chunk must not count its keys.
+// RUN: tfm-opt %s --tfm-lower-attention="key-block=32 key-chunk=96" -o %t.chunk96.mlir
+// RUN: tfmc %t.chunk96.mlir -o %t.chunk96.so
+// RUN: rm -rf %t.g && %python %S/sdpa_ref.py gen %t.g --batch 2 --heads 2 --sq 3 --sk 200 --dim 64 --seed 7
+// RUN: tfm-run %t.chunk96.so --call causal_padded --input %t.g/q.npy --input %t.g/k.npy --input %t.g/v.npy --input %t.g/lengths.npy --output %t.g/cp.npy
+// RUN: %python %S/sdpa_ref.py check %t.g %t.g/cp.npy --scale 0.125 --causal --lengths | FileCheck %s --check-prefix=CHECK-CHUNK96
+// CHECK-CHUNK96: PASS shape=[2, 2, 3, 64]
 // RUN: rm -rf %t.a %t.b %t.c %t.d %t.e %t.f
 // RUN: %python %S/sdpa_ref.py gen %t.a --batch 4 --heads 2 --sq 37 --sk 37 --dim 64 --seed 1
 // RUN: %python %S/sdpa_ref.py gen %t.b --batch 4 --heads 2 --sq 13 --sk 1100 --dim 128 --dv 64 --mask-shape 4,1,13,1100 --seed 2

@@ -428,6 +428,15 @@ func.func @attention_key(%q: tensor<?x8x?x64xf32>, %k: tensor<?x8x?x32xf32>, %v:
 
 // -----
 
+func.func @attention_empty_heads(%q: tensor<?x8x?x0xf32>) {
+  // expected-error @+1 {{expected non-empty heads}}
+  %0 = tfm.attention %q, %q, %q {scale = 0.125 : f32}
+      : tensor<?x8x?x0xf32>, tensor<?x8x?x0xf32>, tensor<?x8x?x0xf32> -> tensor<?x8x?x0xf32>
+  return
+}
+
+// -----
+
 // Grouped-query attention: the key/value heads must divide the query heads.
 func.func @attention_kv_heads(%q: tensor<?x8x?x64xf32>, %k: tensor<?x3x?x64xf32>) {
   // expected-error @+1 {{expected key/value heads that divide the 8 query heads, got 3}}
