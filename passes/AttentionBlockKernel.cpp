@@ -31,10 +31,10 @@ using namespace mlir::tfm;
 /// reads one contiguous 128-byte line per d. With D a multiple of 16, 16 x
 /// 16 blocks are transposed in registers; else by linalg.transpose, the last
 /// panel padded with zeros.
-Value AttentionKernelBuilder::packKeys(const HeadState &head, Value start,
+Value AttentionKernelBuilder::packKeys(const GroupState &group, Value start,
                                        Value count, Value packed) {
   if (headDim % 16 == 0)
-    return packKeysByBlocks(head, start, count, packed);
+    return packKeysByBlocks(group, start, count, packed);
   Value panels = ceilDiv(b, count, kPanelKeys);
   OpFoldResult dDim = b.getIndexAttr(headDim);
   SmallVector<OpFoldResult> ones3(3, b.getIndexAttr(1));
@@ -45,8 +45,8 @@ Value AttentionKernelBuilder::packKeys(const HeadState &head, Value start,
     auto keysType = RankedTensorType::get({ShapedType::kDynamic, headDim}, f32);
     Value keys = b.create<tensor::ExtractSliceOp>(
         keysType, in.key,
-        SmallVector<OpFoldResult>{head.batch, head.kvHead, add(b, start, first),
-                                  b.getIndexAttr(0)},
+        SmallVector<OpFoldResult>{group.batch, group.kvHead,
+                                  add(b, start, first), b.getIndexAttr(0)},
         SmallVector<OpFoldResult>{b.getIndexAttr(1), b.getIndexAttr(1),
                                   keysInPanel, dDim},
         SmallVector<OpFoldResult>(4, b.getIndexAttr(1)));
@@ -81,7 +81,7 @@ Value AttentionKernelBuilder::packKeys(const HeadState &head, Value start,
 /// 256 floats. (LLVM vectorized the transpose loop with gathers, 3.5% of a
 /// causal call's time.) Keys past the end are read clamped to the last key:
 /// their scores are masked.
-Value AttentionKernelBuilder::packKeysByBlocks(const HeadState &head,
+Value AttentionKernelBuilder::packKeysByBlocks(const GroupState &group,
                                                Value start, Value count,
                                                Value packed) {
   VectorType vec = VectorType::get({16}, f32);
@@ -103,7 +103,7 @@ Value AttentionKernelBuilder::packKeysByBlocks(const HeadState &head,
                      for (int64_t i = 0; i < 16; ++i)
                        rows.push_back(b.create<vector::TransferReadOp>(
                            vec, in.key,
-                           ValueRange{head.batch, head.kvHead,
+                           ValueRange{group.batch, group.kvHead,
                                       min(b, add(b, first, i), lastKey), d},
                            zero, ArrayRef<bool>{true}));
                      for (int round = 0; round < 4; ++round) {

@@ -107,7 +107,7 @@ Value AttentionKernelBuilder::build() {
         SmallVector<Value> state{out, packed, m, l};
         state = forLoop(
             b, first, last, c1, state, [&](Value pair, ValueRange state) {
-              HeadState group;
+              GroupState group;
               group.batch = b.create<arith::DivUIOp>(pair, kvHeads);
               group.kvHead = b.create<arith::RemUIOp>(pair, kvHeads);
               group.scratch = scratch;
@@ -120,10 +120,11 @@ Value AttentionKernelBuilder::build() {
 /// `body(head, carried)` for each query head of the group, in order;
 /// returns the carried values.
 SmallVector<Value> AttentionKernelBuilder::forEachHead(
-    const HeadState &group, ValueRange init,
+    const GroupState &group, ValueRange init,
     function_ref<SmallVector<Value>(const HeadState &, ValueRange)> body) {
   return forLoop(b, c0, groupSize, c1, init, [&](Value g, ValueRange carried) {
-    HeadState head = group;
+    HeadState head;
+    static_cast<GroupState &>(head) = group;
     head.head = add(b, mul(b, group.kvHead, groupSize), g);
     head.stateOffset = mul(b, g, numQueries);
     return body(head, carried);
@@ -131,11 +132,11 @@ SmallVector<Value> AttentionKernelBuilder::forEachHead(
 }
 
 /// One (batch, key/value head) group: state = {out, packed keys, m, l}.
-SmallVector<Value> AttentionKernelBuilder::emitGroup(const HeadState &partial,
+SmallVector<Value> AttentionKernelBuilder::emitGroup(const GroupState &partial,
                                                      ValueRange state) {
   Value out = state[0], packed = state[1];
   Value m = fill(b, state[2], negInf), l = fill(b, state[3], zero);
-  HeadState group = partial;
+  GroupState group = partial;
   group.keyEnd = numKeys;
   if (in.keyLengths) {
     Value length = b.create<tensor::ExtractOp>(in.keyLengths, group.batch);
@@ -195,7 +196,7 @@ Value AttentionKernelBuilder::normalize(const HeadState &head, Value out,
 /// into the scratch once for the group, then every block of query rows of
 /// each query head of the group against them; state = {out, packed keys, m,
 /// l}.
-SmallVector<Value> AttentionKernelBuilder::emitChunk(const HeadState &group,
+SmallVector<Value> AttentionKernelBuilder::emitChunk(const GroupState &group,
                                                      Value start, Value end,
                                                      ValueRange state) {
   Value n = min(b, index(b, tiling.keyChunk), sub(b, end, start));
@@ -264,24 +265,24 @@ SmallVector<Value> AttentionKernelBuilder::emitChunk(const HeadState &group,
 /// chunk: with a causal mask, early rows see none of a late chunk (no state
 /// traffic then).
 AttentionKernelBuilder::RowState AttentionKernelBuilder::ifSeesChunk(
-    const HeadState &head, const ChunkState &chunk, Value q0, int64_t count,
+    const GroupState &group, const ChunkState &chunk, Value q0, int64_t count,
     const RowState &state, function_ref<RowState(const RowState &)> body) {
   if (!in.causal)
     return body(state);
   Value lastRow = add(b, q0, count - 1);
   Value seesChunk = b.create<arith::CmpIOp>(
-      arith::CmpIPredicate::sgt, rowLimit(head, lastRow), chunk.start);
+      arith::CmpIPredicate::sgt, rowLimit(group, lastRow), chunk.start);
   return RowState::of(ifElse(
       b, seesChunk, [&] { return body(state).values(); },
       [&] { return state.values(); }));
 }
 
 /// Exclusive bound of the keys that query row `row` sees.
-Value AttentionKernelBuilder::rowLimit(const HeadState &head, Value row) {
+Value AttentionKernelBuilder::rowLimit(const GroupState &group, Value row) {
   if (!in.causal)
-    return head.keyEnd;
+    return group.keyEnd;
   Value position = add(b, row, causalOffset);
-  return max(b, c0, min(b, head.keyEnd, add(b, position, c1)));
+  return max(b, c0, min(b, group.keyEnd, add(b, position, c1)));
 }
 
 /// The additive mask for row `row`, keys [k0, k0 + width); its dimensions

@@ -69,13 +69,16 @@ private:
     Value base;   // [queryBlock]: the rows' softmax bases
     Value sum;    // [queryBlock]: the rows' sums of probabilities
   };
-  /// One query head and what it shares with its group (the query heads
-  /// that read one key/value head: one for multi-head attention).
-  struct HeadState {
+  /// One (batch, key/value head) group: the query heads that read one
+  /// key/value head (one head for multi-head attention).
+  struct GroupState {
     Value batch;
-    Value kvHead; // the key/value head of the group
+    Value kvHead;
     Value keyEnd; // keys [0, keyEnd) exist (key padding)
     Scratch scratch;
+  };
+  /// One query head of a group.
+  struct HeadState : GroupState {
     Value head;        // the query head
     Value stateOffset; // its rows in the group's m and l arrays: g * Sq
   };
@@ -93,22 +96,23 @@ private:
   };
 
   // AttentionKernel.cpp
-  SmallVector<Value> emitGroup(const HeadState &partial, ValueRange state);
+  SmallVector<Value> emitGroup(const GroupState &partial, ValueRange state);
   SmallVector<Value> forEachHead(
-      const HeadState &group, ValueRange init,
+      const GroupState &group, ValueRange init,
       function_ref<SmallVector<Value>(const HeadState &, ValueRange)> body);
-  SmallVector<Value> emitChunk(const HeadState &head, Value start, Value end,
+  SmallVector<Value> emitChunk(const GroupState &group, Value start, Value end,
                                ValueRange state);
-  RowState ifSeesChunk(const HeadState &head, const ChunkState &chunk, Value q0,
-                       int64_t count, const RowState &state,
+  RowState ifSeesChunk(const GroupState &group, const ChunkState &chunk,
+                       Value q0, int64_t count, const RowState &state,
                        function_ref<RowState(const RowState &)> body);
   Value normalize(const HeadState &head, Value out, Value l);
-  Value rowLimit(const HeadState &head, Value row);
+  Value rowLimit(const GroupState &group, Value row);
   Value maskScores(const HeadState &head, Value row, Value k0, int64_t width);
 
   // AttentionBlockKernel.cpp
-  Value packKeys(const HeadState &head, Value start, Value count, Value packed);
-  Value packKeysByBlocks(const HeadState &head, Value start, Value count,
+  Value packKeys(const GroupState &group, Value start, Value count,
+                 Value packed);
+  Value packKeysByBlocks(const GroupState &group, Value start, Value count,
                          Value packed);
   RowState emitBlock(const HeadState &head, const ChunkState &chunk, Value q0,
                      const RowState &state);
@@ -124,7 +128,7 @@ private:
   // AttentionRowKernel.cpp
   RowState emitRow(const HeadState &head, const ChunkState &chunk, Value row,
                    const RowState &state);
-  RowState emitRowGroup(const HeadState &group, const ChunkState &chunk,
+  RowState emitRowGroup(const GroupState &group, const ChunkState &chunk,
                         Value row, const RowState &state);
   SmallVector<Value> rowStep(const HeadState &head, Value row, Value k0,
                              Value limit, Value m, Value l, Value acc, Value s,

@@ -134,7 +134,7 @@ AttentionKernelBuilder::rowStep(const HeadState &head, Value row, Value k0,
 /// memory once for the group, then from cache by its other heads. Each
 /// head's m, l and output row go through memory between blocks.
 AttentionKernelBuilder::RowState
-AttentionKernelBuilder::emitRowGroup(const HeadState &group,
+AttentionKernelBuilder::emitRowGroup(const GroupState &group,
                                      const ChunkState &chunk, Value row,
                                      const RowState &state) {
   VectorType accType = VectorType::get({valueDim}, f32);

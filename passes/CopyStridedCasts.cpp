@@ -38,7 +38,9 @@ static bool provablyConforms(MemRefType from, MemRefType to) {
     int64_t expected = 1;
     for (int64_t i = to.getRank() - 1; i >= 0; --i) {
       toStrides[i] = expected;
-      if (i > 0 && from.isDynamicDim(i))
+      if (i == 0)
+        break;
+      if (from.isDynamicDim(i))
         return false; // The next stride would depend on it.
       expected *= from.getDimSize(i);
     }
