@@ -10,6 +10,11 @@
 //   3. out = alpha out + P V, a queryBlock x 32 register tile per 32 value
 //      columns.
 //
+// test/Transforms/tfm-lower-attention.mlir checks, in the kernel of @plain:
+// the packing (16 row reads, 64 shuffles, 16 writes per 16 x 16 block), the
+// 16 accumulators of step 1 over d, the vector<8> maxima and rescale factors
+// of step 2 with the inline exp, and step 3's broadcast FMAs by 4 keys.
+//
 //===----------------------------------------------------------------------===//
 
 #include "passes/AttentionKernel.h"

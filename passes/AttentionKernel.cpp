@@ -6,6 +6,11 @@
 // heads, per chunk the blocks of query rows of each head and the single
 // rows.
 //
+// test/Transforms/tfm-lower-attention.mlir checks the part loop and its
+// size (@plain), the per-part scratch, the key-length and causal bounds
+// (@causal_padded), the chunks a causal block skips, and the group indices
+// (@grouped).
+//
 //===----------------------------------------------------------------------===//
 
 #include "passes/AttentionKernel.h"

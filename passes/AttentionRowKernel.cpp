@@ -5,7 +5,14 @@
 // block. kRowKeys keys at a time with everything in registers: scores as
 // dot products with K's rows as they are, the online softmax, P·V into a
 // vector<Dv> accumulator; the next keys' scores are computed between this
-// block's softmax and its P·V (software pipelining).
+// block's softmax and its P·V (software pipelining). For grouped-query
+// attention, a row of every head of the group goes block by block with the
+// heads inside (emitRowGroup).
+//
+// test/Transforms/tfm-lower-attention.mlir checks the dot products against
+// K's rows (@plain: vector<64> reads, reassociated reductions, insertions
+// into the block's scores; the loop carrying m, l, the accumulator and the
+// next scores) and, in @grouped, the group's loop order.
 //
 //===----------------------------------------------------------------------===//
 

@@ -25,6 +25,11 @@
 // decode step, M = 1) has 8 independent accumulators: enough FMAs in flight
 // to stream the weight at memory speed.
 //
+// test/Transforms/tfm-tile-matmul.mlir checks the micro-kernel's loop body
+// instruction by instruction (2 loads, a broadcast per row, 16 FMAs), the
+// leftover tiles' accumulator counts, the epilogues, and when the blocks go
+// to the threads.
+//
 //===----------------------------------------------------------------------===//
 
 #include "dialect/TfmOps.h"
