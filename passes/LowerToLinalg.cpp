@@ -161,6 +161,15 @@ static Value dimValue(OpBuilder &b, Location loc, Value value, int64_t dim) {
       b, loc, tensor::getMixedSize(b, loc, value, dim));
 }
 
+/// Size of dimension `dim` of `value` as an f32 (the count a mean divides
+/// by).
+static Value dimAsF32(OpBuilder &b, Location loc, Value value, int64_t dim) {
+  return b.create<arith::UIToFPOp>(
+      loc, b.getF32Type(),
+      b.create<arith::IndexCastOp>(loc, b.getI64Type(),
+                                   dimValue(b, loc, value, dim)));
+}
+
 //===----------------------------------------------------------------------===//
 // Element-wise ops
 //===----------------------------------------------------------------------===//
@@ -883,10 +892,7 @@ struct LowerLayerNorm : OpConversionPattern<LayerNormOp> {
     MLIRContext *ctx = rewriter.getContext();
     AffineMap lastDim =
         AffineMap::get(rank, 0, {getAffineDimExpr(axis, ctx)}, ctx);
-    Value count = rewriter.create<arith::UIToFPOp>(
-        loc, rewriter.getF32Type(),
-        rewriter.create<arith::IndexCastOp>(
-            loc, rewriter.getI64Type(), dimValue(rewriter, loc, input, axis)));
+    Value count = dimAsF32(rewriter, loc, input, axis);
     auto byCount = [&](Value sum) {
       auto [redType, redSizes] = dropDim(type, sizes, axis);
       return elementwise(rewriter, loc,
@@ -939,10 +945,7 @@ struct LowerRmsNorm : OpConversionPattern<RmsNormOp> {
     MLIRContext *ctx = rewriter.getContext();
     AffineMap lastDim =
         AffineMap::get(rank, 0, {getAffineDimExpr(axis, ctx)}, ctx);
-    Value count = rewriter.create<arith::UIToFPOp>(
-        loc, rewriter.getF32Type(),
-        rewriter.create<arith::IndexCastOp>(
-            loc, rewriter.getI64Type(), dimValue(rewriter, loc, input, axis)));
+    Value count = dimAsF32(rewriter, loc, input, axis);
     // The mean square, then x / sqrt(ms + eps) * weight.
     Value sumSquares =
         reduceSum(rewriter, loc, input, axis, {},

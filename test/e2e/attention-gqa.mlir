@@ -18,38 +18,38 @@
 //
 // Group of 2, causal with key lengths (blocks of 8 rows then single rows).
 // RUN: tfm-run %t.so --call gqa2_causal --input %t.a/q.npy --input %t.a/k.npy --input %t.a/v.npy --input %t.a/lengths.npy --output %t.a/f.npy
-// RUN: %python %S/sdpa_ref.py check %t.a %t.a/f.npy --scale 0.125 --causal --lengths | FileCheck %s --check-prefix=G2
+// RUN: %python %S/sdpa_ref.py check %t.a %t.a/f.npy --scale 0.125 --causal --lengths | FileCheck %s --check-prefix=CHECK-G2
 // RUN: tfm-run %t.unfused.so --call gqa2_causal --input %t.a/q.npy --input %t.a/k.npy --input %t.a/v.npy --input %t.a/lengths.npy --output %t.a/u.npy
-// RUN: %python %S/sdpa_ref.py check %t.a %t.a/u.npy --scale 0.125 --causal --lengths | FileCheck %s --check-prefix=G2
-// G2: PASS shape=[4, 4, 37, 64] {{.*}} exact_zeros=True
+// RUN: %python %S/sdpa_ref.py check %t.a %t.a/u.npy --scale 0.125 --causal --lengths | FileCheck %s --check-prefix=CHECK-G2
+// CHECK-G2: PASS shape=[4, 4, 37, 64] {{.*}} exact_zeros=True
 //
 // Group of 4, head dim 128 (value dim 64), 13 queries over 1100 keys (two
 // key chunks), key lengths.
 // RUN: tfm-run %t.so --call gqa4_cross --input %t.b/q.npy --input %t.b/k.npy --input %t.b/v.npy --input %t.b/lengths.npy --output %t.b/f.npy
-// RUN: %python %S/sdpa_ref.py check %t.b %t.b/f.npy --scale 0.088388 --lengths | FileCheck %s --check-prefix=G4
+// RUN: %python %S/sdpa_ref.py check %t.b %t.b/f.npy --scale 0.088388 --lengths | FileCheck %s --check-prefix=CHECK-G4
 // RUN: tfm-run %t.unfused.so --call gqa4_cross --input %t.b/q.npy --input %t.b/k.npy --input %t.b/v.npy --input %t.b/lengths.npy --output %t.b/u.npy
-// RUN: %python %S/sdpa_ref.py check %t.b %t.b/u.npy --scale 0.088388 --lengths | FileCheck %s --check-prefix=G4
-// G4: PASS shape=[3, 8, 13, 64] {{.*}} exact_zeros=True
+// RUN: %python %S/sdpa_ref.py check %t.b %t.b/u.npy --scale 0.088388 --lengths | FileCheck %s --check-prefix=CHECK-G4
+// CHECK-G4: PASS shape=[3, 8, 13, 64] {{.*}} exact_zeros=True
 //
 // Group of 8 (one key/value head), one query row: a decode step's shape.
 // RUN: tfm-run %t.so --call gqa8_step --input %t.c/q.npy --input %t.c/k.npy --input %t.c/v.npy --input %t.c/lengths.npy --output %t.c/f.npy
-// RUN: %python %S/sdpa_ref.py check %t.c %t.c/f.npy --scale 0.125 --lengths | FileCheck %s --check-prefix=G8
+// RUN: %python %S/sdpa_ref.py check %t.c %t.c/f.npy --scale 0.125 --lengths | FileCheck %s --check-prefix=CHECK-G8
 // RUN: tfm-run %t.unfused.so --call gqa8_step --input %t.c/q.npy --input %t.c/k.npy --input %t.c/v.npy --input %t.c/lengths.npy --output %t.c/u.npy
-// RUN: %python %S/sdpa_ref.py check %t.c %t.c/u.npy --scale 0.125 --lengths | FileCheck %s --check-prefix=G8
-// G8: PASS shape=[4, 8, 1, 64] {{.*}} exact_zeros=True
+// RUN: %python %S/sdpa_ref.py check %t.c %t.c/u.npy --scale 0.125 --lengths | FileCheck %s --check-prefix=CHECK-G8
+// CHECK-G8: PASS shape=[4, 8, 1, 64] {{.*}} exact_zeros=True
 //
 // Heads known only at run time: 6 query heads over 3 key/value heads.
 // RUN: tfm-run %t.so --call gqa_dynamic --input %t.d/q.npy --input %t.d/k.npy --input %t.d/v.npy --input %t.d/lengths.npy --output %t.d/f.npy
-// RUN: %python %S/sdpa_ref.py check %t.d %t.d/f.npy --scale 0.125 --causal --lengths | FileCheck %s --check-prefix=GDYN
+// RUN: %python %S/sdpa_ref.py check %t.d %t.d/f.npy --scale 0.125 --causal --lengths | FileCheck %s --check-prefix=CHECK-GDYN
 // RUN: tfm-run %t.unfused.so --call gqa_dynamic --input %t.d/q.npy --input %t.d/k.npy --input %t.d/v.npy --input %t.d/lengths.npy --output %t.d/u.npy
-// RUN: %python %S/sdpa_ref.py check %t.d %t.d/u.npy --scale 0.125 --causal --lengths | FileCheck %s --check-prefix=GDYN
-// GDYN: PASS shape=[2, 6, 21, 64]
+// RUN: %python %S/sdpa_ref.py check %t.d %t.d/u.npy --scale 0.125 --causal --lengths | FileCheck %s --check-prefix=CHECK-GDYN
+// CHECK-GDYN: PASS shape=[2, 6, 21, 64]
 //
 // ... and 4 key/value heads do not divide 6 query heads: an error, checked
 // before the kernel runs.
-// RUN: not tfm-run %t.so --call gqa_dynamic --input %t.e/q.npy --input %t.e/k.npy --input %t.e/v.npy --input %t.e/lengths.npy --output %t.e/f.npy 2>&1 | FileCheck %s --check-prefix=NODIV
-// RUN: not tfm-run %t.unfused.so --call gqa_dynamic --input %t.e/q.npy --input %t.e/k.npy --input %t.e/v.npy --input %t.e/lengths.npy --output %t.e/u.npy 2>&1 | FileCheck %s --check-prefix=NODIV
-// NODIV: tfm-run: error: entry 'gqa_dynamic': the key/value heads of the op at {{.*}}attention-gqa.mlir:{{[0-9]+}}:{{[0-9]+}} do not divide its query heads
+// RUN: not tfm-run %t.so --call gqa_dynamic --input %t.e/q.npy --input %t.e/k.npy --input %t.e/v.npy --input %t.e/lengths.npy --output %t.e/f.npy 2>&1 | FileCheck %s --check-prefix=CHECK-NODIV
+// RUN: not tfm-run %t.unfused.so --call gqa_dynamic --input %t.e/q.npy --input %t.e/k.npy --input %t.e/v.npy --input %t.e/lengths.npy --output %t.e/u.npy 2>&1 | FileCheck %s --check-prefix=CHECK-NODIV
+// CHECK-NODIV: tfm-run: error: entry 'gqa_dynamic': the key/value heads of the op at {{.*}}attention-gqa.mlir:{{[0-9]+}}:{{[0-9]+}} do not divide its query heads
 
 func.func @gqa2_causal(%q: tensor<?x4x?x64xf32>, %k: tensor<?x2x?x64xf32>, %v: tensor<?x2x?x64xf32>,
                        %len: tensor<?xi32>) -> tensor<?x4x?x64xf32> {

@@ -8,11 +8,11 @@
 // RUN: %python %S/norm_ref.py gen %t.a --shape 2,3,4096 --seed 1
 // RUN: %python %S/norm_ref.py gen %t.b --shape 5,7,64 --seed 2
 // RUN: tfm-run %t.so --call rms_norm_llama --input %t.a/x.npy --input %t.a/weight.npy --output %t.a/y.npy
-// RUN: %python %S/norm_ref.py check %t.a %t.a/y.npy --eps 1e-6 | FileCheck %s --check-prefix=LLAMA
-// LLAMA: PASS shape=[2, 3, 4096]
+// RUN: %python %S/norm_ref.py check %t.a %t.a/y.npy --eps 1e-6 | FileCheck %s --check-prefix=CHECK-LLAMA
+// CHECK-LLAMA: PASS shape=[2, 3, 4096]
 // RUN: tfm-run %t.so --call rms_norm_small --input %t.b/x.npy --input %t.b/weight.npy --output %t.b/y.npy
-// RUN: %python %S/norm_ref.py check %t.b %t.b/y.npy --eps 1e-5 | FileCheck %s --check-prefix=SMALL
-// SMALL: PASS shape=[5, 7, 64]
+// RUN: %python %S/norm_ref.py check %t.b %t.b/y.npy --eps 1e-5 | FileCheck %s --check-prefix=CHECK-SMALL
+// CHECK-SMALL: PASS shape=[5, 7, 64]
 
 func.func @rms_norm_llama(%x: tensor<?x?x4096xf32>, %w: tensor<4096xf32>) -> tensor<?x?x4096xf32> {
   %y = tfm.rms_norm %x, %w {epsilon = 1.0e-6 : f32} : tensor<?x?x4096xf32>, tensor<4096xf32>
