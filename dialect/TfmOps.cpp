@@ -445,6 +445,23 @@ LogicalResult RmsNormOp::verify() {
 }
 
 //===----------------------------------------------------------------------===//
+// RepeatHeadsOp
+//===----------------------------------------------------------------------===//
+
+LogicalResult RepeatHeadsOp::verify() {
+  auto input = getInput().getType();
+  int64_t groups = input.getDimSize(1);
+  int64_t heads = ShapedType::isDynamic(groups) ? kDyn : groups * getRepeats();
+  int64_t resultHeads = getType().getDimSize(1);
+  if (!ShapedType::isDynamic(resultHeads) && resultHeads % getRepeats() != 0)
+    return emitOpError("expected result heads divisible by repeats = ")
+           << getRepeats() << ", got " << resultHeads;
+  return expectShape(
+      *this, "result", getType(),
+      {input.getDimSize(0), heads, input.getDimSize(2), input.getDimSize(3)});
+}
+
+//===----------------------------------------------------------------------===//
 // AddOp
 //===----------------------------------------------------------------------===//
 

@@ -486,6 +486,50 @@ def Tfm_AddOp : Tfm_Op<"add", [Pure, Commutative, SameOperandsAndResultType]> {
   let hasFolder = 1;
 }
 
+def Tfm_MulOp : Tfm_Op<"mul", [Pure, Commutative, SameOperandsAndResultType]> {
+  let summary = "element-wise product (gated feed-forward layers)";
+  let description = [{
+    `result = lhs * rhs`, operands of one type: the gating of a SiLU-gated
+    MLP, `down(silu(gate(x)) * up(x))`.
+
+    ```mlir
+    %y = tfm.mul %g, %u : tensor<?x?x2816xf32>
+    ```
+  }];
+  let arguments = (ins Tfm_F32Tensor:$lhs, Tfm_F32Tensor:$rhs);
+  let results = (outs Tfm_F32Tensor:$result);
+  let assemblyFormat = "$lhs `,` $rhs attr-dict `:` type($result)";
+}
+
+def Tfm_RepeatHeadsOp : Tfm_Op<"repeat_heads", [Pure]> {
+  let summary = "repeat each key/value head for its group of query heads";
+  let description = [{
+    Grouped-query attention written out, as transformers' `repeat_kv` does
+    it: with `input: [batch, g, seq, d]` and `repeats = r`, the result is
+    `[batch, g * r, seq, d]` with
+
+    ```
+    result[b, h, s, :] = input[b, h / r, s, :]
+    ```
+
+    `tfm-fuse-attention` reads the key/value heads themselves instead:
+    `tfm.attention` takes K and V with fewer heads than Q, and no repeated
+    copy is made.
+
+    ```mlir
+    %k4 = tfm.repeat_heads %k {repeats = 4 : i64}
+        : tensor<?x2x?x64xf32> -> tensor<?x8x?x64xf32>
+    ```
+  }];
+  let arguments = (ins TensorRankOf<[F32], [4]>:$input,
+                       ConfinedAttr<I64Attr, [IntMinValue<1>]>:$repeats);
+  let results = (outs TensorRankOf<[F32], [4]>:$result);
+  let assemblyFormat = [{
+    $input attr-dict `:` type($input) `->` type($result)
+  }];
+  let hasVerifier = 1;
+}
+
 //===----------------------------------------------------------------------===//
 // Kernel level
 //===----------------------------------------------------------------------===//

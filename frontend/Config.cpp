@@ -76,7 +76,15 @@ std::string_view activationName(Activation activation) {
 }
 
 std::string_view positionalEncodingName(PositionalEncoding encoding) {
-  return encoding == PositionalEncoding::Sinusoidal ? "sinusoidal" : "learned";
+  switch (encoding) {
+  case PositionalEncoding::Sinusoidal:
+    return "sinusoidal";
+  case PositionalEncoding::Learned:
+    return "learned";
+  case PositionalEncoding::Rotary:
+    return "rotary";
+  }
+  return "unknown";
 }
 
 /// "an encoder-decoder model", "a decoder model".
@@ -342,6 +350,9 @@ std::string describeConfig(const ModelConfig &config) {
   absl::StrAppend(
       &text, ", final_norm ", config.finalNorm ? "true" : "false", ", ",
       toAbsl(positionalEncodingName(config.positionalEncoding)), " positions");
+  if (config.kvHeads() != config.numHeads)
+    absl::StrAppend(&text, ", ", config.numHeads, " query heads over ",
+                    config.kvHeads(), " key/value heads");
   return text;
 }
 

@@ -22,7 +22,12 @@ enum class Architecture { EncoderDecoder, Encoder, Decoder };
 /// The FFN's activation: ReLU, exact-erf GELU, tanh-approximated GELU
 /// (GPT-2's "gelu_new"), SiLU (Marian's "swish").
 enum class Activation { Relu, Gelu, GeluTanh, Silu };
-enum class PositionalEncoding { Sinusoidal, Learned };
+/// Added to the embeddings (sinusoidal, a learned table), or rotary: Q and K
+/// of every attention rotated by their positions (Llama), nothing added.
+enum class PositionalEncoding { Sinusoidal, Learned, Rotary };
+/// LayerNorm (mean and variance, weight and bias) or RMSNorm (root mean
+/// square, weight only: Llama).
+enum class NormKind { LayerNorm, RmsNorm };
 /// What an encoder-only model's `encode` returns: the final hidden states
 /// (with Pooler also a `pool` entry: tanh(dense(h[:, 0]))), or the logits of
 /// a masked-LM head (dense, activation, LayerNorm, then the tied projection).
@@ -32,7 +37,7 @@ enum class EncoderHead { Hidden, Pooler, MaskedLM };
 std::string_view architectureName(Architecture architecture);
 /// "relu", "gelu", "gelu_tanh" or "silu".
 std::string_view activationName(Activation activation);
-/// "sinusoidal" or "learned".
+/// "sinusoidal", "learned" or "rotary".
 std::string_view positionalEncodingName(PositionalEncoding encoding);
 
 /// A validated config.json. Fields a model's architecture does not use (the
@@ -78,6 +83,22 @@ struct ModelConfig {
   bool sharedEmbeddings = false;
   /// Scores scaled by 1/sqrt(head_dim) (GPT-2's scale_attn_weights).
   bool scaleAttention = true;
+  /// Key/value heads of self-attention (grouped-query attention: query head
+  /// h reads key/value head h / (numHeads / numKvHeads)); 0: numHeads.
+  int64_t numKvHeads = 0;
+  /// The size of a head when it is not dModel / numHeads (Llama's head_dim);
+  /// 0: dModel / numHeads.
+  int64_t headDimension = 0;
+  NormKind norm = NormKind::LayerNorm;
+  /// Rotary positions: theta of inv_freq[i] = 1 / theta^(2i / head_dim).
+  double ropeTheta = 10000.0;
+  /// The FFN is gated: linear2(act(gate_proj(x)) * linear1(x)) (Llama's
+  /// down(silu(gate(x)) * up(x))).
+  bool gatedFeedForward = false;
+  /// Whether the attention projections (q, k, v, out) and the FFN's linear
+  /// layers have biases (Llama: attention_bias, mlp_bias).
+  bool attentionBias = true;
+  bool feedForwardBias = true;
   /// Greedy decoding (generation_config.json): more ids that end a sequence
   /// besides eosId, a token forced at the last step allowed by the token
   /// limit (-1: none), and token sequences never generated.
@@ -89,8 +110,12 @@ struct ModelConfig {
   bool hasEncoder() const { return architecture != Architecture::Decoder; }
   /// Whether the model has a decoder stack (tgt side, generator).
   bool hasDecoder() const { return architecture != Architecture::Encoder; }
-  /// Size of one attention head: dModel / numHeads.
-  int64_t headDim() const { return dModel / numHeads; }
+  /// Size of one attention head: head_dim when given, else dModel / numHeads.
+  int64_t headDim() const {
+    return headDimension ? headDimension : dModel / numHeads;
+  }
+  /// Key/value heads of self-attention.
+  int64_t kvHeads() const { return numKvHeads ? numKvHeads : numHeads; }
 };
 
 /// Parses and validates the text of a config.json. Every field of the table

@@ -99,19 +99,19 @@ public:
 
   int64_t d() const { return config.dModel; }
   int64_t heads() const { return config.numHeads; }
+  int64_t kvHeads() const { return config.kvHeads(); }
+  int64_t headDim() const { return config.headDim(); }
   static constexpr int64_t kDyn = ShapedType::kDynamic;
 
   RankedTensorType act(int64_t width) {
     return RankedTensorType::get({kDyn, kDyn, width}, b.getF32Type());
   }
-  RankedTensorType headsType() {
-    return RankedTensorType::get({kDyn, heads(), kDyn, d() / heads()},
+  RankedTensorType headsType(int64_t count) {
+    return RankedTensorType::get({kDyn, count, kDyn, headDim()},
                                  b.getF32Type());
   }
-  RankedTensorType cacheType() {
-    return RankedTensorType::get({kDyn, heads(), kDyn, d() / heads()},
-                                 b.getF32Type());
-  }
+  /// A KV cache: the key/value heads.
+  RankedTensorType cacheType() { return headsType(kvHeads()); }
   RankedTensorType scoresType() {
     return RankedTensorType::get({kDyn, heads(), kDyn, kDyn}, b.getF32Type());
   }
@@ -134,11 +134,14 @@ public:
     Value x = b.create<EmbeddingOp>(loc, act(d()), ids, table);
     if (config.embedScale)
       x = b.create<ScaleOp>(loc, x, b.getF32FloatAttr(std::sqrt(double(d()))));
-    Value positions;
-    if (config.positionalEncoding == ::tfm::PositionalEncoding::Learned)
-      positions =
-          weight((side + "_pos_embed.weight").str(), {config.maxSeqLen, d()});
-    x = b.create<PositionalEncodingOp>(loc, x, positions, offsets);
+    using ::tfm::PositionalEncoding;
+    if (config.positionalEncoding != PositionalEncoding::Rotary) {
+      Value positions;
+      if (config.positionalEncoding == PositionalEncoding::Learned)
+        positions =
+            weight((side + "_pos_embed.weight").str(), {config.maxSeqLen, d()});
+      x = b.create<PositionalEncodingOp>(loc, x, positions, offsets);
+    }
     if (types) {
       Value typeTable = weight((side + "_type_embed.weight").str(),
                                {config.typeVocabSize, d()});
@@ -146,7 +149,7 @@ public:
           loc, x, b.create<EmbeddingOp>(loc, act(d()), types, typeTable));
     }
     if (config.embeddingNorm)
-      x = layerNorm((side + "_embed_norm").str(), x);
+      x = norm((side + "_embed_norm").str(), x);
     return x;
   }
 
@@ -167,9 +170,10 @@ public:
                   vocab);
   }
 
-  /// Linear layer `prefix` (`prefix.weight`, `prefix.bias`).
-  Value linear(const std::string &prefix, Value x, int64_t in, int64_t out) {
-    return linear(prefix + ".weight", prefix + ".bias", x, in, out);
+  /// Linear layer `prefix` (`prefix.weight`, and `prefix.bias` if `bias`).
+  Value linear(const std::string &prefix, Value x, int64_t in, int64_t out,
+               bool bias = true) {
+    return linear(prefix + ".weight", bias ? prefix + ".bias" : "", x, in, out);
   }
 
   /// A linear layer of weight `weightName` [out, in] and bias `biasName`
@@ -200,36 +204,65 @@ public:
     llvm_unreachable("unknown activation");
   }
 
-  Value layerNorm(const std::string &prefix, Value x) {
+  /// The configured normalization `prefix`: LayerNorm (`prefix.weight`,
+  /// `prefix.bias`) or RMSNorm (`prefix.weight`).
+  Value norm(const std::string &prefix, Value x) {
     Value w = weight(prefix + ".weight", {d()});
+    FloatAttr eps = b.getF32FloatAttr(static_cast<float>(config.layerNormEps));
+    if (config.norm == ::tfm::NormKind::RmsNorm)
+      return b.create<RmsNormOp>(loc, x, w, eps);
     Value bias = weight(prefix + ".bias", {d()});
-    return b.create<LayerNormOp>(
-        loc, x, w, bias,
-        b.getF32FloatAttr(static_cast<float>(config.layerNormEps)));
+    return b.create<LayerNormOp>(loc, x, w, bias, eps);
   }
 
-  /// The heads of projection `which` (q, k or v) of `x`.
+  /// The heads of projection `which` (q: the query heads; k or v: the
+  /// key/value heads) of `x`.
   Value project(const std::string &prefix, StringRef which, Value x) {
-    Value p = linear(prefix + "." + which.str() + "_proj", x, d(), d());
-    return b.create<SplitHeadsOp>(loc, headsType(), p,
-                                  b.getI64IntegerAttr(heads()));
+    int64_t count = which == "q" ? heads() : kvHeads();
+    Value p = linear(prefix + "." + which.str() + "_proj", x, d(),
+                     count * headDim(), config.attentionBias);
+    return b.create<SplitHeadsOp>(loc, headsType(count), p,
+                                  b.getI64IntegerAttr(count));
+  }
+
+  /// Rotary positions on the heads `x`: token s of sequence b at
+  /// offsets[b] + s (s without offsets).
+  Value rotate(Value x, Value offsets) {
+    if (config.positionalEncoding != ::tfm::PositionalEncoding::Rotary)
+      return x;
+    return b.create<RotaryOp>(
+        loc, x, offsets,
+        b.getF32FloatAttr(static_cast<float>(config.ropeTheta)));
   }
 
   /// Scaled dot-product attention written out (QKᵀ, scale, masks, softmax,
   /// ·V), heads merged, output projection.
   Value attend(const std::string &prefix, Value q, Value k, Value v,
                Value keyLengths, bool causal) {
+    // Grouped-query attention: each key/value head repeated for its group
+    // of query heads (tfm-fuse-attention reads them unrepeated).
+    if (kvHeads() != heads()) {
+      auto repeat = [&](Value kv) {
+        return b.create<RepeatHeadsOp>(
+            loc, headsType(heads()), kv,
+            b.getI64IntegerAttr(heads() / kvHeads()));
+      };
+      k = repeat(k);
+      v = repeat(v);
+    }
     Value s = b.create<MatmulOp>(loc, scoresType(), q, k, b.getUnitAttr());
-    double headDim = double(d() / heads());
-    double scale = config.scaleAttention ? 1.0 / std::sqrt(headDim) : 1.0;
+    double scale =
+        config.scaleAttention ? 1.0 / std::sqrt(double(headDim())) : 1.0;
     s = b.create<ScaleOp>(loc, s, b.getF32FloatAttr(scale));
     s = b.create<MaskOp>(loc, MaskKind::KeyPadding, s, keyLengths);
     if (causal)
       s = b.create<MaskOp>(loc, MaskKind::Causal, s, Value());
     Value p = b.create<SoftmaxOp>(loc, s, b.getI64IntegerAttr(-1));
-    Value o = b.create<MatmulOp>(loc, headsType(), p, v, UnitAttr());
-    Value merged = b.create<MergeHeadsOp>(loc, act(d()), o);
-    return linear(prefix + ".out_proj", merged, d(), d());
+    Value o = b.create<MatmulOp>(loc, headsType(heads()), p, v, UnitAttr());
+    int64_t width = heads() * headDim();
+    Value merged = b.create<MergeHeadsOp>(loc, act(width), o);
+    return linear(prefix + ".out_proj", merged, width, d(),
+                  config.attentionBias);
   }
 
   /// Multi-head attention of `query` over `keyValue`.
@@ -241,9 +274,19 @@ public:
     return attend(prefix, q, k, v, keyLengths, causal);
   }
 
+  /// linear2(act(linear1(x))), or gated: linear2(act(gate_proj(x)) *
+  /// linear1(x)).
   Value feedForward(const std::string &prefix, Value x) {
-    Value h = activation(linear(prefix + ".linear1", x, d(), config.dFF));
-    return linear(prefix + ".linear2", h, config.dFF, d());
+    bool bias = config.feedForwardBias;
+    Value h = linear(prefix + ".linear1", x, d(), config.dFF, bias);
+    if (config.gatedFeedForward)
+      h = b.create<MulOp>(
+          loc,
+          activation(linear(prefix + ".gate_proj", x, d(), config.dFF, bias)),
+          h);
+    else
+      h = activation(h);
+    return linear(prefix + ".linear2", h, config.dFF, d(), bias);
   }
 
   /// A residual sub-layer in the configured order: post-norm
@@ -251,8 +294,8 @@ public:
   Value residual(const std::string &norm, Value x,
                  function_ref<Value(Value)> sublayer) {
     if (config.normFirst)
-      return b.create<AddOp>(loc, x, sublayer(layerNorm(norm, x)));
-    return layerNorm(norm, b.create<AddOp>(loc, x, sublayer(x)));
+      return b.create<AddOp>(loc, x, sublayer(this->norm(norm, x)));
+    return this->norm(norm, b.create<AddOp>(loc, x, sublayer(x)));
   }
 
   /// How a decoder layer's self-attention meets the KV cache of layer
@@ -270,8 +313,11 @@ public:
   Value selfAttention(const std::string &prefix, Value x, Value lengths,
                       bool causal, const SelfAttentionCache &cache) {
     std::string attn = prefix + ".self_attn";
-    Value q = project(attn, "q", x);
-    Value k = project(attn, "k", x);
+    // Rotary positions: from 0, or from each sequence's position in its
+    // cache.
+    Value offsets = cache.use == CacheUse::None ? Value() : cache.positions;
+    Value q = rotate(project(attn, "q", x), offsets);
+    Value k = rotate(project(attn, "k", x), offsets);
     Value v = project(attn, "v", x);
     if (cache.use == CacheUse::None)
       return attend(attn, q, k, v, lengths, causal);
@@ -321,7 +367,7 @@ public:
   }
 
   Value finalNorm(StringRef stack, Value x) {
-    return config.finalNorm ? layerNorm((stack + ".norm").str(), x) : x;
+    return config.finalNorm ? norm((stack + ".norm").str(), x) : x;
   }
 
   /// The self-attention caches of every decoder layer, as inout inputs
@@ -356,7 +402,7 @@ public:
   /// LayerNorm, then the (tied) projection to the vocabulary.
   Value maskedLMHead(Value x) {
     x = activation(linear("mlm.dense", x, d(), d()));
-    x = layerNorm("mlm.norm", x);
+    x = norm("mlm.norm", x);
     return generator(x, "src", config.srcVocabSize);
   }
 

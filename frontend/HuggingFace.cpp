@@ -1,7 +1,8 @@
 //===- HuggingFace.cpp - Hugging Face checkpoint directories --------------===//
 //
 // The names and layouts below are transformers 4.47's (modeling_bert.py,
-// modeling_gpt2.py, modeling_marian.py), as save_pretrained writes them; the
+// modeling_gpt2.py, modeling_marian.py, modeling_llama.py), as
+// save_pretrained writes them; the
 // test fixtures under test/e2e/hf/ are made by transformers itself.
 //
 //===----------------------------------------------------------------------===//
@@ -570,6 +571,104 @@ static absl::Status readMarian(Keys &keys, HuggingFaceModel &m) {
 }
 
 //===----------------------------------------------------------------------===//
+// Llama
+//===----------------------------------------------------------------------===//
+
+static absl::Status readLlama(Keys &keys, HuggingFaceModel &m) {
+  ModelConfig &c = m.config;
+  c.architecture = Architecture::Decoder;
+  TFM_ASSIGN_OR_RETURN(c.tgtVocabSize, keys.size("vocab_size"));
+  TFM_ASSIGN_OR_RETURN(c.dModel, keys.size("hidden_size"));
+  TFM_ASSIGN_OR_RETURN(c.numDecoderLayers,
+                       keys.size("num_hidden_layers", {}, kMaxLayers));
+  TFM_ASSIGN_OR_RETURN(c.numHeads, keys.size("num_attention_heads"));
+  TFM_ASSIGN_OR_RETURN(c.numKvHeads,
+                       keys.size("num_key_value_heads", c.numHeads));
+  if (c.numHeads % c.numKvHeads != 0)
+    return keyError("num_key_value_heads",
+                    absl::StrCat("(", c.numKvHeads,
+                                 ") must divide num_attention_heads (",
+                                 c.numHeads, ")"));
+  // Older configs have no head_dim: hidden_size / num_attention_heads.
+  if (!keys.take("head_dim") && c.dModel % c.numHeads != 0)
+    return keyError("num_attention_heads",
+                    absl::StrCat("(", c.numHeads,
+                                 ") must divide the hidden size (", c.dModel,
+                                 ") when there is no head_dim"));
+  TFM_ASSIGN_OR_RETURN(c.headDimension,
+                       keys.size("head_dim", c.dModel / c.numHeads, 1 << 16));
+  if (c.headDimension % 2 != 0)
+    return keyError("head_dim",
+                    absl::StrCat("must be even (rotary positions rotate "
+                                 "halves), got ",
+                                 c.headDimension));
+  if (c.numHeads > kMaxSize / c.headDimension)
+    return keyError("head_dim", "times num_attention_heads is too large");
+  TFM_ASSIGN_OR_RETURN(c.dFF, keys.size("intermediate_size"));
+  TFM_ASSIGN_OR_RETURN(c.activation, activation(keys, "hidden_act", "silu"));
+  TFM_ASSIGN_OR_RETURN(c.maxSeqLen, keys.size("max_position_embeddings"));
+  TFM_ASSIGN_OR_RETURN(c.layerNormEps, keys.positive("rms_norm_eps", 1e-6));
+  TFM_ASSIGN_OR_RETURN(c.ropeTheta, keys.positive("rope_theta", 10000.0));
+  TFM_ASSIGN_OR_RETURN(c.attentionBias, keys.flag("attention_bias", false));
+  TFM_ASSIGN_OR_RETURN(c.feedForwardBias, keys.flag("mlp_bias", false));
+  TFM_ASSIGN_OR_RETURN(c.tiedEmbeddings,
+                       keys.flag("tie_word_embeddings", false));
+  // Scaled rotary positions (linear, dynamic, yarn, llama3, ...) are not
+  // implemented: one error naming the setting.
+  if (const json::Value *scaling = keys.take("rope_scaling"))
+    return keyError("rope_scaling",
+                    absl::StrCat("is ", json::serialize(*scaling),
+                                 "; tfm implements only unscaled rotary "
+                                 "positions (null)"));
+  // pretraining_tp > 1 splits the projections into slices whose sum is the
+  // same linear layer: the result does not depend on it.
+  keys.ignore({"pretraining_tp", "attention_dropout"});
+  c.positionalEncoding = PositionalEncoding::Rotary;
+  c.norm = NormKind::RmsNorm;
+  c.gatedFeedForward = true;
+  c.embedScale = false;
+  c.normFirst = true;
+  c.finalNorm = true;
+  c.generatorBias = false;
+
+  int64_t d = c.dModel, hd = c.headDimension;
+  int64_t q = c.numHeads * hd, kv = c.numKvHeads * hd;
+  Mapping map(m);
+  map.tensor("tgt_embed.weight", "model.embed_tokens.weight",
+             {c.tgtVocabSize, d});
+  auto linear = [&](const std::string &name, const std::string &file,
+                    int64_t in, int64_t out, bool bias) {
+    map.tensor(name + ".weight", file + ".weight", {out, in});
+    if (bias)
+      map.tensor(name + ".bias", file + ".bias", {out});
+  };
+  for (int64_t i = 0; i < c.numDecoderLayers; ++i) {
+    std::string g = layerName("decoder", i);
+    std::string f = absl::StrCat("model.layers.", i, ".");
+    map.tensor(g + ".norm1.weight", f + "input_layernorm.weight", {d});
+    bool ab = c.attentionBias;
+    linear(g + ".self_attn.q_proj", f + "self_attn.q_proj", d, q, ab);
+    linear(g + ".self_attn.k_proj", f + "self_attn.k_proj", d, kv, ab);
+    linear(g + ".self_attn.v_proj", f + "self_attn.v_proj", d, kv, ab);
+    linear(g + ".self_attn.out_proj", f + "self_attn.o_proj", q, d, ab);
+    map.tensor(g + ".norm2.weight", f + "post_attention_layernorm.weight", {d});
+    bool mb = c.feedForwardBias;
+    linear(g + ".gate_proj", f + "mlp.gate_proj", d, c.dFF, mb);
+    linear(g + ".linear1", f + "mlp.up_proj", d, c.dFF, mb);
+    linear(g + ".linear2", f + "mlp.down_proj", c.dFF, d, mb);
+    // The rotary frequencies of older versions (computed, not loaded).
+    map.ignore(f + "self_attn.rotary_emb.inv_freq");
+  }
+  map.tensor("decoder.norm.weight", "model.norm.weight", {d});
+  map.ignore("model.rotary_emb.inv_freq");
+  if (c.tiedEmbeddings)
+    map.ignore("lm_head.weight"); // Tied to embed_tokens; not saved.
+  else
+    map.tensor("generator.weight", "lm_head.weight", {c.tgtVocabSize, d});
+  return absl::OkStatus();
+}
+
+//===----------------------------------------------------------------------===//
 // Entry
 //===----------------------------------------------------------------------===//
 
@@ -588,6 +687,7 @@ readHuggingFaceModel(const json::Value &config, const json::Value *generation,
   static const std::pair<std::string_view, std::vector<std::string_view>>
       kClasses[] = {{"bert", {"BertModel", "BertForMaskedLM"}},
                     {"gpt2", {"GPT2LMHeadModel"}},
+                    {"llama", {"LlamaForCausalLM"}},
                     {"marian", {"MarianMTModel"}}};
   const std::vector<std::string_view> *classes = nullptr;
   for (const auto &[type, names] : kClasses)
@@ -596,8 +696,8 @@ readHuggingFaceModel(const json::Value &config, const json::Value *generation,
   if (!classes)
     return keyError("model_type",
                     absl::StrCat("is \"", modelType,
-                                 "\"; tfm compiles \"bert\", \"gpt2\" and "
-                                 "\"marian\" checkpoints"));
+                                 "\"; tfm compiles \"bert\", \"gpt2\", "
+                                 "\"llama\" and \"marian\" checkpoints"));
   HuggingFaceModel m;
   m.modelClass = std::string(classes->front());
   if (const json::Value *arch = keys.take("architectures")) {
@@ -645,12 +745,14 @@ readHuggingFaceModel(const json::Value &config, const json::Value *generation,
     TFM_RETURN_IF_ERROR(readBert(keys, m, checkpoint));
   else if (modelType == "gpt2")
     TFM_RETURN_IF_ERROR(readGpt2(keys, m));
+  else if (modelType == "llama")
+    TFM_RETURN_IF_ERROR(readLlama(keys, m));
   else
     TFM_RETURN_IF_ERROR(readMarian(keys, m));
   TFM_RETURN_IF_ERROR(keys.unknown(modelType));
 
   ModelConfig &c = m.config;
-  if (c.dModel % c.numHeads != 0)
+  if (!c.headDimension && c.dModel % c.numHeads != 0)
     return keyError(modelType == "gpt2"   ? "n_head"
                     : modelType == "bert" ? "num_attention_heads"
                                           : "encoder_attention_heads",

@@ -31,6 +31,20 @@ using namespace mlir::tfm;
 // Matching the chain
 //===----------------------------------------------------------------------===//
 
+/// K or V of a chain for `heads` query heads: the input of the
+/// tfm.repeat_heads that repeats it for the query heads (tfm.attention reads
+/// each key/value head once for its group), or `kv` itself. Only a repeat of
+/// static heads to exactly `heads` is looked through.
+static Value keyValueHeads(Value kv, int64_t heads) {
+  auto repeat = kv.getDefiningOp<RepeatHeadsOp>();
+  if (!repeat || ShapedType::isDynamic(heads))
+    return kv;
+  int64_t groups = repeat.getInput().getType().getDimSize(1);
+  if (ShapedType::isDynamic(groups) || groups * repeat.getRepeats() != heads)
+    return kv;
+  return repeat.getInput();
+}
+
 namespace {
 
 /// What the chain between the scores and the softmax amounts to, collected
@@ -217,6 +231,10 @@ struct FuseAttentionChain : OpRewritePattern<MatmulOp> {
     FailureOr<Chain> chain = matchScores(softmax.getInput(), Chain(), why);
     if (failed(chain))
       return rewriter.notifyMatchFailure(op, why);
+    // Grouped-query attention: K and V as the chain repeated them.
+    int64_t heads = cast<ShapedType>(chain->query.getType()).getDimSize(1);
+    Value key = keyValueHeads(chain->key, heads);
+    Value value = keyValueHeads(op.getRhs(), heads);
     // Q, K and V have the rank of the scores (the matmul verifiers say so).
     // The chain's ops check their operands pairwise, and with dynamic sizes
     // pairwise compatibility is not transitive (2 ~ ? ~ 3): ask the
@@ -224,7 +242,7 @@ struct FuseAttentionChain : OpRewritePattern<MatmulOp> {
     auto typeOf = [](Value v) { return v ? v.getType() : Type(); };
     if (failed(verifyAttentionShapes(
             cast<ShapedType>(chain->query.getType()),
-            cast<ShapedType>(chain->key.getType()), op.getRhs().getType(),
+            cast<ShapedType>(key.getType()), cast<ShapedType>(value.getType()),
             typeOf(chain->keyLengths), typeOf(chain->mask), op.getType())))
       return rewriter.notifyMatchFailure(
           op, "Q, K, V, masks and result shapes do not line up");
@@ -235,12 +253,15 @@ struct FuseAttentionChain : OpRewritePattern<MatmulOp> {
     // The chain's matmuls take Q, K and V with equal heads; tfm.attention
     // also takes fewer key/value heads (grouped-query attention), so heads
     // only known at run time are checked to be equal here, as the matmuls'
-    // sizes would have been.
-    for (Value kv : {chain->key, Value(op.getRhs())})
-      emitSizeCheck(rewriter, op.getLoc(), chain->query, 1, kv, 1);
+    // sizes would have been. (Heads read through a tfm.repeat_heads are
+    // static: keyValueHeads says so.)
+    for (Value kv : {key, value})
+      if (cast<ShapedType>(kv.getType()).getDimSize(1) != heads ||
+          ShapedType::isDynamic(heads))
+        emitSizeCheck(rewriter, op.getLoc(), chain->query, 1, kv, 1);
     rewriter.replaceOpWithNewOp<AttentionOp>(
-        op, op.getType(), chain->query, chain->key, op.getRhs(),
-        chain->keyLengths, chain->mask, APFloat(scale), chain->causal);
+        op, op.getType(), chain->query, key, value, chain->keyLengths,
+        chain->mask, APFloat(scale), chain->causal);
     return success();
   }
 };

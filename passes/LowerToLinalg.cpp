@@ -208,6 +208,14 @@ struct LowerAdd : ElementwisePattern<AddOp> {
   }
 };
 
+struct LowerMul : ElementwisePattern<MulOp> {
+  using ElementwisePattern::ElementwisePattern;
+  Value scalar(OpBuilder &b, Location loc, MulOp,
+               ValueRange args) const override {
+    return b.create<arith::MulFOp>(loc, args[0], args[1]);
+  }
+};
+
 /// An activation op, element by element (buildActivation's math).
 template <typename OpTy, Activation kind>
 struct LowerActivation : ElementwisePattern<OpTy> {
@@ -706,6 +714,38 @@ struct LowerMergeHeads : OpConversionPattern<MergeHeadsOp> {
   }
 };
 
+/// [B, G, S, D] -> broadcast to [B, G, R, S, D] -> collapse to [B, G*R, S, D].
+struct LowerRepeatHeads : OpConversionPattern<RepeatHeadsOp> {
+  using OpConversionPattern::OpConversionPattern;
+  LogicalResult
+  matchAndRewrite(RepeatHeadsOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    Location loc = op.getLoc();
+    Value input = adaptor.getInput();
+    auto inType = cast<RankedTensorType>(input.getType());
+    int64_t repeats = op.getRepeats();
+    SmallVector<OpFoldResult> in = tensor::getMixedSizes(rewriter, loc, input);
+    auto broadcastType = RankedTensorType::get(
+        {inType.getDimSize(0), inType.getDimSize(1), repeats,
+         inType.getDimSize(2), inType.getDimSize(3)},
+        inType.getElementType());
+    Value init = emptyTensor(
+        rewriter, loc, broadcastType,
+        {in[0], in[1], rewriter.getIndexAttr(repeats), in[2], in[3]});
+    Value broadcast =
+        rewriter
+            .create<linalg::BroadcastOp>(loc, input, init, ArrayRef<int64_t>{2})
+            .getResult()[0];
+    Value collapsed = rewriter.create<tensor::CollapseShapeOp>(
+        loc, broadcast,
+        SmallVector<ReassociationIndices>{{0}, {1, 2}, {3}, {4}});
+    if (collapsed.getType() != op.getType())
+      collapsed = rewriter.create<tensor::CastOp>(loc, op.getType(), collapsed);
+    rewriter.replaceOp(op, collapsed);
+    return success();
+  }
+};
+
 struct LowerTranspose : OpConversionPattern<TransposeOp> {
   using OpConversionPattern::OpConversionPattern;
   LogicalResult
@@ -1158,6 +1198,7 @@ void mlir::tfm::populateLowerToLinalgPatterns(RewritePatternSet &patterns) {
                LowerGelu, LowerGeluTanh, LowerSilu, LowerTanh, LowerLayerNorm,
                LowerLinear, LowerMask, LowerMatmul, LowerMergeHeads,
                LowerPackedLinear, LowerPackWeight, LowerPositionalEncoding,
-               LowerRmsNorm, LowerRelu, LowerRotary, LowerScale, LowerSoftmax,
-               LowerSplitHeads, LowerTranspose>(patterns.getContext());
+               LowerMul, LowerRepeatHeads, LowerRmsNorm, LowerRelu, LowerRotary,
+               LowerScale, LowerSoftmax, LowerSplitHeads, LowerTranspose>(
+      patterns.getContext());
 }

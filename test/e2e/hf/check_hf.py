@@ -49,6 +49,7 @@ FAMILIES = {
     "BertModel": ("last_hidden_state", True, True, False, False),
     "BertForMaskedLM": ("logits", True, False, False, False),
     "GPT2LMHeadModel": ("logits", False, False, True, False),
+    "LlamaForCausalLM": ("logits", False, False, True, False),
     "MarianMTModel": ("logits", False, False, True, True),
 }
 
