@@ -17,11 +17,11 @@ by transformers 4.47 (case.json says how). Only numpy is needed here.
    [batch, longest, N], zero past each sequence's length, and match
    last_hidden_state.npy (BertModel) or logits.npy (the others) at the real
    positions within --tol; pooled.npy [batch, hidden] pooler_output.npy.
-3. greedy (GPT-2, Marian): `tfm-run WORK/art --src "IDS" --max-new-tokens N`
+3. greedy (GPT-2, Llama, Marian): `tfm-run WORK/art --src "IDS" --max-new-tokens N`
    per sequence, one line of new ids, eos not printed; and the whole batch at
    once, `tfm-run WORK/art --inputs WORK/prompts.json --max-new-tokens N`
    ({"src": ...} only), one line per sequence. Both must equal
-   transformers' greedy generate(): GPT-2 generate_single (without the prompt,
+   transformers' greedy generate(): GPT-2 and Llama generate_single (without the prompt,
    cut before the first eos_token_id), Marian generate_batch (without
    decoder_start_token_id, cut before the first eos, trailing pad dropped).
 Prints one line per check ("compile: ok", "forward: ...", "greedy ...") and

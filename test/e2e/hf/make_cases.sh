@@ -9,7 +9,8 @@
 # HF_REFERENCE defaults to ../shared/hf-reference beside the repository.
 # With NAMEs only those cases are remade. Each case keeps only what the tests
 # read: model/ (as save_pretrained writes it), inputs.json, the reference
-# outputs (*.npy, float32), generate.json (GPT-2, Marian) and case.json.
+# outputs (*.npy, float32), generate.json (GPT-2, Llama, Marian) and
+# case.json.
 set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -29,10 +30,12 @@ if command -v taskset >/dev/null 2>&1 && taskset -c 1 true 2>/dev/null; then
   pin=(taskset -c 1)
 fi
 
-# NAME  make_hf_case.py arguments  [reshard:MAX_SHARD_SIZE]  [via:bf16_case.py]
-#   reshard: re-saved as shards by reshard.py; via:bf16_case.py: made by
-#   make_hf_case.py's main() with bf16_case.py's fixes (its --bf16 path fails
-#   for Marian: "reloaded model differs from in-memory model").
+# NAME  make_hf_case.py arguments  [reshard:MAX_SHARD_SIZE]  [via:SCRIPT]
+#   reshard: re-saved as shards by reshard.py; via:SCRIPT: made by
+#   make_hf_case.py's main() through a script here: bf16_case.py's fixes (its
+#   --bf16 path fails for Marian: "reloaded model differs from in-memory
+#   model"), llama_case.py's config options (--bias, --head-dim N,
+#   --no-head-dim).
 #   default sizes: hidden 64, 4 heads, 2 layers, FF 128, vocabulary 100.
 #   --size H,HEADS,KV,LAYERS,FF,VOCAB (KV only matters for llama; GPT-2 ignores
 #   FF: its MLP is 4*H).
@@ -48,6 +51,14 @@ gpt2-bf16-s6          gpt2 6 --bf16
 marian-bf16-s4        marian 4 --bf16 via:bf16_case.py
 gpt2-sharded-s5       gpt2 5 --size 32,2,2,3,128,101 reshard:60KB
 bert-mlm-sharded-s5   bert 5 --variant mlm --size 32,2,2,3,64,90 reshard:50KB
+llama-base-s1         llama 1
+llama-tied-s2         llama 2 --variant tied
+llama-gqa4-s3         llama 3 --size 64,4,1,3,96,101
+llama-hd64-s4         llama 4 --size 128,2,2,1,64,97
+llama-hd128-bf16-s5   llama 5 --size 128,1,1,1,64,97 --bf16
+llama-gqa8-sharded-s6 llama 6 --size 64,8,1,2,64,90 reshard:60KB
+llama-bias-hd24-s7    llama 7 --bias --head-dim 24 --size 64,4,2,2,96,101 via:llama_case.py
+llama-nohd-s8         llama 8 --no-head-dim --size 48,3,1,2,64,89 via:llama_case.py
 EOF
 
 want=" $* "
@@ -66,10 +77,11 @@ while read -r name args; do
   shard=""
   gen=$HF_REFERENCE/make_hf_case.py
   via=""
-  if [[ "$args" == *" via:bf16_case.py"* ]]; then
-    gen=$here/bf16_case.py
-    via=" (through bf16_case.py)"
-    args=${args/ via:bf16_case.py/}
+  if [[ "$args" == *" via:"* ]]; then
+    script=${args##* via:}
+    gen=$here/$script
+    via=" (through $script)"
+    args=${args% via:*}
   fi
   if [[ "$args" == *reshard:* ]]; then
     shard=${args##*reshard:}
