@@ -593,3 +593,29 @@ func.func @pack_weight_dynamic(%w: tensor<?x?xf32>) -> tensor<?x?x32xf32> {
   %0 = tfm.pack_weight %w : tensor<?x?xf32> -> tensor<?x?x32xf32>
   return %0 : tensor<?x?x32xf32>
 }
+
+// -----
+
+// Element-wise product.
+// CHECK-LABEL: func.func @mul
+// CHECK: linalg.generic
+// CHECK: arith.mulf
+func.func @mul(%a: tensor<?x?x16xf32>, %b: tensor<?x?x16xf32>) -> tensor<?x?x16xf32> {
+  %0 = tfm.mul %a, %b : tensor<?x?x16xf32>
+  return %0 : tensor<?x?x16xf32>
+}
+
+// -----
+
+// Key/value heads repeated for their query heads: broadcast along a new
+// dimension after the heads, then the heads and their copies collapsed.
+// CHECK-LABEL: func.func @repeat_heads
+// CHECK-SAME: (%[[K:.*]]: tensor<?x2x?x64xf32>)
+// CHECK: %[[E:.*]] = tensor.empty({{.*}}) : tensor<?x2x3x?x64xf32>
+// CHECK: %[[B:.*]] = linalg.broadcast ins(%[[K]] : tensor<?x2x?x64xf32>) outs(%[[E]] : tensor<?x2x3x?x64xf32>) dimensions = [2]
+// CHECK: %[[C:.*]] = tensor.collapse_shape %[[B]] {{\[\[}}0], [1, 2], [3], [4]] : tensor<?x2x3x?x64xf32> into tensor<?x6x?x64xf32>
+// CHECK: return %[[C]]
+func.func @repeat_heads(%k: tensor<?x2x?x64xf32>) -> tensor<?x6x?x64xf32> {
+  %0 = tfm.repeat_heads %k {repeats = 3 : i64} : tensor<?x2x?x64xf32> -> tensor<?x6x?x64xf32>
+  return %0 : tensor<?x6x?x64xf32>
+}

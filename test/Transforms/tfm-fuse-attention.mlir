@@ -385,3 +385,46 @@ func.func @dynamic_heads(%q: tensor<?x?x?x8xf32>, %k: tensor<?x?x?x8xf32>, %v: t
   %o = tfm.matmul %p, %v : tensor<?x?x?x?xf32>, tensor<?x?x?x16xf32> -> tensor<?x?x?x16xf32>
   return %o : tensor<?x?x?x16xf32>
 }
+
+// -----
+
+// Grouped-query attention written out (transformers' repeat_kv): K and V
+// repeated for the query heads. The fused op reads the key/value heads
+// themselves; the repeats are left dead (and erased).
+// CHECK-LABEL: func.func @repeated_heads
+// CHECK-SAME: (%[[Q:[^:]*]]: tensor<?x8x?x16xf32>, %[[K:[^:]*]]: tensor<?x2x?x16xf32>, %[[V:[^:]*]]: tensor<?x2x?x16xf32>, %[[L:[^:]*]]: tensor<?xi32>)
+// CHECK-NOT: tfm.repeat_heads
+// CHECK-NOT: cf.assert
+// CHECK: %[[O:.*]] = tfm.attention %[[Q]], %[[K]], %[[V]] key_lengths(%[[L]] : tensor<?xi32>) {causal, scale = 2.500000e-01 : f32} : tensor<?x8x?x16xf32>, tensor<?x2x?x16xf32>, tensor<?x2x?x16xf32> -> tensor<?x8x?x16xf32>
+// CHECK-NOT: tfm.repeat_heads
+// CHECK: return %[[O]]
+func.func @repeated_heads(%q: tensor<?x8x?x16xf32>, %k: tensor<?x2x?x16xf32>, %v: tensor<?x2x?x16xf32>, %len: tensor<?xi32>) -> tensor<?x8x?x16xf32> {
+  %kr = tfm.repeat_heads %k {repeats = 4 : i64} : tensor<?x2x?x16xf32> -> tensor<?x8x?x16xf32>
+  %vr = tfm.repeat_heads %v {repeats = 4 : i64} : tensor<?x2x?x16xf32> -> tensor<?x8x?x16xf32>
+  %s = tfm.matmul %q, %kr transpose_rhs : tensor<?x8x?x16xf32>, tensor<?x8x?x16xf32> -> tensor<?x8x?x?xf32>
+  %sc = tfm.scale %s by 0.25 : tensor<?x8x?x?xf32>
+  %m = tfm.mask key_padding %sc, %len : tensor<?x8x?x?xf32>, tensor<?xi32>
+  %c = tfm.mask causal %m : tensor<?x8x?x?xf32>
+  %p = tfm.softmax %c : tensor<?x8x?x?xf32>
+  %o = tfm.matmul %p, %vr : tensor<?x8x?x?xf32>, tensor<?x8x?x16xf32> -> tensor<?x8x?x16xf32>
+  return %o : tensor<?x8x?x16xf32>
+}
+
+// -----
+
+// A repeat whose heads are only known at run time is not looked through:
+// the fused op takes the repeated K (whose heads the matmul checked equal
+// to Q's, checked again before it), the unrepeated V.
+// CHECK-LABEL: func.func @repeated_dynamic_heads
+// CHECK-SAME: (%[[Q:[^:]*]]: tensor<?x?x?x16xf32>, %[[K:[^:]*]]: tensor<?x?x?x16xf32>, %[[V:[^:]*]]: tensor<?x?x?x16xf32>)
+// CHECK: %[[KR:.*]] = tfm.repeat_heads %[[K]]
+// CHECK: cf.assert
+// CHECK: tfm.attention %[[Q]], %[[KR]], %{{.*}} {scale
+func.func @repeated_dynamic_heads(%q: tensor<?x?x?x16xf32>, %k: tensor<?x?x?x16xf32>, %v: tensor<?x?x?x16xf32>) -> tensor<?x?x?x16xf32> {
+  %kr = tfm.repeat_heads %k {repeats = 2 : i64} : tensor<?x?x?x16xf32> -> tensor<?x?x?x16xf32>
+  %vr = tfm.repeat_heads %v {repeats = 2 : i64} : tensor<?x?x?x16xf32> -> tensor<?x?x?x16xf32>
+  %s = tfm.matmul %q, %kr transpose_rhs : tensor<?x?x?x16xf32>, tensor<?x?x?x16xf32> -> tensor<?x?x?x?xf32>
+  %p = tfm.softmax %s : tensor<?x?x?x?xf32>
+  %o = tfm.matmul %p, %vr : tensor<?x?x?x?xf32>, tensor<?x?x?x16xf32> -> tensor<?x?x?x16xf32>
+  return %o : tensor<?x?x?x16xf32>
+}

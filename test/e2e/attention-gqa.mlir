@@ -23,6 +23,14 @@
 // RUN: %python %S/sdpa_ref.py check %t.a %t.a/u.npy --scale 0.125 --causal --lengths | FileCheck %s --check-prefix=CHECK-G2
 // CHECK-G2: PASS shape=[4, 4, 37, 64] {{.*}} exact_zeros=True
 //
+// The same, written out as the frontend writes it: tfm.repeat_heads, Q Kᵀ,
+// scale, masks, softmax, ·V. tfmc fuses it into the kernel, which reads the
+// key/value heads unrepeated; --no-fuse runs each op's reference lowering.
+// RUN: tfm-run %t.so --call gqa2_chain --input %t.a/q.npy --input %t.a/k.npy --input %t.a/v.npy --input %t.a/lengths.npy --output %t.a/cf.npy
+// RUN: %python %S/sdpa_ref.py check %t.a %t.a/cf.npy --scale 0.125 --causal --lengths | FileCheck %s --check-prefix=CHECK-G2
+// RUN: tfm-run %t.unfused.so --call gqa2_chain --input %t.a/q.npy --input %t.a/k.npy --input %t.a/v.npy --input %t.a/lengths.npy --output %t.a/cu.npy
+// RUN: %python %S/sdpa_ref.py check %t.a %t.a/cu.npy --scale 0.125 --causal --lengths | FileCheck %s --check-prefix=CHECK-G2
+//
 // Group of 4, head dim 128 (value dim 64), 13 queries over 1100 keys (two
 // key chunks), key lengths.
 // RUN: tfm-run %t.so --call gqa4_cross --input %t.b/q.npy --input %t.b/k.npy --input %t.b/v.npy --input %t.b/lengths.npy --output %t.b/f.npy
@@ -55,6 +63,19 @@ func.func @gqa2_causal(%q: tensor<?x4x?x64xf32>, %k: tensor<?x2x?x64xf32>, %v: t
                        %len: tensor<?xi32>) -> tensor<?x4x?x64xf32> {
   %o = tfm.attention %q, %k, %v key_lengths(%len : tensor<?xi32>) {causal, scale = 0.125 : f32}
       : tensor<?x4x?x64xf32>, tensor<?x2x?x64xf32>, tensor<?x2x?x64xf32> -> tensor<?x4x?x64xf32>
+  return %o : tensor<?x4x?x64xf32>
+}
+
+func.func @gqa2_chain(%q: tensor<?x4x?x64xf32>, %k: tensor<?x2x?x64xf32>, %v: tensor<?x2x?x64xf32>,
+                      %len: tensor<?xi32>) -> tensor<?x4x?x64xf32> {
+  %kr = tfm.repeat_heads %k {repeats = 2 : i64} : tensor<?x2x?x64xf32> -> tensor<?x4x?x64xf32>
+  %vr = tfm.repeat_heads %v {repeats = 2 : i64} : tensor<?x2x?x64xf32> -> tensor<?x4x?x64xf32>
+  %s = tfm.matmul %q, %kr transpose_rhs : tensor<?x4x?x64xf32>, tensor<?x4x?x64xf32> -> tensor<?x4x?x?xf32>
+  %t = tfm.scale %s by 0.125 : tensor<?x4x?x?xf32>
+  %m = tfm.mask key_padding %t, %len : tensor<?x4x?x?xf32>, tensor<?xi32>
+  %c = tfm.mask causal %m : tensor<?x4x?x?xf32>
+  %p = tfm.softmax %c : tensor<?x4x?x?xf32>
+  %o = tfm.matmul %p, %vr : tensor<?x4x?x?xf32>, tensor<?x4x?x64xf32> -> tensor<?x4x?x64xf32>
   return %o : tensor<?x4x?x64xf32>
 }
 

@@ -371,6 +371,38 @@ func.func @rms_norm_rank(%x: tensor<f32>, %g: tensor<1xf32>) {
 
 // -----
 
+func.func @repeat_heads_result(%k: tensor<?x2x?x64xf32>) {
+  // expected-error @+1 {{expected result of shape [?, 8, ?, 64], got 'tensor<?x4x?x64xf32>'}}
+  %0 = tfm.repeat_heads %k {repeats = 4 : i64} : tensor<?x2x?x64xf32> -> tensor<?x4x?x64xf32>
+  return
+}
+
+// -----
+
+func.func @repeat_heads_divisible(%k: tensor<?x?x?x64xf32>) {
+  // expected-error @+1 {{expected result heads divisible by repeats = 4, got 6}}
+  %0 = tfm.repeat_heads %k {repeats = 4 : i64} : tensor<?x?x?x64xf32> -> tensor<?x6x?x64xf32>
+  return
+}
+
+// -----
+
+func.func @repeat_heads_zero(%k: tensor<?x2x?x64xf32>) {
+  // expected-error @+1 {{attribute 'repeats' failed to satisfy constraint}}
+  %0 = tfm.repeat_heads %k {repeats = 0 : i64} : tensor<?x2x?x64xf32> -> tensor<?x2x?x64xf32>
+  return
+}
+
+// -----
+
+func.func @mul_types(%a: tensor<?x16xf32>, %b: tensor<?x8xf32>) {
+  // expected-error @+1 {{requires the same type for all operands and results}}
+  %0 = "tfm.mul"(%a, %b) : (tensor<?x16xf32>, tensor<?x8xf32>) -> tensor<?x16xf32>
+  return
+}
+
+// -----
+
 func.func @rotary_odd(%x: tensor<?x8x?x63xf32>) {
   // expected-error @+1 {{expected a static, even head size, got 'tensor<?x8x?x63xf32>'}}
   %0 = tfm.rotary %x : tensor<?x8x?x63xf32>

@@ -150,6 +150,15 @@ func.func @rotary(%x: tensor<?x8x?x64xf32>, %pos: tensor<?xi64>) -> (tensor<?x8x
   return %a, %b : tensor<?x8x?x64xf32>, tensor<?x8x?x64xf32>
 }
 
+// CHECK-LABEL: func.func @mul_repeat_heads
+func.func @mul_repeat_heads(%a: tensor<?x?x16xf32>, %k: tensor<?x2x?x64xf32>) -> (tensor<?x?x16xf32>, tensor<?x8x?x64xf32>) {
+  // CHECK: tfm.mul %{{.*}}, %{{.*}} : tensor<?x?x16xf32>
+  %0 = tfm.mul %a, %a : tensor<?x?x16xf32>
+  // CHECK: tfm.repeat_heads %{{.*}} {repeats = 4 : i64} : tensor<?x2x?x64xf32> -> tensor<?x8x?x64xf32>
+  %1 = tfm.repeat_heads %k {repeats = 4 : i64} : tensor<?x2x?x64xf32> -> tensor<?x8x?x64xf32>
+  return %0, %1 : tensor<?x?x16xf32>, tensor<?x8x?x64xf32>
+}
+
 // CHECK-LABEL: func.func @learned_positions
 func.func @learned_positions(%x: tensor<?x?x16xf32>, %table: tensor<64x16xf32>) -> tensor<?x?x16xf32> {
   // CHECK: tfm.positional_encoding %{{.*}}, %{{.*}} : tensor<?x?x16xf32>, tensor<64x16xf32>
