@@ -51,34 +51,6 @@
 set -euo pipefail
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 build=${TFM_BUILD_DIR:-$repo/build}
-hf_reference=${HF_REFERENCE:-$repo/../shared/hf-reference}
-export HF_REFERENCE=$hf_reference
-if [ ! -f "$hf_reference/make_hf_case.py" ]; then
-  echo "bench: no make_hf_case.py in $hf_reference (set HF_REFERENCE)" >&2
-  exit 1
-fi
-if [ -z "${TFM_BENCH_NO_SETUP:-}" ]; then
-  "$repo/scripts/setup.sh" >/dev/null
-fi
-# The transformers peer, with OpenBLAS behind it (without it Debian's torch
-# runs on the reference BLAS, at ~3 GFLOPS), and what hf-reference's README
-# lists for transformers.
-# shellcheck source=scripts/packages.sh
-source "$repo/scripts/packages.sh"
-TFM_PACKAGES_PREFIX=bench tfm_ensure_packages python3-torch \
-  libopenblas0-pthread python3-numpy python3-regex python3-tqdm \
-  python3-filelock python3-packaging python3-fsspec \
-  python3-typing-extensions python3-yaml python3-requests
-# The peer at its best: this machine's environment confines OpenBLAS (and so
-# PyTorch) to AVX2 with OPENBLAS_CORETYPE=Haswell.
-unset OPENBLAS_CORETYPE
-# Two threads need the two cores: anything else running makes OpenMP's
-# barriers lose whole time slices.
-read -r load _ </proc/loadavg
-if awk "BEGIN { exit !($load > 0.5) }"; then
-  echo "bench: warning: load average $load, the machine is not idle; the" \
-    "two-thread numbers will be low" >&2
-fi
 
 if [ -n "${HF_BENCH_SMALL:-}" ]; then
   gpt2_size=128,4,4,2,512,1000
@@ -97,44 +69,9 @@ seq_len=128
 mkdir -p "$build/bench"
 out=$(mktemp -d)
 trap 'rm -rf "$out"' EXIT
+# shellcheck source=bench/hf_common.sh
+source "$repo/bench/hf_common.sh"
 
-# Every command that measures or makes something, as run (env included).
-log() {
-  local a line=""
-  for a in "$@"; do
-    if [[ $a =~ ^[A-Za-z0-9_./=:,+@%^-]+$ ]]; then
-      line+=" $a"
-    else
-      line+=" '${a//\'/\'\\\'\'}'"
-    fi
-  done
-  echo "${line# }" >>"$out/commands.txt"
-  "$@"
-}
-
-# make_model FAMILY SIZE MAX_POSITIONS DIR: the checkpoint in DIR/model,
-# compiled into DIR-out.
-make_model() {
-  local family=$1 size=$2 positions=$3 dir=$4
-  if [ ! -f "$dir/model/model.safetensors" ]; then
-    echo "bench: generating the $family model ($size) into $dir" >&2
-    rm -rf "$dir.tmp"
-    log /usr/bin/python3 "$repo/bench/hf_torch.py" make-case \
-      --max-positions "$positions" -- "$family" 1 --size "$size" \
-      --out "$dir.tmp" >/dev/null
-    rm -rf "$dir"
-    mv "$dir.tmp" "$dir"
-  fi
-  if [ ! -f "$dir-out/model.json" ] ||
-    [ "$build/bin/tfmc" -nt "$dir-out/model.json" ] ||
-    [ "$dir/model/model.safetensors" -nt "$dir-out/model.json" ]; then
-    echo "bench: compiling it into $dir-out (tfmc)" >&2
-    rm -rf "$dir-out.tmp"
-    log "$build/bin/tfmc" "$dir/model" -o "$dir-out.tmp"
-    rm -rf "$dir-out"
-    mv "$dir-out.tmp" "$dir-out"
-  fi
-}
 make_model gpt2 "$gpt2_size" 1024 "$gpt2"
 make_model bert "$bert_size" 512 "$bert"
 
@@ -162,23 +99,6 @@ log "$build/bin/machine_bench" --benchmark_filter='^BM_(FmaPeak|Triad/)' \
   --benchmark_out_format=json --benchmark_repetitions=3 \
   --benchmark_report_aggregates_only=true >/dev/null
 
-# hf THREADS [hf_torch.py args]: transformers on THREADS threads. Debian's
-# torch runs its matmuls on OpenBLAS (pthread build), whose own threads
-# follow OPENBLAS_NUM_THREADS, not torch.set_num_threads.
-hf() {
-  local t=$1
-  shift
-  local -a policy=()
-  [ "$t" = 2 ] && policy=(OMP_WAIT_POLICY=PASSIVE)
-  log env "${policy[@]}" OMP_NUM_THREADS="$t" OPENBLAS_NUM_THREADS="$t" \
-    /usr/bin/python3 "$repo/bench/hf_torch.py" "$@" --threads "$t"
-}
-# tfm THREADS [tfm-run args]
-tfm() {
-  local t=$1
-  shift
-  log env OMP_NUM_THREADS="$t" "$build/bin/tfm-run" "$@"
-}
 
 for t in 1 2; do
   echo "bench: GPT-2, $t thread(s): tfm-run" >&2
@@ -207,9 +127,11 @@ for t in 1 2; do
   done
 done
 
-/usr/bin/python3 - "$out" "$gpt2" "$bert" "$new_tokens" "$seq_len" <<'PY'
+/usr/bin/python3 - "$out" "$gpt2" "$bert" "$new_tokens" "$seq_len" "$repo" <<'PY'
 import json, math, os, re, statistics, sys
 out, gpt2, bert = sys.argv[1:4]
+sys.path.insert(0, os.path.join(sys.argv[6], "bench"))
+from tfm_output import decode_stats, step_weights
 new_tokens, seq_len = int(sys.argv[4]), int(sys.argv[5])
 def fail(message):
     sys.exit(f"bench: {message}")
@@ -247,33 +169,8 @@ print()
 
 # --- GPT-2 ------------------------------------------------------------------
 def tfm_decode(name):
-    text = read(name)
-    e = re.search(r"^encode: ([\d.]+) ms", text, re.M)
-    d = re.search(r"^decode: (\d+) steps, median ([\d.]+) ms/step, "
-                  r"total ([\d.]+) ms", text, re.M)
-    if not e or not d:
-        fail(f"unexpected tfm-run --bench output in {name}:\n{text}")
-    return {"prefill": float(e[1]), "steps": int(d[1]),
-            "median": float(d[2])}
-artifact = json.load(open(os.path.join(gpt2 + "-out", "model.json")))
-tensors = {t["name"]: t for t in artifact["weights"]["tensors"]}
-def stored(t):  # bytes as stored: F32, packed shapes as listed
-    return 4 * math.prod(t["shape"])
-step = next(e for e in artifact["entries"] if e["name"] == "step")
-# Without the embedding tables (a step reads a row per token of them),
-# except the one that is also the logits projection, read whole: GPT-2 ties
-# its lm_head to its token embedding. tfmc stores that either as
-# generator.weight or once, as tgt_embed.weight (packed, as a matmul weight),
-# with no generator.weight. Each stored tensor once (by offset).
-step_names = [a["name"] for a in step["arguments"] if a["weight"]]
-logits = ("generator.weight" if "generator.weight" in step_names
-          else "tgt_embed.weight")
-if logits not in step_names:
-    fail(f"the step entry reads neither generator.weight nor tgt_embed.weight")
-step_weights = {tensors[n]["offset"]: tensors[n] for n in step_names
-                if not n.endswith("_embed.weight") or n == logits}
-step_bytes = sum(stored(t) for t in step_weights.values())
-generator = tensors[logits]
+    return decode_stats(read(name), name)
+step_bytes, logits, generator = step_weights(gpt2 + "-out")
 cfg = json.load(open(os.path.join(gpt2, "model", "config.json")))
 runs = {t: [tfm_decode(f"gpt2-tfm-{t}-{r}.txt") for r in (1, 2, 3)]
         for t in (1, 2)}
@@ -296,7 +193,7 @@ print(f"GPT-2 ({cfg['n_embd']} hidden, {cfg['n_head']} heads, "
       f"{hf[1]['prompt_len']}-token prompt")
 print(f"weights a step reads (the step entry's, as stored, without the "
       f"embedding tables but with the logits projection, {logits} "
-      f"{generator['shape']}, {stored(generator) / 1e6:.1f} MB): "
+      f"{generator['shape']}, {4 * math.prod(generator['shape']) / 1e6:.1f} MB): "
       f"{step_bytes / 1e6:.1f} MB")
 print(f"tokens: tfm and transformers agree on the first {agree} of "
       f"{len(tfm_tokens)} (tfm-run 1T) / {len(hf_tokens)} (transformers)")

@@ -1,7 +1,7 @@
 #!/usr/bin/python3
-"""The transformers peer of bench/hf.sh: Hugging Face transformers (the copy
-under shared/hf-reference, on Debian's torch) running the same checkpoints
-that tfmc compiles.
+"""The transformers peer of bench/hf.sh and bench/llama.sh: Hugging Face
+transformers (the copy under shared/hf-reference, on Debian's torch) running
+the same checkpoints that tfmc compiles.
 
   hf_torch.py make-case --max-positions N -- FAMILY SEED [make_hf_case.py args]
       make_hf_case.py (hf-reference) with its position table of N entries
@@ -9,9 +9,13 @@ that tfmc compiles.
       checkpoint (save_pretrained) under OUT/model, plus its tiny
       references. A GPT-2 prompt of 32 tokens plus 64 new ones, or a BERT
       sequence of 128 tokens, does not fit 64 positions.
-  hf_torch.py generate --model DIR --src "ids" --new-tokens N [--runs 3]
-      GPT2LMHeadModel.generate(do_sample=False, num_beams=1,
-      max_new_tokens=n, min_new_tokens=n) with its KV cache, batch 1:
+  hf_torch.py generate --model DIR (--src "ids" | --inputs BATCH.json)
+                       --new-tokens N [--runs 3]
+      generate(do_sample=False, num_beams=1, max_new_tokens=n,
+      min_new_tokens=n) of the checkpoint's class (config.json's
+      architectures: GPT2LMHeadModel, LlamaForCausalLM) with its KV cache,
+      on one prompt (--src) or a batch of prompts of one length (--inputs,
+      {"src": [[ids...], ...]}, as tfm-run --inputs; no padding):
       min_new_tokens bans eos until n tokens, so that every run does n
       tokens whatever the random weights predict. Each timed run is a
       generate of 1 new token (the prefill and the first token) then one of
@@ -54,7 +58,10 @@ def parse_args():
                       help="make_hf_case.py's arguments (after --)")
     gen = sub.add_parser("generate")
     gen.add_argument("--model", required=True)
-    gen.add_argument("--src", required=True, help="prompt ids, spaces")
+    prompt = gen.add_mutually_exclusive_group(required=True)
+    prompt.add_argument("--src", help="prompt ids, spaces")
+    prompt.add_argument("--inputs",
+                        help='{"src": [[ids...], ...]}, prompts of one length')
     gen.add_argument("--new-tokens", type=int, default=64)
     gen.add_argument("--runs", type=int, default=3)
     enc = sub.add_parser("encode")
@@ -100,10 +107,21 @@ def load(cls_name, path):
 
 
 def generate(args):
-    model, attn = load("GPT2LMHeadModel", args.model)
-    ids = torch.tensor([[int(t) for t in args.src.split()]], dtype=torch.long)
+    with open(os.path.join(args.model, "config.json")) as f:
+        cls_name = json.load(f)["architectures"][0]
+    model, attn = load(cls_name, args.model)
+    if args.src is not None:
+        prompts = [[int(t) for t in args.src.split()]]
+    else:
+        with open(args.inputs) as f:
+            prompts = json.load(f)["src"]
+    if len({len(p) for p in prompts}) != 1:
+        sys.exit("hf_torch.py: the prompts of a batch must have one length")
+    ids = torch.tensor(prompts, dtype=torch.long)
     mask = torch.ones_like(ids)
     eos = model.generation_config.eos_token_id
+    if isinstance(eos, list):
+        eos = eos[0]
 
     def run(n):
         t0 = time.perf_counter()
@@ -111,9 +129,9 @@ def generate(args):
                              num_beams=1, max_new_tokens=n, min_new_tokens=n,
                              pad_token_id=eos)
         seconds = time.perf_counter() - t0
-        new = out[0, ids.shape[1]:].tolist()
-        if len(new) != n:
-            sys.exit(f"hf_torch.py: generate gave {len(new)} tokens, not {n}")
+        new = out[:, ids.shape[1]:].tolist()
+        if any(len(row) != n for row in new):
+            sys.exit(f"hf_torch.py: generate gave {len(new[0])} tokens, not {n}")
         return seconds, new
 
     n = args.new_tokens
@@ -132,9 +150,10 @@ def generate(args):
         "runs_ms_per_token": per_token,
         "new_tokens": n,
         "prompt_len": ids.shape[1],
+        "batch": ids.shape[0],
         "eos_token_id": eos,
         "attn_implementation": attn,
-        "tokens": first[1],
+        "tokens": first[1][0] if args.src is not None else first[1],
     }
 
 

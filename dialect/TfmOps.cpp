@@ -445,6 +445,19 @@ LogicalResult RmsNormOp::verify() {
 }
 
 //===----------------------------------------------------------------------===//
+// LastTokenOp
+//===----------------------------------------------------------------------===//
+
+LogicalResult LastTokenOp::verify() {
+  auto input = getInput().getType();
+  if (failed(expectShape(*this, "lengths", getLengths().getType(),
+                         {input.getDimSize(0)})))
+    return failure();
+  return expectShape(*this, "result", getType(),
+                     {input.getDimSize(0), 1, input.getDimSize(2)});
+}
+
+//===----------------------------------------------------------------------===//
 // RepeatHeadsOp
 //===----------------------------------------------------------------------===//
 

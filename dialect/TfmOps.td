@@ -486,6 +486,36 @@ def Tfm_AddOp : Tfm_Op<"add", [Pure, Commutative, SameOperandsAndResultType]> {
   let hasFolder = 1;
 }
 
+def Tfm_LastTokenOp : Tfm_Op<"last_token", [Pure]> {
+  let summary = "the hidden state of each sequence's last token";
+  let description = [{
+    With `input: [batch, seq, d]` and `lengths: [batch]` (i32 or i64, each
+    in `[1, seq]`), the result is `[batch, 1, d]`:
+
+    ```
+    result[b, 0, :] = input[b, lengths[b] - 1, :]
+    ```
+
+    A prompt pass (prefill) predicts one token per sequence: the final norm
+    and the logits projection then run on one row per sequence instead of
+    every position. A length outside `[1, seq]` reads the nearest row (the
+    runtime never passes one: it refuses empty sequences).
+
+    ```mlir
+    %h = tfm.last_token %x, %len : tensor<?x?x1024xf32>, tensor<?xi32>
+        -> tensor<?x1x1024xf32>
+    ```
+  }];
+  let arguments = (ins TensorRankOf<[F32], [3]>:$input,
+                       TensorRankOf<[I32, I64], [1]>:$lengths);
+  let results = (outs TensorRankOf<[F32], [3]>:$result);
+  let assemblyFormat = [{
+    $input `,` $lengths attr-dict `:` type($input) `,` type($lengths) `->`
+    type($result)
+  }];
+  let hasVerifier = 1;
+}
+
 def Tfm_MulOp : Tfm_Op<"mul", [Pure, Commutative, SameOperandsAndResultType]> {
   let summary = "element-wise product (gated feed-forward layers)";
   let description = [{

@@ -394,6 +394,12 @@ public:
               ? crossAttentionLayer(prefix, y, lengths, cross, cache)
               : selfAttentionLayer(prefix, y, lengths, /*causal=*/true, cache);
     }
+    // A prompt pass predicts each sequence's next token: the norm and the
+    // logits of its last position only.
+    if (use == CacheUse::Write)
+      y = b.create<LastTokenOp>(
+          loc, RankedTensorType::get({kDyn, 1, d()}, b.getF32Type()), y,
+          lengths);
     y = finalNorm("decoder", y);
     return generator(y, "tgt", config.tgtVocabSize);
   }

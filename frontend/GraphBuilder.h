@@ -48,16 +48,17 @@ struct EntryPoint {
 ///          [memory f32[B,S,d], src_lengths i32[B],] weights...)
 ///       -> f32[B,T,tgt_vocab]
 ///
-/// and for decoding with a KV cache (caches K_i, V_i: f32[B,h,C,d/h], C the
-/// capacity; `positions` [B]: where each sequence's new tokens go;
+/// and for decoding with a KV cache (caches K_i, V_i: f32[B,kv_heads,C,
+/// head_dim], C the capacity; `positions` [B]: where each sequence's new tokens go;
 /// `cache_lengths` [B]: the keys each sequence sees after the update):
 ///
 ///   cross_kv(memory f32[B,S,d], weights...) -> cross_k.0, cross_v.0, ...
 ///       (the cross-attention keys and values, f32[B,h,S,d/h], per layer)
 ///   prefill(tgt_ids i32[B,T], tgt_lengths i32[B], positions i32[B],
-///           inout self_k.i, self_v.i, weights...) -> f32[B,T,tgt_vocab]
+///           inout self_k.i, self_v.i, weights...) -> f32[B,1,tgt_vocab]
 ///       (decoder-only: a prompt, its keys and values written at `positions`,
-///       which must be 0: its attention is over the prompt itself)
+///       which must be 0: its attention is over the prompt itself; the
+///       logits of each prompt's last token, tgt_lengths[b] - 1)
 ///   step(tgt_ids i32[B,1], positions i32[B], cache_lengths i32[B],
 ///        [src_lengths i32[B], cross_k.i, cross_v.i,]
 ///        inout self_k.i, self_v.i, weights...) -> f32[B,1,tgt_vocab]

@@ -714,6 +714,43 @@ struct LowerMergeHeads : OpConversionPattern<MergeHeadsOp> {
   }
 };
 
+/// result[b, 0, i] = input[b, clamp(lengths[b] - 1, 0, S - 1), i].
+struct LowerLastToken : OpConversionPattern<LastTokenOp> {
+  using OpConversionPattern::OpConversionPattern;
+  LogicalResult
+  matchAndRewrite(LastTokenOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    Location loc = op.getLoc();
+    Value input = adaptor.getInput();
+    SmallVector<OpFoldResult> sizes =
+        tensor::getMixedSizes(rewriter, loc, input);
+    Value last = rewriter.create<arith::SubIOp>(
+        loc, dimValue(rewriter, loc, input, 1),
+        rewriter.create<arith::ConstantIndexOp>(loc, 1));
+    sizes[1] = rewriter.getIndexAttr(1);
+    MLIRContext *ctx = rewriter.getContext();
+    Value result = elementwise(
+        rewriter, loc, emptyTensor(rewriter, loc, op.getType(), sizes),
+        adaptor.getLengths(),
+        [&](OpBuilder &b, Location l, ValueRange args) {
+          Value length =
+              b.create<arith::IndexCastOp>(l, b.getIndexType(), args[0]);
+          Value zero = b.create<arith::ConstantIndexOp>(l, 0);
+          Value row = b.create<arith::SubIOp>(
+              l, length, b.create<arith::ConstantIndexOp>(l, 1));
+          row = b.create<arith::MaxSIOp>(
+              l, b.create<arith::MinSIOp>(l, row, last), zero);
+          return b.create<tensor::ExtractOp>(
+              l, input,
+              ValueRange{b.create<linalg::IndexOp>(l, 0), row,
+                         b.create<linalg::IndexOp>(l, 2)});
+        },
+        AffineMap::get(3, 0, {getAffineDimExpr(0, ctx)}, ctx));
+    rewriter.replaceOp(op, result);
+    return success();
+  }
+};
+
 /// [B, G, S, D] -> broadcast to [B, G, R, S, D] -> collapse to [B, G*R, S, D].
 struct LowerRepeatHeads : OpConversionPattern<RepeatHeadsOp> {
   using OpConversionPattern::OpConversionPattern;
@@ -1024,6 +1061,20 @@ static DenseElementsAttr rotaryFrequencies(MLIRContext *ctx, float theta,
   return DenseElementsAttr::get(type, ArrayRef<float>(freq));
 }
 
+/// Rotary positions in two steps, so that cos and sin are computed once per
+/// token and frequency, not once per head and element:
+///
+///   table[t, s, i] = cos(p * inv_freq[i]), sin(...)  i < d/2; p = s, or
+///                    offsets[t] + s (t over the batch with offsets, one row
+///                    without)
+///   y[.., :h] = x[.., :h] cos - x[.., h:] sin        (h = d/2)
+///   y[.., h:] = x[.., h:] cos + x[.., :h] sin
+///
+/// The rotation is one element-wise generic over [batch, heads, seq, h] with
+/// two results, written into the two halves of the result in place. It reads
+/// the tables with tensor.extract rather than as operands: as operands, the
+/// element-wise fusion of the pipeline would fold the tables back into the
+/// rotation and recompute cos and sin for every head.
 struct LowerRotary : OpConversionPattern<RotaryOp> {
   using OpConversionPattern::OpConversionPattern;
   LogicalResult
@@ -1036,49 +1087,97 @@ struct LowerRotary : OpConversionPattern<RotaryOp> {
     SmallVector<OpFoldResult> sizes =
         tensor::getMixedSizes(rewriter, loc, input);
     MLIRContext *ctx = rewriter.getContext();
+    Type f32 = rewriter.getF32Type();
     Value freqs = rewriter.create<arith::ConstantOp>(
         loc, rotaryFrequencies(ctx, op.getTheta().convertToFloat(), d));
-    SmallVector<Value> inputs{input};
-    SmallVector<AffineMap> maps{rewriter.getMultiDimIdentityMap(4)};
+
+    // The tables: [batch, seq, h] with offsets, [seq, h] without.
+    SmallVector<int64_t> tableShape{type.getDimSize(2), half};
+    SmallVector<OpFoldResult> tableSizes{sizes[2], rewriter.getIndexAttr(half)};
     if (offsets) {
-      inputs.push_back(offsets);
-      maps.push_back(AffineMap::get(4, 0, {getAffineDimExpr(0, ctx)}, ctx));
+      tableShape.insert(tableShape.begin(), type.getDimSize(0));
+      tableSizes.insert(tableSizes.begin(), sizes[0]);
     }
-    Value result = elementwise(
-        rewriter, loc, emptyTensor(rewriter, loc, type, sizes), inputs,
+    auto tableType = RankedTensorType::get(tableShape, f32);
+    int64_t tableRank = tableType.getRank();
+    auto table = [&](bool sine) {
+      SmallVector<Value> inputs;
+      SmallVector<AffineMap> maps;
+      if (offsets) {
+        inputs.push_back(offsets);
+        maps.push_back(AffineMap::get(tableRank, 0, {getAffineDimExpr(0, ctx)},
+                                      ctx));
+      }
+      return elementwise(
+          rewriter, loc, emptyTensor(rewriter, loc, tableType, tableSizes),
+          inputs,
+          [&](OpBuilder &b, Location l, ValueRange args) {
+            // The token's position: s, plus offsets[t] when given.
+            Value pos = b.create<linalg::IndexOp>(l, tableRank - 2);
+            if (offsets)
+              pos = b.create<arith::AddIOp>(
+                  l, pos,
+                  b.create<arith::IndexCastOp>(l, b.getIndexType(), args[0]));
+            Value p = b.create<arith::SIToFPOp>(
+                l, f32, b.create<arith::IndexCastOp>(l, b.getI64Type(), pos));
+            Value i = b.create<linalg::IndexOp>(l, tableRank - 1);
+            Value f = b.create<arith::MulFOp>(
+                l, p, b.create<tensor::ExtractOp>(l, freqs, i));
+            return sine ? b.create<math::SinOp>(l, f).getResult()
+                        : b.create<math::CosOp>(l, f).getResult();
+          },
+          maps);
+    };
+    Value cosTable = table(false), sinTable = table(true);
+
+    // The halves of the input, and of the result (written in place).
+    SmallVector<OpFoldResult> halfSizes(sizes);
+    halfSizes[3] = rewriter.getIndexAttr(half);
+    SmallVector<OpFoldResult> strides(4, rewriter.getIndexAttr(1));
+    auto offsetsAt = [&](int64_t col) {
+      SmallVector<OpFoldResult> at(3, rewriter.getIndexAttr(0));
+      at.push_back(rewriter.getIndexAttr(col));
+      return at;
+    };
+    auto halfType =
+        RankedTensorType::get({type.getDimSize(0), type.getDimSize(1),
+                               type.getDimSize(2), half},
+                              f32);
+    auto slice = [&](Value v, int64_t col) -> Value {
+      return rewriter.create<tensor::ExtractSliceOp>(
+          loc, halfType, v, offsetsAt(col), halfSizes, strides);
+    };
+    Value dest = emptyTensor(rewriter, loc, type, sizes);
+    AffineMap id = rewriter.getMultiDimIdentityMap(4);
+    SmallVector<utils::IteratorType> iterators(4,
+                                               utils::IteratorType::parallel);
+    auto rotation = rewriter.create<linalg::GenericOp>(
+        loc, TypeRange{halfType, halfType},
+        ValueRange{slice(input, 0), slice(input, half)},
+        ValueRange{slice(dest, 0), slice(dest, half)},
+        SmallVector<AffineMap>(4, id), iterators,
         [&](OpBuilder &b, Location l, ValueRange args) {
-          // The token's position: s, plus offsets[b] when given.
-          Value pos = b.create<linalg::IndexOp>(l, 2);
-          if (offsets)
-            pos = b.create<arith::AddIOp>(
-                l, pos,
-                b.create<arith::IndexCastOp>(l, b.getIndexType(), args[1]));
-          Value p = b.create<arith::SIToFPOp>(
-              l, b.getF32Type(),
-              b.create<arith::IndexCastOp>(l, b.getI64Type(), pos));
-          // Element i pairs with i + h (first half) or i - h (second).
-          Value i = b.create<linalg::IndexOp>(l, 3);
-          Value h = b.create<arith::ConstantIndexOp>(l, half);
-          Value first =
-              b.create<arith::CmpIOp>(l, arith::CmpIPredicate::ult, i, h);
-          Value k = b.create<arith::RemUIOp>(l, i, h);
-          Value f = b.create<arith::MulFOp>(
-              l, p, b.create<tensor::ExtractOp>(l, freqs, k));
-          Value partnerIndex = b.create<arith::SelectOp>(
-              l, first, b.create<arith::AddIOp>(l, i, h), k);
           SmallVector<Value> at;
-          for (int64_t dim = 0; dim < 3; ++dim)
-            at.push_back(b.create<linalg::IndexOp>(l, dim));
-          at.push_back(partnerIndex);
-          Value partner = b.create<tensor::ExtractOp>(l, input, at);
-          Value rotated = b.create<arith::SelectOp>(
-              l, first, b.create<arith::NegFOp>(l, partner), partner);
-          return b.create<arith::AddFOp>(
-              l,
-              b.create<arith::MulFOp>(l, args[0], b.create<math::CosOp>(l, f)),
-              b.create<arith::MulFOp>(l, rotated, b.create<math::SinOp>(l, f)));
-        },
-        maps);
+          if (offsets)
+            at.push_back(b.create<linalg::IndexOp>(l, 0));
+          at.push_back(b.create<linalg::IndexOp>(l, 2));
+          at.push_back(b.create<linalg::IndexOp>(l, 3));
+          Value c = b.create<tensor::ExtractOp>(l, cosTable, at);
+          Value sn = b.create<tensor::ExtractOp>(l, sinTable, at);
+          Value x1 = args[0], x2 = args[1];
+          Value y1 = b.create<arith::SubFOp>(
+              l, b.create<arith::MulFOp>(l, x1, c),
+              b.create<arith::MulFOp>(l, x2, sn));
+          Value y2 = b.create<arith::AddFOp>(
+              l, b.create<arith::MulFOp>(l, x2, c),
+              b.create<arith::MulFOp>(l, x1, sn));
+          b.create<linalg::YieldOp>(l, ValueRange{y1, y2});
+        });
+    Value result = rewriter.create<tensor::InsertSliceOp>(
+        loc, rotation.getResult(0), dest, offsetsAt(0), halfSizes, strides);
+    result = rewriter.create<tensor::InsertSliceOp>(
+        loc, rotation.getResult(1), result, offsetsAt(half), halfSizes,
+        strides);
     rewriter.replaceOp(op, result);
     return success();
   }
@@ -1198,7 +1297,7 @@ void mlir::tfm::populateLowerToLinalgPatterns(RewritePatternSet &patterns) {
                LowerGelu, LowerGeluTanh, LowerSilu, LowerTanh, LowerLayerNorm,
                LowerLinear, LowerMask, LowerMatmul, LowerMergeHeads,
                LowerPackedLinear, LowerPackWeight, LowerPositionalEncoding,
-               LowerMul, LowerRepeatHeads, LowerRmsNorm, LowerRelu, LowerRotary,
+               LowerLastToken, LowerMul, LowerRepeatHeads, LowerRmsNorm, LowerRelu, LowerRotary,
                LowerScale, LowerSoftmax, LowerSplitHeads, LowerTranspose>(
       patterns.getContext());
 }

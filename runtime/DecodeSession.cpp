@@ -141,7 +141,8 @@ absl::Status DecodeSession::start(const Sequences &src, size_t capacity,
     return step(bos);
   }
   // The prompts in one pass, their keys and values written from position 0;
-  // the logits of each prompt's last position predict its next token.
+  // the logits of each prompt's last position ([batch, 1, vocab]) predict
+  // its next token.
   std::memset(positions_.data<int32_t>(), 0, batch * sizeof(int32_t));
   std::vector<Tensor> views;
   views.reserve(1 + selfCaches_.size());
@@ -155,17 +156,15 @@ absl::Status DecodeSession::start(const Sequences &src, size_t capacity,
   }
   TFM_ASSIGN_OR_RETURN(auto logits,
                        singleResult(artifact_.call("prefill", inputs)));
-  TFM_ASSIGN_OR_RETURN(auto last,
-                       Tensor::allocateUninitialized(
-                           DType::F32, {static_cast<int64_t>(batch), vocab_}));
-  for (size_t b = 0; b < batch; ++b) {
+  if (logits.shape() !=
+      std::vector<int64_t>{static_cast<int64_t>(batch), 1, vocab_})
+    return absl::InternalError(absl::StrCat(
+        "the 'prefill' entry returned ", logits.typeString(),
+        ", not the last position's logits [", batch, ", 1, ", vocab_,
+        "] (compiled by an older tfmc?); recompile the model"));
+  for (size_t b = 0; b < batch; ++b)
     length_[b] = src[b].size();
-    std::memcpy(last.data<float>() + b * vocab_,
-                logits.data<float>() +
-                    (b * srcPadded.width + length_[b] - 1) * vocab_,
-                vocab_ * sizeof(float));
-  }
-  prefillLogits_ = std::move(last);
+  prefillLogits_ = std::move(logits);
   logits_ = prefillLogits_.data<float>();
   return prepareStep();
 }

@@ -89,33 +89,43 @@ func.func @rms_norm(%x: tensor<?x?x16xf32>, %g: tensor<16xf32>) -> tensor<?x?x16
 // -----
 
 // Rotary embedding: inv_freq as a constant (1 / 10000^(2i / 8): 1, 0.1,
-// 0.01, 0.001), the angle p * inv_freq[i mod 4] with p the position plus
-// the sequence's offset; element i pairs with i + 4 (negated) in the first
-// half and i - 4 in the second.
+// 0.01, 0.001); cos and sin of p * inv_freq[i] once per (sequence, token,
+// i) into tables [batch, seq, 4], with p the position plus the sequence's
+// offset; then one generic over the heads' halves: x1 cos - x2 sin and
+// x2 cos + x1 sin, written into the two halves of the result.
 // CHECK-LABEL: func.func @rotary
 // CHECK-SAME: (%[[X:.*]]: tensor<?x2x?x8xf32>, %[[OFF:.*]]: tensor<?xi32>)
 // CHECK: %[[FREQ:.*]] = arith.constant dense<[1.000000e+00, 1.000000e-01, 0.00999999977, 1.000000e-03]> : tensor<4xf32>
-// CHECK: linalg.generic {{.*}} ins(%[[X]], %[[OFF]] :
-// CHECK: ^bb0(%[[XI:.*]]: f32, %[[O:.*]]: i32,
-// CHECK: %[[S:.*]] = linalg.index 2
+// CHECK: %[[COS:.*]] = linalg.generic {{.*}} ins(%[[OFF]] : tensor<?xi32>) outs(%{{.*}} : tensor<?x?x4xf32>)
+// CHECK: ^bb0(%[[O:.*]]: i32,
+// CHECK: %[[S:.*]] = linalg.index 1
 // CHECK: %[[OI:.*]] = arith.index_cast %[[O]] : i32 to index
 // CHECK: %[[P:.*]] = arith.addi %[[S]], %[[OI]]
 // CHECK: %[[PF:.*]] = arith.sitofp
-// CHECK: %[[I:.*]] = linalg.index 3
-// CHECK: %[[FIRST:.*]] = arith.cmpi ult, %[[I]], %c4
-// CHECK: %[[K:.*]] = arith.remui %[[I]], %c4
-// CHECK: %[[F:.*]] = tensor.extract %[[FREQ]][%[[K]]]
+// CHECK: %[[I:.*]] = linalg.index 2
+// CHECK: %[[F:.*]] = tensor.extract %[[FREQ]][%[[I]]]
 // CHECK: %[[ANGLE:.*]] = arith.mulf %[[PF]], %[[F]]
-// CHECK: %[[UP:.*]] = arith.addi %[[I]], %c4
-// CHECK: %[[J:.*]] = arith.select %[[FIRST]], %[[UP]], %[[K]]
-// CHECK: %[[PARTNER:.*]] = tensor.extract %[[X]][%{{.*}}, %{{.*}}, %{{.*}}, %[[J]]]
-// CHECK: %[[NEG:.*]] = arith.negf %[[PARTNER]]
-// CHECK: %[[ROT:.*]] = arith.select %[[FIRST]], %[[NEG]], %[[PARTNER]]
-// CHECK: %[[C:.*]] = math.cos %[[ANGLE]]
-// CHECK: %[[XC:.*]] = arith.mulf %[[XI]], %[[C]]
-// CHECK: %[[SN:.*]] = math.sin %[[ANGLE]]
-// CHECK: %[[RS:.*]] = arith.mulf %[[ROT]], %[[SN]]
-// CHECK: arith.addf %[[XC]], %[[RS]]
+// CHECK: math.cos %[[ANGLE]]
+// CHECK: %[[SIN:.*]] = linalg.generic {{.*}} ins(%[[OFF]] : tensor<?xi32>) outs(%{{.*}} : tensor<?x?x4xf32>)
+// CHECK: math.sin
+// CHECK: %[[DEST:.*]] = tensor.empty({{.*}}) : tensor<?x2x?x8xf32>
+// CHECK-DAG: %[[X1:.*]] = tensor.extract_slice %[[X]][0, 0, 0, 0] [{{.*}}, 2, {{.*}}, 4]
+// CHECK-DAG: %[[X2:.*]] = tensor.extract_slice %[[X]][0, 0, 0, 4] [{{.*}}, 2, {{.*}}, 4]
+// CHECK-DAG: %[[D1:.*]] = tensor.extract_slice %[[DEST]][0, 0, 0, 0]
+// CHECK-DAG: %[[D2:.*]] = tensor.extract_slice %[[DEST]][0, 0, 0, 4]
+// CHECK: %[[R:.*]]:2 = linalg.generic {{.*}} ins(%[[X1]], %[[X2]] : {{.*}}) outs(%[[D1]], %[[D2]] : {{.*}})
+// CHECK: ^bb0(%[[A:[^:]*]]: f32, %[[B:[^:]*]]: f32,
+// CHECK: %[[C:.*]] = tensor.extract %[[COS]]
+// CHECK: %[[SN:.*]] = tensor.extract %[[SIN]]
+// CHECK: %[[AC:.*]] = arith.mulf %[[A]], %[[C]]
+// CHECK: %[[BS:.*]] = arith.mulf %[[B]], %[[SN]]
+// CHECK: %[[Y1:.*]] = arith.subf %[[AC]], %[[BS]]
+// CHECK: %[[BC:.*]] = arith.mulf %[[B]], %[[C]]
+// CHECK: %[[AS:.*]] = arith.mulf %[[A]], %[[SN]]
+// CHECK: %[[Y2:.*]] = arith.addf %[[BC]], %[[AS]]
+// CHECK: linalg.yield %[[Y1]], %[[Y2]]
+// CHECK: %[[H:.*]] = tensor.insert_slice %[[R]]#0 into %[[DEST]][0, 0, 0, 0]
+// CHECK: tensor.insert_slice %[[R]]#1 into %[[H]][0, 0, 0, 4]
 func.func @rotary(%x: tensor<?x2x?x8xf32>, %off: tensor<?xi32>) -> tensor<?x2x?x8xf32> {
   %0 = tfm.rotary %x offsets(%off : tensor<?xi32>) : tensor<?x2x?x8xf32>
   return %0 : tensor<?x2x?x8xf32>
@@ -618,4 +628,22 @@ func.func @mul(%a: tensor<?x?x16xf32>, %b: tensor<?x?x16xf32>) -> tensor<?x?x16x
 func.func @repeat_heads(%k: tensor<?x2x?x64xf32>) -> tensor<?x6x?x64xf32> {
   %0 = tfm.repeat_heads %k {repeats = 3 : i64} : tensor<?x2x?x64xf32> -> tensor<?x6x?x64xf32>
   return %0 : tensor<?x6x?x64xf32>
+}
+
+// -----
+
+// Each sequence's last token: row lengths[b] - 1, clamped into [0, S - 1].
+// CHECK-LABEL: func.func @last_token
+// CHECK-SAME: (%[[X:.*]]: tensor<?x?x16xf32>, %[[LEN:.*]]: tensor<?xi32>)
+// CHECK: %[[LAST:.*]] = arith.subi %{{.*}}, %{{.*}} : index
+// CHECK: linalg.generic {{.*}} ins(%[[LEN]] : tensor<?xi32>) outs(%{{.*}} : tensor<?x1x16xf32>)
+// CHECK: ^bb0(%[[L:.*]]: i32,
+// CHECK: %[[LI:.*]] = arith.index_cast %[[L]] : i32 to index
+// CHECK: %[[ROW:.*]] = arith.subi %[[LI]], %c1
+// CHECK: %[[MIN:.*]] = arith.minsi %[[ROW]], %[[LAST]]
+// CHECK: %[[MAX:.*]] = arith.maxsi %[[MIN]], %c0
+// CHECK: tensor.extract %[[X]][%{{.*}}, %[[MAX]], %{{.*}}]
+func.func @last_token(%x: tensor<?x?x16xf32>, %len: tensor<?xi32>) -> tensor<?x1x16xf32> {
+  %0 = tfm.last_token %x, %len : tensor<?x?x16xf32>, tensor<?xi32> -> tensor<?x1x16xf32>
+  return %0 : tensor<?x1x16xf32>
 }

@@ -371,6 +371,22 @@ func.func @rms_norm_rank(%x: tensor<f32>, %g: tensor<1xf32>) {
 
 // -----
 
+func.func @last_token_rows(%x: tensor<2x?x16xf32>, %len: tensor<2xi32>) {
+  // expected-error @+1 {{expected result of shape [2, 1, 16], got 'tensor<2x2x16xf32>'}}
+  %0 = tfm.last_token %x, %len : tensor<2x?x16xf32>, tensor<2xi32> -> tensor<2x2x16xf32>
+  return
+}
+
+// -----
+
+func.func @last_token_lengths(%x: tensor<2x?x16xf32>, %len: tensor<3xi32>) {
+  // expected-error @+1 {{expected lengths of shape [2], got 'tensor<3xi32>'}}
+  %0 = tfm.last_token %x, %len : tensor<2x?x16xf32>, tensor<3xi32> -> tensor<2x1x16xf32>
+  return
+}
+
+// -----
+
 func.func @repeat_heads_result(%k: tensor<?x2x?x64xf32>) {
   // expected-error @+1 {{expected result of shape [?, 8, ?, 64], got 'tensor<?x4x?x64xf32>'}}
   %0 = tfm.repeat_heads %k {repeats = 4 : i64} : tensor<?x2x?x64xf32> -> tensor<?x4x?x64xf32>

@@ -150,6 +150,13 @@ func.func @rotary(%x: tensor<?x8x?x64xf32>, %pos: tensor<?xi64>) -> (tensor<?x8x
   return %a, %b : tensor<?x8x?x64xf32>, tensor<?x8x?x64xf32>
 }
 
+// CHECK-LABEL: func.func @last_token
+func.func @last_token(%x: tensor<?x?x16xf32>, %len: tensor<?xi64>) -> tensor<?x1x16xf32> {
+  // CHECK: tfm.last_token %{{.*}}, %{{.*}} : tensor<?x?x16xf32>, tensor<?xi64> -> tensor<?x1x16xf32>
+  %0 = tfm.last_token %x, %len : tensor<?x?x16xf32>, tensor<?xi64> -> tensor<?x1x16xf32>
+  return %0 : tensor<?x1x16xf32>
+}
+
 // CHECK-LABEL: func.func @mul_repeat_heads
 func.func @mul_repeat_heads(%a: tensor<?x?x16xf32>, %k: tensor<?x2x?x64xf32>) -> (tensor<?x?x16xf32>, tensor<?x8x?x64xf32>) {
   // CHECK: tfm.mul %{{.*}}, %{{.*}} : tensor<?x?x16xf32>
