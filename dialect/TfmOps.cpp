@@ -590,6 +590,44 @@ LogicalResult PackWeightOp::verify() {
   return expectPanels(*this, weight.getDimSize(0), packed.getDimSize(0), width);
 }
 
+LogicalResult PackedGatedLinearOp::verify() {
+  auto input = getInput().getType();
+  auto gate = getGateWeight().getType();
+  auto weight = getWeight().getType();
+  auto result = getType();
+  if (input.getRank() < 1)
+    return emitOpError("expected input of rank >= 1, got ") << input;
+  if (result.getRank() != input.getRank() ||
+      ShapedType::isDynamic(result.getShape().back()))
+    return emitOpError("expected a result of the input's rank with a static "
+                       "last dimension, got ")
+           << result;
+  if (!weight.hasStaticShape() || weight.getDimSize(2) == 0)
+    return emitOpError("expected a static packed weight with non-zero panel "
+                       "width, got ")
+           << weight;
+  if (gate != weight)
+    return emitOpError("expected the gate weight of the weight's type ")
+           << weight << ", got " << gate;
+  int64_t n = result.getShape().back();
+  int64_t k = weight.getDimSize(1), width = weight.getDimSize(2);
+  if (failed(
+          expectShape(*this, "weight", weight, {ceilDiv(n, width), k, width})))
+    return failure();
+  SmallVector<int64_t> expected(input.getShape().drop_back());
+  expected.push_back(k);
+  if (failed(expectShape(*this, "input", input, expected)))
+    return failure();
+  for (auto [name, bias] : {std::pair(StringRef("gate bias"), getGateBias()),
+                            std::pair(StringRef("bias"), getBias())})
+    if (bias && failed(expectShape(*this, name, bias.getType(), {n})))
+      return failure();
+  if (getActivation() == Activation::None)
+    return emitOpError("expected a gate activation, got none");
+  expected.back() = n;
+  return expectShape(*this, "result", result, expected);
+}
+
 LogicalResult PackedLinearOp::verify() {
   auto input = getInput().getType();
   auto weight = getWeight().getType();

@@ -674,4 +674,43 @@ def Tfm_PackedLinearOp : Tfm_Op<"packed_linear",
   let hasVerifier = 1;
 }
 
+def Tfm_PackedGatedLinearOp : Tfm_Op<"packed_gated_linear",
+    [Pure, AttrSizedOperandSegments]> {
+  let summary = "gated linear layer on two packed weights (gated MLPs)";
+  let description = [{
+    The gated half of a gated MLP (Llama's `silu(gate(x)) * up(x)`) as one
+    matmul over two weights packed by `tfm.pack_weight` (`[NP, K, P]`
+    each), the gating in the epilogue of its one write:
+
+    `result[..., n] = act(sum_k input[..., k] * G[n, k] + gate_bias[n])
+                      * (sum_k input[..., k] * W[n, k] + bias[n])`
+
+    where `G` and `W` are `gate_weight` and `weight` unpacked as for
+    `tfm.packed_linear`, `act` is `activation` (the math of the op of that
+    name) and both biases are optional.
+
+    ```mlir
+    %h = tfm.packed_gated_linear %x, %g, %u activation silu
+        : tensor<?x?x1024xf32>, tensor<88x1024x32xf32>, tensor<88x1024x32xf32>
+          -> tensor<?x?x2816xf32>
+    ```
+  }];
+  let arguments = (ins Tfm_F32Tensor:$input,
+                       TensorRankOf<[F32], [3]>:$gate_weight,
+                       TensorRankOf<[F32], [3]>:$weight,
+                       Optional<TensorRankOf<[F32], [1]>>:$gate_bias,
+                       Optional<TensorRankOf<[F32], [1]>>:$bias,
+                       Tfm_Activation:$activation);
+  let results = (outs Tfm_F32Tensor:$result);
+  let assemblyFormat = [{
+    $input `,` $gate_weight `,` $weight
+    (`gate_bias` $gate_bias^)? (`bias` $bias^)?
+    `activation` $activation attr-dict `:`
+    type($input) `,` type($gate_weight) `,` type($weight)
+    (`gate_bias` type($gate_bias)^)? (`bias` type($bias)^)?
+    `->` type($result)
+  }];
+  let hasVerifier = 1;
+}
+
 #endif // TFM_DIALECT_TFMOPS_TD

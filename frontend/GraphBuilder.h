@@ -49,8 +49,8 @@ struct EntryPoint {
 ///       -> f32[B,T,tgt_vocab]
 ///
 /// and for decoding with a KV cache (caches K_i, V_i: f32[B,kv_heads,C,
-/// head_dim], C the capacity; `positions` [B]: where each sequence's new tokens go;
-/// `cache_lengths` [B]: the keys each sequence sees after the update):
+/// head_dim], C the capacity; `positions` [B]: where each sequence's new tokens
+/// go; `cache_lengths` [B]: the keys each sequence sees after the update):
 ///
 ///   cross_kv(memory f32[B,S,d], weights...) -> cross_k.0, cross_v.0, ...
 ///       (the cross-attention keys and values, f32[B,h,S,d/h], per layer)

@@ -6,6 +6,8 @@
 //   act(packed_linear(x, w, b))              -> packed_linear ... activation
 //     (act: relu, gelu, gelu_tanh, silu, tanh)
 //   add(r, packed_linear(x, w, b [, act]))   -> packed_linear ... residual r
+//   mul(packed_linear(x, g, bg, act), packed_linear(x, w, b))
+//                                            -> packed_gated_linear x, g, w
 //
 // Only a packed_linear whose result has no other user is rewritten, an
 // activation only if there is no residual yet (the residual is added after
@@ -74,11 +76,43 @@ struct FuseResidual : OpRewritePattern<AddOp> {
   }
 };
 
+/// A gated MLP's act(x G^T + bg) * (x W^T + b): one matmul over both
+/// weights.
+struct FuseGate : OpRewritePattern<MulOp> {
+  FuseGate(MLIRContext *ctx, int64_t maxK)
+      : OpRewritePattern(ctx), maxK(maxK) {}
+  LogicalResult matchAndRewrite(MulOp op,
+                                PatternRewriter &rewriter) const override {
+    for (auto [g, u] : {std::pair(op.getLhs(), op.getRhs()),
+                        std::pair(op.getRhs(), op.getLhs())}) {
+      PackedLinearOp gate = soleLinear(g), up = soleLinear(u);
+      if (!gate || !up || gate == up || gate.getResidual() ||
+          up.getResidual() || gate.getActivation() == Activation::None ||
+          up.getActivation() != Activation::None ||
+          gate.getInput() != up.getInput() ||
+          gate.getWeight().getType() != up.getWeight().getType() ||
+          gate.getType() != op.getType() || up.getType() != op.getType())
+        continue;
+      if (gate.getWeight().getType().getDimSize(1) > maxK)
+        return rewriter.notifyMatchFailure(op, "K above gated-max-k");
+      rewriter.replaceOpWithNewOp<PackedGatedLinearOp>(
+          op, op.getType(), gate.getInput(), gate.getWeight(), up.getWeight(),
+          gate.getBias(), up.getBias(), gate.getActivation());
+      rewriter.eraseOp(gate);
+      rewriter.eraseOp(up);
+      return success();
+    }
+    return rewriter.notifyMatchFailure(op, "not a gated pair of linears");
+  }
+  int64_t maxK;
+};
+
 struct TfmFuseLinearEpilogue
     : mlir::tfm::impl::TfmFuseLinearEpilogueBase<TfmFuseLinearEpilogue> {
+  using TfmFuseLinearEpilogueBase::TfmFuseLinearEpilogueBase;
   void runOnOperation() override {
     RewritePatternSet patterns(&getContext());
-    populateFuseLinearEpiloguePatterns(patterns);
+    populateFuseLinearEpiloguePatterns(patterns, gatedMaxK);
     FailureOr<int64_t> fused =
         applyPatternsCounted(getOperation(), std::move(patterns));
     if (failed(fused))
@@ -89,12 +123,13 @@ struct TfmFuseLinearEpilogue
 
 } // namespace
 
-void mlir::tfm::populateFuseLinearEpiloguePatterns(
-    RewritePatternSet &patterns) {
+void mlir::tfm::populateFuseLinearEpiloguePatterns(RewritePatternSet &patterns,
+                                                   int64_t gatedMaxK) {
   patterns.add<FuseActivation<ReluOp, Activation::Relu>,
                FuseActivation<GeluOp, Activation::Gelu>,
                FuseActivation<GeluTanhOp, Activation::GeluTanh>,
                FuseActivation<SiluOp, Activation::Silu>,
                FuseActivation<TanhOp, Activation::Tanh>, FuseResidual>(
       patterns.getContext());
+  patterns.add<FuseGate>(patterns.getContext(), gatedMaxK);
 }

@@ -558,6 +558,25 @@ struct LowerPackedLinear : OpConversionPattern<PackedLinearOp> {
 /// fails), and into a padded copy then a transpose, two passes over the
 /// weight where this generic makes one. Only weights computed at run time
 /// take this path: tfmc packs the model's parameters itself.
+/// act(packed_linear(x, G, gate_bias)) * packed_linear(x, W, bias), each
+/// part then lowered by its own pattern.
+struct LowerPackedGatedLinear : OpConversionPattern<PackedGatedLinearOp> {
+  using OpConversionPattern::OpConversionPattern;
+  LogicalResult
+  matchAndRewrite(PackedGatedLinearOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    Location loc = op.getLoc();
+    Value gate = rewriter.create<PackedLinearOp>(
+        loc, op.getType(), adaptor.getInput(), adaptor.getGateWeight(),
+        adaptor.getGateBias(), Value(), op.getActivation());
+    Value up = rewriter.create<PackedLinearOp>(
+        loc, op.getType(), adaptor.getInput(), adaptor.getWeight(),
+        adaptor.getBias(), Value(), Activation::None);
+    rewriter.replaceOpWithNewOp<MulOp>(op, gate, up);
+    return success();
+  }
+};
+
 struct LowerPackWeight : OpConversionPattern<PackWeightOp> {
   using OpConversionPattern::OpConversionPattern;
   LogicalResult
@@ -1105,8 +1124,8 @@ struct LowerRotary : OpConversionPattern<RotaryOp> {
       SmallVector<AffineMap> maps;
       if (offsets) {
         inputs.push_back(offsets);
-        maps.push_back(AffineMap::get(tableRank, 0, {getAffineDimExpr(0, ctx)},
-                                      ctx));
+        maps.push_back(
+            AffineMap::get(tableRank, 0, {getAffineDimExpr(0, ctx)}, ctx));
       }
       return elementwise(
           rewriter, loc, emptyTensor(rewriter, loc, tableType, tableSizes),
@@ -1139,10 +1158,9 @@ struct LowerRotary : OpConversionPattern<RotaryOp> {
       at.push_back(rewriter.getIndexAttr(col));
       return at;
     };
-    auto halfType =
-        RankedTensorType::get({type.getDimSize(0), type.getDimSize(1),
-                               type.getDimSize(2), half},
-                              f32);
+    auto halfType = RankedTensorType::get(
+        {type.getDimSize(0), type.getDimSize(1), type.getDimSize(2), half},
+        f32);
     auto slice = [&](Value v, int64_t col) -> Value {
       return rewriter.create<tensor::ExtractSliceOp>(
           loc, halfType, v, offsetsAt(col), halfSizes, strides);
@@ -1165,19 +1183,19 @@ struct LowerRotary : OpConversionPattern<RotaryOp> {
           Value c = b.create<tensor::ExtractOp>(l, cosTable, at);
           Value sn = b.create<tensor::ExtractOp>(l, sinTable, at);
           Value x1 = args[0], x2 = args[1];
-          Value y1 = b.create<arith::SubFOp>(
-              l, b.create<arith::MulFOp>(l, x1, c),
-              b.create<arith::MulFOp>(l, x2, sn));
-          Value y2 = b.create<arith::AddFOp>(
-              l, b.create<arith::MulFOp>(l, x2, c),
-              b.create<arith::MulFOp>(l, x1, sn));
+          Value y1 =
+              b.create<arith::SubFOp>(l, b.create<arith::MulFOp>(l, x1, c),
+                                      b.create<arith::MulFOp>(l, x2, sn));
+          Value y2 =
+              b.create<arith::AddFOp>(l, b.create<arith::MulFOp>(l, x2, c),
+                                      b.create<arith::MulFOp>(l, x1, sn));
           b.create<linalg::YieldOp>(l, ValueRange{y1, y2});
         });
     Value result = rewriter.create<tensor::InsertSliceOp>(
         loc, rotation.getResult(0), dest, offsetsAt(0), halfSizes, strides);
-    result = rewriter.create<tensor::InsertSliceOp>(
-        loc, rotation.getResult(1), result, offsetsAt(half), halfSizes,
-        strides);
+    result = rewriter.create<tensor::InsertSliceOp>(loc, rotation.getResult(1),
+                                                    result, offsetsAt(half),
+                                                    halfSizes, strides);
     rewriter.replaceOp(op, result);
     return success();
   }
@@ -1296,8 +1314,9 @@ void mlir::tfm::populateLowerToLinalgPatterns(RewritePatternSet &patterns) {
   patterns.add<DecomposeAttention, LowerAdd, LowerCacheUpdate, LowerEmbedding,
                LowerGelu, LowerGeluTanh, LowerSilu, LowerTanh, LowerLayerNorm,
                LowerLinear, LowerMask, LowerMatmul, LowerMergeHeads,
-               LowerPackedLinear, LowerPackWeight, LowerPositionalEncoding,
-               LowerLastToken, LowerMul, LowerRepeatHeads, LowerRmsNorm, LowerRelu, LowerRotary,
+               LowerPackedGatedLinear, LowerPackedLinear, LowerPackWeight,
+               LowerPositionalEncoding, LowerLastToken, LowerMul,
+               LowerRepeatHeads, LowerRmsNorm, LowerRelu, LowerRotary,
                LowerScale, LowerSoftmax, LowerSplitHeads, LowerTranspose>(
       patterns.getContext());
 }

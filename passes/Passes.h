@@ -42,8 +42,10 @@ void populateLowerToLinalgPatterns(RewritePatternSet &patterns);
 void populateFuseAttentionPatterns(RewritePatternSet &patterns);
 
 /// The patterns that fold relu/gelu and residual adds into the epilogue of
-/// tfm.packed_linear.
-void populateFuseLinearEpiloguePatterns(RewritePatternSet &patterns);
+/// tfm.packed_linear, and gated pairs of linear layers of K up to
+/// `gatedMaxK` into tfm.packed_gated_linear.
+void populateFuseLinearEpiloguePatterns(RewritePatternSet &patterns,
+                                        int64_t gatedMaxK);
 
 /// The pattern that turns an attention mask built from causal/key_padding
 /// masks on zeros into the `causal` attribute and `key_lengths`.

@@ -166,7 +166,26 @@ def TfmFuseLinearEpilogue : Pass<"tfm-fuse-linear-epilogue", "func::FuncOp"> {
     Only a `packed_linear` whose result has no other user is rewritten; an
     activation only when there is no residual yet (the epilogue applies the
     activation first); a residual only of the result's own type.
+
+    A gated MLP's product of two linear layers over one input, one with an
+    activation, becomes one matmul over both weights with the gating in its
+    epilogue:
+
+    ```
+    tfm.mul (packed_linear x, G, bg activation a), (packed_linear x, W, b)
+        -> packed_gated_linear x, G, W gate_bias bg bias b activation a
+    ```
+
+    when both weights have one packed type and K is at most `gated-max-k`:
+    the gated kernel keeps both accumulators of a tile in registers for the
+    whole of K (one K block), so both weights' K x panel slices must stay in
+    L2.
   }];
+  let options = [
+    // 2 weights x 1024 x 32 floats: 256 KiB of the 1 MiB L2 per panel pair.
+    Option<"gatedMaxK", "gated-max-k", "int64_t", "1024",
+           "Largest K of a gated pair fused into one matmul">
+  ];
   let statistics = [
     Statistic<"numFused", "fused-ops", "Number of element-wise ops fused">
   ];
@@ -481,9 +500,10 @@ def TfmPackWeights : Pass<"tfm-pack-weights", "ModuleOp"> {
 def TfmTileMatmul : Pass<"tfm-tile-matmul", "ModuleOp"> {
   let summary = "lower tfm.packed_linear to cache- and register-tiled kernels";
   let description = [{
-    Every `tfm.packed_linear` whose panel is a multiple of 16 floats becomes
-    a call to a private kernel function, one per signature (K, N, panel,
-    bias, activation, residual), shared by every layer of that shape. The
+    Every `tfm.packed_linear` (and `tfm.packed_gated_linear`) whose panel is
+    a multiple of 16 floats becomes a call to a private kernel function, one
+    per signature (K, N, panel, bias, activation, residual, gated), shared
+    by every layer of that shape. The
     kernel tiles C[M, N] = A[M, K] . W^T in BLIS order: blocks of `n-block`
     output features, blocks of `k-block` steps of K, blocks of `m-block`
     rows, then a micro-kernel of `row-tile` rows by one panel whose
@@ -493,6 +513,11 @@ def TfmTileMatmul : Pass<"tfm-tile-matmul", "ModuleOp"> {
     per accumulator. C is initialized with the bias in the first K block
     and gets the epilogue (activation, then residual) in the last, so it is
     written once per K block.
+
+    A gated kernel reads the panel rows of both weights per step of k and
+    keeps two accumulators per output vector, in `row-tile / 2` rows by one
+    panel (2 x 2 and 1 x 2 panel tiles for the rows left over); it has one
+    K block, and its epilogue `act(gate) * up` is the one write of C.
 
     M is dynamic: the rows left over after the full tiles go through 2 x 4
     and 1 x 4 panel tiles (8 or 16 accumulators, so that a single row, a

@@ -25,6 +25,12 @@
 // decode step, M = 1) has 8 independent accumulators: enough FMAs in flight
 // to stream the weight at memory speed.
 //
+// A tfm.packed_gated_linear (a gated MLP's act(A G^T) * (A W^T)) gets the
+// same nest over two weights: per step of k the panel rows of both, two
+// accumulators per output vector (half the rows per tile, half the panels
+// per leftover tile, so the register count stays), one K block, and the
+// gating as the epilogue of the one write of C.
+//
 // test/Transforms/tfm-tile-matmul.mlir checks the micro-kernel's loop body
 // instruction by instruction (2 loads, a broadcast per row, 16 FMAs), the
 // leftover tiles' accumulator counts, the epilogues, and when the blocks go
@@ -57,17 +63,27 @@ namespace {
 
 constexpr int64_t kLanes = 16; // f32 lanes of a zmm register
 
-/// Everything that makes two packed_linear ops share a kernel.
+/// Everything that makes two packed_linear (or packed_gated_linear) ops
+/// share a kernel.
 struct KernelSignature {
   int64_t k, n, panel;
   int64_t leading; // leading dimensions of the input and result
   bool bias, residual;
   Activation activation;
+  /// packed_gated_linear: act(A G^T + gate bias) * (A W^T + bias).
+  bool gated = false, gateBias = false;
+
+  /// The weights the kernel reads per step of k: 2 when gated.
+  int64_t weights() const { return gated ? 2 : 1; }
 
   std::string name() const {
     std::string s = "__tfm_linear_k" + std::to_string(k) + "_n" +
                     std::to_string(n) + "_p" + std::to_string(panel) + "_r" +
                     std::to_string(leading + 1);
+    if (gated)
+      s += "_gated";
+    if (gateBias)
+      s += "_gatebias";
     if (bias)
       s += "_bias";
     if (activation != Activation::None)
@@ -93,14 +109,26 @@ public:
         vecType(VectorType::get({kLanes}, b.getF32Type())),
         vecsPerPanel(sig.panel / kLanes),
         numPanels((sig.n + sig.panel - 1) / sig.panel),
-        kBlock(std::min(tiling.kBlock, sig.k)),
+        // A gated kernel keeps both accumulators for the whole of K (C holds
+        // the gated product, not the partial sums): one K block.
+        kBlock(sig.gated ? sig.k : std::min(tiling.kBlock, sig.k)),
+        // Twice the accumulators per row when gated: half the rows per tile
+        // and half the panels per leftover tile, so that a tile has as many
+        // accumulators as an ungated one.
+        rowTile(sig.gated && tiling.rowTile % 2 == 0 ? tiling.rowTile / 2
+                                                     : tiling.rowTile),
+        groupPanels(sig.gated ? 2 : 4),
         // Columns past N exist only in the last panel when N is not a
         // multiple of the panel; then accesses to C, bias and residual are
         // masked.
         columnsInBounds(sig.n % sig.panel == 0), a(entry->getArgument(0)),
-        w(entry->getArgument(1)),
-        bias(sig.bias ? entry->getArgument(2) : Value()),
-        residual(sig.residual ? entry->getArgument(2 + sig.bias) : Value()),
+        weights(sig.gated ? SmallVector<Value>{entry->getArgument(1),
+                                               entry->getArgument(2)}
+                          : SmallVector<Value>{entry->getArgument(1)}),
+        biases(kernelBiases(sig, entry)),
+        residual(sig.residual ? entry->getArgument(1 + sig.weights() +
+                                                   sig.bias + sig.gateBias)
+                              : Value()),
         c0(index(b, 0)), c1(index(b, 1)), zero(splat(b, b.getF32Type(), 0.0f)),
         zeroVec(b.create<vector::BroadcastOp>(vecType, zero)),
         numRows(b.create<tensor::DimOp>(a, 0)) {}
@@ -118,12 +146,12 @@ public:
     int64_t numBlocks =
         (numPanels + tiling.nBlockPanels - 1) / tiling.nBlockPanels;
     Value blocks = index(b, numBlocks), parts = c1;
-    if (numBlocks > 1 && 4 * sig.n * sig.k >= tiling.parallelMinWeightBytes) {
+    int64_t nk = sig.weights() * sig.n * sig.k;
+    if (numBlocks > 1 && 4 * nk >= tiling.parallelMinWeightBytes) {
       parts = blocks;
     } else if (numBlocks > 1) {
       int64_t minRows = std::max<int64_t>(
-          1, (tiling.parallelMinFlops + 2 * sig.n * sig.k - 1) /
-                 (2 * sig.n * sig.k));
+          1, (tiling.parallelMinFlops + 2 * nk - 1) / (2 * nk));
       Value big = b.create<arith::CmpIOp>(arith::CmpIPredicate::sge, numRows,
                                           index(b, minRows));
       parts = b.create<arith::SelectOp>(big, blocks, c1);
@@ -156,30 +184,31 @@ private:
     return forLoop(
         b, c0, numRows, index(b, tiling.mBlock), c, [&](Value ic, Value c) {
           Value iEnd = min(b, add(b, ic, tiling.mBlock), numRows);
-          Value rowsEnd = fullStepsEnd(b, ic, iEnd, tiling.rowTile);
+          Value rowsEnd = fullStepsEnd(b, ic, iEnd, rowTile);
           // Full row tiles, one panel at a time.
           c = forLoop(b, firstPanel, endPanel, c1, c, [&](Value jp, Value c) {
-            return forLoop(b, ic, rowsEnd, index(b, tiling.rowTile), c,
+            return forLoop(b, ic, rowsEnd, index(b, rowTile), c,
                            [&](Value ir, Value c) {
-                             return emitTile(tiling.rowTile, 1, ir, jp, steps,
-                                             c);
+                             return emitTile(rowTile, 1, ir, jp, steps, c);
                            });
           });
-          // Rows left over: pairs and a single row, four panels at a time.
+          // Rows left over: pairs and a single row, four panels at a time
+          // (two when gated).
           Value pairsEnd = fullStepsEnd(b, rowsEnd, iEnd, 2);
-          Value groupsEnd = fullStepsEnd(b, firstPanel, endPanel, 4);
-          c = forLoop(b, firstPanel, groupsEnd, index(b, 4), c,
+          Value groupsEnd = fullStepsEnd(b, firstPanel, endPanel, groupPanels);
+          c = forLoop(b, firstPanel, groupsEnd, index(b, groupPanels), c,
                       [&](Value jp, Value c) {
                         c = forLoop(b, rowsEnd, pairsEnd, index(b, 2), c,
                                     [&](Value ir, Value c) {
-                                      return emitTile(2, 4, ir, jp, steps, c);
+                                      return emitTile(2, groupPanels, ir, jp,
+                                                      steps, c);
                                     });
                         return forLoop(
                             b, pairsEnd, iEnd, c1, c, [&](Value ir, Value c) {
-                              return emitTile(1, 4, ir, jp, steps, c);
+                              return emitTile(1, groupPanels, ir, jp, steps, c);
                             });
                       });
-          // ... and the panels left over after the groups of four.
+          // ... and the panels left over after the groups.
           return forLoop(b, groupsEnd, endPanel, c1, c, [&](Value jp, Value c) {
             return forLoop(b, rowsEnd, iEnd, c1, c, [&](Value ir, Value c) {
               return emitTile(1, 1, ir, jp, steps, c);
@@ -239,13 +268,18 @@ private:
   }
 
   /// C[ir : ir + rows, panels jp .. jp + panels) over the K block `steps`.
+  /// The accumulators of row r, weight w (gate, then up, when gated) and
+  /// vector i are acc[(r * weights + w) * perWeight + i].
   Value emitTile(int64_t rows, int64_t panels, Value ir, Value jp, KBlock steps,
                  Value c) {
-    int64_t perRow = panels * vecsPerPanel;
+    int64_t perWeight = panels * vecsPerPanel;
+    int64_t numWeights = sig.weights();
+    int64_t perRow = numWeights * perWeight;
     SmallVector<Value> cols;
     for (int64_t q = 0; q < panels; ++q)
       for (int64_t v = 0; v < vecsPerPanel; ++v)
         cols.push_back(column(jp, q, v));
+    auto col = [&](int64_t i) { return cols[i % perWeight]; };
     SmallVector<Value> rowIdx;
     for (int64_t r = 0; r < rows; ++r)
       rowIdx.push_back(add(b, ir, r));
@@ -254,11 +288,13 @@ private:
     // Accumulators: the bias (or 0) in the first K block, else C so far.
     auto initial = [&] {
       SmallVector<Value> start;
-      for (int64_t i = 0; i < perRow; ++i)
+      for (int64_t i = 0; i < perRow; ++i) {
+        Value bias = biases[i / perWeight];
         start.push_back(bias ? b.create<vector::TransferReadOp>(
-                                   vecType, bias, ValueRange{cols[i]}, zero,
+                                   vecType, bias, ValueRange{col(i)}, zero,
                                    ArrayRef<bool>{columnsInBounds})
                              : zeroVec);
+      }
       SmallVector<Value> acc;
       for (int64_t r = 0; r < rows; ++r)
         acc.append(start);
@@ -284,12 +320,13 @@ private:
         b, steps.begin, steps.end, c1, acc,
         [&](Value k, ValueRange accumulators) {
           SmallVector<Value> wv;
-          for (int64_t q = 0; q < panels; ++q)
-            for (int64_t v = 0; v < vecsPerPanel; ++v)
-              wv.push_back(b.create<vector::TransferReadOp>(
-                  vecType, w,
-                  ValueRange{add(b, jp, q), k, index(b, v * kLanes)}, zero,
-                  ArrayRef<bool>{true}));
+          for (Value w : weights)
+            for (int64_t q = 0; q < panels; ++q)
+              for (int64_t v = 0; v < vecsPerPanel; ++v)
+                wv.push_back(b.create<vector::TransferReadOp>(
+                    vecType, w,
+                    ValueRange{add(b, jp, q), k, index(b, v * kLanes)}, zero,
+                    ArrayRef<bool>{true}));
           SmallVector<Value> next;
           for (int64_t r = 0; r < rows; ++r) {
             Value s = b.create<tensor::ExtractOp>(a, ValueRange{rowIdx[r], k});
@@ -302,6 +339,18 @@ private:
         });
 
     // The epilogue, in the last K block.
+    if (sig.gated) {
+      // act(gate) * up, the one write of C (there is one K block).
+      SmallVector<Value> out;
+      for (int64_t r = 0; r < rows; ++r)
+        for (int64_t i = 0; i < perWeight; ++i)
+          out.push_back(b.create<arith::MulFOp>(
+              buildActivation(b, b.getLoc(), sig.activation,
+                              acc[r * perRow + i]),
+              acc[r * perRow + perWeight + i]));
+      acc = out;
+      perRow = perWeight;
+    }
     auto finished = [&] {
       SmallVector<Value> out;
       for (int64_t r = 0; r < rows; ++r)
@@ -309,7 +358,7 @@ private:
           out.push_back(epilogue(acc[r * perRow + i], rowIdx[r], cols[i]));
       return out;
     };
-    if (sig.activation != Activation::None || residual) {
+    if (!sig.gated && (sig.activation != Activation::None || residual)) {
       if (oneKBlock) {
         acc = finished();
       } else {
@@ -337,15 +386,28 @@ private:
     return x;
   }
 
+  /// The kernel's bias arguments, one per weight (null where none).
+  static SmallVector<Value> kernelBiases(const KernelSignature &sig,
+                                         Block *entry) {
+    unsigned next = 1 + sig.weights();
+    SmallVector<Value> biases;
+    if (sig.gated)
+      biases.push_back(sig.gateBias ? entry->getArgument(next++) : Value());
+    biases.push_back(sig.bias ? entry->getArgument(next) : Value());
+    return biases;
+  }
+
   ImplicitLocOpBuilder &b;
   const KernelSignature sig;
   const MatmulTiling tiling;
   const VectorType vecType;
-  const int64_t vecsPerPanel, numPanels, kBlock;
+  const int64_t vecsPerPanel, numPanels, kBlock, rowTile, groupPanels;
   const bool columnsInBounds;
-  // The kernel's arguments (bias and residual may be null) and what is
-  // defined once at its entry.
-  const Value a, w, bias, residual;
+  // The kernel's arguments (the gate's and the weight's, in that order; the
+  // biases and residual may be null) and what is defined once at its entry.
+  const Value a;
+  const SmallVector<Value> weights, biases;
+  const Value residual;
   const Value c0, c1, zero, zeroVec, numRows;
   SmallVector<Value> leadingSizes;
 };
@@ -386,19 +448,30 @@ struct TfmTileMatmul : mlir::tfm::impl::TfmTileMatmulBase<TfmTileMatmul> {
       return signalPassFailure();
     }
     SymbolTable symbols(module);
-    SmallVector<PackedLinearOp> ops;
-    module.walk([&](PackedLinearOp op) { ops.push_back(op); });
-    for (PackedLinearOp op : ops) {
-      int64_t panel = op.getWeight().getType().getDimSize(2);
+    SmallVector<Operation *> ops;
+    module.walk([&](Operation *op) {
+      if (isa<PackedLinearOp, PackedGatedLinearOp>(op))
+        ops.push_back(op);
+    });
+    for (Operation *op : ops) {
+      auto linear = dyn_cast<PackedLinearOp>(op);
+      auto gated = dyn_cast<PackedGatedLinearOp>(op);
+      auto weight = cast<RankedTensorType>(
+          (linear ? linear.getWeight() : gated.getWeight()).getType());
+      int64_t panel = weight.getDimSize(2);
       if (panel % kLanes != 0)
         continue; // The reference lowering takes it.
-      KernelSignature sig{op.getWeight().getType().getDimSize(1),
-                          op.getType().getShape().back(),
-                          panel,
-                          op.getType().getRank() - 1,
-                          static_cast<bool>(op.getBias()),
-                          static_cast<bool>(op.getResidual()),
-                          op.getActivation()};
+      auto type = cast<RankedTensorType>(op->getResult(0).getType());
+      KernelSignature sig{
+          weight.getDimSize(1),
+          type.getShape().back(),
+          panel,
+          type.getRank() - 1,
+          static_cast<bool>(linear ? linear.getBias() : gated.getBias()),
+          linear && linear.getResidual(),
+          linear ? linear.getActivation() : gated.getActivation()};
+      sig.gated = static_cast<bool>(gated);
+      sig.gateBias = gated && gated.getGateBias();
       func::FuncOp kernel = getOrCreateKernel(module, symbols, sig);
       replaceWithCall(op, kernel);
       ++numTiled;
@@ -413,10 +486,12 @@ struct TfmTileMatmul : mlir::tfm::impl::TfmTileMatmulBase<TfmTileMatmul> {
     MLIRContext *ctx = &getContext();
     Type f32 = Float32Type::get(ctx);
     int64_t dyn = ShapedType::kDynamic;
-    SmallVector<Type> inputs{
-        RankedTensorType::get({dyn, sig.k}, f32),
-        RankedTensorType::get(
-            {(sig.n + sig.panel - 1) / sig.panel, sig.k, sig.panel}, f32)};
+    SmallVector<Type> inputs{RankedTensorType::get({dyn, sig.k}, f32)};
+    for (int64_t w = 0; w < sig.weights(); ++w)
+      inputs.push_back(RankedTensorType::get(
+          {(sig.n + sig.panel - 1) / sig.panel, sig.k, sig.panel}, f32));
+    if (sig.gateBias)
+      inputs.push_back(RankedTensorType::get({sig.n}, f32));
     if (sig.bias)
       inputs.push_back(RankedTensorType::get({sig.n}, f32));
     if (sig.residual)
@@ -447,22 +522,35 @@ struct TfmTileMatmul : mlir::tfm::impl::TfmTileMatmulBase<TfmTileMatmul> {
     return func;
   }
 
-  void replaceWithCall(PackedLinearOp op, func::FuncOp kernel) {
+  /// Replaces a packed_linear or packed_gated_linear `op` with a call of
+  /// `kernel`.
+  void replaceWithCall(Operation *op, func::FuncOp kernel) {
     OpBuilder b(op);
-    Location loc = op.getLoc();
+    Location loc = op->getLoc();
+    auto linear = dyn_cast<PackedLinearOp>(op);
+    auto gated = dyn_cast<PackedGatedLinearOp>(op);
+    Value input = linear ? linear.getInput() : gated.getInput();
+    Value residual = linear ? linear.getResidual() : Value();
+    auto type = cast<RankedTensorType>(op->getResult(0).getType());
     // The kernel takes the residual's rows to be the input's: where the
     // types leave that open, it is checked at run time.
-    if (Value residual = op.getResidual())
-      for (int64_t i = 0; i + 1 < op.getType().getRank(); ++i)
-        emitSizeCheck(b, loc, op.getInput(), i, residual, i);
-    SmallVector<Value> args{asMatrix(b, loc, op.getInput()), op.getWeight()};
-    if (Value bias = op.getBias())
-      args.push_back(bias);
-    if (Value residual = op.getResidual())
+    if (residual)
+      for (int64_t i = 0; i + 1 < type.getRank(); ++i)
+        emitSizeCheck(b, loc, input, i, residual, i);
+    SmallVector<Value> args{asMatrix(b, loc, input)};
+    if (linear) {
+      args.push_back(linear.getWeight());
+      if (Value bias = linear.getBias())
+        args.push_back(bias);
+    } else {
+      args.append({gated.getGateWeight(), gated.getWeight()});
+      for (Value bias : {gated.getGateBias(), gated.getBias()})
+        if (bias)
+          args.push_back(bias);
+    }
+    if (residual)
       args.push_back(asMatrix(b, loc, residual));
-    RankedTensorType type = op.getType();
-    SmallVector<OpFoldResult> sizes =
-        tensor::getMixedSizes(b, loc, op.getInput());
+    SmallVector<OpFoldResult> sizes = tensor::getMixedSizes(b, loc, input);
     sizes.back() = b.getIndexAttr(type.getShape().back());
     Value dest = b.create<tensor::EmptyOp>(loc, sizes, f32());
     Type destType = kernel.getFunctionType().getInputs().back();
@@ -472,8 +560,8 @@ struct TfmTileMatmul : mlir::tfm::impl::TfmTileMatmulBase<TfmTileMatmul> {
     Value result = b.create<func::CallOp>(loc, kernel, args).getResult(0);
     if (result.getType() != type)
       result = b.create<tensor::CastOp>(loc, type, result);
-    op.replaceAllUsesWith(result);
-    op.erase();
+    op->getResult(0).replaceAllUsesWith(result);
+    op->erase();
   }
 
   Type f32() { return Float32Type::get(&getContext()); }

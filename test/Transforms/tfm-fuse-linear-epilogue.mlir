@@ -1,4 +1,5 @@
 // RUN: tfm-opt %s --split-input-file --tfm-fuse-linear-epilogue | FileCheck %s
+// RUN: tfm-opt %s --split-input-file --tfm-fuse-linear-epilogue="gated-max-k=32" | FileCheck %s --check-prefix=CHECK-MAXK
 
 // relu of a packed_linear is its activation.
 // CHECK-LABEL: func.func @relu
@@ -282,3 +283,53 @@ func.func @add_of_two_linears(%x: tensor<?x64xf32>, %w: tensor<3x64x32xf32>,
   %s = tfm.add %l, %m : tensor<?x96xf32>
   return %s : tensor<?x96xf32>
 }
+
+// -----
+
+// A gated MLP's product: silu(gate) fused first, then the product of the two
+// linear layers over one input becomes one gated layer over both weights.
+// CHECK-LABEL: func.func @gated
+//  CHECK-SAME: (%[[X:[^:]*]]: tensor<?x64xf32>, %[[G:[^:]*]]: tensor<2x64x32xf32>, %[[U:[^:]*]]: tensor<2x64x32xf32>, %[[B:[^:]*]]: tensor<64xf32>)
+//       CHECK: %[[Y:.*]] = tfm.packed_gated_linear %[[X]], %[[G]], %[[U]] bias %[[B]] activation silu
+//   CHECK-NOT: tfm.packed_linear
+//   CHECK-NOT: tfm.mul
+//       CHECK: return %[[Y]]
+func.func @gated(%x: tensor<?x64xf32>, %g: tensor<2x64x32xf32>, %u: tensor<2x64x32xf32>,
+                 %b: tensor<64xf32>) -> tensor<?x64xf32> {
+  %up = tfm.packed_linear %x, %u, %b : tensor<?x64xf32>, tensor<2x64x32xf32>, tensor<64xf32> -> tensor<?x64xf32>
+  %gate = tfm.packed_linear %x, %g : tensor<?x64xf32>, tensor<2x64x32xf32> -> tensor<?x64xf32>
+  %a = tfm.silu %gate : tensor<?x64xf32>
+  %h = tfm.mul %up, %a : tensor<?x64xf32>
+  return %h : tensor<?x64xf32>
+}
+
+// -----
+
+// Not a gated pair: the two layers read different inputs, or neither has an
+// activation, or the gate's result has another user. The products stay.
+// CHECK-LABEL: func.func @not_gated
+//   CHECK-NOT: tfm.packed_gated_linear
+//       CHECK: tfm.mul
+//       CHECK: tfm.mul
+//       CHECK: tfm.mul
+//   CHECK-NOT: tfm.packed_gated_linear
+func.func @not_gated(%x: tensor<?x64xf32>, %y: tensor<?x64xf32>, %g: tensor<2x64x32xf32>,
+                     %u: tensor<2x64x32xf32>) -> (tensor<?x64xf32>, tensor<?x64xf32>, tensor<?x64xf32>, tensor<?x64xf32>) {
+  %g1 = tfm.packed_linear %x, %g : tensor<?x64xf32>, tensor<2x64x32xf32> -> tensor<?x64xf32>
+  %a1 = tfm.silu %g1 : tensor<?x64xf32>
+  %u1 = tfm.packed_linear %y, %u : tensor<?x64xf32>, tensor<2x64x32xf32> -> tensor<?x64xf32>
+  %h1 = tfm.mul %a1, %u1 : tensor<?x64xf32>
+  %g2 = tfm.packed_linear %x, %g : tensor<?x64xf32>, tensor<2x64x32xf32> -> tensor<?x64xf32>
+  %u2 = tfm.packed_linear %x, %u : tensor<?x64xf32>, tensor<2x64x32xf32> -> tensor<?x64xf32>
+  %h2 = tfm.mul %g2, %u2 : tensor<?x64xf32>
+  %g3 = tfm.packed_linear %x, %g : tensor<?x64xf32>, tensor<2x64x32xf32> -> tensor<?x64xf32>
+  %a3 = tfm.silu %g3 : tensor<?x64xf32>
+  %u3 = tfm.packed_linear %x, %u : tensor<?x64xf32>, tensor<2x64x32xf32> -> tensor<?x64xf32>
+  %h3 = tfm.mul %a3, %u3 : tensor<?x64xf32>
+  return %h1, %h2, %h3, %a3 : tensor<?x64xf32>, tensor<?x64xf32>, tensor<?x64xf32>, tensor<?x64xf32>
+}
+
+// With gated-max-k below K (64), the gated pair is left as it is.
+// CHECK-MAXK-LABEL: func.func @gated
+//   CHECK-MAXK-NOT: tfm.packed_gated_linear
+//       CHECK-MAXK: tfm.mul

@@ -176,3 +176,43 @@ func.func @thresholds(%x: tensor<?x64xf32>, %w: tensor<16x64x32xf32>,
   %b = tfm.packed_linear %y, %v : tensor<?x512xf32>, tensor<16x512x32xf32> -> tensor<?x512xf32>
   return %a, %b : tensor<?x512xf32>, tensor<?x512xf32>
 }
+
+// -----
+
+// A gated layer (act(x G^T) * (x W^T)): one kernel reads both weights per
+// step of k. Its micro-kernel has half the rows (4 of row-tile 8), each with
+// 2 vectors per weight: 16 accumulators, four loads (two per weight), one
+// broadcast per row. One K block (K = 1100 > k-block 512 here): the
+// epilogue, silu of the gate's accumulator times the up's, is the one write
+// of C. The leftover rows use 2 x 2 and 1 x 2 panel tiles (16 and 8
+// accumulators), then 1 x 1 (4).
+// CHECK-LABEL: func.func @gated
+//  CHECK-SAME:   %[[X:[a-z0-9]+]]: tensor<?x1100xf32>, %[[G:[a-z0-9]+]]: tensor<3x1100x32xf32>, %[[U:[a-z0-9]+]]: tensor<3x1100x32xf32>, %[[GB:[a-z0-9]+]]: tensor<96xf32>, %[[B:[a-z0-9]+]]: tensor<96xf32>
+//   CHECK-NOT:   tfm.packed_gated_linear
+//       CHECK:   call @__tfm_linear_k1100_n96_p32_r2_gated_gatebias_bias_silu(%[[X]], %[[G]], %[[U]], %[[GB]], %[[B]], %{{.*}})
+// CHECK-LABEL: func.func private @__tfm_linear_k1100_n96_p32_r2_gated_gatebias_bias_silu(
+//       CHECK:           scf.for {{.*}} step %c4
+//       CHECK:             vector.transfer_read %{{.*}} : tensor<96xf32>, vector<16xf32>
+//       CHECK:             vector.transfer_read %{{.*}} : tensor<96xf32>, vector<16xf32>
+//       CHECK:             scf.for %{{.*}} = %c0 to %c1100 step %c1 {{.*}} -> (vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>) {
+//  CHECK-NEXT:               vector.transfer_read %{{.*}} {in_bounds = [true]} : tensor<3x1100x32xf32>, vector<16xf32>
+//  CHECK-NEXT:               vector.transfer_read %{{.*}} {in_bounds = [true]} : tensor<3x1100x32xf32>, vector<16xf32>
+//  CHECK-NEXT:               vector.transfer_read %{{.*}} {in_bounds = [true]} : tensor<3x1100x32xf32>, vector<16xf32>
+//  CHECK-NEXT:               vector.transfer_read %{{.*}} {in_bounds = [true]} : tensor<3x1100x32xf32>, vector<16xf32>
+//  CHECK-NEXT:               tensor.extract
+//  CHECK-NEXT:               vector.broadcast
+//  CHECK-COUNT-4:            vector.fma
+//  CHECK-NEXT:               tensor.extract
+//       CHECK:               scf.yield
+//       CHECK:             math.exp
+//       CHECK:             arith.mulf
+//       CHECK-COUNT-8:     vector.transfer_write {{.*}} {in_bounds = [true]} : vector<16xf32>, tensor<?x96xf32>
+//       CHECK:   scf.for {{.*}} -> (vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>) {
+//       CHECK:   scf.for {{.*}} -> (vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>) {
+//       CHECK:   scf.for {{.*}} -> (vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>) {
+func.func @gated(%x: tensor<?x1100xf32>, %g: tensor<3x1100x32xf32>, %u: tensor<3x1100x32xf32>,
+                 %gb: tensor<96xf32>, %b: tensor<96xf32>) -> tensor<?x96xf32> {
+  %y = tfm.packed_gated_linear %x, %g, %u gate_bias %gb bias %b activation silu
+      : tensor<?x1100xf32>, tensor<3x1100x32xf32>, tensor<3x1100x32xf32> gate_bias tensor<96xf32> bias tensor<96xf32> -> tensor<?x96xf32>
+  return %y : tensor<?x96xf32>
+}

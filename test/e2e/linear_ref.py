@@ -10,6 +10,8 @@ Written from the op definitions (dialect/TfmOps.td), not from tfm's code:
   silu       y / (1 + exp(-y))
   tanh       tanh(y)
   add        y + r
+  gated      silu(x G^T + bg) * (x W^T + b)     (a gated MLP's two layers;
+                                                 G: [N, K], biases optional)
   pack       packed[p, k, j] = W[p * P + j, k], 0 where p * P + j >= N
 
 Computed in float64 from the float32 inputs.
@@ -54,6 +56,12 @@ CASES = [
     ("silu", 100, 70, True, ["silu"], [[1], [8], [130]]),
     ("tanh", 100, 70, True, ["tanh"], [[1], [9]]),
     ("prepacked", 100, 70, True, ["relu", "residual"], [[7], [130]]),
+    # Gated pairs: one kernel over both weights (K up to gated-max-k, one K
+    # block of 1000 steps), and above it (K = 1100) two kernels.
+    ("gated", 100, 70, True, ["gated"],
+     [[1], [2], [3], [5], [9], [37], [130]]),
+    ("gated_plain", 1000, 96, False, ["gated"], [[1, 1], [2, 3], [2, 65]]),
+    ("gated_deep", 1100, 96, True, ["gated"], [[1], [9]]),
 ]
 
 
@@ -74,11 +82,20 @@ def pack(w, panel=PANEL):
         padded.reshape(panels, panel, k).transpose(0, 2, 1))
 
 
-def reference(name, x, w, b, r, epilogue):
+def silu(y):
+    return y / (1.0 + np.exp(-y))
+
+
+def reference(name, x, w, b, r, epilogue, g=None, bg=None):
     """Expected results (a list: one per entry result), in float64."""
     y = x @ w.T
     if b is not None:
         y = y + b
+    if "gated" in epilogue:
+        gate = x @ g.T
+        if bg is not None:
+            gate = gate + bg
+        return [silu(gate) * y]
     if "two_users" in epilogue:
         return [np.maximum(y, 0.0), y + r]
     for op in epilogue:
@@ -90,7 +107,7 @@ def reference(name, x, w, b, r, epilogue):
             y = 0.5 * y * (1.0 + np.tanh(math.sqrt(2.0 / math.pi) *
                                          (y + 0.044715 * y ** 3)))
         elif op == "silu":
-            y = y / (1.0 + np.exp(-y))
+            y = silu(y)
         elif op == "tanh":
             y = np.tanh(y)
         elif op == "residual":
@@ -106,15 +123,25 @@ def run_case(args, case, lead, rng):
     b = rng.uniform(-0.5, 0.5, n).astype(f32) if has_bias else None
     uses_r = "residual" in epilogue or "two_users" in epilogue
     r = rng.uniform(-1.0, 1.0, lead + [n]).astype(f32) if uses_r else None
+    gated = "gated" in epilogue
+    g = ((rng.uniform(-1.0, 1.0, (n, k)) * math.sqrt(3.0 / k)).astype(f32)
+         if gated else None)
+    bg = (rng.uniform(-0.5, 0.5, n).astype(f32) if gated and has_bias
+          else None)
 
     tag = "_".join([name] + [str(d) for d in lead])
-    inputs = [("x", x), ("w", pack(w) if name == "prepacked" else w)]
+    if gated:  # the entry's order: x, gate, up, gate bias, bias
+        inputs = [("x", x), ("g", g), ("w", w)]
+        if bg is not None:
+            inputs.append(("bg", bg))
+    else:
+        inputs = [("x", x), ("w", pack(w) if name == "prepacked" else w)]
     if b is not None:
         inputs.append(("b", b))
     if r is not None:
         inputs.append(("r", r))
-    expected = reference(name, *(a if a is None else a.astype(np.float64)
-                                 for a in (x, w, b, r)), epilogue)
+    f64 = [a if a is None else a.astype(np.float64) for a in (x, w, b, r, g, bg)]
+    expected = reference(name, *f64[:4], epilogue, g=f64[4], bg=f64[5])
 
     cmd = [args.tfm_run, args.artifact, "--call", name]
     for arg, a in inputs:

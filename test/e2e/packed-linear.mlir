@@ -10,7 +10,8 @@
 // n-blocks of 256, shared among threads from 130 rows on), N = 5 (one
 // partial panel); rows 1, 2, 3 (the 2 x 4 and
 // 1 x 4 panel tiles), 7, 8, 9 (around the 8-row tile), 37, 130 (two m-blocks
-// of 128), and 0; rank-1, rank-2 and rank-3 inputs. Weights are entry
+// of 128), and 0; rank-1, rank-2 and rank-3 inputs; gated pairs (silu(x G^T)
+// * x W^T) in one kernel and, above gated-max-k, in two. Weights are entry
 // arguments without tfm.weight (packed by the compiled code), except
 // @prepacked's.
 //
@@ -36,6 +37,10 @@
 // TILED-DAG: llvm.call @__tfm_linear_k100_n70_p32_r2_bias_gelu_tanh_residual(
 // TILED-DAG: llvm.call @__tfm_linear_k100_n70_p32_r2_bias_silu(
 // TILED-DAG: llvm.call @__tfm_linear_k100_n70_p32_r2_bias_tanh(
+// TILED-DAG: llvm.call @__tfm_linear_k100_n70_p32_r2_gated_gatebias_bias_silu(
+// TILED-DAG: llvm.call @__tfm_linear_k1000_n96_p32_r3_gated_silu(
+// TILED-DAG: llvm.call @__tfm_linear_k1100_n96_p32_r2_bias_silu(
+// TILED-DAG: llvm.call @__tfm_linear_k1100_n96_p32_r2_bias(
 // RUN: FileCheck %s --check-prefix=REF < %t.ref.mlir
 // REF-NOT: = tfm.
 // REF-NOT: call @
@@ -85,6 +90,18 @@
 // CHECK: PASS tanh lead=[9] shape=[9, 70]
 // CHECK: PASS prepacked lead=[7] shape=[7, 70]
 // CHECK: PASS prepacked lead=[130] shape=[130, 70]
+// CHECK: PASS gated lead=[1] shape=[1, 70]
+// CHECK: PASS gated lead=[2] shape=[2, 70]
+// CHECK: PASS gated lead=[3] shape=[3, 70]
+// CHECK: PASS gated lead=[5] shape=[5, 70]
+// CHECK: PASS gated lead=[9] shape=[9, 70]
+// CHECK: PASS gated lead=[37] shape=[37, 70]
+// CHECK: PASS gated lead=[130] shape=[130, 70]
+// CHECK: PASS gated_plain lead=[1, 1] shape=[1, 1, 96]
+// CHECK: PASS gated_plain lead=[2, 3] shape=[2, 3, 96]
+// CHECK: PASS gated_plain lead=[2, 65] shape=[2, 65, 96]
+// CHECK: PASS gated_deep lead=[1] shape=[1, 96]
+// CHECK: PASS gated_deep lead=[9] shape=[9, 96]
 // CHECK-NOT: FAIL
 
 // x W^T, no bias, no epilogue.
@@ -216,4 +233,39 @@ func.func @tanh(%x: tensor<?x100xf32>, %w: tensor<70x100xf32>, %b: tensor<70xf32
       : tensor<?x100xf32>, tensor<70x100xf32>, tensor<70xf32> -> tensor<?x70xf32>
   %a = tfm.tanh %y : tensor<?x70xf32>
   return %a : tensor<?x70xf32>
+}
+
+// A gated MLP's layers: silu(x G^T + bg) * (x W^T + b), one kernel over
+// both weights (tfm-fuse-linear-epilogue, K <= gated-max-k).
+func.func @gated(%x: tensor<?x100xf32>, %g: tensor<70x100xf32>, %w: tensor<70x100xf32>,
+                 %bg: tensor<70xf32>, %b: tensor<70xf32>) -> tensor<?x70xf32> {
+  %gate = tfm.linear %x, %g, %bg
+      : tensor<?x100xf32>, tensor<70x100xf32>, tensor<70xf32> -> tensor<?x70xf32>
+  %up = tfm.linear %x, %w, %b
+      : tensor<?x100xf32>, tensor<70x100xf32>, tensor<70xf32> -> tensor<?x70xf32>
+  %a = tfm.silu %gate : tensor<?x70xf32>
+  %h = tfm.mul %a, %up : tensor<?x70xf32>
+  return %h : tensor<?x70xf32>
+}
+
+// K = 1000: one K block of 1000 steps; no biases; rank 3.
+func.func @gated_plain(%x: tensor<?x?x1000xf32>, %g: tensor<96x1000xf32>, %w: tensor<96x1000xf32>)
+    -> tensor<?x?x96xf32> {
+  %gate = tfm.linear %x, %g : tensor<?x?x1000xf32>, tensor<96x1000xf32> -> tensor<?x?x96xf32>
+  %up = tfm.linear %x, %w : tensor<?x?x1000xf32>, tensor<96x1000xf32> -> tensor<?x?x96xf32>
+  %a = tfm.silu %gate : tensor<?x?x96xf32>
+  %h = tfm.mul %up, %a : tensor<?x?x96xf32>
+  return %h : tensor<?x?x96xf32>
+}
+
+// K = 1100 > gated-max-k: two kernels and the product.
+func.func @gated_deep(%x: tensor<?x1100xf32>, %g: tensor<96x1100xf32>, %w: tensor<96x1100xf32>,
+                      %bg: tensor<96xf32>, %b: tensor<96xf32>) -> tensor<?x96xf32> {
+  %gate = tfm.linear %x, %g, %bg
+      : tensor<?x1100xf32>, tensor<96x1100xf32>, tensor<96xf32> -> tensor<?x96xf32>
+  %up = tfm.linear %x, %w, %b
+      : tensor<?x1100xf32>, tensor<96x1100xf32>, tensor<96xf32> -> tensor<?x96xf32>
+  %a = tfm.silu %gate : tensor<?x96xf32>
+  %h = tfm.mul %a, %up : tensor<?x96xf32>
+  return %h : tensor<?x96xf32>
 }

@@ -816,3 +816,35 @@ func.func @weights_not_on_module() attributes {tfm.weights = "0123456789abcdef f
 func.func @unknown_on_op() attributes {tfm.fused} {
   return
 }
+
+// -----
+
+func.func @packed_gated_linear_types(%x: tensor<?x64xf32>, %g: tensor<2x64x32xf32>, %u: tensor<3x64x32xf32>) {
+  // expected-error @+1 {{expected the gate weight of the weight's type 'tensor<3x64x32xf32>', got 'tensor<2x64x32xf32>'}}
+  %0 = tfm.packed_gated_linear %x, %g, %u activation silu : tensor<?x64xf32>, tensor<2x64x32xf32>, tensor<3x64x32xf32> -> tensor<?x96xf32>
+  return
+}
+
+// -----
+
+func.func @packed_gated_linear_no_activation(%x: tensor<?x64xf32>, %g: tensor<3x64x32xf32>, %u: tensor<3x64x32xf32>) {
+  // expected-error @+1 {{expected a gate activation, got none}}
+  %0 = tfm.packed_gated_linear %x, %g, %u activation none : tensor<?x64xf32>, tensor<3x64x32xf32>, tensor<3x64x32xf32> -> tensor<?x96xf32>
+  return
+}
+
+// -----
+
+func.func @packed_gated_linear_gate_bias(%x: tensor<?x64xf32>, %g: tensor<3x64x32xf32>, %u: tensor<3x64x32xf32>, %b: tensor<80xf32>) {
+  // expected-error @+1 {{expected gate bias of shape [96], got 'tensor<80xf32>'}}
+  %0 = tfm.packed_gated_linear %x, %g, %u gate_bias %b activation silu : tensor<?x64xf32>, tensor<3x64x32xf32>, tensor<3x64x32xf32> gate_bias tensor<80xf32> -> tensor<?x96xf32>
+  return
+}
+
+// -----
+
+func.func @packed_gated_linear_input(%x: tensor<?x48xf32>, %g: tensor<3x64x32xf32>, %u: tensor<3x64x32xf32>) {
+  // expected-error @+1 {{expected input of shape [?, 64], got 'tensor<?x48xf32>'}}
+  %0 = tfm.packed_gated_linear %x, %g, %u activation silu : tensor<?x48xf32>, tensor<3x64x32xf32>, tensor<3x64x32xf32> -> tensor<?x96xf32>
+  return
+}

@@ -198,6 +198,16 @@ func.func @pack_weight(%w: tensor<100x64xf32>, %d: tensor<?x?xf32>)
   return %p, %q : tensor<4x64x32xf32>, tensor<?x?x64xf32>
 }
 
+// CHECK-LABEL: func.func @packed_gated_linear
+func.func @packed_gated_linear(%x: tensor<?x?x64xf32>, %g: tensor<4x64x32xf32>, %u: tensor<4x64x32xf32>,
+                               %b: tensor<100xf32>) -> (tensor<?x?x100xf32>, tensor<?x?x100xf32>) {
+  // CHECK: tfm.packed_gated_linear %{{.*}}, %{{.*}}, %{{.*}} activation silu : tensor<?x?x64xf32>, tensor<4x64x32xf32>, tensor<4x64x32xf32> -> tensor<?x?x100xf32>
+  %0 = tfm.packed_gated_linear %x, %g, %u activation silu : tensor<?x?x64xf32>, tensor<4x64x32xf32>, tensor<4x64x32xf32> -> tensor<?x?x100xf32>
+  // CHECK: tfm.packed_gated_linear %{{.*}}, %{{.*}}, %{{.*}} gate_bias %{{.*}} bias %{{.*}} activation gelu : {{.*}} gate_bias tensor<100xf32> bias tensor<100xf32> -> tensor<?x?x100xf32>
+  %1 = tfm.packed_gated_linear %x, %g, %u gate_bias %b bias %b activation gelu : tensor<?x?x64xf32>, tensor<4x64x32xf32>, tensor<4x64x32xf32> gate_bias tensor<100xf32> bias tensor<100xf32> -> tensor<?x?x100xf32>
+  return %0, %1 : tensor<?x?x100xf32>, tensor<?x?x100xf32>
+}
+
 // CHECK-LABEL: func.func @packed_linear
 func.func @packed_linear(%x: tensor<?x?x64xf32>, %w: tensor<4x64x32xf32>, %b: tensor<100xf32>,
                          %r: tensor<?x?x100xf32>, %x1: tensor<64xf32>, %x2: tensor<7x64xf32>)
