@@ -310,6 +310,43 @@ def TfmLowerMasks : Pass<"tfm-lower-masks", "func::FuncOp"> {
   ];
 }
 
+def TfmDeallocAfterLastUse : Pass<"tfm-dealloc-after-last-use",
+                                  "func::FuncOp"> {
+  let summary = "free each buffer right after its last use";
+  let description = [{
+    MLIR's ownership-based buffer deallocation frees the buffers of a block
+    right before its terminator, so every intermediate buffer of an entry
+    point lives until it returns: a forward pass holds all of its layers'
+    activations at once, and the runtime's buffer pool cannot give a later
+    layer the blocks of an earlier one. This pass moves each `memref.dealloc`
+    of a buffer allocated by a `memref.alloc` of the same block to right
+    after the last operation of that block that uses the buffer or a view
+    of it (`BufferViewFlowAnalysis`: subviews, casts, reshapes, values
+    carried through loops and branches):
+
+    ```
+    %a = memref.alloc(%n) : memref<?x64xf32>
+    linalg.fill ins(%c : f32) outs(%a : memref<?x64xf32>)
+    %v = memref.subview %a[0, 0] [%n, 32] [1, 1] : ...
+    scf.for ... { ... memref.load %v[...] ... }
+    <later ops>
+    memref.dealloc %a : memref<?x64xf32>
+      ->
+    ... scf.for ... { ... }
+    memref.dealloc %a : memref<?x64xf32>
+    <later ops>
+    ```
+
+    A buffer used outside its block, or whose address is taken as an
+    integer (`memref.extract_aligned_pointer_as_index`,
+    `memref.extract_strided_metadata`), keeps its dealloc where it is.
+  }];
+  let dependentDialects = ["memref::MemRefDialect"];
+  let statistics = [
+    Statistic<"numMoved", "moved-deallocs", "Number of deallocs moved up">
+  ];
+}
+
 def TfmHoistParallelAllocs : Pass<"tfm-hoist-parallel-allocs", "func::FuncOp"> {
   let summary = "allocate a parallel loop's per-iteration buffers before it";
   let description = [{

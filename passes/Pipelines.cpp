@@ -113,6 +113,9 @@ void mlir::tfm::buildTfmBufferizePipeline(OpPassManager &pm,
   bufferization::buildBufferDeallocationPipeline(
       pm, bufferization::BufferDeallocationPipelineOptions());
   pm.addPass(createBufferizationToMemRefPass());
+  // Each buffer freed after its last use, not at the end of the entry: a
+  // later layer's buffers reuse an earlier layer's pooled blocks.
+  pm.addNestedPass<func::FuncOp>(createTfmDeallocAfterLastUse());
 }
 
 void mlir::tfm::buildTfmLLVMLoweringPipeline(OpPassManager &pm,
