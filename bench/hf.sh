@@ -66,9 +66,6 @@ fi
 new_tokens=64
 prompt_len=32
 seq_len=128
-mkdir -p "$build/bench"
-out=$(mktemp -d)
-trap 'rm -rf "$out"' EXIT
 # shellcheck source=bench/hf_common.sh
 source "$repo/bench/hf_common.sh"
 

@@ -1,10 +1,16 @@
+# shellcheck shell=bash
+# shellcheck disable=SC2154  # repo and build: set by the script that sources this
 # Shared by bench/hf.sh and bench/llama.sh (sourced, after `set -euo
-# pipefail` and with `repo`, `build` and `out` set): the set-up of a run
-# against transformers, and the helpers that make, compile and run models.
+# pipefail` and with `repo` and `build` set): the set-up of a run against
+# transformers, a temporary folder `out` (removed on exit), and the helpers
+# that make, compile and run models.
 #
 #   TFM_BENCH_NO_SETUP=1  skip scripts/setup.sh (no build): when build/bin is
 #                         current and someone else is building in the tree
 
+mkdir -p "$build/bench"
+out=$(mktemp -d)
+trap 'rm -rf "$out"' EXIT
 hf_reference=${HF_REFERENCE:-$repo/../shared/hf-reference}
 export HF_REFERENCE=$hf_reference
 if [ ! -f "$hf_reference/make_hf_case.py" ]; then

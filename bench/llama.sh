@@ -53,9 +53,6 @@ fi
 new_tokens=64
 prompt_len=64
 prefill_len=512
-mkdir -p "$build/bench"
-out=$(mktemp -d)
-trap 'rm -rf "$out"' EXIT
 # shellcheck source=bench/hf_common.sh
 source "$repo/bench/hf_common.sh"
 

@@ -590,76 +590,66 @@ LogicalResult PackWeightOp::verify() {
   return expectPanels(*this, weight.getDimSize(0), packed.getDimSize(0), width);
 }
 
-LogicalResult PackedGatedLinearOp::verify() {
-  auto input = getInput().getType();
-  auto gate = getGateWeight().getType();
-  auto weight = getWeight().getType();
-  auto result = getType();
+/// The shapes a linear layer on packed weights ([NP, K, P]) shares between
+/// tfm.packed_linear and tfm.packed_gated_linear: a result of the input's
+/// rank with a static N, NP = ceil(N / P), the input's last dimension K.
+/// Sets `n`.
+static LogicalResult verifyPackedLinearShapes(Operation *op,
+                                              RankedTensorType input,
+                                              RankedTensorType weight,
+                                              RankedTensorType result,
+                                              int64_t &n) {
   if (input.getRank() < 1)
-    return emitOpError("expected input of rank >= 1, got ") << input;
+    return op->emitOpError("expected input of rank >= 1, got ") << input;
   if (result.getRank() != input.getRank() ||
       ShapedType::isDynamic(result.getShape().back()))
-    return emitOpError("expected a result of the input's rank with a static "
-                       "last dimension, got ")
+    return op->emitOpError("expected a result of the input's rank with a "
+                           "static last dimension, got ")
            << result;
   if (!weight.hasStaticShape() || weight.getDimSize(2) == 0)
-    return emitOpError("expected a static packed weight with non-zero panel "
-                       "width, got ")
+    return op->emitOpError("expected a static packed weight with non-zero "
+                           "panel width, got ")
            << weight;
-  if (gate != weight)
-    return emitOpError("expected the gate weight of the weight's type ")
-           << weight << ", got " << gate;
-  int64_t n = result.getShape().back();
+  n = result.getShape().back();
   int64_t k = weight.getDimSize(1), width = weight.getDimSize(2);
-  if (failed(
-          expectShape(*this, "weight", weight, {ceilDiv(n, width), k, width})))
+  if (failed(expectShape(op, "weight", weight, {ceilDiv(n, width), k, width})))
     return failure();
   SmallVector<int64_t> expected(input.getShape().drop_back());
   expected.push_back(k);
-  if (failed(expectShape(*this, "input", input, expected)))
+  if (failed(expectShape(op, "input", input, expected)))
     return failure();
+  expected.back() = n;
+  return expectShape(op, "result", result, expected);
+}
+
+LogicalResult PackedGatedLinearOp::verify() {
+  auto weight = getWeight().getType();
+  int64_t n;
+  if (failed(verifyPackedLinearShapes(*this, getInput().getType(), weight,
+                                      getType(), n)))
+    return failure();
+  if (getGateWeight().getType() != weight)
+    return emitOpError("expected the gate weight of the weight's type ")
+           << weight << ", got " << getGateWeight().getType();
   for (auto [name, bias] : {std::pair(StringRef("gate bias"), getGateBias()),
                             std::pair(StringRef("bias"), getBias())})
     if (bias && failed(expectShape(*this, name, bias.getType(), {n})))
       return failure();
   if (getActivation() == Activation::None)
     return emitOpError("expected a gate activation, got none");
-  expected.back() = n;
-  return expectShape(*this, "result", result, expected);
+  return success();
 }
 
 LogicalResult PackedLinearOp::verify() {
-  auto input = getInput().getType();
-  auto weight = getWeight().getType();
-  auto result = getType();
-  if (input.getRank() < 1)
-    return emitOpError("expected input of rank >= 1, got ") << input;
-  if (result.getRank() != input.getRank() ||
-      ShapedType::isDynamic(result.getShape().back()))
-    return emitOpError("expected a result of the input's rank with a static "
-                       "last dimension, got ")
-           << result;
-  if (!weight.hasStaticShape() || weight.getDimSize(2) == 0)
-    return emitOpError("expected a static packed weight with non-zero panel "
-                       "width, got ")
-           << weight;
-  int64_t n = result.getShape().back();
-  int64_t k = weight.getDimSize(1), width = weight.getDimSize(2);
-  if (failed(
-          expectShape(*this, "weight", weight, {ceilDiv(n, width), k, width})))
-    return failure();
-  SmallVector<int64_t> expected(input.getShape().drop_back());
-  expected.push_back(k);
-  if (failed(expectShape(*this, "input", input, expected)))
+  int64_t n;
+  if (failed(verifyPackedLinearShapes(*this, getInput().getType(),
+                                      getWeight().getType(), getType(), n)))
     return failure();
   if (getBias() && failed(expectShape(*this, "bias", getBias().getType(), {n})))
     return failure();
-  expected.back() = n;
-  if (failed(expectShape(*this, "result", result, expected)))
-    return failure();
   if (getResidual() &&
       failed(expectShape(*this, "residual", getResidual().getType(),
-                         result.getShape())))
+                         getType().getShape())))
     return failure();
   return success();
 }
