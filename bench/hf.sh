@@ -90,12 +90,7 @@ print(json.dumps({'src': [[1 + (7919 * (s * $seq_len + i) + 101)
     >"$out/bert-${b}x$seq_len.json"
 done
 
-echo "bench: FMA peak and triad (1 and 2 threads)" >&2
-log "$build/bin/machine_bench" --benchmark_filter='^BM_(FmaPeak|Triad/)' \
-  --benchmark_format=json --benchmark_out="$out/machine.json" \
-  --benchmark_out_format=json --benchmark_repetitions=3 \
-  --benchmark_report_aggregates_only=true >/dev/null
-
+measure_machine
 
 for t in 1 2; do
   echo "bench: GPT-2, $t thread(s): tfm-run" >&2
@@ -128,7 +123,7 @@ done
 import json, math, os, re, statistics, sys
 out, gpt2, bert = sys.argv[1:4]
 sys.path.insert(0, os.path.join(sys.argv[6], "bench"))
-from tfm_output import decode_stats, step_weights
+from tfm_output import decode_stats, machine, print_commands, step_weights
 new_tokens, seq_len = int(sys.argv[4]), int(sys.argv[5])
 def fail(message):
     sys.exit(f"bench: {message}")
@@ -137,24 +132,8 @@ def read(name):
 def fmt(v, spec, suffix=""):
     return format(v, spec) + suffix if v is not None else "-"
 
-print("commands run (tfm-run runs 3 times each, $out a temporary folder):")
-seen = set()
-for line in read("commands.txt").splitlines():
-    line = line.replace(out, "$out")
-    if line not in seen:
-        seen.add(line)
-        print("  " + line)
-print()
-
-med = {}
-for b in json.load(open(os.path.join(out, "machine.json")))["benchmarks"]:
-    if b.get("aggregate_name") == "median":
-        med[b["run_name"]] = b
-peak1 = med["BM_FmaPeak/real_time"]["GFLOPS"]
-triad = {t: med[f"BM_Triad/{t}/real_time"]["GB/s"] for t in (1, 2)}
-print(f"FMA peak (one core, this run, median of 3): {peak1:.1f} GFLOPS; "
-      f"triad (256 MB, STREAM counting, median of 3): {triad[1]:.1f} GB/s on "
-      f"1 thread, {triad[2]:.1f} GB/s on 2")
+print_commands(out)
+peak1, triad = machine(out)
 hf_any = json.load(open(os.path.join(out, "gpt2-hf-1.json")))
 def blas(t, name):
     o = json.load(open(os.path.join(out, name)))["openblas"]

@@ -90,6 +90,16 @@ hf() {
     /usr/bin/python3 "$repo/bench/hf_torch.py" "$@" --threads "$t"
 }
 
+# The FMA peak of one core and the triad on 1 and 2 threads, medians of 3,
+# into $out/machine.json (bench/tfm_output.py's machine() reads it).
+measure_machine() {
+  echo "bench: FMA peak and triad (1 and 2 threads)" >&2
+  log "$build/bin/machine_bench" --benchmark_filter='^BM_(FmaPeak|Triad/)' \
+    --benchmark_format=json --benchmark_out="$out/machine.json" \
+    --benchmark_out_format=json --benchmark_repetitions=3 \
+    --benchmark_report_aggregates_only=true >/dev/null
+}
+
 # tfm THREADS [tfm-run args]
 tfm() {
   local t=$1

@@ -77,11 +77,7 @@ import json, sys
 print(" ".join(map(str, json.load(open(sys.argv[1]))["src"][0])))' \
   "$out/prompt-1.json")
 
-echo "bench: FMA peak and triad (1 and 2 threads)" >&2
-log "$build/bin/machine_bench" --benchmark_filter='^BM_(FmaPeak|Triad/)' \
-  --benchmark_format=json --benchmark_out="$out/machine.json" \
-  --benchmark_out_format=json --benchmark_repetitions=3 \
-  --benchmark_report_aggregates_only=true >/dev/null
+measure_machine
 
 for t in 1 2; do
   echo "bench: decoding, $t thread(s): tfm-run" >&2
@@ -111,28 +107,14 @@ import json, os, statistics, sys
 out, model = sys.argv[1:3]
 new_tokens, prefill_len = int(sys.argv[3]), int(sys.argv[4])
 sys.path.insert(0, os.path.join(sys.argv[5], "bench"))
-from tfm_output import decode_stats, step_weights
+from tfm_output import decode_stats, machine, print_commands, step_weights
 def read(name):
     return open(os.path.join(out, name)).read()
 def load(name):
     return json.load(open(os.path.join(out, name)))
 
-print("commands run (tfm-run runs 3 times each, $out a temporary folder):")
-seen = set()
-for line in read("commands.txt").splitlines():
-    line = line.replace(out, "$out")
-    if line not in seen:
-        seen.add(line)
-        print("  " + line)
-print()
-
-med = {b["run_name"]: b for b in load("machine.json")["benchmarks"]
-       if b.get("aggregate_name") == "median"}
-peak1 = med["BM_FmaPeak/real_time"]["GFLOPS"]
-triad = {t: med[f"BM_Triad/{t}/real_time"]["GB/s"] for t in (1, 2)}
-print(f"FMA peak (one core, this run, median of 3): {peak1:.1f} GFLOPS; "
-      f"triad (256 MB, STREAM counting, median of 3): {triad[1]:.1f} GB/s on "
-      f"1 thread, {triad[2]:.1f} GB/s on 2")
+print_commands(out)
+peak1, triad = machine(out)
 hf = {(t, b): load(f"hf-{t}-{b}.json") for t in (1, 2) for b in (1, 4)}
 hf_prefill = {t: load(f"hf-{t}-prefill.json") for t in (1, 2)}
 h = hf[1, 1]

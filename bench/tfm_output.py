@@ -1,6 +1,7 @@
-"""What the benchmark scripts read from tfm (bench/hf.sh, bench/llama.sh):
-tfm-run --bench's output, and the weights a decoding step reads, from an
-artifact's model.json."""
+"""What the benchmark scripts read from a run (bench/hf.sh, bench/llama.sh):
+the commands they logged, the machine's peak and triad, tfm-run --bench's
+output, and the weights a decoding step reads, from an artifact's
+model.json."""
 import json
 import math
 import os
@@ -40,3 +41,30 @@ def step_weights(artifact):
                if not n.endswith("_embed.weight") or n == logits}
     size = sum(4 * math.prod(t["shape"]) for t in weights.values())
     return size, logits, tensors[logits]
+
+
+def print_commands(out):
+    """The commands of $out/commands.txt, each once, $out for the folder."""
+    print("commands run (tfm-run runs 3 times each, $out a temporary folder):")
+    seen = set()
+    for line in open(os.path.join(out, "commands.txt")).read().splitlines():
+        line = line.replace(out, "$out")
+        if line not in seen:
+            seen.add(line)
+            print("  " + line)
+    print()
+
+
+def machine(out):
+    """(FMA peak of one core in GFLOPS, {threads: triad GB/s}) from
+    $out/machine.json (hf_common.sh's measure_machine), printed once."""
+    med = {b["run_name"]: b
+           for b in json.load(open(os.path.join(out, "machine.json")))[
+               "benchmarks"]
+           if b.get("aggregate_name") == "median"}
+    peak1 = med["BM_FmaPeak/real_time"]["GFLOPS"]
+    triad = {t: med[f"BM_Triad/{t}/real_time"]["GB/s"] for t in (1, 2)}
+    print(f"FMA peak (one core, this run, median of 3): {peak1:.1f} GFLOPS; "
+          f"triad (256 MB, STREAM counting, median of 3): {triad[1]:.1f} GB/s "
+          f"on 1 thread, {triad[2]:.1f} GB/s on 2")
+    return peak1, triad
