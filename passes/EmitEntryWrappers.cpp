@@ -179,6 +179,19 @@ static void defineRuntimeHooks(ModuleOp module, OpBuilder &b) {
               {{mlir::tfm::kCheckFailedName, kCheckFailedFallback, 0,
                 LLVM::LLVMFunctionType::get(voidType, {ptr})}});
   defineCheckFailedFallback(module, b);
+  // Every buffer is a fresh block (malloc's, or the runtime pool's, which
+  // hands out a block only while no one holds it): the allocation function
+  // returns memory that no other live pointer reaches. Said on a function
+  // kept out of line (inlined, its result would be an indirect call's,
+  // unknown), LLVM sees it at every call: a reduction's accumulator stays in
+  // a register and the loops over two buffers need no overlap checks.
+  if (auto alloc =
+          module.lookupSymbol<LLVM::LLVMFuncOp>("_mlir_memref_to_llvm_alloc");
+      alloc && !alloc.isExternal()) {
+    alloc.setNoInline(true);
+    alloc.setResultAttr(0, LLVM::LLVMDialect::getNoAliasAttrName(),
+                        b.getUnitAttr());
+  }
 }
 
 namespace {

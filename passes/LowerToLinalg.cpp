@@ -146,12 +146,15 @@ static Value identityMap(OpBuilder &, Location, ValueRange args) {
   return args[0];
 }
 
-/// Sum of `map(elements)` along `axis`.
+/// Sum of `map(elements)` along `axis`. The additions may be reassociated
+/// (LLVM then sums in vector lanes); the order of a sum of f32 is not part
+/// of any op's contract.
 static Value reduceSum(OpBuilder &b, Location loc, Value input, int64_t axis,
                        ValueRange broadcastInputs, BodyFn map) {
   return reduce(b, loc, input, axis, f32Const(b, loc, 0.0), broadcastInputs,
                 map, [](OpBuilder &nb, Location l, Value acc, Value v) {
-                  return nb.create<arith::AddFOp>(l, acc, v);
+                  return nb.create<arith::AddFOp>(
+                      l, acc, v, arith::FastMathFlags::reassoc);
                 });
 }
 

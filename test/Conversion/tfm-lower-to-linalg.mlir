@@ -65,14 +65,15 @@ func.func @layer_norm(%x: tensor<?x?x16xf32>, %g: tensor<16xf32>, %b: tensor<16x
 
 // -----
 
-// RMS normalization: one pass for the sum of squares, then x / sqrt(sum / d
+// RMS normalization: one pass for the sum of squares (reassociable: LLVM
+// sums it in vector lanes), then x / sqrt(sum / d
 // + eps) times the weight (no mean, no bias).
 // CHECK-LABEL: func.func @rms_norm
 // CHECK-SAME: (%[[X:.*]]: tensor<?x?x16xf32>, %[[G:.*]]: tensor<16xf32>)
 // CHECK: %[[D:.*]] = arith.uitofp %{{.*}} : i64 to f32
 // CHECK: %[[SS:.*]] = linalg.generic {{.*}} iterator_types = ["parallel", "parallel", "reduction"]} ins(%[[X]] :
 // CHECK: %[[SQ:.*]] = arith.mulf %[[IN:.*]], %[[IN]]
-// CHECK: arith.addf %{{.*}}, %[[SQ]]
+// CHECK: arith.addf %{{.*}}, %[[SQ]] fastmath<reassoc>
 // CHECK: %[[EPS:.*]] = arith.constant 9.99999997E-7 : f32
 // CHECK: linalg.generic {{.*}} ins(%[[X]], %[[SS]], %[[G]] :
 // CHECK: ^bb0(%[[XI:.*]]: f32, %[[SSI:.*]]: f32, %[[GI:.*]]: f32,

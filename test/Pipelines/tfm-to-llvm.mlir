@@ -3,7 +3,8 @@
 
 // The whole path from the tfm dialect to the LLVM dialect: nothing but the
 // LLVM dialect is left, buffers come from the runtime's allocator (the
-// exported tfm_allocator table; malloc and free while it is empty), and the
+// exported tfm_allocator table; malloc and free while it is empty; the
+// allocation function is out of line and returns noalias memory), and the
 // runtime's symbols are there. The linear layers are calls to the tiled
 // matmul kernels, GELU and the residual add in their epilogues (GELU's erf
 // as a vector polynomial: no libm call).
@@ -20,7 +21,7 @@
 // CHECK: %[[FREE:.*]] = llvm.load %[[FSLOT]]
 // CHECK: llvm.call @free(
 // CHECK: llvm.call %[[FREE]](
-// CHECK-LABEL: llvm.func internal @_mlir_memref_to_llvm_alloc(
+// CHECK-LABEL: llvm.func internal @_mlir_memref_to_llvm_alloc(%{{.*}}: i64) -> (!llvm.ptr {llvm.noalias}) attributes {no_inline}
 // CHECK: %[[AT:.*]] = llvm.mlir.addressof @tfm_allocator
 // CHECK: %[[ASLOT:.*]] = llvm.getelementptr %[[AT]][0]
 // CHECK: %[[ALLOC:.*]] = llvm.load %[[ASLOT]]
