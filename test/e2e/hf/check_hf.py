@@ -27,6 +27,11 @@ by transformers 4.47 (case.json says how). Only numpy is needed here.
 Prints one line per check ("compile: ok", "forward: ...", "greedy ...") and
 "PASS"; on any mismatch "FAIL: ..." lines and exit status 1.
 
+--beams FILE (beams/NAME.json, made by beam_ref.py from transformers' beam
+search) adds, for a decoder-only case, `tfm-run WORK/art --src "IDS"
+--beam N --max-new-tokens M` per prompt and beam count in FILE, each equal
+to transformers' generate(num_beams=N) (new tokens, cut before eos).
+
 --repeat N runs the forward pass over N copies of the batch, one after the
 other, each compared with the reference (a batch past tfm-run's 8192 padded
 tokens per call runs in chunks); the greedy checks are skipped then.
@@ -191,6 +196,7 @@ def main():
     ap.add_argument("--tfm-run", default="tfm-run", help="the runtime's command line (default: tfm-run on PATH)")
     ap.add_argument("--tol", type=float, default=1e-4, help="max abs error of the forward pass (default 1e-4)")
     ap.add_argument("--repeat", type=int, default=1, help="copies of the batch in the forward pass (default 1)")
+    ap.add_argument("--beams", help="beam-search references (beams/NAME.json of beam_ref.py)")
     args = ap.parse_args()
     ck = Checker(args)
 
@@ -305,6 +311,30 @@ def main():
         if seqs is not None:
             check_tokens(f"greedy --inputs (batch of {len(src)}, --max-new-tokens {max_new})", seqs)
 
+    # 4. beam search
+    if args.beams and copies == 1:
+        beams = json.load(open(args.beams))
+        if beams["prompts"] != src:
+            sys.exit(f"check_hf.py: {args.beams} was made for other prompts than {case_dir}'s")
+        max_new = int(beams["max_new_tokens"])
+        for n, want in sorted(beams["beams"].items(), key=lambda kv: int(kv[0])):
+            got = []
+            for i, s in enumerate(src):
+                out = ck.run(f"beam --beam {n} (sequence {i})",
+                             ck.tfm_run + [art, "--src", " ".join(map(str, s)), "--beam", n,
+                                           "--max-new-tokens", str(max_new)])
+                seqs = None if out is None else parse_lines(ck, f"beam --beam {n} (sequence {i})", out, 1)
+                if seqs is None:
+                    got = None
+                    break
+                got.append(seqs[0])
+            if got is None:
+                continue
+            what = f"beam --beam {n} (one sequence at a time, --max-new-tokens {max_new})"
+            if got == want:
+                ck.ok(f"{what}: identical, {len(got)} sequences: {show(got)}")
+            else:
+                ck.fail(f"{what}: differs\n  tfm:          {show(got)}\n  transformers: {show(want)}")
     if ck.failures:
         print(f"FAIL: {len(ck.failures)} check(s) failed for {case_dir}")
         return 1

@@ -10,7 +10,7 @@
 # With NAMEs only those cases are remade. Each case keeps only what the tests
 # read: model/ (as save_pretrained writes it), inputs.json, the reference
 # outputs (*.npy, float32), generate.json (GPT-2, Llama, Marian) and
-# case.json.
+# case.json; and beams/NAME.json for three decoder-only cases (beam_ref.py).
 set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -129,3 +129,15 @@ PY
   printf '%-22s %4s KB  %s\n' "$name" "$(du -s --apparent-size --block-size=1K "$out" | cut -f1)" \
     "$args${shard:+ (resharded, $shard)}$via"
 done <<<"$table"
+
+# Beam-search references (transformers' generate(num_beams=N), beam_ref.py)
+# of some decoder-only cases, beside the cases: beams/NAME.json.
+mkdir -p "$here/beams"
+for name in gpt2-base-s1 llama-base-s1 llama-gqa4-s3; do
+  if [ $# -gt 0 ] && [[ "$want" != *" $name "* ]]; then
+    continue
+  fi
+  HF_REFERENCE=$HF_REFERENCE "${pin[@]}" "$PYTHON" "$here/beam_ref.py" \
+    "$cases/$name" "$here/beams/$name.json"
+  echo "beams/$name.json"
+done
