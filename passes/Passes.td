@@ -562,6 +562,10 @@ def TfmTileMatmul : Pass<"tfm-tile-matmul", "ModuleOp"> {
     for the panels left over. N not a multiple of the panel masks the
     accesses to C, bias and residual.
 
+    A matmul whose features fit in one `n-block` (N = 256, say: the key and
+    value projections of a grouped-query model) is cut into up to 8 blocks
+    of whole panels instead, so that its blocks can go to the threads too.
+
     The blocks of `n-block` features are independent: they are shared among
     the threads (the loop over them is marked `tfm.parallel`, for
     `tfm-lower-parallel-loops`) when the matmul streams at least

@@ -62,6 +62,10 @@ using namespace mlir::tfm;
 namespace {
 
 constexpr int64_t kLanes = 16; // f32 lanes of a zmm register
+/// A matmul whose features fit in one n-block is cut into up to this many
+/// blocks of whole panels instead, so that its blocks can still go to the
+/// threads (the K/V projections of a grouped-query model: N = 256).
+constexpr int64_t kMinBlocks = 8;
 
 /// Everything that makes two packed_linear (or packed_gated_linear) ops
 /// share a kernel.
@@ -118,6 +122,9 @@ public:
         rowTile(sig.gated && tiling.rowTile % 2 == 0 ? tiling.rowTile / 2
                                                      : tiling.rowTile),
         groupPanels(sig.gated ? 2 : 4),
+        blockPanels(numPanels <= tiling.nBlockPanels
+                        ? (numPanels + kMinBlocks - 1) / kMinBlocks
+                        : tiling.nBlockPanels),
         // Columns past N exist only in the last panel when N is not a
         // multiple of the panel; then accesses to C, bias and residual are
         // masked.
@@ -143,8 +150,7 @@ public:
     // block, which tfm-lower-parallel-loops runs on the calling thread.
     // Enough weights to stream make it big whatever M; else enough flops,
     // which depend on M, known at run time.
-    int64_t numBlocks =
-        (numPanels + tiling.nBlockPanels - 1) / tiling.nBlockPanels;
+    int64_t numBlocks = (numPanels + blockPanels - 1) / blockPanels;
     Value blocks = index(b, numBlocks), parts = c1;
     int64_t nk = sig.weights() * sig.n * sig.k;
     if (numBlocks > 1 && 4 * nk >= tiling.parallelMinWeightBytes) {
@@ -160,9 +166,9 @@ public:
         b, blocks, parts, c, /*parallel=*/numBlocks > 1,
         [&](Value first, Value last, Value c) {
           return forLoop(b, first, last, c1, c, [&](Value block, Value c) {
-            Value firstPanel = mul(b, block, tiling.nBlockPanels);
-            Value endPanel = min(b, add(b, firstPanel, tiling.nBlockPanels),
-                                 index(b, numPanels));
+            Value firstPanel = mul(b, block, blockPanels);
+            Value endPanel =
+                min(b, add(b, firstPanel, blockPanels), index(b, numPanels));
             return forLoop(b, c0, index(b, sig.k), index(b, kBlock), c,
                            [&](Value kBegin, Value c) {
                              KBlock steps{kBegin, min(b, add(b, kBegin, kBlock),
@@ -401,7 +407,8 @@ private:
   const KernelSignature sig;
   const MatmulTiling tiling;
   const VectorType vecType;
-  const int64_t vecsPerPanel, numPanels, kBlock, rowTile, groupPanels;
+  const int64_t vecsPerPanel, numPanels, kBlock, rowTile, groupPanels,
+      blockPanels;
   const bool columnsInBounds;
   // The kernel's arguments (the gate's and the weight's, in that order; the
   // biases and residual may be null) and what is defined once at its entry.

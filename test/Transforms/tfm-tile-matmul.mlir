@@ -61,15 +61,19 @@ func.func @linear(%x: tensor<?x?x64xf32>, %w: tensor<16x64x32xf32>, %b: tensor<5
 // -----
 
 // Two layers of one signature share one kernel; another signature (no
-// bias) gets its own. One block of features (N = 64): no parallel loop.
+// bias) gets its own. N = 64 fits one n-block: it is cut into blocks of
+// whole panels instead (up to 8; here 2 of one panel), so that the threads
+// can share it, from 2^22 flops on (512 rows of 2 x 64 x 64).
 
 // CHECK-LABEL: func.func @shared
 //       CHECK:   call @__tfm_linear_k64_n64_p32_r2_bias(
 //       CHECK:   call @__tfm_linear_k64_n64_p32_r2_bias(
 //       CHECK:   call @__tfm_linear_k64_n64_p32_r2(
-//   CHECK-NOT: tfm.parallel
-//   CHECK-DAG: func.func private @__tfm_linear_k64_n64_p32_r2_bias(
-//   CHECK-DAG: func.func private @__tfm_linear_k64_n64_p32_r2(
+// CHECK-LABEL: func.func private @__tfm_linear_k64_n64_p32_r2_bias(
+//       CHECK:   %[[BIG:.*]] = arith.cmpi sge, %{{.*}}, %c512
+//       CHECK:   arith.select %[[BIG]], %c2, %c1
+//       CHECK:   } {tfm.parallel}
+// CHECK-LABEL: func.func private @__tfm_linear_k64_n64_p32_r2(
 //   CHECK-NOT: func.func private
 func.func @shared(%x: tensor<?x64xf32>, %w1: tensor<2x64x32xf32>, %w2: tensor<2x64x32xf32>, %b: tensor<64xf32>) -> tensor<?x64xf32> {
   %0 = tfm.packed_linear %x, %w1, %b : tensor<?x64xf32>, tensor<2x64x32xf32>, tensor<64xf32> -> tensor<?x64xf32>
