@@ -93,7 +93,7 @@ LogicalResult TfmDialect::verifyRegionArgAttribute(Operation *op,
   Attribute value = attr.getValue();
   if (!isa<FunctionOpInterface>(op))
     return op->emitError() << name << " must be on a function argument";
-  if (name == kWeightAttrName) {
+  if (name == kWeightAttrName || name == kScalesOfAttrName) {
     auto weight = dyn_cast<StringAttr>(value);
     if (!weight || weight.getValue().empty())
       return op->emitError() << name << " of argument " << argIndex

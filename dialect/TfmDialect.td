@@ -43,6 +43,10 @@ def Tfm_Dialect : Dialect {
     /// tfm.pack_weight, panels of this many rows (a positive integer).
     /// Set by tfm-pack-weights.
     static constexpr ::llvm::StringLiteral kPackedAttrName = "tfm.packed";
+    /// On a weight argument: the int8 scales (one per output feature) of
+    /// the weight of this name, stored as int8 (a non-empty string). Set by
+    /// tfm-pack-weights.
+    static constexpr ::llvm::StringLiteral kScalesOfAttrName = "tfm.scales_of";
     /// On a function argument: an input the entry updates in place (a KV
     /// cache); a unit attribute.
     static constexpr ::llvm::StringLiteral kInoutAttrName = "tfm.inout";

@@ -116,12 +116,51 @@ bool mlir::tfm::isZeroSplat(Attribute attr) {
 // EmbeddingOp
 //===----------------------------------------------------------------------===//
 
+/// `scales` is given with an int8 weight, and only then, with `n` elements
+/// (a dynamic `n` checks nothing).
+static LogicalResult verifyScales(Operation *op, StringRef name,
+                                  Type weightType, Value scales, int64_t n) {
+  Type element = cast<ShapedType>(weightType).getElementType();
+  if (!element.isInteger(8)) {
+    if (scales)
+      return op->emitOpError("expected no ")
+             << name << " with a weight of " << element << " (only int8 "
+             << "weights take scales)";
+    return success();
+  }
+  if (!scales)
+    return op->emitOpError("expected ")
+           << name << " with the int8 weight " << weightType;
+  return expectShape(op, name, scales.getType(), {n});
+}
+
+static int64_t ceilDiv(int64_t a, int64_t b) { return (a + b - 1) / b; }
+
+/// Checks that `panels` panels of `width` features cover `features`.
+static LogicalResult expectPanels(Operation *op, int64_t features,
+                                  int64_t panels, int64_t width) {
+  if (ShapedType::isDynamic(features) || ShapedType::isDynamic(panels) ||
+      panels == ceilDiv(features, width))
+    return success();
+  return op->emitOpError("expected ")
+         << ceilDiv(features, width) << " panels of " << width << " for "
+         << features << " output features, got " << panels;
+}
+
 LogicalResult EmbeddingOp::verify() {
   auto ids = getIds().getType();
-  auto table = getTable().getType();
-  return expectShape(
-      *this, "result", getType(),
-      {ids.getDimSize(0), ids.getDimSize(1), table.getDimSize(1)});
+  auto table = cast<RankedTensorType>(getTable().getType());
+  if (failed(expectShape(
+          *this, "result", getType(),
+          {ids.getDimSize(0), ids.getDimSize(1), table.getDimSize(1)})))
+    return failure();
+  if (failed(verifyScales(*this, "scales", table, getScales(),
+                          table.getRank() == 2 ? table.getDimSize(0) : kDyn)))
+    return failure();
+  if (getScales() && table.getRank() == 3)
+    return expectPanels(*this, getScales().getType().getDimSize(0),
+                        table.getDimSize(0), table.getDimSize(2));
+  return success();
 }
 
 //===----------------------------------------------------------------------===//
@@ -564,19 +603,6 @@ void AttentionOp::getCanonicalizationPatterns(RewritePatternSet &results,
 // PackWeightOp / PackedLinearOp
 //===----------------------------------------------------------------------===//
 
-static int64_t ceilDiv(int64_t a, int64_t b) { return (a + b - 1) / b; }
-
-/// Checks that `panels` panels of `width` features cover `features`.
-static LogicalResult expectPanels(Operation *op, int64_t features,
-                                  int64_t panels, int64_t width) {
-  if (ShapedType::isDynamic(features) || ShapedType::isDynamic(panels) ||
-      panels == ceilDiv(features, width))
-    return success();
-  return op->emitOpError("expected ")
-         << ceilDiv(features, width) << " panels of " << width << " for "
-         << features << " output features, got " << panels;
-}
-
 LogicalResult PackWeightOp::verify() {
   auto weight = getWeight().getType();
   auto packed = getType();
@@ -587,7 +613,15 @@ LogicalResult PackWeightOp::verify() {
   if (failed(expectShape(*this, "result", packed,
                          {kDyn, weight.getDimSize(1), width})))
     return failure();
+  if (failed(verifyScales(*this, "scales", packed, getScales(),
+                          weight.getDimSize(0))))
+    return failure();
   return expectPanels(*this, weight.getDimSize(0), packed.getDimSize(0), width);
+}
+
+LogicalResult WeightScalesOp::verify() {
+  return expectShape(*this, "result", getType(),
+                     {getWeight().getType().getDimSize(0)});
 }
 
 /// The shapes a linear layer on packed weights ([NP, K, P]) shares between
@@ -631,6 +665,9 @@ LogicalResult PackedGatedLinearOp::verify() {
   if (getGateWeight().getType() != weight)
     return emitOpError("expected the gate weight of the weight's type ")
            << weight << ", got " << getGateWeight().getType();
+  if (failed(verifyScales(*this, "gate scales", weight, getGateScales(), n)) ||
+      failed(verifyScales(*this, "scales", weight, getScales(), n)))
+    return failure();
   for (auto [name, bias] : {std::pair(StringRef("gate bias"), getGateBias()),
                             std::pair(StringRef("bias"), getBias())})
     if (bias && failed(expectShape(*this, name, bias.getType(), {n})))
@@ -646,6 +683,9 @@ LogicalResult PackedLinearOp::verify() {
                                       getWeight().getType(), getType(), n)))
     return failure();
   if (getBias() && failed(expectShape(*this, "bias", getBias().getType(), {n})))
+    return failure();
+  if (failed(
+          verifyScales(*this, "scales", getWeight().getType(), getScales(), n)))
     return failure();
   if (getResidual() &&
       failed(expectShape(*this, "residual", getResidual().getType(),

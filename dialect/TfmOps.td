@@ -20,6 +20,12 @@ include "mlir/Interfaces/SideEffectInterfaces.td"
 
 def Tfm_F32Tensor : RankedTensorOf<[F32]>;
 
+// A weight in tfm.pack_weight's panels ([NP, K, P]), stored as f32, as bf16,
+// or as int8 with one f32 scale per output feature (an operand `scales`
+// beside it wherever it is read).
+def Tfm_PackedWeightTensor : TensorRankOf<[F32, BF16, I8], [3]>;
+def Tfm_ScalesTensor : TensorRankOf<[F32], [1]>;
+
 def Tfm_MaskKind : I32EnumAttr<"MaskKind", "kind of attention mask", [
     I32EnumAttrCase<"Causal", 0, "causal">,
     I32EnumAttrCase<"KeyPadding", 1, "key_padding">,
@@ -56,6 +62,10 @@ def Tfm_EmbeddingOp : Tfm_Op<"embedding", [Pure]> {
     (GPT-2's `wte`, Marian's `shared`) is stored once, in the layout the
     projection's matmul reads.
 
+    A packed table may be stored in bf16 (rows widened to f32) or in int8
+    with `scales` (`[vocab]`): `result[b, s, i] = table[...] * scales[v]`,
+    as `tfm.packed_linear` reads the same weight.
+
     Ids outside `[0, vocab)` are a caller error; the runtime rejects them
     before the call (the lowering clamps them so that memory is never read
     out of bounds).
@@ -65,13 +75,18 @@ def Tfm_EmbeddingOp : Tfm_Op<"embedding", [Pure]> {
         : tensor<?x?xi32>, tensor<1000x512xf32> -> tensor<?x?x512xf32>
     %y = tfm.embedding %ids, %packed
         : tensor<?x?xi32>, tensor<32x512x32xf32> -> tensor<?x?x512xf32>
+    %z = tfm.embedding %ids, %q scales(%s : tensor<1000xf32>)
+        : tensor<?x?xi32>, tensor<32x512x32xi8> -> tensor<?x?x512xf32>
     ```
   }];
   let arguments = (ins TensorRankOf<[I32, I64], [2]>:$ids,
-                       TensorRankOf<[F32], [2, 3]>:$table);
+                       AnyTypeOf<[TensorRankOf<[F32], [2]>,
+                                  Tfm_PackedWeightTensor]>:$table,
+                       Optional<Tfm_ScalesTensor>:$scales);
   let results = (outs TensorRankOf<[F32], [3]>:$result);
   let assemblyFormat = [{
-    $ids `,` $table attr-dict `:` type($ids) `,` type($table) `->` type($result)
+    $ids `,` $table (`scales` `(` $scales^ `:` type($scales) `)`)?
+    attr-dict `:` type($ids) `,` type($table) `->` type($result)
   }];
   let hasVerifier = 1;
 }
@@ -617,7 +632,14 @@ def Tfm_PackWeightOp : Tfm_Op<"pack_weight", [Pure]> {
     `P` output features, each panel `[K, P]` contiguous:
     `result[p, k, j] = weight[p * P + j, k]`, and 0 where `p * P + j >= N`.
     The micro-kernel of `tfm.packed_linear` then reads one contiguous row of
-    `P` floats per step of `k`.
+    `P` elements per step of `k`.
+
+    The result's element type is the type the weight is stored in:
+    - f32: as is;
+    - bf16: rounded to the nearest bf16, ties to even;
+    - i8: `clamp(round_even(weight[n, k] / scales[n]), -127, 127)` (0 where
+      `scales[n]` is 0), with `scales` (`[N]`, f32, usually
+      `tfm.weight_scales` of the same weight) required, and only then.
 
     `tfm-pack-weights` inserts it; on a weight that is an entry argument
     it is done ahead of time by `tfmc` (the argument itself is packed), so
@@ -625,10 +647,36 @@ def Tfm_PackWeightOp : Tfm_Op<"pack_weight", [Pure]> {
 
     ```mlir
     %p = tfm.pack_weight %w : tensor<2048x512xf32> -> tensor<64x512x32xf32>
+    %h = tfm.pack_weight %w : tensor<2048x512xf32> -> tensor<64x512x32xbf16>
+    %s = tfm.weight_scales %w : tensor<2048x512xf32> -> tensor<2048xf32>
+    %q = tfm.pack_weight %w scales(%s : tensor<2048xf32>)
+        : tensor<2048x512xf32> -> tensor<64x512x32xi8>
+    ```
+  }];
+  let arguments = (ins TensorRankOf<[F32], [2]>:$weight,
+                       Optional<Tfm_ScalesTensor>:$scales);
+  let results = (outs Tfm_PackedWeightTensor:$result);
+  let assemblyFormat = [{
+    $weight (`scales` `(` $scales^ `:` type($scales) `)`)?
+    attr-dict `:` type($weight) `->` type($result)
+  }];
+  let hasVerifier = 1;
+}
+
+def Tfm_WeightScalesOp : Tfm_Op<"weight_scales", [Pure]> {
+  let summary = "symmetric int8 scales of a linear weight, one per feature";
+  let description = [{
+    The scale of each output feature (row) of `weight` (`[N, K]`) for
+    symmetric int8 storage: `result[n] = max_k |weight[n, k]| / 127`, so that
+    the row's largest magnitude is stored as +-127 and every other value
+    with an error of at most `result[n] / 2`.
+
+    ```mlir
+    %s = tfm.weight_scales %w : tensor<2048x512xf32> -> tensor<2048xf32>
     ```
   }];
   let arguments = (ins TensorRankOf<[F32], [2]>:$weight);
-  let results = (outs TensorRankOf<[F32], [3]>:$result);
+  let results = (outs Tfm_ScalesTensor:$result);
   let assemblyFormat = [{
     $weight attr-dict `:` type($weight) `->` type($result)
   }];
@@ -646,7 +694,9 @@ def Tfm_PackedLinearOp : Tfm_Op<"packed_linear",
     `result[..., n] = act(sum_k input[..., k] * W[n, k] + bias[n])
                       + residual[..., n]`
 
-    where `W[n, k] = weight[n / P, k, n % P]`, `N` is the result's last
+    where `W[n, k] = weight[n / P, k, n % P]` (widened to f32 from bf16, or
+    `weight[n / P, k, n % P] * scales[n]` from int8: `scales` is required
+    with an int8 weight, and only then), `N` is the result's last
     dimension (`NP = ceil(N / P)`), `act` is `activation` (default `none`;
     otherwise the math of the op of that name: `relu`, `gelu` (exact erf
     form), `gelu_tanh`, `silu`, `tanh`) and `bias` and `residual` are
@@ -659,17 +709,19 @@ def Tfm_PackedLinearOp : Tfm_Op<"packed_linear",
     ```
   }];
   let arguments = (ins Tfm_F32Tensor:$input,
-                       TensorRankOf<[F32], [3]>:$weight,
+                       Tfm_PackedWeightTensor:$weight,
                        Optional<TensorRankOf<[F32], [1]>>:$bias,
+                       Optional<Tfm_ScalesTensor>:$scales,
                        Optional<Tfm_F32Tensor>:$residual,
                        DefaultValuedAttr<Tfm_Activation,
                            "::mlir::tfm::Activation::None">:$activation);
   let results = (outs Tfm_F32Tensor:$result);
   let assemblyFormat = [{
-    $input `,` $weight (`,` $bias^)? (`residual` $residual^)?
-    (`activation` $activation^)? attr-dict `:`
+    $input `,` $weight (`,` $bias^)? (`scales` $scales^)?
+    (`residual` $residual^)? (`activation` $activation^)? attr-dict `:`
     type($input) `,` type($weight) (`,` type($bias)^)?
-    (`residual` type($residual)^)? `->` type($result)
+    (`scales` type($scales)^)? (`residual` type($residual)^)?
+    `->` type($result)
   }];
   let hasVerifier = 1;
 }
@@ -686,8 +738,9 @@ def Tfm_PackedGatedLinearOp : Tfm_Op<"packed_gated_linear",
                       * (sum_k input[..., k] * W[n, k] + bias[n])`
 
     where `G` and `W` are `gate_weight` and `weight` unpacked as for
-    `tfm.packed_linear`, `act` is `activation` (the math of the op of that
-    name) and both biases are optional.
+    `tfm.packed_linear` (both of one element type; int8 ones with
+    `gate_scales` and `scales`), `act` is `activation` (the math of the op
+    of that name) and both biases are optional.
 
     ```mlir
     %h = tfm.packed_gated_linear %x, %g, %u activation silu
@@ -696,18 +749,22 @@ def Tfm_PackedGatedLinearOp : Tfm_Op<"packed_gated_linear",
     ```
   }];
   let arguments = (ins Tfm_F32Tensor:$input,
-                       TensorRankOf<[F32], [3]>:$gate_weight,
-                       TensorRankOf<[F32], [3]>:$weight,
+                       Tfm_PackedWeightTensor:$gate_weight,
+                       Tfm_PackedWeightTensor:$weight,
                        Optional<TensorRankOf<[F32], [1]>>:$gate_bias,
                        Optional<TensorRankOf<[F32], [1]>>:$bias,
+                       Optional<Tfm_ScalesTensor>:$gate_scales,
+                       Optional<Tfm_ScalesTensor>:$scales,
                        Tfm_Activation:$activation);
   let results = (outs Tfm_F32Tensor:$result);
   let assemblyFormat = [{
     $input `,` $gate_weight `,` $weight
     (`gate_bias` $gate_bias^)? (`bias` $bias^)?
+    (`gate_scales` $gate_scales^)? (`scales` $scales^)?
     `activation` $activation attr-dict `:`
     type($input) `,` type($gate_weight) `,` type($weight)
     (`gate_bias` type($gate_bias)^)? (`bias` type($bias)^)?
+    (`gate_scales` type($gate_scales)^)? (`scales` type($scales)^)?
     `->` type($result)
   }];
   let hasVerifier = 1;

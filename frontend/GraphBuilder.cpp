@@ -131,7 +131,8 @@ public:
   Value embed(Value ids, StringRef side, int64_t vocab, Value offsets = Value(),
               Value types = Value()) {
     Value table = weight(embeddingName(side), {vocab, d()});
-    Value x = b.create<EmbeddingOp>(loc, act(d()), ids, table);
+    Value x =
+        b.create<EmbeddingOp>(loc, act(d()), ids, table, /*scales=*/Value());
     if (config.embedScale)
       x = b.create<ScaleOp>(loc, x, b.getF32FloatAttr(std::sqrt(double(d()))));
     using ::tfm::PositionalEncoding;
@@ -145,8 +146,9 @@ public:
     if (types) {
       Value typeTable = weight((side + "_type_embed.weight").str(),
                                {config.typeVocabSize, d()});
-      x = b.create<AddOp>(
-          loc, x, b.create<EmbeddingOp>(loc, act(d()), types, typeTable));
+      x = b.create<AddOp>(loc, x,
+                          b.create<EmbeddingOp>(loc, act(d()), types, typeTable,
+                                                /*scales=*/Value()));
     }
     if (config.embeddingNorm)
       x = norm((side + "_embed_norm").str(), x);

@@ -34,6 +34,13 @@ struct EntryArgument {
   /// (`tfm.packed` on the argument): the panel width of tfm.pack_weight's
   /// layout, in which the artifact stores it. 0: stored as is.
   int64_t packedPanel = 0;
+  /// Set by tfmc with packedPanel: the element type the packed weight is
+  /// stored in (f32, bf16 or i8).
+  mlir::Type storedElement;
+  /// Set by tfmc for the argument tfm-pack-weights adds after an int8
+  /// weight: the name of that weight, whose per-feature scales this
+  /// argument takes (`shape` is then the weight's).
+  std::string scalesOf;
 };
 
 struct EntryPoint {

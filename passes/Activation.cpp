@@ -62,3 +62,16 @@ Value mlir::tfm::buildActivation(OpBuilder &b, Location loc,
   }
   llvm_unreachable("unknown activation");
 }
+
+Value mlir::tfm::widenToF32(OpBuilder &b, Location loc, Value x) {
+  Type element = getElementTypeOrSelf(x.getType());
+  Type f32 = b.getF32Type();
+  if (element.isF32())
+    return x;
+  Type type = f32;
+  if (auto vector = dyn_cast<VectorType>(x.getType()))
+    type = vector.clone(f32);
+  if (element.isInteger(8))
+    return b.create<arith::SIToFPOp>(loc, type, x);
+  return b.create<arith::ExtFOp>(loc, type, x);
+}

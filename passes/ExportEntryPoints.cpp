@@ -35,6 +35,10 @@ static FailureOr<std::string> manifestType(Type type) {
     os << "i32";
   else if (elt.isSignlessInteger(64))
     os << "i64";
+  else if (elt.isBF16()) // stored weights
+    os << "bf16";
+  else if (elt.isSignlessInteger(8))
+    os << "i8";
   else
     return failure();
   os << "[";
@@ -114,7 +118,8 @@ struct TfmExportEntryPoints
           if (failed(s)) {
             func.emitError("entry point ")
                 << what << " #" << i << " has type " << type
-                << "; expected a ranked tensor of f32, i32 or i64";
+                << "; expected a ranked tensor of f32, i32 or i64 (bf16 or "
+                   "i8 for weights)";
             return std::nullopt;
           }
           spelled.push_back(b.getStringAttr(*s));

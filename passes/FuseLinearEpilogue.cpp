@@ -50,7 +50,7 @@ struct FuseActivation : OpRewritePattern<ActivationOp> {
       return rewriter.notifyMatchFailure(op, "no bare linear to fuse into");
     rewriter.replaceOpWithNewOp<PackedLinearOp>(
         op, linear.getType(), linear.getInput(), linear.getWeight(),
-        linear.getBias(), Value(), kind);
+        linear.getBias(), linear.getScales(), Value(), kind);
     rewriter.eraseOp(linear);
     return success();
   }
@@ -68,7 +68,7 @@ struct FuseResidual : OpRewritePattern<AddOp> {
         continue;
       rewriter.replaceOpWithNewOp<PackedLinearOp>(
           op, linear.getType(), linear.getInput(), linear.getWeight(),
-          linear.getBias(), res, linear.getActivation());
+          linear.getBias(), linear.getScales(), res, linear.getActivation());
       rewriter.eraseOp(linear);
       return success();
     }
@@ -93,11 +93,16 @@ struct FuseGate : OpRewritePattern<MulOp> {
           gate.getWeight().getType() != up.getWeight().getType() ||
           gate.getType() != op.getType() || up.getType() != op.getType())
         continue;
-      if (gate.getWeight().getType().getDimSize(1) > maxK)
+      // The limit is for f32 weights: narrower ones have proportionally
+      // smaller K x P slices.
+      auto weight = gate.getWeight().getType();
+      int64_t bytes = weight.getElementTypeBitWidth() / 8;
+      if (weight.getDimSize(1) * bytes > maxK * 4)
         return rewriter.notifyMatchFailure(op, "K above gated-max-k");
       rewriter.replaceOpWithNewOp<PackedGatedLinearOp>(
           op, op.getType(), gate.getInput(), gate.getWeight(), up.getWeight(),
-          gate.getBias(), up.getBias(), gate.getActivation());
+          gate.getBias(), up.getBias(), gate.getScales(), up.getScales(),
+          gate.getActivation());
       rewriter.eraseOp(gate);
       rewriter.eraseOp(up);
       return success();

@@ -275,6 +275,13 @@ struct LowerEmbedding : OpConversionPattern<EmbeddingOp> {
     MLIRContext *ctx = rewriter.getContext();
     AffineMap idsMap = AffineMap::get(
         3, 0, {getAffineDimExpr(0, ctx), getAffineDimExpr(1, ctx)}, ctx);
+    Value scales = adaptor.getScales();
+    if (scales) // Rows past the scales' are padding (never looked up).
+      last = rewriter.create<arith::MinSIOp>(
+          loc, last,
+          rewriter.create<arith::SubIOp>(
+              loc, dimValue(rewriter, loc, scales, 0),
+              rewriter.create<arith::ConstantIndexOp>(loc, 1)));
     Value result = elementwise(
         rewriter, loc, init, ids,
         [&](OpBuilder &b, Location l, ValueRange args) {
@@ -282,12 +289,18 @@ struct LowerEmbedding : OpConversionPattern<EmbeddingOp> {
           id = b.create<arith::MinSIOp>(
               l, b.create<arith::MaxSIOp>(l, id, zero), last);
           Value col = b.create<linalg::IndexOp>(l, 2);
-          if (packed)
-            return b.create<tensor::ExtractOp>(
-                l, table,
-                ValueRange{b.create<arith::DivUIOp>(l, id, panel), col,
-                           b.create<arith::RemUIOp>(l, id, panel)});
-          return b.create<tensor::ExtractOp>(l, table, ValueRange{id, col});
+          Value v =
+              packed
+                  ? b.create<tensor::ExtractOp>(
+                        l, table,
+                        ValueRange{b.create<arith::DivUIOp>(l, id, panel), col,
+                                   b.create<arith::RemUIOp>(l, id, panel)})
+                  : b.create<tensor::ExtractOp>(l, table, ValueRange{id, col});
+          v = widenToF32(b, l, v);
+          if (scales)
+            v = b.create<arith::MulFOp>(
+                l, v, b.create<tensor::ExtractOp>(l, scales, ValueRange{id}));
+          return v;
         },
         {idsMap});
     rewriter.replaceOp(op, result);
@@ -453,12 +466,14 @@ struct LowerCacheUpdate : OpConversionPattern<CacheUpdateOp> {
 //===----------------------------------------------------------------------===//
 
 /// `init + input . W^T` over the last dimension, for tfm.linear (W read
-/// through `weightMap` of (n, k)) and tfm.packed_linear, with the result
-/// initialized to the broadcast bias (or zeros).
+/// through `weightMap` of (n, k)) and tfm.packed_linear (W widened to f32,
+/// times `scales[n]` if given), with the result initialized to the
+/// broadcast bias (or zeros).
 static Value lowerLinearContraction(ConversionPatternRewriter &rewriter,
                                     Location loc, RankedTensorType type,
                                     Value input, Value weight, Value bias,
-                                    AffineMap weightMap) {
+                                    AffineMap weightMap,
+                                    Value scales = Value()) {
   int64_t rank = type.getRank();
   SmallVector<OpFoldResult> sizes = tensor::getMixedSizes(rewriter, loc, input);
   sizes.back() = rewriter.getIndexAttr(type.getShape().back());
@@ -493,15 +508,23 @@ static Value lowerLinearContraction(ConversionPatternRewriter &rewriter,
       AffineMap::get(loops, 0, inExprs, ctx),
       AffineMap::get(
           loops, 0,
-          weightMap.replaceDimsAndSymbols({n, k}, {}, 0, 0).getResults(), ctx),
-      AffineMap::get(loops, 0, outExprs, ctx)};
+          weightMap.replaceDimsAndSymbols({n, k}, {}, 0, 0).getResults(), ctx)};
+  SmallVector<Value> inputs{input, weight};
+  if (scales) {
+    maps.push_back(AffineMap::get(loops, 0, {n}, ctx));
+    inputs.push_back(scales);
+  }
+  maps.push_back(AffineMap::get(loops, 0, outExprs, ctx));
   SmallVector<utils::IteratorType> iterators(loops,
                                              utils::IteratorType::parallel);
   iterators.back() = utils::IteratorType::reduction;
-  return generic(rewriter, loc, init, {input, weight}, maps, iterators,
-                 [](OpBuilder &b, Location l, ValueRange args) {
-                   Value p = b.create<arith::MulFOp>(l, args[0], args[1]);
-                   return b.create<arith::AddFOp>(l, args[2], p);
+  return generic(rewriter, loc, init, inputs, maps, iterators,
+                 [&](OpBuilder &b, Location l, ValueRange args) {
+                   Value w = widenToF32(b, l, args[1]);
+                   if (scales)
+                     w = b.create<arith::MulFOp>(l, w, args[2]);
+                   Value p = b.create<arith::MulFOp>(l, args[0], w);
+                   return b.create<arith::AddFOp>(l, args.back(), p);
                  });
 }
 
@@ -536,7 +559,7 @@ struct LowerPackedLinear : OpConversionPattern<PackedLinearOp> {
         AffineMap::get(2, 0, {n.floorDiv(panel), k, n % panel}, ctx);
     Value result = lowerLinearContraction(
         rewriter, loc, op.getType(), adaptor.getInput(), adaptor.getWeight(),
-        adaptor.getBias(), weightMap);
+        adaptor.getBias(), weightMap, adaptor.getScales());
     if (op.getActivation() != Activation::None) {
       // The activation over the contraction's result, element by element.
       Value init = emptyTensor(rewriter, loc, op.getType(),
@@ -571,11 +594,63 @@ struct LowerPackedGatedLinear : OpConversionPattern<PackedGatedLinearOp> {
     Location loc = op.getLoc();
     Value gate = rewriter.create<PackedLinearOp>(
         loc, op.getType(), adaptor.getInput(), adaptor.getGateWeight(),
-        adaptor.getGateBias(), Value(), op.getActivation());
+        adaptor.getGateBias(), adaptor.getGateScales(), Value(),
+        op.getActivation());
     Value up = rewriter.create<PackedLinearOp>(
         loc, op.getType(), adaptor.getInput(), adaptor.getWeight(),
-        adaptor.getBias(), Value(), Activation::None);
+        adaptor.getBias(), adaptor.getScales(), Value(), Activation::None);
     rewriter.replaceOpWithNewOp<MulOp>(op, gate, up);
+    return success();
+  }
+};
+
+/// `v` as int8 at `scale`: clamp(round_even(v / scale), -127, 127), 0 where
+/// the scale is 0.
+static Value quantize(OpBuilder &b, Location loc, Value v, Value scale) {
+  Value zero = f32Const(b, loc, 0.0);
+  Value isZero =
+      b.create<arith::CmpFOp>(loc, arith::CmpFPredicate::OEQ, scale, zero);
+  Value divisor =
+      b.create<arith::SelectOp>(loc, isZero, f32Const(b, loc, 1.0), scale);
+  Value q = b.create<math::RoundEvenOp>(
+      loc, b.create<arith::DivFOp>(loc, v, divisor));
+  q = b.create<arith::MinimumFOp>(
+      loc, b.create<arith::MaximumFOp>(loc, q, f32Const(b, loc, -127.0)),
+      f32Const(b, loc, 127.0));
+  q = b.create<arith::SelectOp>(loc, isZero, zero, q);
+  return b.create<arith::FPToSIOp>(loc, b.getI8Type(), q);
+}
+
+/// result[n] = max_k |weight[n, k]| / 127.
+struct LowerWeightScales : OpConversionPattern<WeightScalesOp> {
+  using OpConversionPattern::OpConversionPattern;
+  LogicalResult
+  matchAndRewrite(WeightScalesOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    Location loc = op.getLoc();
+    Value weight = adaptor.getWeight();
+    RankedTensorType type = op.getType();
+    Value init = filled(rewriter, loc, type,
+                        {tensor::getMixedSize(rewriter, loc, weight, 0)},
+                        f32Const(rewriter, loc, 0.0));
+    MLIRContext *ctx = rewriter.getContext();
+    Value max =
+        generic(rewriter, loc, init, weight,
+                {rewriter.getMultiDimIdentityMap(2),
+                 AffineMap::get(2, 0, {getAffineDimExpr(0, ctx)}, ctx)},
+                {utils::IteratorType::parallel, utils::IteratorType::reduction},
+                [](OpBuilder &b, Location l, ValueRange args) {
+                  return b.create<arith::MaximumFOp>(
+                      l, args[1], b.create<math::AbsFOp>(l, args[0]));
+                });
+    Value scales = elementwise(
+        rewriter, loc,
+        emptyTensor(rewriter, loc, type,
+                    tensor::getMixedSizes(rewriter, loc, max)),
+        max, [](OpBuilder &b, Location l, ValueRange args) {
+          return b.create<arith::DivFOp>(l, args[0], f32Const(b, l, 127.0));
+        });
+    rewriter.replaceOp(op, scales);
     return success();
   }
 };
@@ -616,6 +691,12 @@ struct LowerPackWeight : OpConversionPattern<PackWeightOp> {
           Value w = b.create<tensor::ExtractOp>(l, weight, ValueRange{row, k});
           Value v =
               b.create<arith::SelectOp>(l, inside, w, f32Const(b, l, 0.0));
+          if (Value scales = adaptor.getScales())
+            v = quantize(
+                b, l, v,
+                b.create<tensor::ExtractOp>(l, scales, ValueRange{row}));
+          else if (!type.getElementType().isF32())
+            v = b.create<arith::TruncFOp>(l, type.getElementType(), v);
           b.create<linalg::YieldOp>(l, v);
         });
     rewriter.replaceOp(op, generic.getResult(0));
@@ -1318,8 +1399,8 @@ void mlir::tfm::populateLowerToLinalgPatterns(RewritePatternSet &patterns) {
                LowerGelu, LowerGeluTanh, LowerSilu, LowerTanh, LowerLayerNorm,
                LowerLinear, LowerMask, LowerMatmul, LowerMergeHeads,
                LowerPackedGatedLinear, LowerPackedLinear, LowerPackWeight,
-               LowerPositionalEncoding, LowerLastToken, LowerMul,
-               LowerRepeatHeads, LowerRmsNorm, LowerRelu, LowerRotary,
+               LowerWeightScales, LowerPositionalEncoding, LowerLastToken,
+               LowerMul, LowerRepeatHeads, LowerRmsNorm, LowerRelu, LowerRotary,
                LowerScale, LowerSoftmax, LowerSplitHeads, LowerTranspose>(
       patterns.getContext());
 }

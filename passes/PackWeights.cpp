@@ -11,12 +11,18 @@
 // packed by the compiled code at each call (correct, but it costs a pass
 // over the weight).
 //
+// With weight-type=bf16 or i8 the packs store that type; int8 ones take the
+// weight's tfm.weight_scales beside them, and so do the packed_linear and
+// the embeddings that read them. Ahead of time, an int8 weight's scales
+// become an argument of their own, right after the weight's.
+//
 //===----------------------------------------------------------------------===//
 
 #include "dialect/TfmOps.h"
 #include "passes/Passes.h"
 
 #include "llvm/ADT/StringMap.h"
+#include "llvm/ADT/StringSwitch.h"
 
 namespace mlir::tfm {
 #define GEN_PASS_DEF_TFMPACKWEIGHTS
@@ -28,9 +34,10 @@ using namespace mlir::tfm;
 
 namespace {
 
-/// Rewrites `linear` into packed_linear(pack_weight(weight)); false if its
-/// weight cannot be packed statically.
-bool packLinear(LinearOp linear, int64_t panel) {
+/// Rewrites `linear` into packed_linear(pack_weight(weight)), packed as
+/// `elementType` (with tfm.weight_scales for i8); false if its weight
+/// cannot be packed statically.
+bool packLinear(LinearOp linear, int64_t panel, Type elementType) {
   auto weight = linear.getWeight().getType();
   auto result = linear.getType();
   if (!weight.hasStaticShape() ||
@@ -38,12 +45,17 @@ bool packLinear(LinearOp linear, int64_t panel) {
     return false;
   int64_t n = weight.getDimSize(0), k = weight.getDimSize(1);
   OpBuilder b(linear);
-  auto packedType = RankedTensorType::get({(n + panel - 1) / panel, k, panel},
-                                          weight.getElementType());
+  Location loc = linear.getLoc();
+  auto packedType =
+      RankedTensorType::get({(n + panel - 1) / panel, k, panel}, elementType);
+  Value scales;
+  if (elementType.isInteger(8))
+    scales = b.create<WeightScalesOp>(
+        loc, RankedTensorType::get({n}, b.getF32Type()), linear.getWeight());
   Value packed =
-      b.create<PackWeightOp>(linear.getLoc(), packedType, linear.getWeight());
+      b.create<PackWeightOp>(loc, packedType, linear.getWeight(), scales);
   Value replacement = b.create<PackedLinearOp>(
-      linear.getLoc(), result, linear.getInput(), packed, linear.getBias(),
+      loc, result, linear.getInput(), packed, linear.getBias(), scales,
       /*residual=*/Value(), Activation::None);
   linear.replaceAllUsesWith(replacement);
   linear.erase();
@@ -64,24 +76,47 @@ Type packedTypeOfUses(BlockArgument arg) {
 }
 
 /// Packs argument `arg` of `func` ahead of time, as `packedType`, if it is
-/// a marked weight whose every use is a pack_weight of that type or the
-/// table of an embedding (which reads the packed layout as well).
+/// a marked weight whose every use is a pack_weight of that type, the
+/// table of an embedding (which reads the packed layout as well) or, for
+/// int8, its tfm.weight_scales. An int8 weight's scales become the argument
+/// after it.
 bool prepackArgument(func::FuncOp func, BlockArgument arg, Type packedType) {
   unsigned index = arg.getArgNumber();
-  if (!packedType || !func.getArgAttr(index, TfmDialect::kWeightAttrName) ||
-      arg.use_empty())
+  auto name =
+      func.getArgAttrOfType<StringAttr>(index, TfmDialect::kWeightAttrName);
+  if (!packedType || !name || arg.use_empty())
     return false;
+  bool int8 = getElementTypeOrSelf(packedType).isInteger(8);
   for (OpOperand &use : arg.getUses()) {
     auto pack = dyn_cast<PackWeightOp>(use.getOwner());
     auto embedding = dyn_cast<EmbeddingOp>(use.getOwner());
     if (!(pack && pack.getType() == packedType) &&
-        !(embedding && use.getOperandNumber() == 1))
+        !(embedding && use.getOperandNumber() == 1) &&
+        !(int8 && isa<WeightScalesOp>(use.getOwner())))
       return false;
   }
+  Value scales;
+  if (int8) {
+    MLIRContext *ctx = func.getContext();
+    auto weight = cast<RankedTensorType>(arg.getType());
+    NamedAttrList attrs;
+    attrs.set(TfmDialect::kWeightAttrName,
+              StringAttr::get(ctx, name.getValue() + ".scales"));
+    attrs.set(TfmDialect::kScalesOfAttrName, name);
+    func.insertArgument(
+        index + 1,
+        RankedTensorType::get({weight.getDimSize(0)}, Float32Type::get(ctx)),
+        attrs.getDictionary(ctx), arg.getLoc());
+    scales = func.getArgument(index + 1);
+  }
   for (Operation *user : llvm::make_early_inc_range(arg.getUsers())) {
-    if (isa<EmbeddingOp>(user))
+    if (auto embedding = dyn_cast<EmbeddingOp>(user)) {
+      if (scales)
+        embedding.getScalesMutable().assign(scales);
       continue;
-    user->getResult(0).replaceAllUsesWith(arg);
+    }
+    user->getResult(0).replaceAllUsesWith(isa<WeightScalesOp>(user) ? scales
+                                                                    : arg);
     user->erase();
   }
   arg.setType(packedType);
@@ -104,8 +139,20 @@ struct TfmPackWeights : mlir::tfm::impl::TfmPackWeightsBase<TfmPackWeights> {
           << static_cast<int64_t>(panel);
       return signalPassFailure();
     }
+    Builder builder(&getContext());
+    Type elementType = llvm::StringSwitch<Type>(weightType)
+                           .Case("f32", builder.getF32Type())
+                           .Case("bf16", builder.getBF16Type())
+                           .Case("i8", builder.getI8Type())
+                           .Default(Type());
+    if (!elementType) {
+      getOperation().emitError("tfm-pack-weights: weight-type must be f32, "
+                               "bf16 or i8, got '")
+          << weightType << "'";
+      return signalPassFailure();
+    }
     getOperation().walk([&](LinearOp linear) {
-      if (packLinear(linear, panel))
+      if (packLinear(linear, panel, elementType))
         ++numPacked;
     });
     // A function with callers keeps its signature (the callers pass
@@ -128,10 +175,12 @@ struct TfmPackWeights : mlir::tfm::impl::TfmPackWeightsBase<TfmPackWeights> {
             packedWeights.try_emplace(name.getValue(), packed);
     for (func::FuncOp func : entries) {
       bool changed = false;
-      for (BlockArgument arg : func.getArguments()) {
-        auto name = func.getArgAttrOfType<StringAttr>(
-            arg.getArgNumber(), TfmDialect::kWeightAttrName);
-        if (!name)
+      // By index: an int8 weight inserts its scales after it.
+      for (unsigned i = 0; i < func.getNumArguments(); ++i) {
+        BlockArgument arg = func.getArgument(i);
+        auto name =
+            func.getArgAttrOfType<StringAttr>(i, TfmDialect::kWeightAttrName);
+        if (!name || func.getArgAttr(i, TfmDialect::kScalesOfAttrName))
           continue;
         Type packed = packedTypeOfUses(arg);
         if (!packed)

@@ -88,6 +88,10 @@ inline constexpr llvm::StringLiteral kCheckFailedName = "__tfm_check_failed";
 Value buildActivation(OpBuilder &b, Location loc, Activation activation,
                       Value x);
 
+/// A stored weight element (or vector of them) as f32: bf16 widened, int8
+/// converted (its scale is applied by the caller), f32 as is.
+Value widenToF32(OpBuilder &b, Location loc, Value x);
+
 /// The pattern that lowers tfm.attention (static head sizes) to a call of
 /// the tiled online-softmax kernel for its signature, a private function
 /// named kAttentionKernelPrefix + the signature (built by the first op of
@@ -111,6 +115,11 @@ struct TfmPipelineOptions : public PassPipelineOptions<TfmPipelineOptions> {
                      "kernels (off: the reference lowering, on the same "
                      "packed weights)"),
       llvm::cl::init(true)};
+  PassOptions::Option<std::string> weightType{
+      *this, "weight-type",
+      llvm::cl::desc("Element type of the packed linear weights: f32, bf16 "
+                     "or i8 (tfm-pack-weights' option)"),
+      llvm::cl::init("f32")};
 };
 
 /// The whole path from the tfm dialect to the LLVM dialect (what `tfmc`

@@ -176,10 +176,10 @@ def TfmFuseLinearEpilogue : Pass<"tfm-fuse-linear-epilogue", "func::FuncOp"> {
         -> packed_gated_linear x, G, W gate_bias bg bias b activation a
     ```
 
-    when both weights have one packed type and K is at most `gated-max-k`:
-    the gated kernel keeps both accumulators of a tile in registers for the
-    whole of K (one K block), so both weights' K x panel slices must stay in
-    L2.
+    when both weights have one packed type and K is at most `gated-max-k`
+    (for f32 weights; twice that for bf16, four times for int8): the gated
+    kernel keeps both accumulators of a tile in registers for the whole of
+    K (one K block), so both weights' K x panel slices must stay in L2.
   }];
   let options = [
     // 2 weights x 1024 x 32 floats: 256 KiB of the 1 MiB L2 per panel pair.
@@ -520,12 +520,22 @@ def TfmPackWeights : Pass<"tfm-pack-weights", "ModuleOp"> {
 
     A linear layer with a dynamic weight shape is left alone (the reference
     lowering takes it).
+
+    `weight-type` chooses how the packed weights are stored: `f32`, `bf16`
+    (rounded to nearest even) or `i8` (symmetric, one scale per output
+    feature: `tfm.weight_scales`, passed beside the weight to
+    `tfm.pack_weight`, `tfm.packed_linear` and packed embeddings). A weight
+    packed ahead of time as int8 gets a second argument for its scales,
+    right after it, named `<weight>.scales` (attribute `tfm.scales_of`),
+    which tfmc computes and stores as it stores the weight.
   }];
   let options = [
     // 32 floats = two zmm registers per row of a panel: the 8x32 register
     // tile of tfm-tile-matmul (16 accumulators) reads a 128-byte row per k.
     Option<"panel", "panel", "int64_t", "32",
-           "Output features per panel (a multiple of 16)">
+           "Output features per panel (a multiple of 16)">,
+    Option<"weightType", "weight-type", "std::string", "\"f32\"",
+           "Element type of packed weights: f32, bf16 or i8">
   ];
   let statistics = [
     Statistic<"numPacked", "packed-linears", "Number of linear ops packed">,

@@ -25,7 +25,9 @@ void mlir::tfm::buildTfmTensorPipeline(OpPassManager &pm,
   // Linear layers on panel-packed weights (model parameters packed ahead of
   // time, which changes their argument types: before the signatures are
   // recorded), then the entry signatures.
-  pm.addPass(createTfmPackWeights());
+  TfmPackWeightsOptions pack;
+  pack.weightType = options.weightType;
+  pm.addPass(createTfmPackWeights(pack));
   pm.addPass(createTfmExportEntryPoints());
   // Attention chains into tfm.attention, its masks into loop bounds, the
   // kernel; activations and residual adds into the matmuls' epilogues, the

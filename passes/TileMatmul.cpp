@@ -25,6 +25,12 @@
 // decode step, M = 1) has 8 independent accumulators: enough FMAs in flight
 // to stream the weight at memory speed.
 //
+// Weights stored as bf16 or int8 are read as 16 elements of their type per
+// vector and widened in registers to f32 before the FMAs (a decode step
+// streams 2 or 4 times fewer bytes than f32). An int8 weight's per-feature
+// scales factor out of the sum over k: each K block accumulates from zero,
+// and C = acc * scale + (bias, or C so far) once after it.
+//
 // A tfm.packed_gated_linear (a gated MLP's act(A G^T) * (A W^T)) gets the
 // same nest over two weights: per step of k the panel rows of both, two
 // accumulators per output vector (half the rows per tile, half the panels
@@ -76,14 +82,22 @@ struct KernelSignature {
   Activation activation;
   /// packed_gated_linear: act(A G^T + gate bias) * (A W^T + bias).
   bool gated = false, gateBias = false;
+  /// The element type the weights are stored in: f32, bf16 or i8 (with
+  /// one scale vector per weight).
+  Type weightElement;
 
   /// The weights the kernel reads per step of k: 2 when gated.
   int64_t weights() const { return gated ? 2 : 1; }
+  bool scaled() const { return weightElement.isInteger(8); }
 
   std::string name() const {
     std::string s = "__tfm_linear_k" + std::to_string(k) + "_n" +
                     std::to_string(n) + "_p" + std::to_string(panel) + "_r" +
                     std::to_string(leading + 1);
+    if (weightElement.isBF16())
+      s += "_bf16";
+    if (scaled())
+      s += "_i8";
     if (gated)
       s += "_gated";
     if (gateBias)
@@ -129,14 +143,17 @@ public:
         // multiple of the panel; then accesses to C, bias and residual are
         // masked.
         columnsInBounds(sig.n % sig.panel == 0), a(entry->getArgument(0)),
-        weights(sig.gated ? SmallVector<Value>{entry->getArgument(1),
-                                               entry->getArgument(2)}
-                          : SmallVector<Value>{entry->getArgument(1)}),
+        weights(kernelArguments(entry, 1, sig.weights())),
+        scales(kernelArguments(entry, 1 + sig.weights(),
+                               sig.scaled() ? sig.weights() : 0)),
         biases(kernelBiases(sig, entry)),
-        residual(sig.residual ? entry->getArgument(1 + sig.weights() +
-                                                   sig.bias + sig.gateBias)
-                              : Value()),
+        residual(sig.residual
+                     ? entry->getArgument(1 + sig.weights() + scales.size() +
+                                          sig.bias + sig.gateBias)
+                     : Value()),
         c0(index(b, 0)), c1(index(b, 1)), zero(splat(b, b.getF32Type(), 0.0f)),
+        weightZero(
+            b.create<arith::ConstantOp>(b.getZeroAttr(sig.weightElement))),
         zeroVec(b.create<vector::BroadcastOp>(vecType, zero)),
         numRows(b.create<tensor::DimOp>(a, 0)) {}
 
@@ -314,12 +331,17 @@ private:
       return acc;
     };
     bool oneKBlock = kBlock == sig.k;
+    auto start = [&] {
+      return oneKBlock ? initial()
+                       : ifElse(b,
+                                b.create<arith::CmpIOp>(
+                                    arith::CmpIPredicate::eq, steps.begin, c0),
+                                initial, partial);
+    };
+    // Scaled (int8) weights: the K block's sum from zero, scaled after it.
     SmallVector<Value> acc =
-        oneKBlock ? initial()
-                  : ifElse(b,
-                           b.create<arith::CmpIOp>(arith::CmpIPredicate::eq,
-                                                   steps.begin, c0),
-                           initial, partial);
+        sig.scaled() ? SmallVector<Value>(rows * perRow, zeroVec) : start();
+    auto weightVec = VectorType::get({kLanes}, sig.weightElement);
 
     // The K loop: accumulators in registers.
     acc = forLoop(
@@ -329,10 +351,12 @@ private:
           for (Value w : weights)
             for (int64_t q = 0; q < panels; ++q)
               for (int64_t v = 0; v < vecsPerPanel; ++v)
-                wv.push_back(b.create<vector::TransferReadOp>(
-                    vecType, w,
-                    ValueRange{add(b, jp, q), k, index(b, v * kLanes)}, zero,
-                    ArrayRef<bool>{true}));
+                wv.push_back(widenToF32(
+                    b, b.getLoc(),
+                    b.create<vector::TransferReadOp>(
+                        weightVec, w,
+                        ValueRange{add(b, jp, q), k, index(b, v * kLanes)},
+                        weightZero, ArrayRef<bool>{true})));
           SmallVector<Value> next;
           for (int64_t r = 0; r < rows; ++r) {
             Value s = b.create<tensor::ExtractOp>(a, ValueRange{rowIdx[r], k});
@@ -343,6 +367,16 @@ private:
           }
           return next;
         });
+    if (sig.scaled()) {
+      SmallVector<Value> base = start();
+      SmallVector<Value> scale;
+      for (int64_t i = 0; i < perRow; ++i)
+        scale.push_back(b.create<vector::TransferReadOp>(
+            vecType, scales[i / perWeight], ValueRange{col(i)}, zero,
+            ArrayRef<bool>{columnsInBounds}));
+      for (int64_t j = 0; j < rows * perRow; ++j)
+        acc[j] = b.create<vector::FMAOp>(acc[j], scale[j % perRow], base[j]);
+    }
 
     // The epilogue, in the last K block.
     if (sig.gated) {
@@ -392,10 +426,16 @@ private:
     return x;
   }
 
+  /// Arguments first .. first + count - 1 of the kernel.
+  static SmallVector<Value> kernelArguments(Block *entry, unsigned first,
+                                            unsigned count) {
+    return SmallVector<Value>(entry->getArguments().slice(first, count));
+  }
+
   /// The kernel's bias arguments, one per weight (null where none).
   static SmallVector<Value> kernelBiases(const KernelSignature &sig,
                                          Block *entry) {
-    unsigned next = 1 + sig.weights();
+    unsigned next = 1 + sig.weights() * (sig.scaled() ? 2 : 1);
     SmallVector<Value> biases;
     if (sig.gated)
       biases.push_back(sig.gateBias ? entry->getArgument(next++) : Value());
@@ -413,9 +453,9 @@ private:
   // The kernel's arguments (the gate's and the weight's, in that order; the
   // biases and residual may be null) and what is defined once at its entry.
   const Value a;
-  const SmallVector<Value> weights, biases;
+  const SmallVector<Value> weights, scales, biases;
   const Value residual;
-  const Value c0, c1, zero, zeroVec, numRows;
+  const Value c0, c1, zero, weightZero, zeroVec, numRows;
   SmallVector<Value> leadingSizes;
 };
 
@@ -479,6 +519,7 @@ struct TfmTileMatmul : mlir::tfm::impl::TfmTileMatmulBase<TfmTileMatmul> {
           linear ? linear.getActivation() : gated.getActivation()};
       sig.gated = static_cast<bool>(gated);
       sig.gateBias = gated && gated.getGateBias();
+      sig.weightElement = weight.getElementType();
       func::FuncOp kernel = getOrCreateKernel(module, symbols, sig);
       replaceWithCall(op, kernel);
       ++numTiled;
@@ -496,7 +537,11 @@ struct TfmTileMatmul : mlir::tfm::impl::TfmTileMatmulBase<TfmTileMatmul> {
     SmallVector<Type> inputs{RankedTensorType::get({dyn, sig.k}, f32)};
     for (int64_t w = 0; w < sig.weights(); ++w)
       inputs.push_back(RankedTensorType::get(
-          {(sig.n + sig.panel - 1) / sig.panel, sig.k, sig.panel}, f32));
+          {(sig.n + sig.panel - 1) / sig.panel, sig.k, sig.panel},
+          sig.weightElement));
+    if (sig.scaled())
+      for (int64_t w = 0; w < sig.weights(); ++w)
+        inputs.push_back(RankedTensorType::get({sig.n}, f32));
     if (sig.gateBias)
       inputs.push_back(RankedTensorType::get({sig.n}, f32));
     if (sig.bias)
@@ -547,13 +592,15 @@ struct TfmTileMatmul : mlir::tfm::impl::TfmTileMatmulBase<TfmTileMatmul> {
     SmallVector<Value> args{asMatrix(b, loc, input)};
     if (linear) {
       args.push_back(linear.getWeight());
-      if (Value bias = linear.getBias())
-        args.push_back(bias);
+      for (Value v : {linear.getScales(), linear.getBias()})
+        if (v)
+          args.push_back(v);
     } else {
       args.append({gated.getGateWeight(), gated.getWeight()});
-      for (Value bias : {gated.getGateBias(), gated.getBias()})
-        if (bias)
-          args.push_back(bias);
+      for (Value v : {gated.getGateScales(), gated.getScales(),
+                      gated.getGateBias(), gated.getBias()})
+        if (v)
+          args.push_back(v);
     }
     if (residual)
       args.push_back(asMatrix(b, loc, residual));

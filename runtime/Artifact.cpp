@@ -50,8 +50,8 @@ public:
 std::string tfm::weightIndexChecksum(const std::vector<WeightRecord> &index) {
   std::string text;
   for (const WeightRecord &w : index)
-    absl::StrAppend(&text, w.name, " [", absl::StrJoin(w.shape, ","), "] ",
-                    w.offset, "\n");
+    absl::StrAppend(&text, w.name, " ", toAbsl(dtypeName(w.dtype)), "[",
+                    absl::StrJoin(w.shape, ","), "] ", w.offset, "\n");
   return checksum(text);
 }
 
@@ -175,17 +175,26 @@ tfm::parseArtifactDescription(std::string_view text, const std::string &path) {
     TFM_ASSIGN_OR_RETURN(shapeValue, r.field(t, "shape", Kind::Array));
     WeightRecord record{name->asString(), {}, 0};
     TFM_ASSIGN_OR_RETURN(record.offset, r.integer(t, "offset"));
+    const json::Value *dtypeValue;
+    TFM_ASSIGN_OR_RETURN(dtypeValue, r.field(t, "dtype", Kind::String));
+    std::optional<DType> dtype = parseDType(dtypeValue->asString());
+    if (!dtype ||
+        (*dtype != DType::F32 && *dtype != DType::BF16 && *dtype != DType::I8))
+      return r.error(absl::StrCat("weight '", record.name,
+                                  "' has an unknown element type '",
+                                  dtypeValue->asString(), "'"));
+    record.dtype = *dtype;
     for (const json::Value &dim : shapeValue->asArray()) {
       if (!dim.isInt() || dim.asInt() < 0)
         return r.error(
             absl::StrCat("weight '", record.name, "' has a bad shape"));
       record.shape.push_back(dim.asInt());
     }
-    auto count = checkedNumElements(DType::F32, record.shape);
+    auto count = checkedNumElements(record.dtype, record.shape);
     if (!count.ok())
       return r.error(absl::StrCat("weight '", record.name,
                                   "': ", count.status().message()));
-    uint64_t size = static_cast<uint64_t>(*count) * sizeof(float);
+    uint64_t size = static_cast<uint64_t>(*count) * dtypeSize(record.dtype);
     if (record.offset < 0 || record.offset % alignof(float) != 0 ||
         static_cast<uint64_t>(record.offset) >
             static_cast<uint64_t>(d.weightBytes) ||
@@ -277,7 +286,7 @@ Artifact::load(const std::string &dir) {
     // weights; the view owns nothing.
     void *data = const_cast<char *>(bin.data()) + w.offset;
     artifact->weights_.emplace(
-        w.name, Tensor::adopt(DType::F32, w.shape, nullptr, data, 0));
+        w.name, Tensor::adopt(w.dtype, w.shape, nullptr, data, 0));
   }
 
   std::string libraryPath = dir + "/" + d.library;
@@ -299,7 +308,7 @@ Artifact::load(const std::string &dir) {
                                   ")"));
     if (stated[1] != weightIndexChecksum(d.weights))
       return r.error(absl::StrCat(
-          "the weight index (names, shapes, offsets) is not the one ",
+          "the weight index (names, shapes, offsets, types) is not the one ",
           libraryPath, " was compiled with: model.json was edited"));
   }
   // Every config field the runtime relies on must be the one the module was

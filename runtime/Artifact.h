@@ -29,8 +29,9 @@ namespace tfm {
 
 /// Version of the artifact layout this runtime reads (2: linear weights
 /// stored in tfm.pack_weight's panel layout; 3: model.json records the
-/// hashes of model.so and weights.bin, and model.so's manifest the config).
-inline constexpr int64_t kArtifactVersion = 3;
+/// hashes of model.so and weights.bin, and model.so's manifest the config;
+/// 4: each weight's element type, f32, bf16 or i8).
+inline constexpr int64_t kArtifactVersion = 4;
 
 enum class ModelArchitecture { EncoderDecoder, Encoder, Decoder };
 
@@ -66,9 +67,11 @@ struct WeightRecord {
   std::string name;
   std::vector<int64_t> shape;
   int64_t offset = 0;
+  DType dtype = DType::F32;
 };
 
-/// The XXH3 hash of a weight index (names, shapes and offsets, in order), as
+/// The XXH3 hash of a weight index (names, shapes, offsets and element
+/// types, in order), as
 /// 16 hex digits: tfmc writes it into the module's manifest, the runtime
 /// recomputes it from model.json, so that an edited offset or shape is
 /// refused.

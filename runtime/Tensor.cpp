@@ -26,6 +26,10 @@ size_t dtypeSize(DType dtype) {
     return 4;
   case DType::I64:
     return 8;
+  case DType::BF16:
+    return 2;
+  case DType::I8:
+    return 1;
   }
   return 0;
 }
@@ -38,6 +42,10 @@ std::string_view dtypeName(DType dtype) {
     return "i32";
   case DType::I64:
     return "i64";
+  case DType::BF16:
+    return "bf16";
+  case DType::I8:
+    return "i8";
   }
   return "<invalid dtype>";
 }
@@ -49,6 +57,10 @@ std::optional<DType> parseDType(std::string_view name) {
     return DType::I32;
   if (name == "i64")
     return DType::I64;
+  if (name == "bf16")
+    return DType::BF16;
+  if (name == "i8")
+    return DType::I8;
   return std::nullopt;
 }
 

@@ -22,15 +22,18 @@
 namespace tfm {
 
 /// Element types that cross the runtime/module boundary.
-enum class DType { F32, I32, I64 };
+/// Element types: what entries take and return (f32, i32, i64), and what
+/// weights may be stored as (f32, bf16, i8).
+enum class DType { F32, I32, I64, BF16, I8 };
 
 /// Size of one element of `dtype` in bytes.
 size_t dtypeSize(DType dtype);
 
-/// Manifest spelling of `dtype`: "f32", "i32" or "i64".
+/// Manifest spelling of `dtype`: "f32", "i32", "i64", "bf16" or "i8".
 std::string_view dtypeName(DType dtype);
 
-/// Parses a manifest spelling ("f32", "i32", "i64"); nullopt for anything else.
+/// Parses a manifest spelling (as dtypeName gives it); nullopt for anything
+/// else.
 std::optional<DType> parseDType(std::string_view name);
 
 /// Maps a C++ element type to its DType (float, int32_t, int64_t).

@@ -540,7 +540,7 @@ func.func @packed_linear(%x: tensor<?x?x64xf32>, %w: tensor<4x64x32xf32>, %b: te
 func.func @packed_linear_epilogue(%x: tensor<?x64xf32>, %w: tensor<3x64x32xf32>,
                                   %r: tensor<?x96xf32>) -> tensor<?x96xf32> {
   %0 = "tfm.packed_linear"(%x, %w, %r)
-      <{operandSegmentSizes = array<i32: 1, 1, 0, 1>, activation = 2 : i32}>
+      <{operandSegmentSizes = array<i32: 1, 1, 0, 0, 1>, activation = 2 : i32}>
       : (tensor<?x64xf32>, tensor<3x64x32xf32>, tensor<?x96xf32>) -> tensor<?x96xf32>
   return %0 : tensor<?x96xf32>
 }

@@ -589,8 +589,34 @@ def cmd_logits(args):
     return 0
 
 
+def artifact_weights(cfg, W, artifact_dir):
+    """W with every weight replaced by the values an artifact stores for it
+    (weight_types.stored_values: bf16 or int8 dequantized), q/k/v rows put
+    back into in_proj_*."""
+    from weight_types import stored_values
+    d = cfg["d_model"]
+    W = dict(W)
+    for name, v in stored_values(artifact_dir).items():
+        target, rows = name, None
+        for i, part in enumerate("qkv"):
+            for kind in ("weight", "bias"):
+                suffix = f".{part}_proj.{kind}"
+                if name.endswith(suffix):
+                    target = name[:-len(suffix)] + f".in_proj_{kind}"
+                    rows = slice(i * d, (i + 1) * d)
+        if target not in W:
+            raise ModelError(f"{artifact_dir}: weight {name} is not the model's")
+        whole = W[target].copy()
+        part = whole if rows is None else whole[rows]
+        part[...] = v[:part.shape[0]].reshape(part.shape)
+        W[target] = whole
+    return W
+
+
 def cmd_check(args):
     cfg, W = load_model(args.dir)
+    if args.weights_from:
+        W = artifact_weights(cfg, W, args.weights_from)
     ref, lengths = forward(cfg, W, read_inputs(args.inputs))
     got = np.load(args.got)
     if got.shape != ref.shape:
@@ -715,6 +741,9 @@ def main():
     c.add_argument("inputs")
     c.add_argument("got")
     c.add_argument("--tol", type=float, default=1e-4)
+    c.add_argument("--weights-from", metavar="ARTIFACT",
+                   help="use the weights as ARTIFACT stores them (bf16 or "
+                        "int8, dequantized in NumPy)")
 
     gr = sub.add_parser("greedy", help="reference greedy decoding")
     gr.add_argument("dir")

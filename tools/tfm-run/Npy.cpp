@@ -351,10 +351,23 @@ absl::Status writeNpy(const std::string &path, const Tensor &tensor) {
   if (!tensor.rawData())
     return fileError(path, "cannot write a tensor that holds no data");
 
-  std::string dict = absl::StrCat("{'descr': '<",
-                                  tensor.dtype() == DType::F32   ? "f4"
-                                  : tensor.dtype() == DType::I32 ? "i4"
-                                                                 : "i8",
+  const char *descr = nullptr;
+  switch (tensor.dtype()) {
+  case DType::F32:
+    descr = "f4";
+    break;
+  case DType::I32:
+    descr = "i4";
+    break;
+  case DType::I64:
+    descr = "i8";
+    break;
+  case DType::BF16: // NumPy has no bf16; entries never return weights.
+  case DType::I8:
+    return fileError(path, absl::StrCat("cannot write a tensor of ",
+                                        toAbsl(dtypeName(tensor.dtype()))));
+  }
+  std::string dict = absl::StrCat("{'descr': '<", descr,
                                   "', 'fortran_order': False, 'shape': ",
                                   formatNpyShape(tensor.shape()), ", }");
   // Pad with spaces and end with a newline so that the data starts on a

@@ -18,6 +18,7 @@
 #include <cmath>
 #include <cstring>
 #include <map>
+#include <tuple>
 
 using namespace mlir;
 using namespace mlir::tfm;
@@ -34,16 +35,91 @@ static LogicalResult fail(const llvm::Twine &message) {
 namespace {
 
 /// `weight` [n, k] in tfm.pack_weight's layout: [ceil(n / panel)][k][panel],
-/// zero past the last row.
-std::vector<float> packPanels(const std::vector<float> &weight, int64_t n,
-                              int64_t k, int64_t panel) {
+/// zero past the last row, each element converted by `convert`.
+template <typename T, typename Convert>
+std::vector<T> packPanels(const std::vector<float> &weight, int64_t n,
+                          int64_t k, int64_t panel, Convert convert) {
   int64_t panels = (n + panel - 1) / panel;
-  std::vector<float> packed(panels * k * panel, 0.0f);
+  std::vector<T> packed(panels * k * panel, T(0));
   for (int64_t row = 0; row < n; ++row)
     for (int64_t col = 0; col < k; ++col)
       packed[((row / panel) * k + col) * panel + row % panel] =
-          weight[row * k + col];
+          convert(row, weight[row * k + col]);
   return packed;
+}
+
+/// The bits of the bf16 nearest to finite `v`, ties to even (what
+/// tfm.pack_weight's bf16 rounding states).
+uint16_t toBF16(float v) {
+  uint32_t bits;
+  std::memcpy(&bits, &v, sizeof bits);
+  bits += 0x7fff + ((bits >> 16) & 1);
+  return static_cast<uint16_t>(bits >> 16);
+}
+
+/// tfm.weight_scales of `weight` [n, k]: max_k |w[row, k]| / 127 per row.
+std::vector<float> int8Scales(const std::vector<float> &weight, int64_t n,
+                              int64_t k) {
+  std::vector<float> scales(n);
+  for (int64_t row = 0; row < n; ++row) {
+    float max = 0.0f;
+    for (int64_t col = 0; col < k; ++col)
+      max = std::max(max, std::fabs(weight[row * k + col]));
+    scales[row] = max / 127.0f;
+  }
+  return scales;
+}
+
+/// `v` as int8 at `scale`, as tfm.pack_weight states: clamp(round_even(v /
+/// scale), -127, 127), 0 where the scale is 0.
+int8_t toInt8(float v, float scale) {
+  if (scale == 0.0f)
+    return 0;
+  float q = std::nearbyint(v / scale); // the default mode: ties to even
+  return static_cast<int8_t>(std::clamp(q, -127.0f, 127.0f));
+}
+
+/// `values` as bytes.
+template <typename T> std::vector<char> asBytes(const std::vector<T> &values) {
+  std::vector<char> bytes(values.size() * sizeof(T));
+  std::memcpy(bytes.data(), values.data(), bytes.size());
+  return bytes;
+}
+
+/// The stored element type of `element` (null: f32).
+::tfm::DType storedType(Type element) {
+  if (element && element.isBF16())
+    return ::tfm::DType::BF16;
+  if (element && element.isInteger(8))
+    return ::tfm::DType::I8;
+  return ::tfm::DType::F32;
+}
+
+/// The bytes weights.bin holds for `w`, whose values (as the graph takes
+/// them, f32) are `values`.
+std::vector<char> storedBytes(const PlacedWeight &w,
+                              const std::vector<float> &values) {
+  int64_t n = w.sourceShape.empty() ? 0 : w.sourceShape[0];
+  int64_t k = w.sourceShape.size() == 2 ? w.sourceShape[1] : 0;
+  if (w.scales)
+    return asBytes(int8Scales(values, n, k));
+  if (!w.packedPanel)
+    return asBytes(values);
+  switch (w.dtype) {
+  case ::tfm::DType::BF16:
+    return asBytes(
+        packPanels<uint16_t>(values, n, k, w.packedPanel,
+                             [](int64_t, float v) { return toBF16(v); }));
+  case ::tfm::DType::I8: {
+    std::vector<float> scales = int8Scales(values, n, k);
+    return asBytes(packPanels<int8_t>(
+        values, n, k, w.packedPanel,
+        [&](int64_t row, float v) { return toInt8(v, scales[row]); }));
+  }
+  default:
+    return asBytes(packPanels<float>(values, n, k, w.packedPanel,
+                                     [](int64_t, float v) { return v; }));
+  }
 }
 } // namespace
 
@@ -88,10 +164,37 @@ void mlir::tfm::recordPackedWeights(ModuleOp module, BuiltModel &model) {
     auto func = module.lookupSymbol<func::FuncOp>(entry.name);
     if (!func)
       continue;
-    for (auto [i, arg] : llvm::enumerate(entry.arguments))
+    // The function's arguments are the entry's, plus the scales arguments
+    // tfm-pack-weights added after int8 weights.
+    std::vector<EntryArgument> arguments;
+    size_t next = 0;
+    for (unsigned i = 0; i < func.getNumArguments(); ++i) {
+      if (auto of = func.getArgAttrOfType<StringAttr>(
+              i, TfmDialect::kScalesOfAttrName)) {
+        EntryArgument scales;
+        scales.name =
+            func.getArgAttrOfType<StringAttr>(i, TfmDialect::kWeightAttrName)
+                .getValue()
+                .str();
+        scales.isWeight = true;
+        scales.scalesOf = of.getValue().str();
+        for (const EntryArgument &arg : arguments)
+          if (arg.name == scales.scalesOf)
+            scales.shape = arg.shape;
+        arguments.push_back(std::move(scales));
+        continue;
+      }
+      if (next == entry.arguments.size())
+        break; // Not the function the frontend built; nothing to record.
+      EntryArgument arg = entry.arguments[next++];
       if (auto panel = func.getArgAttrOfType<IntegerAttr>(
-              i, TfmDialect::kPackedAttrName))
+              i, TfmDialect::kPackedAttrName)) {
         arg.packedPanel = panel.getInt();
+        arg.storedElement = getElementTypeOrSelf(func.getArgumentTypes()[i]);
+      }
+      arguments.push_back(std::move(arg));
+    }
+    entry.arguments = std::move(arguments);
   }
 }
 
@@ -104,24 +207,33 @@ mlir::tfm::writeWeights(const std::string &dir,
   // layout are the same (tied weights) share one placement.
   std::vector<PlacedWeight> &placed = written.placed;
   llvm::StringMap<size_t> index;
-  std::map<std::pair<::tfm::WeightSource, int64_t>, size_t> bySource;
+  std::map<std::tuple<::tfm::WeightSource, int64_t, ::tfm::DType, bool>, size_t>
+      bySource;
   std::vector<std::pair<std::string, size_t>> &names = written.names;
   uint64_t &end = written.bytes;
   for (const EntryPoint &entry : model.entries) {
     for (const EntryArgument &arg : entry.arguments) {
       if (!arg.isWeight)
         continue;
+      bool scales = !arg.scalesOf.empty();
+      ::tfm::DType dtype = scales || !arg.packedPanel
+                               ? ::tfm::DType::F32
+                               : storedType(arg.storedElement);
       if (auto it = index.find(arg.name); it != index.end()) {
         // Stored once: every entry must want it in the same layout.
-        if (placed[it->second].packedPanel != arg.packedPanel)
-          return fail("weight '" + arg.name + "' is packed with panel " +
-                      llvm::Twine(placed[it->second].packedPanel) +
-                      " for one entry and " + llvm::Twine(arg.packedPanel) +
-                      " for '" + entry.name + "'");
+        const PlacedWeight &first = placed[it->second];
+        if (first.packedPanel != arg.packedPanel || first.dtype != dtype)
+          return fail(
+              "weight '" + arg.name + "' is stored as " +
+              std::string(::tfm::dtypeName(first.dtype)) + " with panel " +
+              llvm::Twine(first.packedPanel) + " for one entry and " +
+              std::string(::tfm::dtypeName(dtype)) + " with panel " +
+              llvm::Twine(arg.packedPanel) + " for '" + entry.name + "'");
         continue;
       }
-      ::tfm::WeightSource from = source.source(arg.name);
-      auto key = std::make_pair(from, arg.packedPanel);
+      ::tfm::WeightSource from =
+          source.source(scales ? arg.scalesOf : arg.name);
+      auto key = std::make_tuple(from, arg.packedPanel, dtype, scales);
       if (auto it = bySource.find(key);
           it != bySource.end() && placed[it->second].sourceShape == arg.shape) {
         index[arg.name] = it->second;
@@ -130,7 +242,12 @@ mlir::tfm::writeWeights(const std::string &dir,
       }
       std::vector<int64_t> shape = arg.shape;
       uint64_t elements = 1;
-      if (arg.packedPanel) {
+      if (scales) {
+        if (shape.size() != 2)
+          return fail("weight '" + arg.scalesOf +
+                      "' has int8 scales but is not a matrix");
+        shape = {shape[0]};
+      } else if (arg.packedPanel) {
         if (shape.size() != 2)
           return fail("weight '" + arg.name + "' is packed but not a matrix");
         int64_t panels = (shape[0] + arg.packedPanel - 1) / arg.packedPanel;
@@ -141,9 +258,10 @@ mlir::tfm::writeWeights(const std::string &dir,
       uint64_t offset = llvm::alignTo(end, kWeightAlignment);
       index[arg.name] = bySource[key] = placed.size();
       names.push_back({arg.name, placed.size()});
+      uint64_t bytes = elements * ::tfm::dtypeSize(dtype);
       placed.push_back({arg.name, from, arg.shape, shape, arg.packedPanel,
-                        offset, elements * sizeof(float)});
-      end = offset + elements * sizeof(float);
+                        dtype, scales, offset, bytes});
+      end = offset + bytes;
     }
   }
 
@@ -172,11 +290,13 @@ mlir::tfm::writeWeights(const std::string &dir,
         return fail(what + " (--allow-nonfinite-weights compiles it anyway)");
       llvm::WithColor::warning(llvm::errs(), "tfmc") << what << "\n";
     }
-    if (w.packedPanel)
-      *values = packPanels(*values, w.sourceShape[0], w.sourceShape[1],
-                           w.packedPanel);
+    std::vector<char> bytes = storedBytes(w, *values);
+    if (bytes.size() != w.bytes)
+      return fail("internal error: weight '" + w.name + "' has " +
+                  llvm::Twine(bytes.size()) + " bytes, placed as " +
+                  llvm::Twine(w.bytes));
     bin.write_zeros(w.offset - pos);
-    bin.write(reinterpret_cast<const char *>(values->data()), w.bytes);
+    bin.write(bytes.data(), bytes.size());
     pos = w.offset + w.bytes;
   }
   bin.close();
@@ -190,7 +310,7 @@ mlir::tfm::writeWeights(const std::string &dir,
   for (const std::pair<std::string, size_t> &named : names) {
     const PlacedWeight &w = placed[named.second];
     written.index.push_back(
-        {named.first, w.shape, static_cast<int64_t>(w.offset)});
+        {named.first, w.shape, static_cast<int64_t>(w.offset), w.dtype});
   }
   return written;
 }
@@ -206,7 +326,8 @@ void mlir::tfm::recordWeights(ModuleOp module, const WrittenWeights &weights) {
 LogicalResult mlir::tfm::writeModelJson(const std::string &dir,
                                         const ::tfm::ModelDirectory &source,
                                         const BuiltModel &model,
-                                        const WrittenWeights &weights) {
+                                        const WrittenWeights &weights,
+                                        llvm::StringRef weightType) {
   const ::tfm::ModelConfig &config = source.config;
   const std::vector<PlacedWeight> &placed = weights.placed;
   const std::vector<std::pair<std::string, size_t>> &names = weights.names;
@@ -229,6 +350,7 @@ LogicalResult mlir::tfm::writeModelJson(const std::string &dir,
     j.attribute("library_xxh3", *libraryChecksum);
     j.attribute("config", artifactConfig(config));
     j.attribute("source", source.format);
+    j.attribute("weight_type", weightType);
     j.attributeObject("weights", [&] {
       j.attribute("file", "weights.bin");
       j.attribute("bytes", static_cast<int64_t>(weights.bytes));
@@ -243,6 +365,7 @@ LogicalResult mlir::tfm::writeModelJson(const std::string &dir,
                 j.value(d);
             });
             j.attribute("offset", static_cast<int64_t>(w.offset));
+            j.attribute("dtype", std::string(::tfm::dtypeName(w.dtype)));
             if (w.packedPanel)
               j.attribute("packed_panel", w.packedPanel);
           });

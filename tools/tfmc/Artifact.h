@@ -6,8 +6,10 @@
 //   weights.bin   every weight the entries take, prepared ahead of time
 //                 (attention projections split, Conv1D matrices transposed,
 //                 F16/BF16 widened, linear weights packed into
-//                 tfm.pack_weight's panels), f32, each 64-byte aligned; a
-//                 weight tied to another (same values, same layout) once
+//                 tfm.pack_weight's panels), f32 or, packed weights with
+//                 --weight-type, bf16 or int8 (then with their f32 scales),
+//                 each 64-byte aligned; a weight tied to another (same
+//                 values, same layout) once
 //   model.json    what the runtime needs: the config's run-time fields (also
 //                 in model.so's manifest), the XXH3 hashes of model.so and
 //                 weights.bin, the weight index (name, shape, byte offset)
@@ -44,7 +46,8 @@ llvm::json::Object artifactConfig(const ::tfm::ModelConfig &config);
 void recordModelConfig(ModuleOp module, const ::tfm::ModelConfig &config);
 
 /// Records in `model` which weight arguments of its entry functions
-/// tfm-pack-weights packed ahead of time (their `tfm.packed` attribute).
+/// tfm-pack-weights packed ahead of time (their `tfm.packed` attribute), in
+/// which element type, and the scales arguments it added for int8 weights.
 void recordPackedWeights(ModuleOp module, BuiltModel &model);
 
 /// One weight of weights.bin.
@@ -54,6 +57,8 @@ struct PlacedWeight {
   std::vector<int64_t> sourceShape; // as the graph asks for it
   std::vector<int64_t> shape;       // as stored
   int64_t packedPanel;              // 0: stored as is
+  ::tfm::DType dtype;               // as stored
+  bool scales;                      // the int8 scales of the source weight
   uint64_t offset;
   uint64_t bytes;
 };
@@ -85,11 +90,13 @@ FailureOr<WrittenWeights> writeWeights(const std::string &dir,
 /// with, and the runtime checks weights.bin and model.json against it.
 void recordWeights(ModuleOp module, const WrittenWeights &weights);
 
-/// Writes `dir`/model.json (after model.so, whose hash it records).
+/// Writes `dir`/model.json (after model.so, whose hash it records);
+/// `weightType` is tfmc's --weight-type (f32, bf16, int8).
 LogicalResult writeModelJson(const std::string &dir,
                              const ::tfm::ModelDirectory &source,
                              const BuiltModel &model,
-                             const WrittenWeights &weights);
+                             const WrittenWeights &weights,
+                             llvm::StringRef weightType);
 
 } // namespace mlir::tfm
 

@@ -76,6 +76,13 @@ cl::opt<bool> allowNonFiniteWeights(
     cl::desc("Compile a model whose weights hold NaN or infinities (a "
              "warning names the first of each tensor) instead of refusing "
              "it"));
+cl::opt<std::string> weightType(
+    "weight-type",
+    cl::desc("How linear weights (and embedding tables tied to the logits "
+             "projection) are stored: f32 (default), bf16 (rounded to "
+             "nearest even) or int8 (symmetric, one f32 scale per output "
+             "feature); activations stay f32"),
+    cl::init("f32"));
 cl::opt<std::string> cpu("mcpu", cl::desc("Target CPU (default: the host)"),
                          cl::init(""));
 cl::opt<unsigned> optLevel("O", cl::desc("LLVM optimization level (0-3)"),
@@ -128,6 +135,9 @@ int main(int argc, char **argv) {
   registry.insert<mlir::tfm::TfmDialect>();
   MLIRContext context(registry);
 
+  if (weightType != "f32" && weightType != "bf16" && weightType != "int8")
+    return fail("--weight-type must be f32, bf16 or int8, got '" + weightType +
+                "'");
   mlir::tfm::CodegenOptions options;
   options.cpu = cpu;
   options.optLevel = optLevel;
@@ -192,6 +202,8 @@ int main(int argc, char **argv) {
     applyDefaultTimingPassManagerCLOptions(pm);
     mlir::tfm::TfmPipelineOptions pipelineOptions;
     pipelineOptions.fuse = !noFuse;
+    pipelineOptions.weightType =
+        weightType == "int8" ? std::string("i8") : std::string(weightType);
     stage.build(pm, pipelineOptions);
     if (failed(pm.run(*module)))
       return fail("compiling '" + inputPath + "' failed in stage '" +
@@ -277,8 +289,8 @@ int main(int argc, char **argv) {
     if (failed(mlir::tfm::linkSharedObject(objects, libraryPath, openmp)))
       return 1;
   }
-  if (isModel &&
-      failed(mlir::tfm::writeModelJson(outputPath, source, model, weights)))
+  if (isModel && failed(mlir::tfm::writeModelJson(outputPath, source, model,
+                                                  weights, weightType)))
     return 1;
   return 0;
 }

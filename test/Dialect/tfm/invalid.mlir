@@ -28,7 +28,7 @@ func.func @embedding_packed_result(%ids: tensor<2x5xi32>, %t: tensor<4x16x32xf32
 // -----
 
 func.func @embedding_table_rank(%ids: tensor<2x5xi32>, %t: tensor<16xf32>) {
-  // expected-error @+1 {{operand #1 must be 2D/3D tensor of 32-bit float values}}
+  // expected-error @+1 {{operand #1 must be 2D tensor of 32-bit float values or 3D tensor of 32-bit float or bfloat16 type or 8-bit signless integer values, but got 'tensor<16xf32>'}}
   %0 = tfm.embedding %ids, %t : tensor<2x5xi32>, tensor<16xf32> -> tensor<2x5x16xf32>
   return
 }
@@ -608,8 +608,114 @@ func.func @pack_weight_zero_width(%w: tensor<100x64xf32>) {
 // -----
 
 func.func @pack_weight_rank(%w: tensor<100x64xf32>) {
-  // expected-error @+1 {{result #0 must be 3D tensor of 32-bit float values}}
+  // expected-error @+1 {{result #0 must be 3D tensor of 32-bit float or bfloat16 type or 8-bit signless integer values}}
   %0 = "tfm.pack_weight"(%w) : (tensor<100x64xf32>) -> tensor<4x64xf32>
+  return
+}
+
+// -----
+
+func.func @pack_weight_int8_no_scales(%w: tensor<100x64xf32>) {
+  // expected-error @+1 {{expected scales with the int8 weight 'tensor<4x64x32xi8>'}}
+  %0 = tfm.pack_weight %w : tensor<100x64xf32> -> tensor<4x64x32xi8>
+  return
+}
+
+// -----
+
+func.func @pack_weight_bf16_scales(%w: tensor<100x64xf32>, %s: tensor<100xf32>) {
+  // expected-error @+1 {{expected no scales with a weight of 'bf16' (only int8 weights take scales)}}
+  %0 = tfm.pack_weight %w scales(%s : tensor<100xf32>) : tensor<100x64xf32> -> tensor<4x64x32xbf16>
+  return
+}
+
+// -----
+
+func.func @pack_weight_scales_shape(%w: tensor<100x64xf32>, %s: tensor<128xf32>) {
+  // expected-error @+1 {{expected scales of shape [100], got 'tensor<128xf32>'}}
+  %0 = tfm.pack_weight %w scales(%s : tensor<128xf32>) : tensor<100x64xf32> -> tensor<4x64x32xi8>
+  return
+}
+
+// -----
+
+func.func @pack_weight_element(%w: tensor<100x64xf32>) {
+  // expected-error @+1 {{result #0 must be 3D tensor of 32-bit float or bfloat16 type or 8-bit signless integer values, but got 'tensor<4x64x32xf16>'}}
+  %0 = tfm.pack_weight %w : tensor<100x64xf32> -> tensor<4x64x32xf16>
+  return
+}
+
+// -----
+
+func.func @weight_scales_shape(%w: tensor<100x64xf32>) {
+  // expected-error @+1 {{expected result of shape [100], got 'tensor<64xf32>'}}
+  %0 = tfm.weight_scales %w : tensor<100x64xf32> -> tensor<64xf32>
+  return
+}
+
+// -----
+
+func.func @packed_linear_int8_no_scales(%x: tensor<?x64xf32>, %w: tensor<3x64x32xi8>) {
+  // expected-error @+1 {{expected scales with the int8 weight 'tensor<3x64x32xi8>'}}
+  %0 = tfm.packed_linear %x, %w : tensor<?x64xf32>, tensor<3x64x32xi8> -> tensor<?x96xf32>
+  return
+}
+
+// -----
+
+func.func @packed_linear_f32_scales(%x: tensor<?x64xf32>, %w: tensor<3x64x32xf32>, %s: tensor<96xf32>) {
+  // expected-error @+1 {{expected no scales with a weight of 'f32' (only int8 weights take scales)}}
+  %0 = tfm.packed_linear %x, %w scales %s : tensor<?x64xf32>, tensor<3x64x32xf32> scales tensor<96xf32> -> tensor<?x96xf32>
+  return
+}
+
+// -----
+
+func.func @packed_linear_scales_shape(%x: tensor<?x64xf32>, %w: tensor<3x64x32xi8>, %s: tensor<100xf32>) {
+  // expected-error @+1 {{expected scales of shape [96], got 'tensor<100xf32>'}}
+  %0 = tfm.packed_linear %x, %w scales %s : tensor<?x64xf32>, tensor<3x64x32xi8> scales tensor<100xf32> -> tensor<?x96xf32>
+  return
+}
+
+// -----
+
+func.func @packed_gated_linear_gate_scales(%x: tensor<?x64xf32>, %g: tensor<3x64x32xi8>, %u: tensor<3x64x32xi8>, %s: tensor<96xf32>) {
+  // expected-error @+1 {{expected gate scales with the int8 weight 'tensor<3x64x32xi8>'}}
+  %0 = tfm.packed_gated_linear %x, %g, %u scales %s activation silu
+      : tensor<?x64xf32>, tensor<3x64x32xi8>, tensor<3x64x32xi8> scales tensor<96xf32> -> tensor<?x96xf32>
+  return
+}
+
+// -----
+
+func.func @packed_gated_linear_mixed_types(%x: tensor<?x64xf32>, %g: tensor<3x64x32xbf16>, %u: tensor<3x64x32xf32>) {
+  // expected-error @+1 {{expected the gate weight of the weight's type 'tensor<3x64x32xf32>', got 'tensor<3x64x32xbf16>'}}
+  %0 = tfm.packed_gated_linear %x, %g, %u activation silu
+      : tensor<?x64xf32>, tensor<3x64x32xbf16>, tensor<3x64x32xf32> -> tensor<?x96xf32>
+  return
+}
+
+// -----
+
+func.func @embedding_int8_no_scales(%ids: tensor<2x5xi32>, %t: tensor<4x16x32xi8>) {
+  // expected-error @+1 {{expected scales with the int8 weight 'tensor<4x16x32xi8>'}}
+  %0 = tfm.embedding %ids, %t : tensor<2x5xi32>, tensor<4x16x32xi8> -> tensor<2x5x16xf32>
+  return
+}
+
+// -----
+
+func.func @embedding_scales_panels(%ids: tensor<2x5xi32>, %t: tensor<4x16x32xi8>, %s: tensor<200xf32>) {
+  // expected-error @+1 {{expected 7 panels of 32 for 200 output features, got 4}}
+  %0 = tfm.embedding %ids, %t scales(%s : tensor<200xf32>) : tensor<2x5xi32>, tensor<4x16x32xi8> -> tensor<2x5x16xf32>
+  return
+}
+
+// -----
+
+func.func @embedding_f32_scales(%ids: tensor<2x5xi32>, %t: tensor<100x16xf32>, %s: tensor<100xf32>) {
+  // expected-error @+1 {{expected no scales with a weight of 'f32' (only int8 weights take scales)}}
+  %0 = tfm.embedding %ids, %t scales(%s : tensor<100xf32>) : tensor<2x5xi32>, tensor<100x16xf32> -> tensor<2x5x16xf32>
   return
 }
 

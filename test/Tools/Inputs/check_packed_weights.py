@@ -8,7 +8,10 @@ weights.bin and compares them, exactly, with the model's tensor: the rows
 of in_proj_weight / in_proj_bias for a q/k/v projection (q: the first
 d_model rows, then k, then v), and with "packed_panel": P the [N, K] weight
 in tfm.pack_weight's layout, [ceil(N / P), K, P] with
-packed[p, k, j] = W[p * P + j, k] and zeros past N.
+packed[p, k, j] = W[p * P + j, k] and zeros past N, in the record's "dtype":
+f32, bf16 (the nearest bf16, ties to even) or i8 (with the f32 tensor
+NAME.scales: max |row| / 127, and rows quantized at their scale), as
+test/e2e/weight_types.py computes them.
 
 Offsets must be 64-byte aligned. Prints one line per tensor
 ("OK NAME shape=[...] packed_panel=P|-"), then "PASS n tensors, m packed";
@@ -22,14 +25,8 @@ import sys
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "..", "e2e"))
 import numpy as np  # noqa: E402
 import safetensors_io  # noqa: E402
-
-
-def pack(w, panel):
-    n, k = w.shape
-    panels = -(-n // panel)
-    padded = np.zeros((panels * panel, k), dtype=w.dtype)
-    padded[:n] = w
-    return padded.reshape(panels, panel, k).transpose(0, 2, 1)
+from weight_types import (DTYPES, bf16_nearest, int8_quantize,  # noqa: E402
+                          int8_scales, pack)
 
 
 def source(tensors, name, d_model):
@@ -50,8 +47,17 @@ def main():
     packed = 0
     for t in index["tensors"]:
         name, shape, offset = t["name"], t["shape"], t["offset"]
-        panel = t.get("packed_panel")
-        want = source(tensors, name, d_model).astype("<f4")
+        panel, dtype = t.get("packed_panel"), t["dtype"]
+        scales = name.endswith(".scales")
+        want = source(tensors, name[:-len(".scales")] if scales else name,
+                      d_model).astype("<f4")
+        if scales:
+            want = int8_scales(want)
+        elif dtype == "bf16":
+            want = bf16_nearest(want).view("<u4") >> 16
+            want = want.astype("<u2")
+        elif dtype == "i8":
+            want = int8_quantize(want, int8_scales(want))
         if panel:
             want = pack(want, panel)
             packed += 1
@@ -59,12 +65,14 @@ def main():
             print(f"FAIL {name}: offset {offset} is not 64-byte aligned")
             return 1
         count = int(np.prod(shape))
-        got = np.frombuffer(blob, dtype="<f4", count=count, offset=offset)
+        got = np.frombuffer(blob, dtype=DTYPES[dtype], count=count,
+                            offset=offset)
         if list(want.shape) != shape or not np.array_equal(got, want.ravel()):
             print(f"FAIL {name}: shape={shape} packed_panel={panel}, "
                   f"expected shape={list(want.shape)} and its values")
             return 1
-        print(f"OK {name} shape={shape} packed_panel={panel or '-'}")
+        print(f"OK {name} shape={shape} dtype={dtype} "
+              f"packed_panel={panel or '-'}")
     print(f"PASS {len(index['tensors'])} tensors, {packed} packed")
     return 0
 

@@ -16,6 +16,10 @@ TEST(DTypeTest, SizesAndNames) {
   EXPECT_EQ(dtypeSize(DType::F32), 4u);
   EXPECT_EQ(dtypeSize(DType::I32), 4u);
   EXPECT_EQ(dtypeSize(DType::I64), 8u);
+  EXPECT_EQ(dtypeSize(DType::BF16), 2u);
+  EXPECT_EQ(dtypeSize(DType::I8), 1u);
+  EXPECT_EQ(dtypeName(DType::BF16), "bf16");
+  EXPECT_EQ(dtypeName(DType::I8), "i8");
   EXPECT_EQ(dtypeName(DType::F32), "f32");
   EXPECT_EQ(dtypeName(DType::I32), "i32");
   EXPECT_EQ(dtypeName(DType::I64), "i64");
@@ -25,7 +29,8 @@ TEST(DTypeTest, SizesAndNames) {
 }
 
 TEST(DTypeTest, ParseRoundTripsNames) {
-  for (DType dtype : {DType::F32, DType::I32, DType::I64}) {
+  for (DType dtype :
+       {DType::F32, DType::I32, DType::I64, DType::BF16, DType::I8}) {
     std::optional<DType> parsed = parseDType(dtypeName(dtype));
     ASSERT_TRUE(parsed.has_value());
     EXPECT_EQ(*parsed, dtype);
@@ -33,7 +38,8 @@ TEST(DTypeTest, ParseRoundTripsNames) {
 }
 
 TEST(DTypeTest, ParseRejectsOtherSpellings) {
-  for (const char *name : {"", "f64", "F32", "f32 ", "float32", "<f4", "i8"})
+  for (const char *name :
+       {"", "f64", "F32", "f32 ", "float32", "<f4", "u8", "BF16", "f16"})
     EXPECT_FALSE(parseDType(name).has_value()) << name;
 }
 
