@@ -648,3 +648,85 @@ func.func @last_token(%x: tensor<?x?x16xf32>, %len: tensor<?xi32>) -> tensor<?x1
   %0 = tfm.last_token %x, %len : tensor<?x?x16xf32>, tensor<?xi32> -> tensor<?x1x16xf32>
   return %0 : tensor<?x1x16xf32>
 }
+
+// -----
+
+// Weight types. A bf16 pack rounds each element (arith.truncf: to nearest,
+// ties to even); an int8 pack divides by its row's scale (1 where the scale
+// is 0), rounds half to even, clamps to +-127 and converts.
+// CHECK-LABEL: func.func @pack_weight_bf16
+// CHECK: linalg.generic
+// CHECK: arith.select
+// CHECK: arith.truncf %{{.*}} : f32 to bf16
+// CHECK: linalg.yield %{{.*}} : bf16
+func.func @pack_weight_bf16(%w: tensor<70x64xf32>) -> tensor<3x64x32xbf16> {
+  %p = tfm.pack_weight %w : tensor<70x64xf32> -> tensor<3x64x32xbf16>
+  return %p : tensor<3x64x32xbf16>
+}
+
+// -----
+
+// CHECK-LABEL: func.func @pack_weight_int8
+// CHECK-SAME: (%[[W:.*]]: tensor<70x64xf32>, %[[S:.*]]: tensor<70xf32>)
+// CHECK: linalg.generic
+// CHECK: %[[SCALE:.*]] = tensor.extract %[[S]]
+// CHECK: %[[ISZERO:.*]] = arith.cmpf oeq, %[[SCALE]]
+// CHECK: %[[DIV:.*]] = arith.select %[[ISZERO]], %{{.*}}, %[[SCALE]]
+// CHECK: %[[Q:.*]] = arith.divf %{{.*}}, %[[DIV]]
+// CHECK: math.roundeven %[[Q]]
+// CHECK: arith.maximumf
+// CHECK: arith.minimumf
+// CHECK: arith.fptosi %{{.*}} : f32 to i8
+// CHECK: linalg.yield %{{.*}} : i8
+func.func @pack_weight_int8(%w: tensor<70x64xf32>, %s: tensor<70xf32>) -> tensor<3x64x32xi8> {
+  %p = tfm.pack_weight %w scales(%s : tensor<70xf32>) : tensor<70x64xf32> -> tensor<3x64x32xi8>
+  return %p : tensor<3x64x32xi8>
+}
+
+// -----
+
+// The scales: max |w| over each row (a reduction), then / 127.
+// CHECK-LABEL: func.func @weight_scales
+// CHECK: %[[MAX:.*]] = linalg.generic {{.*}} iterator_types = ["parallel", "reduction"]
+// CHECK: math.absf
+// CHECK: arith.maximumf
+// CHECK: linalg.generic {{.*}} ins(%[[MAX]]
+// CHECK: arith.divf %{{.*}}, %{{.*}} : f32
+func.func @weight_scales(%w: tensor<70x64xf32>) -> tensor<70xf32> {
+  %s = tfm.weight_scales %w : tensor<70x64xf32> -> tensor<70xf32>
+  return %s : tensor<70xf32>
+}
+
+// -----
+
+// A packed_linear on int8 weights: the contraction widens each weight
+// element and multiplies it by its feature's scale.
+// CHECK-DAG: #[[SMAP:.*]] = affine_map<(d0, d1, d2) -> (d1)>
+// CHECK-LABEL: func.func @packed_linear_int8
+// CHECK-SAME: (%[[X:.*]]: tensor<?x64xf32>, %[[W:.*]]: tensor<3x64x32xi8>, %[[S:.*]]: tensor<70xf32>)
+// CHECK: linalg.generic {indexing_maps = [#{{.*}}, #{{.*}}, #[[SMAP]], #{{.*}}], iterator_types = ["parallel", "parallel", "reduction"]} ins(%[[X]], %[[W]], %[[S]] :
+// CHECK: ^bb0(%[[A:.*]]: f32, %[[Q:.*]]: i8, %[[SC:.*]]: f32, %[[ACC:.*]]: f32):
+// CHECK: %[[F:.*]] = arith.sitofp %[[Q]] : i8 to f32
+// CHECK: %[[WV:.*]] = arith.mulf %[[F]], %[[SC]]
+// CHECK: %[[P:.*]] = arith.mulf %[[A]], %[[WV]]
+// CHECK: arith.addf %[[ACC]], %[[P]]
+func.func @packed_linear_int8(%x: tensor<?x64xf32>, %w: tensor<3x64x32xi8>, %s: tensor<70xf32>) -> tensor<?x70xf32> {
+  %y = tfm.packed_linear %x, %w scales %s : tensor<?x64xf32>, tensor<3x64x32xi8> scales tensor<70xf32> -> tensor<?x70xf32>
+  return %y : tensor<?x70xf32>
+}
+
+// -----
+
+// An embedding on a packed int8 table: the element widened, times the
+// row's (token's) scale.
+// CHECK-LABEL: func.func @embedding_int8
+// CHECK-SAME: (%[[IDS:.*]]: tensor<?x?xi32>, %[[T:.*]]: tensor<4x16x32xi8>, %[[S:.*]]: tensor<100xf32>)
+// CHECK: linalg.generic
+// CHECK: %[[E:.*]] = tensor.extract %[[T]]
+// CHECK: %[[F:.*]] = arith.sitofp %[[E]] : i8 to f32
+// CHECK: %[[SC:.*]] = tensor.extract %[[S]]
+// CHECK: arith.mulf %[[F]], %[[SC]]
+func.func @embedding_int8(%ids: tensor<?x?xi32>, %t: tensor<4x16x32xi8>, %s: tensor<100xf32>) -> tensor<?x?x16xf32> {
+  %x = tfm.embedding %ids, %t scales(%s : tensor<100xf32>) : tensor<?x?xi32>, tensor<4x16x32xi8> -> tensor<?x?x16xf32>
+  return %x : tensor<?x?x16xf32>
+}

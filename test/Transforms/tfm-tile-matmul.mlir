@@ -220,3 +220,83 @@ func.func @gated(%x: tensor<?x1100xf32>, %g: tensor<3x1100x32xf32>, %u: tensor<3
       : tensor<?x1100xf32>, tensor<3x1100x32xf32>, tensor<3x1100x32xf32> gate_bias tensor<96xf32> bias tensor<96xf32> -> tensor<?x96xf32>
   return %y : tensor<?x96xf32>
 }
+
+// -----
+
+// A bf16 weight: per k the panel row is read as two vectors of 16 bf16
+// (64 bytes instead of 128) and widened in registers; the FMAs are the f32
+// kernel's. The kernel is its own signature (_bf16).
+
+// CHECK-LABEL: func.func @linear_bf16
+//       CHECK:   call @__tfm_linear_k64_n512_p32_r2_bf16_bias(
+// CHECK-LABEL: func.func private @__tfm_linear_k64_n512_p32_r2_bf16_bias(
+//  CHECK-SAME:   tensor<?x64xf32>, %{{.*}}: tensor<16x64x32xbf16>, %{{.*}}: tensor<512xf32>
+//       CHECK:             scf.for {{.*}} -> (vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>) {
+//  CHECK-NEXT:               vector.transfer_read %{{.*}} {in_bounds = [true]} : tensor<16x64x32xbf16>, vector<16xbf16>
+//  CHECK-NEXT:               arith.extf %{{.*}} : vector<16xbf16> to vector<16xf32>
+//  CHECK-NEXT:               vector.transfer_read %{{.*}} {in_bounds = [true]} : tensor<16x64x32xbf16>, vector<16xbf16>
+//  CHECK-NEXT:               arith.extf %{{.*}} : vector<16xbf16> to vector<16xf32>
+//  CHECK-NEXT:               tensor.extract
+//  CHECK-NEXT:               vector.broadcast
+//  CHECK-NEXT:               vector.fma
+//  CHECK-NEXT:               vector.fma
+//       CHECK-COUNT-14:      vector.fma
+//       CHECK:               scf.yield
+func.func @linear_bf16(%x: tensor<?x64xf32>, %w: tensor<16x64x32xbf16>, %b: tensor<512xf32>) -> tensor<?x512xf32> {
+  %y = tfm.packed_linear %x, %w, %b : tensor<?x64xf32>, tensor<16x64x32xbf16>, tensor<512xf32> -> tensor<?x512xf32>
+  return %y : tensor<?x512xf32>
+}
+
+// -----
+
+// An int8 weight: read as 16 int8 per vector (32 bytes per panel row),
+// converted to f32 in registers; the accumulators start at zero and after
+// the K loop C = acc * scale + bias (the bias in the first K block; K = 1100
+// has three, the later ones add to C so far), then the epilogue.
+
+// CHECK-LABEL: func.func @linear_int8
+//       CHECK:   call @__tfm_linear_k1100_n70_p32_r2_i8_bias_relu(%{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}})
+// CHECK-LABEL: func.func private @__tfm_linear_k1100_n70_p32_r2_i8_bias_relu(
+//  CHECK-SAME:   tensor<?x1100xf32>, %{{.*}}: tensor<3x1100x32xi8>, %[[S:[a-z0-9]+]]: tensor<70xf32>, %[[B:[a-z0-9]+]]: tensor<70xf32>
+//       CHECK:             %[[ACC:.*]]:16 = scf.for {{.*}} iter_args({{.*}} = %[[ZERO:cst[_0-9]*]], {{.*}}) -> (vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>) {
+//  CHECK-NEXT:               vector.transfer_read %{{.*}} {in_bounds = [true]} : tensor<3x1100x32xi8>, vector<16xi8>
+//  CHECK-NEXT:               arith.sitofp %{{.*}} : vector<16xi8> to vector<16xf32>
+//  CHECK-NEXT:               vector.transfer_read %{{.*}} {in_bounds = [true]} : tensor<3x1100x32xi8>, vector<16xi8>
+//  CHECK-NEXT:               arith.sitofp %{{.*}} : vector<16xi8> to vector<16xf32>
+//  CHECK-NEXT:               tensor.extract
+//  CHECK-NEXT:               vector.broadcast
+//  CHECK-NEXT:               vector.fma
+//  CHECK-NEXT:               vector.fma
+//       CHECK-COUNT-14:      vector.fma
+//       CHECK:               scf.yield
+//       CHECK:             scf.if
+//       CHECK:               vector.transfer_read %[[B]]
+//       CHECK:             else
+//       CHECK:             vector.transfer_read %[[S]]
+//       CHECK:             vector.transfer_read %[[S]]
+//       CHECK:             vector.fma %[[ACC]]#0
+//       CHECK:             arith.maximumf
+//       CHECK:             vector.transfer_write
+func.func @linear_int8(%x: tensor<?x1100xf32>, %w: tensor<3x1100x32xi8>, %s: tensor<70xf32>, %b: tensor<70xf32>) -> tensor<?x70xf32> {
+  %y = tfm.packed_linear %x, %w, %b scales %s activation relu
+      : tensor<?x1100xf32>, tensor<3x1100x32xi8>, tensor<70xf32> scales tensor<70xf32> -> tensor<?x70xf32>
+  return %y : tensor<?x70xf32>
+}
+
+// -----
+
+// A gated pair of int8 weights: each weight's accumulators get their own
+// scales (gate first), then the gating.
+
+// CHECK-LABEL: func.func private @__tfm_linear_k64_n64_p32_r2_i8_gated_silu(
+//  CHECK-SAME:   %{{.*}}: tensor<2x64x32xi8>, %{{.*}}: tensor<2x64x32xi8>, %[[GS:[a-z0-9]+]]: tensor<64xf32>, %[[US:[a-z0-9]+]]: tensor<64xf32>
+//       CHECK:     scf.yield
+//       CHECK:     vector.transfer_read %[[GS]]
+//       CHECK:     vector.transfer_read %[[US]]
+//       CHECK:     vector.fma
+//       CHECK:     arith.mulf
+func.func @gated_int8(%x: tensor<?x64xf32>, %g: tensor<2x64x32xi8>, %u: tensor<2x64x32xi8>, %gs: tensor<64xf32>, %us: tensor<64xf32>) -> tensor<?x64xf32> {
+  %y = tfm.packed_gated_linear %x, %g, %u gate_scales %gs scales %us activation silu
+      : tensor<?x64xf32>, tensor<2x64x32xi8>, tensor<2x64x32xi8> gate_scales tensor<64xf32> scales tensor<64xf32> -> tensor<?x64xf32>
+  return %y : tensor<?x64xf32>
+}

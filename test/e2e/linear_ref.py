@@ -14,10 +14,14 @@ Written from the op definitions (dialect/TfmOps.td), not from tfm's code:
                                                  G: [N, K], biases optional)
   pack       packed[p, k, j] = W[p * P + j, k], 0 where p * P + j >= N
 
-Computed in float64 from the float32 inputs.
+Computed in float64 from the float32 inputs. With --weight-type bf16 or
+int8 (an artifact compiled with tfmc --weight-type) the weights W and G are
+first replaced by the values that type stores (weight_types.py: the nearest
+bf16; int8 rows at their scale, dequantized); "prepacked" is skipped then
+(its argument takes the stored type, which --call cannot pass from .npy).
 
   linear_ref.py run ARTIFACT.so DIR --seed N [--tol 1e-5] [--only CASE]
-        [--tfm-run PATH]
+        [--tfm-run PATH] [--weight-type f32|bf16|int8]
 
 calls every entry of packed-linear.mlir through `tfm-run --call` (by default
 the one on PATH) at each of its row shapes, with random inputs written to
@@ -32,6 +36,9 @@ import subprocess
 import sys
 
 import numpy as np
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from weight_types import bf16_nearest, int8_quantize, int8_scales  # noqa: E402
 
 PANEL = 32
 
@@ -115,6 +122,17 @@ def reference(name, x, w, b, r, epilogue, g=None, bg=None):
     return [y]
 
 
+def stored(weight_type, w):
+    """The float64 values of `w` [N, K] as `weight_type` stores them."""
+    if weight_type == "bf16":
+        return bf16_nearest(w).astype(np.float64)
+    if weight_type == "int8":
+        scales = int8_scales(w)
+        return (int8_quantize(w, scales).astype(np.float64) *
+                scales.astype(np.float64)[:, None])
+    return w.astype(np.float64)
+
+
 def run_case(args, case, lead, rng):
     name, k, n, has_bias, epilogue, _ = case
     f32 = np.float32
@@ -141,6 +159,10 @@ def run_case(args, case, lead, rng):
     if r is not None:
         inputs.append(("r", r))
     f64 = [a if a is None else a.astype(np.float64) for a in (x, w, b, r, g, bg)]
+    # The weights as the artifact's type stores them.
+    f64[1] = stored(args.weight_type, w)
+    if g is not None:
+        f64[4] = stored(args.weight_type, g)
     expected = reference(name, *f64[:4], epilogue, g=f64[4], bg=f64[5])
 
     cmd = [args.tfm_run, args.artifact, "--call", name]
@@ -189,6 +211,8 @@ def main():
     run.add_argument("--tol", type=float, default=1e-5)
     run.add_argument("--only", help="run this case only")
     run.add_argument("--tfm-run", default="tfm-run", help="tfm-run to call")
+    run.add_argument("--weight-type", choices=["f32", "bf16", "int8"],
+                     default="f32", help="how the artifact stores weights")
     args = parser.parse_args()
 
     os.makedirs(args.dir, exist_ok=True)
@@ -196,6 +220,9 @@ def main():
     ok = True
     for case in CASES:
         if args.only and case[0] != args.only:
+            continue
+        if case[0] == "prepacked" and args.weight_type != "f32":
+            print(f"SKIP prepacked: a {args.weight_type} argument")
             continue
         for lead in case[5]:
             ok &= run_case(args, case, lead, rng)

@@ -23,6 +23,35 @@
 // RUN: %python %S/linear_ref.py run %t.tiled.so %t.d --seed 1 | FileCheck %s
 // RUN: %python %S/linear_ref.py run %t.ref.so %t.d --seed 2 | FileCheck %s
 //
+// Weights stored as bf16 and int8 (tfmc --weight-type; tfm-pack-weights'
+// weight-type): the tiled kernels and the reference lowering (which packs
+// and quantizes at run time) against the NumPy reference on the weights as
+// that type stores them; the f32 reference does not match them.
+// RUN: tfmc %s -o %t.bf16.so --weight-type=bf16
+// RUN: tfmc %s -o %t.int8.so --weight-type=int8
+// RUN: tfm-opt %s --tfm-pack-weights=weight-type=i8 --tfm-fuse-linear-epilogue \
+// RUN:   --tfm-lower-to-linalg -o %t.ref8.mlir
+// RUN: tfmc %t.ref8.mlir -o %t.ref8.so
+// RUN: tfm-opt %s --tfm-pack-weights=weight-type=bf16 --tfm-fuse-linear-epilogue \
+// RUN:   --tfm-lower-to-linalg -o %t.ref16.mlir
+// RUN: tfmc %t.ref16.mlir -o %t.ref16.so
+// RUN: %python %S/linear_ref.py run %t.bf16.so %t.d --seed 3 --weight-type bf16 \
+// RUN:   | FileCheck %s --check-prefix=TYPED --implicit-check-not=FAIL
+// RUN: %python %S/linear_ref.py run %t.int8.so %t.d --seed 4 --weight-type int8 \
+// RUN:   | FileCheck %s --check-prefix=TYPED --implicit-check-not=FAIL
+// RUN: %python %S/linear_ref.py run %t.ref8.so %t.d --seed 5 --weight-type int8 \
+// RUN:   | FileCheck %s --check-prefix=TYPED --implicit-check-not=FAIL
+// RUN: %python %S/linear_ref.py run %t.ref16.so %t.d --seed 6 --weight-type bf16 \
+// RUN:   | FileCheck %s --check-prefix=TYPED --implicit-check-not=FAIL
+// RUN: not %python %S/linear_ref.py run %t.int8.so %t.d --seed 7 --only wide \
+// RUN:   | FileCheck %s --check-prefix=UNTYPED
+// TYPED: PASS plain lead=[1] shape=[1, 70]
+// TYPED: PASS deep_relu_residual lead=[130] shape=[130, 48]
+// TYPED: PASS gated lead=[130] shape=[130, 70]
+// TYPED: PASS gated_plain lead=[2, 65] shape=[2, 65, 96]
+// TYPED: PASS gated_deep lead=[9] shape=[9, 96]
+// UNTYPED: FAIL wide lead=[1]
+//
 // tfmc's pipeline calls a tiled kernel per signature, with the epilogues
 // fused; the reference module has no tfm op and no kernel left.
 // RUN: tfm-opt %s --tfm-to-llvm | FileCheck %s --check-prefix=TILED
