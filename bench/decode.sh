@@ -18,7 +18,12 @@
 #     (machine_bench) on as many threads. The caches a step also reads
 #     (cross-attention K/V of the source, self-attention K/V of the prefix)
 #     are under 1% of that at these lengths and are not counted.
-# Then one table with the ratios.
+# Then one table with the ratios. Then the weight types (issue 20): the same
+# model compiled with tfmc --weight-type=bf16 and int8, 3 runs of 32 tokens
+# on 1 and 2 threads each, beside f32; each type's bound is its own step
+# bytes (bf16: half, int8: a quarter plus the scales) over the same triad;
+# PyTorch with quantize_dynamic (int8 Linear layers, onednn) beside its f32
+# loop; weights.bin size and peak RSS per type.
 #
 #   bench/decode.sh
 #
@@ -63,15 +68,22 @@ if [ ! -f "$model/model.safetensors" ]; then
   rm -rf "$model"
   mv "$model.tmp" "$model"
 fi
-if [ ! -f "$artifact/model.json" ] ||
-  [ "$build/bin/tfmc" -nt "$artifact/model.json" ] ||
-  [ "$model/model.safetensors" -nt "$artifact/model.json" ]; then
-  echo "bench: compiling it into $artifact (tfmc, ~35 s)" >&2
-  rm -rf "$artifact.tmp"
-  "$build/bin/tfmc" "$model" -o "$artifact.tmp"
-  rm -rf "$artifact"
-  mv "$artifact.tmp" "$artifact"
-fi
+compile() { # ARTIFACT [tfmc flags]: (re)compiles when tfmc or the model is newer
+  local to=$1
+  shift
+  if [ ! -f "$to/model.json" ] ||
+    [ "$build/bin/tfmc" -nt "$to/model.json" ] ||
+    [ "$model/model.safetensors" -nt "$to/model.json" ]; then
+    echo "bench: compiling it into $to (tfmc $*, ~35 s)" >&2
+    rm -rf "$to.tmp"
+    "$build/bin/tfmc" "$model" -o "$to.tmp" "$@"
+    rm -rf "$to"
+    mv "$to.tmp" "$to"
+  fi
+}
+compile "$artifact"
+compile "$build/bench/paper-bf16" --weight-type=bf16
+compile "$build/bench/paper-int8" --weight-type=int8
 
 # 32 source ids, the same for tfm and PyTorch (whose weights differ: only
 # the amount of work matters).
@@ -101,6 +113,18 @@ for t in 1 2; do
 done
 echo "bench: 1 thread: tfm-run --no-cache" >&2
 tfm 1 no-cache --max-new-tokens 32 --no-cache
+for type in bf16 int8; do
+  for t in 1 2; do
+    echo "bench: $t thread(s): tfm-run, $type weights" >&2
+    for r in 1 2 3; do
+      OMP_NUM_THREADS=$t "$build/bin/tfm-run" "$build/bench/paper-$type" \
+        --src "$src" --bench --max-new-tokens 32 >"$out/tfm-$t-$type-$r.txt"
+    done
+  done
+  /usr/bin/time -f %M -o "$out/rss-$type.txt" "$build/bin/tfm-run" \
+    "$build/bench/paper-$type" --src "$src" --bench --max-new-tokens 257 \
+    >/dev/null
+done
 for t in 1 2; do
   echo "bench: $t thread(s): PyTorch" >&2
   # Debian's torch runs its matmuls on OpenBLAS (pthread build), whose own
@@ -110,11 +134,15 @@ for t in 1 2; do
   env "${wait_policy[@]}" OMP_NUM_THREADS="$t" OPENBLAS_NUM_THREADS="$t" \
     /usr/bin/python3 "$repo/bench/decode_torch.py" --threads "$t" --runs 3 \
     --src "$src" >"$out/torch-$t.json"
+  echo "bench: $t thread(s): PyTorch, quantize_dynamic int8" >&2
+  env "${wait_policy[@]}" OMP_NUM_THREADS="$t" OPENBLAS_NUM_THREADS="$t" \
+    /usr/bin/python3 "$repo/bench/decode_torch.py" --threads "$t" --runs 3 \
+    --src "$src" --quantize >"$out/torch-$t-int8.json"
 done
 
-/usr/bin/python3 - "$out" "$artifact" <<'PY'
+/usr/bin/python3 - "$out" "$artifact" "$build/bench" <<'PY'
 import json, math, os, re, statistics, sys
-out, artifact = sys.argv[1], sys.argv[2]
+out, artifact, bench_dir = sys.argv[1], sys.argv[2], sys.argv[3]
 def fail(message):
     sys.exit(f"bench: {message}")
 def tfm_run(name):
@@ -142,15 +170,24 @@ for b in json.load(open(os.path.join(out, "triad.json")))["benchmarks"]:
     if b.get("aggregate_name") == "median":
         triad[int(b["run_name"].split("/")[1])] = b["GB/s"]
 
-model = json.load(open(os.path.join(artifact, "model.json")))
-tensors = {t["name"]: t for t in model["weights"]["tensors"]}
-def size(name):  # bytes; every weight is F32, packed ones padded to 32 rows
-    return 4 * math.prod(tensors[name]["shape"])
+DTYPE_BYTES = {"f32": 4, "bf16": 2, "i8": 1}
 def embedding(name):
     return name.endswith("_embed.weight")
-step = next(e for e in model["entries"] if e["name"] == "step")
-step_bytes = sum(size(a["name"]) for a in step["arguments"]
-                 if a["weight"] and not embedding(a["name"]))
+def weights_of(path):
+    """model.json's tensors and the bytes of the weights a decoder step
+    reads (the step entry's weight arguments at their stored sizes, packed
+    ones padded to whole panels, int8 scales included; without the
+    embedding tables, of which a step reads a row)."""
+    model = json.load(open(os.path.join(path, "model.json")))
+    tensors = {t["name"]: t for t in model["weights"]["tensors"]}
+    def size(name):
+        t = tensors[name]
+        return DTYPE_BYTES[t["dtype"]] * math.prod(t["shape"])
+    step = next(e for e in model["entries"] if e["name"] == "step")
+    step_bytes = sum(size(a["name"]) for a in step["arguments"]
+                     if a["weight"] and not embedding(a["name"]))
+    return model, tensors, size, step_bytes
+model, tensors, size, step_bytes = weights_of(artifact)
 cfg = model["config"]
 layers = 1 + max(int(n.split(".")[2]) for n in tensors
                  if n.startswith("decoder.layers."))
@@ -241,4 +278,46 @@ print(f"  without the embedding tables ({embed_bytes / mib:.1f} MiB, mapped; "
       f"{rss[1] / read:.2f}x")
 print(f"PyTorch peak RSS: {torch[1]['peak_rss_mib']:.1f} MiB (1 thread), "
       f"{torch[2]['peak_rss_mib']:.1f} MiB (2)")
+
+# Weight types (issue 20): f32 is the runs above.
+print()
+torch8 = {t: json.load(open(os.path.join(out, f"torch-{t}-int8.json")))
+          for t in (1, 2)}
+types = {"f32": (artifact, runs, rss[1])}
+for wt in ("bf16", "int8"):
+    types[wt] = (os.path.join(bench_dir, f"paper-{wt}"),
+                 {t: [tfm_run(f"{t}-{wt}-{r}") for r in (1, 2, 3)]
+                  for t in (1, 2)},
+                 int(open(os.path.join(out, f"rss-{wt}.txt")).read()
+                     .split()[-1]) * 1024)
+print("weight types: tfmc --weight-type, the same model; ms/token the median "
+      "step (median of 3 runs of 32 tokens); bound: that type's step bytes / "
+      "triad; PyTorch int8: quantize_dynamic (Linear layers int8, onednn)")
+hdr = (f"{'type':>5} | {'threads':>7} | {'step MB':>7} | {'tfm ms/token':>12} "
+       f"| {'bound ms':>8} | {'tfm/bound':>9} | {'vs f32':>6} | "
+       f"{'PyTorch f32':>11} | {'PyTorch int8':>12} | {'vs PyTorch int8':>15}")
+print(hdr); print("-" * len(hdr))
+typed_ms = {}
+for wt, (path, typed_runs, _) in types.items():
+    step_b = weights_of(path)[3]
+    for t in (1, 2):
+        ms = statistics.median(r["median"] for r in typed_runs[t])
+        typed_ms[wt, t] = ms
+        bound = step_b / (triad[t] * 1e9) * 1e3
+        for name, r in ((f"{wt} {t}T", r) for r in typed_runs[t]):
+            if r["steps"] < 31:
+                print(f"warning: tfm-run ({name}) ran {r['steps']} steps")
+        print(f"{wt:>5} | {t:7d} | {step_b / 1e6:7.1f} | {ms:12.3f} | "
+              f"{bound:8.3f} | {ms / bound:8.2f}x | "
+              f"{typed_ms['f32', t] / ms:5.2f}x | "
+              f"{torch[t]['ms_per_token']:11.3f} | "
+              f"{torch8[t]['ms_per_token']:12.3f} | "
+              f"{torch8[t]['ms_per_token'] / ms:14.2f}x")
+print("weights.bin and peak RSS (1 thread, 257 tokens): " + ", ".join(
+    f"{wt} {os.path.getsize(os.path.join(path, 'weights.bin')) / mib:.1f} MiB"
+    f" / {peak / mib:.1f} MiB" for wt, (path, _, peak) in types.items()))
+print(f"PyTorch int8 peak RSS: {torch8[1]['peak_rss_mib']:.1f} MiB (1 "
+      f"thread); tokens equal to its f32 run's: "
+      f"{sum(a == b for a, b in zip(torch8[1]['tokens'], torch[1]['tokens']))}"
+      f"/{len(torch[1]['tokens'])}")
 PY

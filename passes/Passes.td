@@ -579,7 +579,8 @@ def TfmTileMatmul : Pass<"tfm-tile-matmul", "ModuleOp"> {
     The blocks of `n-block` features are independent: they are shared among
     the threads (the loop over them is marked `tfm.parallel`, for
     `tfm-lower-parallel-loops`) when the matmul streams at least
-    `parallel-min-weight-bytes` of weights (4 N K, whatever M: a decode
+    `parallel-min-weight-bytes` of weights (N K times 4, 2 or 1 bytes for
+    f32, bf16 or int8 weights, whatever M: a decode
     step's matmul is bound by the weights it reads, and each thread then
     streams its share), or else has at least `parallel-min-flops` flops
     (2 M N K, decided at run time, M being dynamic). Below both, even a
@@ -606,13 +607,16 @@ def TfmTileMatmul : Pass<"tfm-tile-matmul", "ModuleOp"> {
     Option<"parallelMinFlops", "parallel-min-flops", "int64_t", "4194304",
            "Smallest matmul (2 M N K) whose blocks of n-block features are "
            "shared among the threads">,
-    // 512 KiB of weights take ~25 us to stream on one core of this machine
+    // 256 KiB of weights take ~12 us to stream on one core of this machine
     // (~20 GB/s), several times the cost of waking and joining a thread: the
-    // paper-size model's decode-step matmuls (1-4 MiB) stay parallel, a
-    // small model's (a few KiB) do not.
+    // paper-size model's decode-step matmuls (1-4 MiB in f32; 256 KiB to
+    // 1 MiB in int8) stay parallel, a small model's (a few KiB) do not.
+    // Measured with 512 KiB: the int8 paper model's 512 x 512 matmuls ran on
+    // one thread, and its 2-thread decode step took 1.27 ms instead of 1.13.
     Option<"parallelMinWeightBytes", "parallel-min-weight-bytes", "int64_t",
-           "524288",
-           "Smallest packed weight (4 N K bytes) whose blocks are shared among "
+           "262144",
+           "Smallest packed weight (N K elements, in bytes) whose blocks are "
+           "shared among "
            "the threads for any number of rows">
   ];
   let dependentDialects = [

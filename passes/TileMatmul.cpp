@@ -170,7 +170,10 @@ public:
     int64_t numBlocks = (numPanels + blockPanels - 1) / blockPanels;
     Value blocks = index(b, numBlocks), parts = c1;
     int64_t nk = sig.weights() * sig.n * sig.k;
-    if (numBlocks > 1 && 4 * nk >= tiling.parallelMinWeightBytes) {
+    int64_t weightBytes =
+        nk * static_cast<int64_t>(sig.weightElement.getIntOrFloatBitWidth()) /
+        8;
+    if (numBlocks > 1 && weightBytes >= tiling.parallelMinWeightBytes) {
       parts = blocks;
     } else if (numBlocks > 1) {
       int64_t minRows = std::max<int64_t>(

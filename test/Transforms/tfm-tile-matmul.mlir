@@ -300,3 +300,23 @@ func.func @gated_int8(%x: tensor<?x64xf32>, %g: tensor<2x64x32xi8>, %u: tensor<2
       : tensor<?x64xf32>, tensor<2x64x32xi8>, tensor<2x64x32xi8> gate_scales tensor<64xf32> scales tensor<64xf32> -> tensor<?x64xf32>
   return %y : tensor<?x64xf32>
 }
+
+// -----
+
+// parallel-min-weight-bytes counts the bytes the weights are stored in: an
+// int8 512 x 512 weight is 256 KiB (shared for any number of rows, as the
+// threshold is 256 KiB); an int8 128 x 512 weight is 64 KiB, not the 256
+// KiB of its f32 elements: shared only from 2^22 flops on (32 rows).
+// CHECK-LABEL: func.func private @__tfm_linear_k512_n512_p32_r2_i8(
+//   CHECK-NOT:   arith.select
+//       CHECK:   scf.for %{{.+}} = %c0 to %c2 step %c1
+//       CHECK:   } {tfm.parallel}
+// CHECK-LABEL: func.func private @__tfm_linear_k512_n128_p32_r2_i8(
+//       CHECK:   %[[BIG:.+]] = arith.cmpi sge, %{{.*}}, %c32 : index
+//       CHECK:   arith.select %[[BIG]], %c4, %c1 : index
+func.func @typed_thresholds(%x: tensor<?x512xf32>, %w: tensor<16x512x32xi8>, %s: tensor<512xf32>,
+                            %v: tensor<4x512x32xi8>, %t: tensor<128xf32>) -> (tensor<?x512xf32>, tensor<?x128xf32>) {
+  %a = tfm.packed_linear %x, %w scales %s : tensor<?x512xf32>, tensor<16x512x32xi8> scales tensor<512xf32> -> tensor<?x512xf32>
+  %b = tfm.packed_linear %x, %v scales %t : tensor<?x512xf32>, tensor<4x512x32xi8> scales tensor<128xf32> -> tensor<?x128xf32>
+  return %a, %b : tensor<?x512xf32>, tensor<?x128xf32>
+}
