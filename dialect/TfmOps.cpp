@@ -150,14 +150,23 @@ static LogicalResult expectPanels(Operation *op, int64_t features,
 LogicalResult EmbeddingOp::verify() {
   auto ids = getIds().getType();
   auto table = cast<RankedTensorType>(getTable().getType());
-  if (failed(expectShape(
-          *this, "result", getType(),
-          {ids.getDimSize(0), ids.getDimSize(1), table.getDimSize(1)})))
+  // A k-pair table ([NP, ceil(d / 2), P, 2]) holds pairs of the row.
+  bool pairs = table.getRank() == 4;
+  if (failed(expectShape(*this, "result", getType(),
+                         {ids.getDimSize(0), ids.getDimSize(1),
+                          pairs ? kDyn : table.getDimSize(1)})))
     return failure();
+  if (pairs) {
+    int64_t d = getType().getDimSize(2);
+    if (ShapedType::isDynamic(d) || ceilDiv(d, 2) != table.getDimSize(1))
+      return emitOpError("expected a static row size d with ceil(d / 2) = ")
+             << table.getDimSize(1) << " (the k-pair table's dimension 1), "
+             << "got " << getType();
+  }
   if (failed(verifyScales(*this, "scales", table, getScales(),
                           table.getRank() == 2 ? table.getDimSize(0) : kDyn)))
     return failure();
-  if (getScales() && table.getRank() == 3)
+  if (getScales() && table.getRank() >= 3)
     return expectPanels(*this, getScales().getType().getDimSize(0),
                         table.getDimSize(0), table.getDimSize(2));
   return success();
@@ -605,13 +614,20 @@ void AttentionOp::getCanonicalizationPatterns(RewritePatternSet &results,
 
 LogicalResult PackWeightOp::verify() {
   auto weight = getWeight().getType();
-  auto packed = getType();
+  auto packed = cast<RankedTensorType>(getType());
   int64_t width = packed.getDimSize(2);
   if (ShapedType::isDynamic(width) || width == 0)
     return emitOpError("expected a static, non-zero panel width, got ")
            << packed;
+  int64_t k = weight.getDimSize(1);
   if (failed(expectShape(*this, "result", packed,
-                         {kDyn, weight.getDimSize(1), width})))
+                         packed.getRank() == 4
+                             ? SmallVector<int64_t>{kDyn,
+                                                    ShapedType::isDynamic(k)
+                                                        ? kDyn
+                                                        : ceilDiv(k, 2),
+                                                    width, 2}
+                             : SmallVector<int64_t>{kDyn, k, width})))
     return failure();
   if (failed(verifyScales(*this, "scales", packed, getScales(),
                           weight.getDimSize(0))))
@@ -624,9 +640,10 @@ LogicalResult WeightScalesOp::verify() {
                      {getWeight().getType().getDimSize(0)});
 }
 
-/// The shapes a linear layer on packed weights ([NP, K, P]) shares between
-/// tfm.packed_linear and tfm.packed_gated_linear: a result of the input's
-/// rank with a static N, NP = ceil(N / P), the input's last dimension K.
+/// The shapes a linear layer on packed weights ([NP, K, P], or k-pair
+/// [NP, ceil(K / 2), P, 2]) shares between tfm.packed_linear and
+/// tfm.packed_gated_linear: a result of the input's rank with a static N,
+/// NP = ceil(N / P), the input's last dimension K (static for k pairs).
 /// Sets `n`.
 static LogicalResult verifyPackedLinearShapes(Operation *op,
                                               RankedTensorType input,
@@ -646,8 +663,18 @@ static LogicalResult verifyPackedLinearShapes(Operation *op,
            << weight;
   n = result.getShape().back();
   int64_t k = weight.getDimSize(1), width = weight.getDimSize(2);
-  if (failed(expectShape(op, "weight", weight, {ceilDiv(n, width), k, width})))
+  if (weight.getRank() == 4) {
+    k = input.getShape().back();
+    if (ShapedType::isDynamic(k))
+      return op->emitOpError("expected a static K with a k-pair weight, got ")
+             << input;
+    if (failed(expectShape(op, "weight", weight,
+                           {ceilDiv(n, width), ceilDiv(k, 2), width, 2})))
+      return failure();
+  } else if (failed(expectShape(op, "weight", weight,
+                                {ceilDiv(n, width), k, width}))) {
     return failure();
+  }
   SmallVector<int64_t> expected(input.getShape().drop_back());
   expected.push_back(k);
   if (failed(expectShape(op, "input", input, expected)))
@@ -657,7 +684,7 @@ static LogicalResult verifyPackedLinearShapes(Operation *op,
 }
 
 LogicalResult PackedGatedLinearOp::verify() {
-  auto weight = getWeight().getType();
+  auto weight = cast<RankedTensorType>(getWeight().getType());
   int64_t n;
   if (failed(verifyPackedLinearShapes(*this, getInput().getType(), weight,
                                       getType(), n)))
@@ -679,8 +706,9 @@ LogicalResult PackedGatedLinearOp::verify() {
 
 LogicalResult PackedLinearOp::verify() {
   int64_t n;
-  if (failed(verifyPackedLinearShapes(*this, getInput().getType(),
-                                      getWeight().getType(), getType(), n)))
+  if (failed(verifyPackedLinearShapes(
+          *this, getInput().getType(),
+          cast<RankedTensorType>(getWeight().getType()), getType(), n)))
     return failure();
   if (getBias() && failed(expectShape(*this, "bias", getBias().getType(), {n})))
     return failure();

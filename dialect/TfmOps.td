@@ -22,8 +22,11 @@ def Tfm_F32Tensor : RankedTensorOf<[F32]>;
 
 // A weight in tfm.pack_weight's panels ([NP, K, P]), stored as f32, as bf16,
 // or as int8 with one f32 scale per output feature (an operand `scales`
-// beside it wherever it is read).
-def Tfm_PackedWeightTensor : TensorRankOf<[F32, BF16, I8], [3]>;
+// beside it wherever it is read); or, bf16 only, in k-pair panels
+// ([NP, ceil(K / 2), P, 2]: the layout of vdpbf16ps, which multiplies pairs
+// of k).
+def Tfm_PackedWeightTensor : AnyTypeOf<[TensorRankOf<[F32, BF16, I8], [3]>,
+                                        TensorRankOf<[BF16], [4]>]>;
 def Tfm_ScalesTensor : TensorRankOf<[F32], [1]>;
 
 def Tfm_MaskKind : I32EnumAttr<"MaskKind", "kind of attention mask", [
@@ -64,7 +67,9 @@ def Tfm_EmbeddingOp : Tfm_Op<"embedding", [Pure]> {
 
     A packed table may be stored in bf16 (rows widened to f32) or in int8
     with `scales` (`[vocab]`): `result[b, s, i] = table[...] * scales[v]`,
-    as `tfm.packed_linear` reads the same weight.
+    as `tfm.packed_linear` reads the same weight; and in bf16 k-pair panels
+    (`[ceil(vocab / P), ceil(d / 2), P, 2]`):
+    `result[b, s, i] = table[v / P, i / 2, v % P, i % 2]`.
 
     Ids outside `[0, vocab)` are a caller error; the runtime rejects them
     before the call (the lowering clamps them so that memory is never read
@@ -641,6 +646,12 @@ def Tfm_PackWeightOp : Tfm_Op<"pack_weight", [Pure]> {
       `scales[n]` is 0), with `scales` (`[N]`, f32, usually
       `tfm.weight_scales` of the same weight) required, and only then.
 
+    A rank-4 bf16 result is the k-pair layout, panels of `P` features by
+    pairs of `k` (`[ceil(N / P), ceil(K / 2), P, 2]`):
+    `result[p, h, j, r] = weight[p * P + j, 2 * h + r]`, 0 past N or K: per
+    pair of k, a panel row is `2P` contiguous values, the operand of
+    `vdpbf16ps` (16 features x 2 k per 512-bit register).
+
     `tfm-pack-weights` inserts it; on a weight that is an entry argument
     it is done ahead of time by `tfmc` (the argument itself is packed), so
     nothing is packed at run time.
@@ -651,6 +662,7 @@ def Tfm_PackWeightOp : Tfm_Op<"pack_weight", [Pure]> {
     %s = tfm.weight_scales %w : tensor<2048x512xf32> -> tensor<2048xf32>
     %q = tfm.pack_weight %w scales(%s : tensor<2048xf32>)
         : tensor<2048x512xf32> -> tensor<64x512x32xi8>
+    %k = tfm.pack_weight %w : tensor<2048x512xf32> -> tensor<64x256x32x2xbf16>
     ```
   }];
   let arguments = (ins TensorRankOf<[F32], [2]>:$weight,
@@ -694,7 +706,8 @@ def Tfm_PackedLinearOp : Tfm_Op<"packed_linear",
     `result[..., n] = act(sum_k input[..., k] * W[n, k] + bias[n])
                       + residual[..., n]`
 
-    where `W[n, k] = weight[n / P, k, n % P]` (widened to f32 from bf16, or
+    where `W[n, k] = weight[n / P, k, n % P]` (`weight[n / P, k / 2, n % P,
+    k % 2]` for a rank-4, k-pair weight; widened to f32 from bf16, or
     `weight[n / P, k, n % P] * scales[n]` from int8: `scales` is required
     with an int8 weight, and only then), `N` is the result's last
     dimension (`NP = ceil(N / P)`), `act` is `activation` (default `none`;
@@ -768,6 +781,35 @@ def Tfm_PackedGatedLinearOp : Tfm_Op<"packed_gated_linear",
     `->` type($result)
   }];
   let hasVerifier = 1;
+}
+
+//===----------------------------------------------------------------------===//
+// Vector level (inside kernels)
+//===----------------------------------------------------------------------===//
+
+def Tfm_DotBF16Op : Tfm_Op<"dot_bf16",
+    [Pure, AllTypesMatch<["acc", "result"]>, AllTypesMatch<["lhs", "rhs"]>]> {
+  let summary = "pairwise bf16 dot products accumulated in f32 (vdpbf16ps)";
+  let description = [{
+    For each of the 16 lanes `i` of `acc`:
+    `result[i] = acc[i] + lhs[2i] * rhs[2i] + lhs[2i+1] * rhs[2i+1]`, the
+    bf16 products and their sums in f32, as AVX512-BF16's `vdpbf16ps` does
+    (round to nearest even; denormal inputs and results flushed to zero).
+    `tfm-tile-matmul` multiplies k-pair panels with it; `tfm-lower-dot-bf16`
+    turns it into the instruction's LLVM intrinsic (the target must have
+    avx512bf16).
+
+    ```mlir
+    %r = tfm.dot_bf16 %acc, %a, %b : vector<32xbf16> -> vector<16xf32>
+    ```
+  }];
+  let arguments = (ins VectorOfLengthAndType<[16], [F32]>:$acc,
+                       VectorOfLengthAndType<[32], [BF16]>:$lhs,
+                       VectorOfLengthAndType<[32], [BF16]>:$rhs);
+  let results = (outs VectorOfLengthAndType<[16], [F32]>:$result);
+  let assemblyFormat = [{
+    $acc `,` $lhs `,` $rhs attr-dict `:` type($lhs) `->` type($result)
+  }];
 }
 
 #endif // TFM_DIALECT_TFMOPS_TD

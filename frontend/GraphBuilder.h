@@ -37,6 +37,9 @@ struct EntryArgument {
   /// Set by tfmc with packedPanel: the element type the packed weight is
   /// stored in (f32, bf16 or i8).
   mlir::Type storedElement;
+  /// Set by tfmc with packedPanel: bf16 in k-pair panels
+  /// ([ceil(N / P), ceil(K / 2), P, 2], tfm.pack_weight's rank-4 layout).
+  bool kPairs = false;
   /// Set by tfmc for the argument tfm-pack-weights adds after an int8
   /// weight: the name of that weight, whose per-feature scales this
   /// argument takes (`shape` is then the weight's).

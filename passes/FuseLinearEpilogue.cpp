@@ -95,7 +95,7 @@ struct FuseGate : OpRewritePattern<MulOp> {
         continue;
       // The limit is for f32 weights: narrower ones have proportionally
       // smaller K x P slices.
-      auto weight = gate.getWeight().getType();
+      auto weight = cast<RankedTensorType>(gate.getWeight().getType());
       int64_t bytes = weight.getElementTypeBitWidth() / 8;
       if (weight.getDimSize(1) * bytes > maxK * 4)
         return rewriter.notifyMatchFailure(op, "K above gated-max-k");

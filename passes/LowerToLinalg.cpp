@@ -255,11 +255,14 @@ struct LowerEmbedding : OpConversionPattern<EmbeddingOp> {
     Location loc = op.getLoc();
     Value ids = adaptor.getIds(), table = adaptor.getTable();
     SmallVector<OpFoldResult> sizes = tensor::getMixedSizes(rewriter, loc, ids);
-    sizes.push_back(tensor::getMixedSize(rewriter, loc, table, 1));
+    auto tableType = cast<RankedTensorType>(table.getType());
+    // A k-pair table [NP, ceil(d / 2), P, 2]: d is the result's (static).
+    bool pairs = tableType.getRank() == 4;
+    sizes.push_back(pairs ? rewriter.getIndexAttr(op.getType().getDimSize(2))
+                          : tensor::getMixedSize(rewriter, loc, table, 1));
     Value init = emptyTensor(rewriter, loc, op.getType(), sizes);
     // A packed table [NP, d, P] holds NP * P rows (the last panel padded).
-    auto tableType = cast<RankedTensorType>(table.getType());
-    bool packed = tableType.getRank() == 3;
+    bool packed = tableType.getRank() >= 3;
     Value rows = dimValue(rewriter, loc, table, 0);
     Value panel;
     if (packed) {
@@ -289,13 +292,23 @@ struct LowerEmbedding : OpConversionPattern<EmbeddingOp> {
           id = b.create<arith::MinSIOp>(
               l, b.create<arith::MaxSIOp>(l, id, zero), last);
           Value col = b.create<linalg::IndexOp>(l, 2);
-          Value v =
-              packed
-                  ? b.create<tensor::ExtractOp>(
-                        l, table,
-                        ValueRange{b.create<arith::DivUIOp>(l, id, panel), col,
-                                   b.create<arith::RemUIOp>(l, id, panel)})
-                  : b.create<tensor::ExtractOp>(l, table, ValueRange{id, col});
+          Value v;
+          if (pairs) {
+            Value two = b.create<arith::ConstantIndexOp>(l, 2);
+            v = b.create<tensor::ExtractOp>(
+                l, table,
+                ValueRange{b.create<arith::DivUIOp>(l, id, panel),
+                           b.create<arith::DivUIOp>(l, col, two),
+                           b.create<arith::RemUIOp>(l, id, panel),
+                           b.create<arith::RemUIOp>(l, col, two)});
+          } else if (packed) {
+            v = b.create<tensor::ExtractOp>(
+                l, table,
+                ValueRange{b.create<arith::DivUIOp>(l, id, panel), col,
+                           b.create<arith::RemUIOp>(l, id, panel)});
+          } else {
+            v = b.create<tensor::ExtractOp>(l, table, ValueRange{id, col});
+          }
           v = widenToF32(b, l, v);
           if (scales)
             v = b.create<arith::MulFOp>(
@@ -553,10 +566,15 @@ struct LowerPackedLinear : OpConversionPattern<PackedLinearOp> {
                   ConversionPatternRewriter &rewriter) const override {
     Location loc = op.getLoc();
     MLIRContext *ctx = rewriter.getContext();
-    int64_t panel = op.getWeight().getType().getDimSize(2);
+    auto weightType = cast<RankedTensorType>(op.getWeight().getType());
+    int64_t panel = weightType.getDimSize(2);
     AffineExpr n = getAffineDimExpr(0, ctx), k = getAffineDimExpr(1, ctx);
     AffineMap weightMap =
-        AffineMap::get(2, 0, {n.floorDiv(panel), k, n % panel}, ctx);
+        weightType.getRank() == 4
+            ? AffineMap::get(
+                  2, 0, {n.floorDiv(panel), k.floorDiv(2), n % panel, k % 2},
+                  ctx)
+            : AffineMap::get(2, 0, {n.floorDiv(panel), k, n % panel}, ctx);
     Value result = lowerLinearContraction(
         rewriter, loc, op.getType(), adaptor.getInput(), adaptor.getWeight(),
         adaptor.getBias(), weightMap, adaptor.getScales());
@@ -621,6 +639,25 @@ static Value quantize(OpBuilder &b, Location loc, Value v, Value scale) {
   return b.create<arith::FPToSIOp>(loc, b.getI8Type(), q);
 }
 
+/// The bf16 nearest to finite `v`, ties to even, in integer arithmetic:
+/// arith.truncf to bf16 is a library call (__truncsfbf2, which compiled
+/// models do not link) on targets without AVX512-BF16.
+static Value roundToBF16(OpBuilder &b, Location loc, Value v) {
+  Type i32 = b.getI32Type();
+  auto constant = [&](int64_t c) {
+    return b.create<arith::ConstantOp>(loc, b.getI32IntegerAttr(c));
+  };
+  Value bits = b.create<arith::BitcastOp>(loc, i32, v);
+  Value high = b.create<arith::ShRUIOp>(loc, bits, constant(16));
+  Value lsb = b.create<arith::AndIOp>(loc, high, constant(1));
+  Value rounded = b.create<arith::AddIOp>(
+      loc, bits, b.create<arith::AddIOp>(loc, lsb, constant(0x7fff)));
+  Value top = b.create<arith::TruncIOp>(
+      loc, b.getI16Type(),
+      b.create<arith::ShRUIOp>(loc, rounded, constant(16)));
+  return b.create<arith::BitcastOp>(loc, b.getBF16Type(), top);
+}
+
 /// result[n] = max_k |weight[n, k]| / 127.
 struct LowerWeightScales : OpConversionPattern<WeightScalesOp> {
   using OpConversionPattern::OpConversionPattern;
@@ -662,32 +699,49 @@ struct LowerPackWeight : OpConversionPattern<PackWeightOp> {
                   ConversionPatternRewriter &rewriter) const override {
     Location loc = op.getLoc();
     Value weight = adaptor.getWeight();
-    RankedTensorType type = op.getType();
+    auto type = cast<RankedTensorType>(op.getType());
+    int64_t rank = type.getRank(); // 4: k pairs
     int64_t panel = type.getDimSize(2);
     Value features = rewriter.create<tensor::DimOp>(loc, weight, 0);
     Value panelC = rewriter.create<arith::ConstantIndexOp>(loc, panel);
+    Value panels = rewriter.create<arith::CeilDivUIOp>(loc, features, panelC);
+    Value steps = rewriter.create<tensor::DimOp>(loc, weight, 1);
+    Value two = rewriter.create<arith::ConstantIndexOp>(loc, 2);
     SmallVector<OpFoldResult> sizes{
-        rewriter.create<arith::CeilDivUIOp>(loc, features, panelC).getResult(),
-        tensor::getMixedSize(rewriter, loc, weight, 1),
+        panels,
+        rank == 4
+            ? rewriter.create<arith::CeilDivUIOp>(loc, steps, two).getResult()
+            : OpFoldResult(steps),
         rewriter.getIndexAttr(panel)};
+    if (rank == 4)
+      sizes.push_back(rewriter.getIndexAttr(2));
     for (int64_t i = 0; i < 2; ++i)
       if (!type.isDynamicDim(i))
         sizes[i] = rewriter.getIndexAttr(type.getDimSize(i));
     auto generic = rewriter.create<linalg::GenericOp>(
         loc, type, ValueRange(), emptyTensor(rewriter, loc, type, sizes),
-        ArrayRef<AffineMap>{rewriter.getMultiDimIdentityMap(3)},
-        SmallVector<utils::IteratorType>(3, utils::IteratorType::parallel),
+        ArrayRef<AffineMap>{rewriter.getMultiDimIdentityMap(rank)},
+        SmallVector<utils::IteratorType>(rank, utils::IteratorType::parallel),
         [&](OpBuilder &b, Location l, ValueRange) {
           Value p = b.create<linalg::IndexOp>(l, 0);
           Value k = b.create<linalg::IndexOp>(l, 1);
           Value j = b.create<linalg::IndexOp>(l, 2);
           Value n = b.create<arith::AddIOp>(
               l, b.create<arith::MulIOp>(l, p, panelC), j);
-          Value inside = b.create<arith::CmpIOp>(l, arith::CmpIPredicate::ult,
-                                                 n, features);
+          Value rowInside = b.create<arith::CmpIOp>(
+              l, arith::CmpIPredicate::ult, n, features);
+          Value zeroIndex = b.create<arith::ConstantIndexOp>(l, 0);
           // Clamp the row read past the end (its value is not used).
-          Value row = b.create<arith::SelectOp>(
-              l, inside, n, b.create<arith::ConstantIndexOp>(l, 0));
+          Value row = b.create<arith::SelectOp>(l, rowInside, n, zeroIndex);
+          Value inside = rowInside;
+          if (rank == 4) { // k = 2 h + r, inside only below K
+            k = b.create<arith::AddIOp>(l, b.create<arith::MulIOp>(l, k, two),
+                                        b.create<linalg::IndexOp>(l, 3));
+            Value kInside =
+                b.create<arith::CmpIOp>(l, arith::CmpIPredicate::ult, k, steps);
+            inside = b.create<arith::AndIOp>(l, inside, kInside);
+            k = b.create<arith::SelectOp>(l, kInside, k, zeroIndex);
+          }
           Value w = b.create<tensor::ExtractOp>(l, weight, ValueRange{row, k});
           Value v =
               b.create<arith::SelectOp>(l, inside, w, f32Const(b, l, 0.0));
@@ -696,7 +750,7 @@ struct LowerPackWeight : OpConversionPattern<PackWeightOp> {
                 b, l, v,
                 b.create<tensor::ExtractOp>(l, scales, ValueRange{row}));
           else if (!type.getElementType().isF32())
-            v = b.create<arith::TruncFOp>(l, type.getElementType(), v);
+            v = roundToBF16(b, l, v);
           b.create<linalg::YieldOp>(l, v);
         });
     rewriter.replaceOp(op, generic.getResult(0));
@@ -1380,6 +1434,9 @@ struct TfmLowerToLinalg
     });
     ConversionTarget target(getContext());
     target.addIllegalDialect<TfmDialect>();
+    // The vector-level op of the bf16 matmul kernels stays until after
+    // bufferization (tfm-lower-dot-bf16).
+    target.addLegalOp<DotBF16Op>();
     // Run-time checks (cf.assert) come with some lowerings.
     target.addLegalDialect<arith::ArithDialect, cf::ControlFlowDialect,
                            linalg::LinalgDialect, math::MathDialect,

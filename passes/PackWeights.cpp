@@ -11,7 +11,8 @@
 // packed by the compiled code at each call (correct, but it costs a pass
 // over the weight).
 //
-// With weight-type=bf16 or i8 the packs store that type; int8 ones take the
+// With weight-type=bf16 or i8 the packs store that type (bf16 in k-pair
+// panels with bf16-pairs, for vdpbf16ps); int8 ones take the
 // weight's tfm.weight_scales beside them, and so do the packed_linear and
 // the embeddings that read them. Ahead of time, an int8 weight's scales
 // become an argument of their own, right after the weight's.
@@ -35,9 +36,9 @@ using namespace mlir::tfm;
 namespace {
 
 /// Rewrites `linear` into packed_linear(pack_weight(weight)), packed as
-/// `elementType` (with tfm.weight_scales for i8); false if its weight
-/// cannot be packed statically.
-bool packLinear(LinearOp linear, int64_t panel, Type elementType) {
+/// `elementType` (with tfm.weight_scales for i8; bf16 in k pairs with
+/// `pairs`); false if its weight cannot be packed statically.
+bool packLinear(LinearOp linear, int64_t panel, Type elementType, bool pairs) {
   auto weight = linear.getWeight().getType();
   auto result = linear.getType();
   if (!weight.hasStaticShape() ||
@@ -46,8 +47,11 @@ bool packLinear(LinearOp linear, int64_t panel, Type elementType) {
   int64_t n = weight.getDimSize(0), k = weight.getDimSize(1);
   OpBuilder b(linear);
   Location loc = linear.getLoc();
+  int64_t panels = (n + panel - 1) / panel;
   auto packedType =
-      RankedTensorType::get({(n + panel - 1) / panel, k, panel}, elementType);
+      pairs && elementType.isBF16()
+          ? RankedTensorType::get({panels, (k + 1) / 2, panel, 2}, elementType)
+          : RankedTensorType::get({panels, k, panel}, elementType);
   Value scales;
   if (elementType.isInteger(8))
     scales = b.create<WeightScalesOp>(
@@ -152,7 +156,7 @@ struct TfmPackWeights : mlir::tfm::impl::TfmPackWeightsBase<TfmPackWeights> {
       return signalPassFailure();
     }
     getOperation().walk([&](LinearOp linear) {
-      if (packLinear(linear, panel, elementType))
+      if (packLinear(linear, panel, elementType, bf16Pairs))
         ++numPacked;
     });
     // A function with callers keeps its signature (the callers pass

@@ -120,6 +120,11 @@ struct TfmPipelineOptions : public PassPipelineOptions<TfmPipelineOptions> {
       llvm::cl::desc("Element type of the packed linear weights: f32, bf16 "
                      "or i8 (tfm-pack-weights' option)"),
       llvm::cl::init("f32")};
+  PassOptions::Option<bool> bf16Pairs{
+      *this, "bf16-pairs",
+      llvm::cl::desc("bf16 weights in k-pair panels for vdpbf16ps (the "
+                     "target must have avx512bf16)"),
+      llvm::cl::init(false)};
 };
 
 /// The whole path from the tfm dialect to the LLVM dialect (what `tfmc`

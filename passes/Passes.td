@@ -24,6 +24,20 @@ def TfmApproximateVectorMath : Pass<"tfm-approximate-vector-math"> {
   ];
 }
 
+def TfmLowerDotBF16 : Pass<"tfm-lower-dot-bf16"> {
+  let summary = "tfm.dot_bf16 to the vdpbf16ps intrinsic";
+  let description = [{
+    Each `tfm.dot_bf16` becomes `llvm.call_intrinsic
+    "llvm.x86.avx512bf16.dpbf16ps.512"`. It runs after bufferization: an
+    intrinsic call is an op of unknown memory effects, which buffer
+    deallocation refuses, while `tfm.dot_bf16` is pure.
+  }];
+  let dependentDialects = ["::mlir::LLVM::LLVMDialect"];
+  let statistics = [
+    Statistic<"numLowered", "lowered", "Number of tfm.dot_bf16 ops lowered">
+  ];
+}
+
 def TfmCopyStridedCasts : Pass<"tfm-copy-strided-casts", "func::FuncOp"> {
   let summary = "copy a strided view where a memref.cast would assume it "
                 "contiguous";
@@ -527,7 +541,10 @@ def TfmPackWeights : Pass<"tfm-pack-weights", "ModuleOp"> {
     `tfm.pack_weight`, `tfm.packed_linear` and packed embeddings). A weight
     packed ahead of time as int8 gets a second argument for its scales,
     right after it, named `<weight>.scales` (attribute `tfm.scales_of`),
-    which tfmc computes and stores as it stores the weight.
+    which tfmc computes and stores as it stores the weight. With
+    `bf16-pairs` bf16 weights are packed in k pairs
+    (`[ceil(N / P), ceil(K / 2), P, 2]`), which tfm-tile-matmul multiplies
+    with `vdpbf16ps` (the target must have avx512bf16).
   }];
   let options = [
     // 32 floats = two zmm registers per row of a panel: the 8x32 register
@@ -535,7 +552,10 @@ def TfmPackWeights : Pass<"tfm-pack-weights", "ModuleOp"> {
     Option<"panel", "panel", "int64_t", "32",
            "Output features per panel (a multiple of 16)">,
     Option<"weightType", "weight-type", "std::string", "\"f32\"",
-           "Element type of packed weights: f32, bf16 or i8">
+           "Element type of packed weights: f32, bf16 or i8">,
+    Option<"bf16Pairs", "bf16-pairs", "bool", "false",
+           "bf16 weights in k-pair panels [NP, ceil(K / 2), P, 2], the "
+           "layout of vdpbf16ps (tfmc: when the target has avx512bf16)">
   ];
   let statistics = [
     Statistic<"numPacked", "packed-linears", "Number of linear ops packed">,

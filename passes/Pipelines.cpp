@@ -27,6 +27,7 @@ void mlir::tfm::buildTfmTensorPipeline(OpPassManager &pm,
   // recorded), then the entry signatures.
   TfmPackWeightsOptions pack;
   pack.weightType = options.weightType;
+  pack.bf16Pairs = options.bf16Pairs;
   pm.addPass(createTfmPackWeights(pack));
   pm.addPass(createTfmExportEntryPoints());
   // Attention chains into tfm.attention, its masks into loop bounds, the
@@ -133,6 +134,8 @@ void mlir::tfm::buildTfmLLVMLoweringPipeline(OpPassManager &pm,
   pm.addPass(createTfmLowerChecks());
   pm.addPass(memref::createExpandStridedMetadataPass());
   pm.addPass(createLowerAffinePass());
+  // vdpbf16ps of the bf16 matmul kernels, as its LLVM intrinsic.
+  pm.addPass(createTfmLowerDotBF16());
   pm.addPass(createConvertVectorToLLVMPass());
   // Buffers through _mlir_memref_to_llvm_alloc/free, which
   // tfm-emit-entry-wrappers routes to the runtime's allocator (tfm_allocator

@@ -31,6 +31,13 @@
 // scales factor out of the sum over k: each K block accumulates from zero,
 // and C = acc * scale + (bias, or C so far) once after it.
 //
+// bf16 weights in k-pair panels ([NP, ceil(K / 2), P, 2]) are multiplied
+// with vdpbf16ps, two steps of k per instruction: A is first rounded to bf16
+// (once per call, pairs of k as one 32-bit word per row), then per pair of
+// k the micro-kernel loads each 32-value vector of the panel row (16
+// features x 2 k), broadcasts A's pair per row and issues one vdpbf16ps per
+// accumulator (f32); the loop nest is the one above over pairs of k.
+//
 // A tfm.packed_gated_linear (a gated MLP's act(A G^T) * (A W^T)) gets the
 // same nest over two weights: per step of k the panel rows of both, two
 // accumulators per output vector (half the rows per tile, half the panels
@@ -85,6 +92,11 @@ struct KernelSignature {
   /// The element type the weights are stored in: f32, bf16 or i8 (with
   /// one scale vector per weight).
   Type weightElement;
+  /// bf16 weights in k-pair panels ([NP, ceil(K / 2), P, 2]): vdpbf16ps.
+  bool pairs = false;
+
+  /// The steps of the K loop: K, or its pairs.
+  int64_t kSteps() const { return pairs ? (k + 1) / 2 : k; }
 
   /// The weights the kernel reads per step of k: 2 when gated.
   int64_t weights() const { return gated ? 2 : 1; }
@@ -95,7 +107,7 @@ struct KernelSignature {
                     std::to_string(n) + "_p" + std::to_string(panel) + "_r" +
                     std::to_string(leading + 1);
     if (weightElement.isBF16())
-      s += "_bf16";
+      s += pairs ? "_bf16pairs" : "_bf16";
     if (scaled())
       s += "_i8";
     if (gated)
@@ -129,7 +141,8 @@ public:
         numPanels((sig.n + sig.panel - 1) / sig.panel),
         // A gated kernel keeps both accumulators for the whole of K (C holds
         // the gated product, not the partial sums): one K block.
-        kBlock(sig.gated ? sig.k : std::min(tiling.kBlock, sig.k)),
+        kBlock(sig.gated ? sig.kSteps()
+                         : std::min(tiling.kBlock, sig.kSteps())),
         // Twice the accumulators per row when gated: half the rows per tile
         // and half the panels per leftover tile, so that a tile has as many
         // accumulators as an ungated one.
@@ -161,6 +174,19 @@ public:
   Value build(Value c) {
     for (int64_t d = 0; d < sig.leading; ++d)
       leadingSizes.push_back(b.create<tensor::DimOp>(c, d));
+    if (sig.pairs) {
+      pairsOfA = roundAToPairs();
+      // Each weight as [NP, ceil(K / 2), 2P]: a panel row of a pair of k is
+      // 2P contiguous values.
+      for (Value &w : weights) {
+        auto type = cast<RankedTensorType>(w.getType());
+        w = b.create<tensor::CollapseShapeOp>(
+            RankedTensorType::get(
+                {type.getDimSize(0), type.getDimSize(1), 2 * sig.panel},
+                type.getElementType()),
+            w, ArrayRef<ReassociationIndices>{{0}, {1}, {2, 3}});
+      }
+    }
     // Blocks of panels, shared among the threads when the problem is big
     // enough: the part loop (marked tfm.parallel, each part writes its own
     // columns of C) has one part per block, or a single part of every
@@ -189,10 +215,10 @@ public:
             Value firstPanel = mul(b, block, blockPanels);
             Value endPanel =
                 min(b, add(b, firstPanel, blockPanels), index(b, numPanels));
-            return forLoop(b, c0, index(b, sig.k), index(b, kBlock), c,
+            return forLoop(b, c0, index(b, sig.kSteps()), index(b, kBlock), c,
                            [&](Value kBegin, Value c) {
                              KBlock steps{kBegin, min(b, add(b, kBegin, kBlock),
-                                                      index(b, sig.k))};
+                                                      index(b, sig.kSteps()))};
                              return emitKBlock(firstPanel, endPanel, steps, c);
                            });
           });
@@ -200,6 +226,35 @@ public:
   }
 
 private:
+  /// A [M, K] rounded to bf16, pairs of k as one 32-bit word:
+  /// [M, ceil(K / 2)] i32, word h of a row = bf16(A[m, 2h]) in its low half
+  /// and bf16(A[m, 2h + 1]) (0 past K) in its high half: what vdpbf16ps
+  /// multiplies a k-pair panel row by, broadcast.
+  Value roundAToPairs() {
+    int64_t half = sig.kSteps();
+    Type i32 = b.getI32Type();
+    Value out = b.create<tensor::EmptyOp>(
+        ArrayRef<OpFoldResult>{numRows, b.getIndexAttr(half)}, i32);
+    auto wide = VectorType::get({2 * kLanes}, b.getF32Type());
+    auto narrow = VectorType::get({2 * kLanes}, b.getBF16Type());
+    auto words = VectorType::get({kLanes}, i32);
+    return forLoop(b, c0, numRows, c1, out, [&](Value row, Value out) {
+      return forLoop(b, c0, index(b, half), index(b, kLanes), out,
+                     [&](Value h, Value out) {
+                       Value x = b.create<vector::TransferReadOp>(
+                           wide, a, ValueRange{row, mul(b, h, 2)}, zero,
+                           ArrayRef<bool>{false});
+                       Value w = b.create<vector::BitCastOp>(
+                           words, b.create<arith::TruncFOp>(narrow, x));
+                       return b
+                           .create<vector::TransferWriteOp>(
+                               w, out, ValueRange{row, h},
+                               ArrayRef<bool>{false})
+                           .getResult();
+                     });
+    });
+  }
+
   /// The steps [begin, end) of K of one K block.
   struct KBlock {
     Value begin, end;
@@ -333,7 +388,7 @@ private:
           acc.push_back(readRow(c, cRow[r], cols[i]));
       return acc;
     };
-    bool oneKBlock = kBlock == sig.k;
+    bool oneKBlock = kBlock == sig.kSteps();
     auto start = [&] {
       return oneKBlock ? initial()
                        : ifElse(b,
@@ -350,6 +405,8 @@ private:
     acc = forLoop(
         b, steps.begin, steps.end, c1, acc,
         [&](Value k, ValueRange accumulators) {
+          if (sig.pairs)
+            return pairStep(rows, panels, jp, k, rowIdx, accumulators);
           SmallVector<Value> wv;
           for (Value w : weights)
             for (int64_t q = 0; q < panels; ++q)
@@ -406,7 +463,7 @@ private:
         acc = finished();
       } else {
         Value last = b.create<arith::CmpIOp>(arith::CmpIPredicate::eq,
-                                             steps.end, index(b, sig.k));
+                                             steps.end, index(b, sig.kSteps()));
         acc = ifElse(b, last, finished, [&] { return acc; });
       }
     }
@@ -419,6 +476,35 @@ private:
                 .getResult();
       }
     return c;
+  }
+
+  /// One pair of k (`h`) of a tile on k-pair weights: per 32-value vector
+  /// of the panel rows, one load; per row, A's pair broadcast; one
+  /// vdpbf16ps per accumulator (ordered as emitTile's).
+  SmallVector<Value> pairStep(int64_t rows, int64_t panels, Value jp, Value h,
+                              ArrayRef<Value> rowIdx, ValueRange accumulators) {
+    auto pairVec = VectorType::get({2 * kLanes}, b.getBF16Type());
+    auto words = VectorType::get({kLanes}, b.getI32Type());
+    SmallVector<Value> wv;
+    for (Value w : weights)
+      for (int64_t q = 0; q < panels; ++q)
+        for (int64_t v = 0; v < vecsPerPanel; ++v)
+          wv.push_back(b.create<vector::TransferReadOp>(
+              pairVec, w,
+              ValueRange{add(b, jp, q), h, index(b, 2 * v * kLanes)},
+              weightZero, ArrayRef<bool>{true}));
+    int64_t perRow = static_cast<int64_t>(wv.size());
+    SmallVector<Value> next;
+    for (int64_t r = 0; r < rows; ++r) {
+      Value word =
+          b.create<tensor::ExtractOp>(pairsOfA, ValueRange{rowIdx[r], h});
+      Value av = b.create<vector::BitCastOp>(
+          pairVec, b.create<vector::BroadcastOp>(words, word));
+      for (int64_t i = 0; i < perRow; ++i)
+        next.push_back(
+            b.create<DotBF16Op>(accumulators[r * perRow + i], av, wv[i]));
+    }
+    return next;
   }
 
   /// act(x) + residual[row, col].
@@ -456,7 +542,11 @@ private:
   // The kernel's arguments (the gate's and the weight's, in that order; the
   // biases and residual may be null) and what is defined once at its entry.
   const Value a;
-  const SmallVector<Value> weights, scales, biases;
+  /// The weights (collapsed to [NP, ceil(K / 2), 2P] when in k pairs).
+  SmallVector<Value> weights;
+  const SmallVector<Value> scales, biases;
+  /// A rounded to bf16 pairs (roundAToPairs), with k-pair weights.
+  Value pairsOfA;
   const Value residual;
   const Value c0, c1, zero, weightZero, zeroVec, numRows;
   SmallVector<Value> leadingSizes;
@@ -513,7 +603,10 @@ struct TfmTileMatmul : mlir::tfm::impl::TfmTileMatmulBase<TfmTileMatmul> {
         continue; // The reference lowering takes it.
       auto type = cast<RankedTensorType>(op->getResult(0).getType());
       KernelSignature sig{
-          weight.getDimSize(1),
+          cast<RankedTensorType>(
+              (linear ? linear.getInput() : gated.getInput()).getType())
+              .getShape()
+              .back(),
           type.getShape().back(),
           panel,
           type.getRank() - 1,
@@ -523,6 +616,7 @@ struct TfmTileMatmul : mlir::tfm::impl::TfmTileMatmulBase<TfmTileMatmul> {
       sig.gated = static_cast<bool>(gated);
       sig.gateBias = gated && gated.getGateBias();
       sig.weightElement = weight.getElementType();
+      sig.pairs = weight.getRank() == 4;
       func::FuncOp kernel = getOrCreateKernel(module, symbols, sig);
       replaceWithCall(op, kernel);
       ++numTiled;
@@ -538,10 +632,14 @@ struct TfmTileMatmul : mlir::tfm::impl::TfmTileMatmulBase<TfmTileMatmul> {
     Type f32 = Float32Type::get(ctx);
     int64_t dyn = ShapedType::kDynamic;
     SmallVector<Type> inputs{RankedTensorType::get({dyn, sig.k}, f32)};
+    int64_t panels = (sig.n + sig.panel - 1) / sig.panel;
     for (int64_t w = 0; w < sig.weights(); ++w)
-      inputs.push_back(RankedTensorType::get(
-          {(sig.n + sig.panel - 1) / sig.panel, sig.k, sig.panel},
-          sig.weightElement));
+      inputs.push_back(
+          sig.pairs
+              ? RankedTensorType::get({panels, sig.kSteps(), sig.panel, 2},
+                                      sig.weightElement)
+              : RankedTensorType::get({panels, sig.k, sig.panel},
+                                      sig.weightElement));
     if (sig.scaled())
       for (int64_t w = 0; w < sig.weights(); ++w)
         inputs.push_back(RankedTensorType::get({sig.n}, f32));

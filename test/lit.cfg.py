@@ -33,6 +33,15 @@ import subprocess
 if subprocess.run([config.python, "-c", "import torch"],
                   capture_output=True).returncode == 0:
     config.available_features.add("torch")
+# bf16 artifacts compiled for the host use vdpbf16ps where the CPU has
+# AVX512-BF16 (tests of that path run there; others force a target
+# without it, --mcpu=skylake-avx512).
+try:
+    with open("/proc/cpuinfo") as cpuinfo:
+        if " avx512_bf16" in cpuinfo.read():
+            config.available_features.add("avx512bf16")
+except OSError:
+    pass
 # tfm-alloc-check replaces malloc, which the sanitizers' runtimes own.
 if not config.sanitizers:
     config.available_features.add("alloc-check")

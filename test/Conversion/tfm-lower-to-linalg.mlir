@@ -651,13 +651,19 @@ func.func @last_token(%x: tensor<?x?x16xf32>, %len: tensor<?xi32>) -> tensor<?x1
 
 // -----
 
-// Weight types. A bf16 pack rounds each element (arith.truncf: to nearest,
-// ties to even); an int8 pack divides by its row's scale (1 where the scale
-// is 0), rounds half to even, clamps to +-127 and converts.
+// Weight types. A bf16 pack rounds each element to nearest, ties to even,
+// in integer arithmetic (bits + 0x7fff + lsb, the high half: arith.truncf
+// would be a library call on targets without AVX512-BF16); an int8 pack
+// divides by its row's scale (1 where the scale is 0), rounds half to even,
+// clamps to +-127 and converts.
 // CHECK-LABEL: func.func @pack_weight_bf16
 // CHECK: linalg.generic
 // CHECK: arith.select
-// CHECK: arith.truncf %{{.*}} : f32 to bf16
+// CHECK: arith.bitcast %{{.*}} : f32 to i32
+// CHECK: arith.shrui
+// CHECK: arith.addi
+// CHECK: arith.trunci %{{.*}} : i32 to i16
+// CHECK: arith.bitcast %{{.*}} : i16 to bf16
 // CHECK: linalg.yield %{{.*}} : bf16
 func.func @pack_weight_bf16(%w: tensor<70x64xf32>) -> tensor<3x64x32xbf16> {
   %p = tfm.pack_weight %w : tensor<70x64xf32> -> tensor<3x64x32xbf16>
@@ -728,5 +734,48 @@ func.func @packed_linear_int8(%x: tensor<?x64xf32>, %w: tensor<3x64x32xi8>, %s: 
 // CHECK: arith.mulf %[[F]], %[[SC]]
 func.func @embedding_int8(%ids: tensor<?x?xi32>, %t: tensor<4x16x32xi8>, %s: tensor<100xf32>) -> tensor<?x?x16xf32> {
   %x = tfm.embedding %ids, %t scales(%s : tensor<100xf32>) : tensor<?x?xi32>, tensor<4x16x32xi8> -> tensor<?x?x16xf32>
+  return %x : tensor<?x?x16xf32>
+}
+
+// -----
+
+// The k-pair layout (rank 4): result[p, h, j, r] = weight[p * 32 + j, 2h + r],
+// 0 past N (70) or K (63, odd: the last pair's second value).
+// CHECK-LABEL: func.func @pack_weight_pairs
+// CHECK: linalg.generic {{.*}} iterator_types = ["parallel", "parallel", "parallel", "parallel"]
+// CHECK: %[[H:.*]] = linalg.index 1
+// CHECK: %[[K2:.*]] = arith.muli %[[H]], %c2
+// CHECK: %[[R:.*]] = linalg.index 3
+// CHECK: %[[K:.*]] = arith.addi %[[K2]], %[[R]]
+// CHECK: arith.cmpi ult, %[[K]], %{{.*}}
+// CHECK: linalg.yield %{{.*}} : bf16
+// CHECK: -> tensor<3x32x32x2xbf16>
+func.func @pack_weight_pairs(%w: tensor<70x63xf32>) -> tensor<3x32x32x2xbf16> {
+  %p = tfm.pack_weight %w : tensor<70x63xf32> -> tensor<3x32x32x2xbf16>
+  return %p : tensor<3x32x32x2xbf16>
+}
+
+// -----
+
+// A packed_linear on k-pair weights reads W[n, k] at
+// [n floordiv 32, k floordiv 2, n mod 32, k mod 2], widened.
+// CHECK-DAG: #[[PMAP:.*]] = affine_map<(d0, d1, d2) -> (d1 floordiv 32, d2 floordiv 2, d1 mod 32, d2 mod 2)>
+// CHECK-LABEL: func.func @packed_linear_pairs
+// CHECK: linalg.generic {indexing_maps = [#{{.*}}, #[[PMAP]], #{{.*}}]
+// CHECK: arith.extf %{{.*}} : bf16 to f32
+func.func @packed_linear_pairs(%x: tensor<?x63xf32>, %w: tensor<3x32x32x2xbf16>) -> tensor<?x70xf32> {
+  %y = tfm.packed_linear %x, %w : tensor<?x63xf32>, tensor<3x32x32x2xbf16> -> tensor<?x70xf32>
+  return %y : tensor<?x70xf32>
+}
+
+// -----
+
+// An embedding on a k-pair table: element i of row v at
+// [v / 32, i / 2, v % 32, i % 2].
+// CHECK-LABEL: func.func @embedding_pairs
+// CHECK: %[[E:.*]] = tensor.extract %{{.*}}[%{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}] : tensor<4x8x32x2xbf16>
+// CHECK: arith.extf %[[E]] : bf16 to f32
+func.func @embedding_pairs(%ids: tensor<?x?xi32>, %t: tensor<4x8x32x2xbf16>) -> tensor<?x?x16xf32> {
+  %x = tfm.embedding %ids, %t : tensor<?x?xi32>, tensor<4x8x32x2xbf16> -> tensor<?x?x16xf32>
   return %x : tensor<?x?x16xf32>
 }

@@ -5,6 +5,10 @@
 // RUN: tfm-opt %s --split-input-file --tfm-pack-weights=weight-type=bf16 | FileCheck %s --check-prefix=BF16
 // RUN: tfm-opt %s --split-input-file --tfm-pack-weights=weight-type=i8 | FileCheck %s --check-prefix=I8
 // RUN: tfm-opt %s --split-input-file --tfm-pack-weights | FileCheck %s --check-prefix=F32
+// RUN: tfm-opt %s --split-input-file --tfm-pack-weights="weight-type=bf16 bf16-pairs=true" \
+// RUN:   | FileCheck %s --check-prefix=PAIRS
+// RUN: tfm-opt %s --split-input-file --tfm-pack-weights="weight-type=i8 bf16-pairs=true" \
+// RUN:   | FileCheck %s --check-prefix=PAIRS-I8
 // RUN: not tfm-opt %s --split-input-file --tfm-pack-weights=weight-type=f16 2>&1 \
 // RUN:   | FileCheck %s --check-prefix=BAD-TYPE
 
@@ -101,4 +105,19 @@ func.func @table_only(%ids: tensor<?x?xi32>, %t: tensor<100x16xf32> {tfm.weight 
     -> tensor<?x?x16xf32> {
   %x = tfm.embedding %ids, %t : tensor<?x?xi32>, tensor<100x16xf32> -> tensor<?x?x16xf32>
   return %x : tensor<?x?x16xf32>
+}
+
+// -----
+
+// With bf16-pairs (tfmc: a target with AVX512-BF16) bf16 weights are packed
+// in k pairs, [ceil(N / 32), ceil(K / 2), 32, 2], also a tied table; int8
+// and f32 are not affected.
+// PAIRS-LABEL: func.func @pairs
+// PAIRS-SAME: %[[W:[^:]*]]: tensor<3x32x32x2xbf16> {tfm.packed = 32 : i64, tfm.weight = "l.weight"}
+// PAIRS: tfm.packed_linear %{{.*}}, %[[W]] : tensor<?x63xf32>, tensor<3x32x32x2xbf16> -> tensor<?x70xf32>
+// PAIRS-I8-LABEL: func.func @pairs
+// PAIRS-I8-SAME: tensor<3x63x32xi8>
+func.func @pairs(%x: tensor<?x63xf32>, %w: tensor<70x63xf32> {tfm.weight = "l.weight"}) -> tensor<?x70xf32> {
+  %y = tfm.linear %x, %w : tensor<?x63xf32>, tensor<70x63xf32> -> tensor<?x70xf32>
+  return %y : tensor<?x70xf32>
 }

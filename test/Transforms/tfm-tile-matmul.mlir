@@ -320,3 +320,39 @@ func.func @typed_thresholds(%x: tensor<?x512xf32>, %w: tensor<16x512x32xi8>, %s:
   %b = tfm.packed_linear %x, %v scales %t : tensor<?x512xf32>, tensor<4x512x32xi8> scales tensor<128xf32> -> tensor<?x128xf32>
   return %a, %b : tensor<?x512xf32>, tensor<?x128xf32>
 }
+
+// -----
+
+// bf16 weights in k pairs ([NP, ceil(K / 2), P, 2]): A is first rounded to
+// bf16, 32 values at a time, into one 32-bit word per pair of k; the weight
+// is seen as [NP, ceil(K / 2), 2P]. The micro-kernel, per pair of k: two
+// loads of 32 bf16 (16 features x 2 k each), per row A's word broadcast and
+// bitcast to 32 bf16, two tfm.dot_bf16 (vdpbf16ps): 16 accumulators, over
+// 32 steps for K = 64.
+
+// CHECK-LABEL: func.func private @__tfm_linear_k64_n512_p32_r2_bf16pairs_bias(
+//  CHECK-SAME:   %[[A:[a-z0-9]+]]: tensor<?x64xf32>, %[[W:[a-z0-9]+]]: tensor<16x32x32x2xbf16>
+//       CHECK:   %[[EMPTY:.*]] = tensor.empty(%{{.*}}) : tensor<?x32xi32>
+//       CHECK:   scf.for
+//       CHECK:     scf.for
+//       CHECK:       vector.transfer_read %[[A]]{{.*}} : tensor<?x64xf32>, vector<32xf32>
+//       CHECK:       arith.truncf %{{.*}} : vector<32xf32> to vector<32xbf16>
+//       CHECK:       vector.bitcast %{{.*}} : vector<32xbf16> to vector<16xi32>
+//       CHECK:       vector.transfer_write {{.*}} : vector<16xi32>, tensor<?x32xi32>
+//       CHECK:   tensor.collapse_shape %[[W]] {{\[}}[0], [1], [2, 3]] : tensor<16x32x32x2xbf16> into tensor<16x32x64xbf16>
+//       CHECK:             scf.for %{{.*}} = %c0 to %c32 step %c1 {{.*}} -> (vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>) {
+//  CHECK-NEXT:               vector.transfer_read %{{.*}} {in_bounds = [true]} : tensor<16x32x64xbf16>, vector<32xbf16>
+//  CHECK-NEXT:               vector.transfer_read %{{.*}} {in_bounds = [true]} : tensor<16x32x64xbf16>, vector<32xbf16>
+//  CHECK-NEXT:               tensor.extract %{{.*}} : tensor<?x32xi32>
+//  CHECK-NEXT:               vector.broadcast %{{.*}} : i32 to vector<16xi32>
+//  CHECK-NEXT:               vector.bitcast %{{.*}} : vector<16xi32> to vector<32xbf16>
+//  CHECK-NEXT:               tfm.dot_bf16
+//  CHECK-NEXT:               tfm.dot_bf16
+//       CHECK-COUNT-14:      tfm.dot_bf16
+//       CHECK:               scf.yield
+//   CHECK-NOT:   vector.fma
+//       CHECK: return
+func.func @linear_bf16_pairs(%x: tensor<?x64xf32>, %w: tensor<16x32x32x2xbf16>, %b: tensor<512xf32>) -> tensor<?x512xf32> {
+  %y = tfm.packed_linear %x, %w, %b : tensor<?x64xf32>, tensor<16x32x32x2xbf16>, tensor<512xf32> -> tensor<?x512xf32>
+  return %y : tensor<?x512xf32>
+}

@@ -19,6 +19,8 @@ int8 (an artifact compiled with tfmc --weight-type) the weights W and G are
 first replaced by the values that type stores (weight_types.py: the nearest
 bf16; int8 rows at their scale, dequantized); "prepacked" is skipped then
 (its argument takes the stored type, which --call cannot pass from .npy).
+--bf16-activations also rounds x to bf16, as the vdpbf16ps kernels (bf16
+weights in k pairs, on targets with AVX512-BF16) do.
 
   linear_ref.py run ARTIFACT.so DIR --seed N [--tol 1e-5] [--only CASE]
         [--tfm-run PATH] [--weight-type f32|bf16|int8]
@@ -161,6 +163,8 @@ def run_case(args, case, lead, rng):
     f64 = [a if a is None else a.astype(np.float64) for a in (x, w, b, r, g, bg)]
     # The weights as the artifact's type stores them.
     f64[1] = stored(args.weight_type, w)
+    if args.bf16_activations:  # the vdpbf16ps kernels round x to bf16
+        f64[0] = bf16_nearest(x).astype(np.float64)
     if g is not None:
         f64[4] = stored(args.weight_type, g)
     expected = reference(name, *f64[:4], epilogue, g=f64[4], bg=f64[5])
@@ -213,6 +217,9 @@ def main():
     run.add_argument("--tfm-run", default="tfm-run", help="tfm-run to call")
     run.add_argument("--weight-type", choices=["f32", "bf16", "int8"],
                      default="f32", help="how the artifact stores weights")
+    run.add_argument("--bf16-activations", action="store_true",
+                     help="x rounded to bf16 too (the vdpbf16ps kernels of "
+                          "bf16 weights in k pairs)")
     args = parser.parse_args()
 
     os.makedirs(args.dir, exist_ok=True)

@@ -75,6 +75,16 @@ def pack(w, panel):
     return padded.reshape(panels, panel, k).transpose(0, 2, 1)
 
 
+def pack_pairs(w, panel):
+    """[N, K] -> tfm.pack_weight's k-pair layout [ceil(N / P), ceil(K / 2),
+    P, 2]: packed[p, h, j, r] = W[p * P + j, 2h + r], zeros past N and K."""
+    n, k = w.shape
+    panels, half = -(-n // panel), -(-k // 2)
+    padded = np.zeros((panels * panel, 2 * half), dtype=w.dtype)
+    padded[:n, :k] = w
+    return padded.reshape(panels, panel, half, 2).transpose(0, 2, 1, 3)
+
+
 def unpack(packed, n):
     """The inverse of pack(): [NP, K, P] -> [N, K]."""
     panels, k, panel = packed.shape
@@ -92,11 +102,19 @@ def read_tensor(blob, record):
     return raw.reshape(record["shape"])
 
 
+def unpack_pairs(packed):
+    """The k-pair layout [NP, ceil(K / 2), P, 2] -> [NP * P, 2 * ceil(K / 2)]
+    (all rows and pairs; the caller takes the first N and K)."""
+    panels, half, panel, _ = packed.shape
+    return packed.transpose(0, 2, 1, 3).reshape(panels * panel, 2 * half)
+
+
 def stored_values(artifact_dir):
     """{name: float64 array as the graph takes it} for every weight of the
     artifact, from the bytes of weights.bin: bf16 widened, int8 times its
     scales; a packed weight unpacked to [N, K] (int8) or to all its panels'
-    rows, [ceil(N / P) * P, K] (f32, bf16: the caller takes the first N)."""
+    rows, [ceil(N / P) * P, K] (f32, bf16: the caller takes the first N; k
+    pairs: and the first K columns of 2 * ceil(K / 2))."""
     with open(os.path.join(artifact_dir, "model.json")) as f:
         index = json.load(f)["weights"]
     with open(os.path.join(artifact_dir, index["file"]), "rb") as f:
@@ -112,8 +130,8 @@ def stored_values(artifact_dir):
         v = raw.astype(np.float64)
         panel = t.get("packed_panel")
         if panel:
-            # All NP * P rows: the caller knows N.
-            v = unpack(v, v.shape[0] * panel)
+            # All NP * P rows: the caller knows N (and K for k pairs).
+            v = unpack_pairs(v) if v.ndim == 4 else unpack(v, v.shape[0] * panel)
             if t["dtype"] == "i8":
                 scales = read_tensor(blob, records[name + ".scales"])
                 v = v[:scales.shape[0]] * scales.astype(np.float64)[:, None]

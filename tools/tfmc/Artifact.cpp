@@ -57,6 +57,19 @@ uint16_t toBF16(float v) {
   return static_cast<uint16_t>(bits >> 16);
 }
 
+/// `weight` [n, k] in tfm.pack_weight's k-pair layout (bf16 bits):
+/// [ceil(n / panel)][ceil(k / 2)][panel][2], zero past the last row or k.
+std::vector<uint16_t> packPairs(const std::vector<float> &weight, int64_t n,
+                                int64_t k, int64_t panel) {
+  int64_t panels = (n + panel - 1) / panel, half = (k + 1) / 2;
+  std::vector<uint16_t> packed(panels * half * panel * 2, 0);
+  for (int64_t row = 0; row < n; ++row)
+    for (int64_t col = 0; col < k; ++col)
+      packed[(((row / panel) * half + col / 2) * panel + row % panel) * 2 +
+             col % 2] = toBF16(weight[row * k + col]);
+  return packed;
+}
+
 /// tfm.weight_scales of `weight` [n, k]: max_k |w[row, k]| / 127 per row.
 std::vector<float> int8Scales(const std::vector<float> &weight, int64_t n,
                               int64_t k) {
@@ -105,6 +118,8 @@ std::vector<char> storedBytes(const PlacedWeight &w,
     return asBytes(int8Scales(values, n, k));
   if (!w.packedPanel)
     return asBytes(values);
+  if (w.kPairs)
+    return asBytes(packPairs(values, n, k, w.packedPanel));
   switch (w.dtype) {
   case ::tfm::DType::BF16:
     return asBytes(
@@ -190,7 +205,9 @@ void mlir::tfm::recordPackedWeights(ModuleOp module, BuiltModel &model) {
       if (auto panel = func.getArgAttrOfType<IntegerAttr>(
               i, TfmDialect::kPackedAttrName)) {
         arg.packedPanel = panel.getInt();
-        arg.storedElement = getElementTypeOrSelf(func.getArgumentTypes()[i]);
+        auto type = cast<RankedTensorType>(func.getArgumentTypes()[i]);
+        arg.storedElement = type.getElementType();
+        arg.kPairs = type.getRank() == 4;
       }
       arguments.push_back(std::move(arg));
     }
@@ -207,7 +224,8 @@ mlir::tfm::writeWeights(const std::string &dir,
   // layout are the same (tied weights) share one placement.
   std::vector<PlacedWeight> &placed = written.placed;
   llvm::StringMap<size_t> index;
-  std::map<std::tuple<::tfm::WeightSource, int64_t, ::tfm::DType, bool>, size_t>
+  std::map<std::tuple<::tfm::WeightSource, int64_t, ::tfm::DType, bool, bool>,
+           size_t>
       bySource;
   std::vector<std::pair<std::string, size_t>> &names = written.names;
   uint64_t &end = written.bytes;
@@ -222,7 +240,8 @@ mlir::tfm::writeWeights(const std::string &dir,
       if (auto it = index.find(arg.name); it != index.end()) {
         // Stored once: every entry must want it in the same layout.
         const PlacedWeight &first = placed[it->second];
-        if (first.packedPanel != arg.packedPanel || first.dtype != dtype)
+        if (first.packedPanel != arg.packedPanel || first.dtype != dtype ||
+            first.kPairs != arg.kPairs)
           return fail(
               "weight '" + arg.name + "' is stored as " +
               std::string(::tfm::dtypeName(first.dtype)) + " with panel " +
@@ -233,7 +252,8 @@ mlir::tfm::writeWeights(const std::string &dir,
       }
       ::tfm::WeightSource from =
           source.source(scales ? arg.scalesOf : arg.name);
-      auto key = std::make_tuple(from, arg.packedPanel, dtype, scales);
+      auto key =
+          std::make_tuple(from, arg.packedPanel, dtype, scales, arg.kPairs);
       if (auto it = bySource.find(key);
           it != bySource.end() && placed[it->second].sourceShape == arg.shape) {
         index[arg.name] = it->second;
@@ -251,7 +271,10 @@ mlir::tfm::writeWeights(const std::string &dir,
         if (shape.size() != 2)
           return fail("weight '" + arg.name + "' is packed but not a matrix");
         int64_t panels = (shape[0] + arg.packedPanel - 1) / arg.packedPanel;
-        shape = {panels, shape[1], arg.packedPanel};
+        shape = arg.kPairs
+                    ? std::vector<int64_t>{panels, (shape[1] + 1) / 2,
+                                           arg.packedPanel, 2}
+                    : std::vector<int64_t>{panels, shape[1], arg.packedPanel};
       }
       for (int64_t d : shape)
         elements *= d;
@@ -260,7 +283,7 @@ mlir::tfm::writeWeights(const std::string &dir,
       names.push_back({arg.name, placed.size()});
       uint64_t bytes = elements * ::tfm::dtypeSize(dtype);
       placed.push_back({arg.name, from, arg.shape, shape, arg.packedPanel,
-                        dtype, scales, offset, bytes});
+                        dtype, arg.kPairs, scales, offset, bytes});
       end = offset + bytes;
     }
   }

@@ -47,7 +47,8 @@ void recordModelConfig(ModuleOp module, const ::tfm::ModelConfig &config);
 
 /// Records in `model` which weight arguments of its entry functions
 /// tfm-pack-weights packed ahead of time (their `tfm.packed` attribute), in
-/// which element type, and the scales arguments it added for int8 weights.
+/// which element type and layout (k pairs: rank 4), and the scales
+/// arguments it added for int8 weights.
 void recordPackedWeights(ModuleOp module, BuiltModel &model);
 
 /// One weight of weights.bin.
@@ -58,6 +59,7 @@ struct PlacedWeight {
   std::vector<int64_t> shape;       // as stored
   int64_t packedPanel;              // 0: stored as is
   ::tfm::DType dtype;               // as stored
+  bool kPairs;                      // bf16 in k-pair panels
   bool scales;                      // the int8 scales of the source weight
   uint64_t offset;
   uint64_t bytes;

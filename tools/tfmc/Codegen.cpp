@@ -82,6 +82,15 @@ LogicalResult mlir::tfm::checkTarget(const CodegenOptions &options) {
   return success();
 }
 
+bool mlir::tfm::targetHasFeature(const CodegenOptions &options,
+                                 llvm::StringRef feature) {
+  std::string error;
+  std::unique_ptr<llvm::TargetMachine> machine =
+      createTargetMachine(options, error);
+  return machine &&
+         machine->getMCSubtargetInfo()->checkFeatures(("+" + feature).str());
+}
+
 std::unique_ptr<llvm::Module>
 mlir::tfm::translateToLLVMIR(ModuleOp module, llvm::LLVMContext &context,
                              const CodegenOptions &options) {

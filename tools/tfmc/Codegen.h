@@ -30,6 +30,9 @@ struct CodegenOptions {
 /// unknown -mcpu is one error here, before any compilation).
 mlir::LogicalResult checkTarget(const CodegenOptions &options);
 
+/// Whether the target CPU has `feature` (LLVM's name, e.g. "avx512bf16").
+bool targetHasFeature(const CodegenOptions &options, llvm::StringRef feature);
+
 /// Translates an LLVM dialect module to LLVM IR for the target of
 /// `options` (its triple and data layout set).
 std::unique_ptr<llvm::Module> translateToLLVMIR(mlir::ModuleOp module,

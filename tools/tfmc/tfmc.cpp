@@ -143,6 +143,8 @@ int main(int argc, char **argv) {
   options.optLevel = optLevel;
   if (failed(mlir::tfm::checkTarget(options)))
     return 1;
+  bool bf16Pairs = weightType == "bf16" &&
+                   mlir::tfm::targetHasFeature(options, "avx512bf16");
 
   bool isModel = llvm::sys::fs::is_directory(inputPath);
   OwningOpRef<ModuleOp> module;
@@ -204,6 +206,9 @@ int main(int argc, char **argv) {
     pipelineOptions.fuse = !noFuse;
     pipelineOptions.weightType =
         weightType == "int8" ? std::string("i8") : std::string(weightType);
+    // bf16 weights in k pairs for vdpbf16ps where the target has it; else
+    // the kernels widen them to f32.
+    pipelineOptions.bf16Pairs = bf16Pairs;
     stage.build(pm, pipelineOptions);
     if (failed(pm.run(*module)))
       return fail("compiling '" + inputPath + "' failed in stage '" +

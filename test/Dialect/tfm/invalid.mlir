@@ -28,7 +28,7 @@ func.func @embedding_packed_result(%ids: tensor<2x5xi32>, %t: tensor<4x16x32xf32
 // -----
 
 func.func @embedding_table_rank(%ids: tensor<2x5xi32>, %t: tensor<16xf32>) {
-  // expected-error @+1 {{operand #1 must be 2D tensor of 32-bit float values or 3D tensor of 32-bit float or bfloat16 type or 8-bit signless integer values, but got 'tensor<16xf32>'}}
+  // expected-error @+1 {{operand #1 must be 2D tensor of 32-bit float values or 3D tensor of 32-bit float or bfloat16 type or 8-bit signless integer values or 4D tensor of bfloat16 type values, but got 'tensor<16xf32>'}}
   %0 = tfm.embedding %ids, %t : tensor<2x5xi32>, tensor<16xf32> -> tensor<2x5x16xf32>
   return
 }
@@ -640,7 +640,7 @@ func.func @pack_weight_scales_shape(%w: tensor<100x64xf32>, %s: tensor<128xf32>)
 // -----
 
 func.func @pack_weight_element(%w: tensor<100x64xf32>) {
-  // expected-error @+1 {{result #0 must be 3D tensor of 32-bit float or bfloat16 type or 8-bit signless integer values, but got 'tensor<4x64x32xf16>'}}
+  // expected-error @+1 {{result #0 must be 3D tensor of 32-bit float or bfloat16 type or 8-bit signless integer values or 4D tensor of bfloat16 type values, but got 'tensor<4x64x32xf16>'}}
   %0 = tfm.pack_weight %w : tensor<100x64xf32> -> tensor<4x64x32xf16>
   return
 }
@@ -952,5 +952,61 @@ func.func @packed_gated_linear_gate_bias(%x: tensor<?x64xf32>, %g: tensor<3x64x3
 func.func @packed_gated_linear_input(%x: tensor<?x48xf32>, %g: tensor<3x64x32xf32>, %u: tensor<3x64x32xf32>) {
   // expected-error @+1 {{expected input of shape [?, 64], got 'tensor<?x48xf32>'}}
   %0 = tfm.packed_gated_linear %x, %g, %u activation silu : tensor<?x48xf32>, tensor<3x64x32xf32>, tensor<3x64x32xf32> -> tensor<?x96xf32>
+  return
+}
+
+// -----
+
+func.func @dot_bf16_lanes(%acc: vector<8xf32>, %a: vector<16xbf16>) {
+  // expected-error @+1 {{operand #0 must be vector of 32-bit float values of length 16, but got 'vector<8xf32>'}}
+  %0 = "tfm.dot_bf16"(%acc, %a, %a) : (vector<8xf32>, vector<16xbf16>, vector<16xbf16>) -> vector<8xf32>
+  return
+}
+
+// -----
+
+func.func @dot_bf16_element(%acc: vector<16xf32>, %a: vector<32xf16>) {
+  // expected-error @+1 {{operand #1 must be vector of bfloat16 type values of length 32, but got 'vector<32xf16>'}}
+  %0 = "tfm.dot_bf16"(%acc, %a, %a) : (vector<16xf32>, vector<32xf16>, vector<32xf16>) -> vector<16xf32>
+  return
+}
+
+// -----
+
+func.func @packed_linear_pairs_k(%x: tensor<?x63xf32>, %w: tensor<3x31x32x2xbf16>) {
+  // expected-error @+1 {{expected weight of shape [3, 32, 32, 2], got 'tensor<3x31x32x2xbf16>'}}
+  %0 = tfm.packed_linear %x, %w : tensor<?x63xf32>, tensor<3x31x32x2xbf16> -> tensor<?x70xf32>
+  return
+}
+
+// -----
+
+func.func @packed_linear_pairs_dynamic_k(%x: tensor<?x?xf32>, %w: tensor<3x32x32x2xbf16>) {
+  // expected-error @+1 {{expected a static K with a k-pair weight, got 'tensor<?x?xf32>'}}
+  %0 = tfm.packed_linear %x, %w : tensor<?x?xf32>, tensor<3x32x32x2xbf16> -> tensor<?x70xf32>
+  return
+}
+
+// -----
+
+func.func @packed_linear_pairs_int8(%x: tensor<?x64xf32>, %w: tensor<3x32x32x2xi8>) {
+  // expected-error @+1 {{operand #1 must be 3D tensor of 32-bit float or bfloat16 type or 8-bit signless integer values or 4D tensor of bfloat16 type values, but got 'tensor<3x32x32x2xi8>'}}
+  %0 = "tfm.packed_linear"(%x, %w) <{operandSegmentSizes = array<i32: 1, 1, 0, 0, 0>}> : (tensor<?x64xf32>, tensor<3x32x32x2xi8>) -> tensor<?x70xf32>
+  return
+}
+
+// -----
+
+func.func @pack_weight_pairs_k(%w: tensor<70x63xf32>) {
+  // expected-error @+1 {{expected result of shape [?, 32, 32, 2], got 'tensor<3x63x32x2xbf16>'}}
+  %0 = tfm.pack_weight %w : tensor<70x63xf32> -> tensor<3x63x32x2xbf16>
+  return
+}
+
+// -----
+
+func.func @embedding_pairs_d(%ids: tensor<2x5xi32>, %t: tensor<4x8x32x2xbf16>) {
+  // expected-error @+1 {{expected a static row size d with ceil(d / 2) = 8 (the k-pair table's dimension 1), got 'tensor<2x5x20xf32>'}}
+  %0 = tfm.embedding %ids, %t : tensor<2x5xi32>, tensor<4x8x32x2xbf16> -> tensor<2x5x20xf32>
   return
 }

@@ -11,7 +11,8 @@ in tfm.pack_weight's layout, [ceil(N / P), K, P] with
 packed[p, k, j] = W[p * P + j, k] and zeros past N, in the record's "dtype":
 f32, bf16 (the nearest bf16, ties to even) or i8 (with the f32 tensor
 NAME.scales: max |row| / 127, and rows quantized at their scale), as
-test/e2e/weight_types.py computes them.
+test/e2e/weight_types.py computes them; a 4-D bf16 record is the k-pair
+layout, [ceil(N / P), ceil(K / 2), P, 2].
 
 Offsets must be 64-byte aligned. Prints one line per tensor
 ("OK NAME shape=[...] packed_panel=P|-"), then "PASS n tensors, m packed";
@@ -26,7 +27,7 @@ sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "..", "e2e"))
 import numpy as np  # noqa: E402
 import safetensors_io  # noqa: E402
 from weight_types import (DTYPES, bf16_nearest, int8_quantize,  # noqa: E402
-                          int8_scales, pack)
+                          int8_scales, pack, pack_pairs)
 
 
 def source(tensors, name, d_model):
@@ -58,7 +59,10 @@ def main():
             want = want.astype("<u2")
         elif dtype == "i8":
             want = int8_quantize(want, int8_scales(want))
-        if panel:
+        if panel and len(shape) == 4:
+            want = pack_pairs(want, panel)
+            packed += 1
+        elif panel:
             want = pack(want, panel)
             packed += 1
         if offset % 64:

@@ -1,0 +1,38 @@
+//===- LowerDotBF16.cpp - tfm.dot_bf16 to vdpbf16ps -----------------------===//
+//
+// tfm.dot_bf16 is the vector-level op of the bf16 matmul kernels
+// (tfm-tile-matmul on k-pair weights); here, after bufferization, each one
+// becomes a call of AVX512-BF16's vdpbf16ps intrinsic.
+//
+//===----------------------------------------------------------------------===//
+
+#include "dialect/TfmOps.h"
+#include "passes/Passes.h"
+
+#include "mlir/Dialect/LLVMIR/LLVMDialect.h"
+
+namespace mlir::tfm {
+#define GEN_PASS_DEF_TFMLOWERDOTBF16
+#include "passes/Passes.h.inc"
+} // namespace mlir::tfm
+
+using namespace mlir;
+using namespace mlir::tfm;
+
+namespace {
+struct TfmLowerDotBF16 : mlir::tfm::impl::TfmLowerDotBF16Base<TfmLowerDotBF16> {
+  void runOnOperation() override {
+    getOperation()->walk([&](DotBF16Op dot) {
+      OpBuilder b(dot);
+      Value result = b.create<LLVM::CallIntrinsicOp>(
+                          dot.getLoc(), dot.getType(),
+                          b.getStringAttr("llvm.x86.avx512bf16.dpbf16ps.512"),
+                          ValueRange{dot.getAcc(), dot.getLhs(), dot.getRhs()})
+                         .getResult(0);
+      dot.replaceAllUsesWith(result);
+      dot.erase();
+      ++numLowered;
+    });
+  }
+};
+} // namespace
