@@ -2,6 +2,8 @@
 //
 // BM_FmaPeak: 16 independent accumulators cover two FMA pipes of latency 4
 // with room to spare; the loop is long enough that its overhead is noise.
+// BM_Bf16Peak: the same with vdpbf16ps (AVX512-BF16; skipped without it),
+// 4 flops per lane per instruction.
 // BM_Triad/T: STREAM's triad over 256 MB (far past the caches) on T threads.
 //
 //===----------------------------------------------------------------------===//
@@ -56,6 +58,43 @@ void BM_FmaPeak(benchmark::State &state) {
   // 16 accumulators x 16 lanes x 2 flops per iteration.
   state.counters["GFLOPS"] =
       benchmark::Counter(double(iters) * 16 * 16 * 2 / 1e9,
+                         benchmark::Counter::kIsIterationInvariantRate);
+}
+
+/// 16 independent chains of vdpbf16ps (AVX512-BF16): per instruction 16
+/// lanes x 2 products x 2 flops (multiply, add).
+__attribute__((target("avx512f,avx512bf16"), noinline)) float
+dpbf16Loop(int64_t iters, float seed) {
+  __m512 a[16];
+  for (int i = 0; i < 16; ++i)
+    a[i] = _mm512_set1_ps(seed + i);
+  const __m512bh x =
+      _mm512_cvtne2ps_pbh(_mm512_set1_ps(1e-3f), _mm512_set1_ps(2e-3f));
+  for (int64_t n = 0; n < iters; ++n) {
+#pragma GCC unroll 16
+    for (int i = 0; i < 16; ++i)
+      a[i] = _mm512_dpbf16_ps(a[i], x, x);
+  }
+  __m512 s = a[0];
+  for (int i = 1; i < 16; ++i)
+    s = _mm512_add_ps(s, a[i]);
+  return _mm512_reduce_add_ps(s);
+}
+
+void BM_Bf16Peak(benchmark::State &state) {
+  if (!__builtin_cpu_supports("avx512bf16")) {
+    state.SkipWithError("this CPU has no AVX512-BF16");
+    return;
+  }
+  const int64_t iters = 1 << 20;
+  float seed = 1.0f;
+  for (auto _ : state) {
+    benchmark::DoNotOptimize(seed);
+    benchmark::DoNotOptimize(dpbf16Loop(iters, seed));
+  }
+  // 16 accumulators x 16 lanes x 2 products x 2 flops per iteration.
+  state.counters["GFLOPS"] =
+      benchmark::Counter(double(iters) * 16 * 16 * 4 / 1e9,
                          benchmark::Counter::kIsIterationInvariantRate);
 }
 
@@ -121,6 +160,9 @@ void BM_Triad(benchmark::State &state) {
 
 void tfm::bench::registerPeakBenchmarks() {
   benchmark::RegisterBenchmark("BM_FmaPeak", BM_FmaPeak)
+      ->Unit(benchmark::kMillisecond)
+      ->UseRealTime();
+  benchmark::RegisterBenchmark("BM_Bf16Peak", BM_Bf16Peak)
       ->Unit(benchmark::kMillisecond)
       ->UseRealTime();
 }

@@ -2,7 +2,10 @@
 # The matmul benchmark of issue 5, in one run: the FMA peak of one core and
 # the triad bandwidth, then tfm's packed_linear (bench/matmul.mlir), OpenBLAS's
 # cblas_sgemm and oneDNN's dnnl_sgemm on the shapes of the issue, on one
-# thread and on two; then the table with the ratios.
+# thread and on two; then the table with the ratios. Issue 20 adds tfm's
+# kernels on bf16 weights (k pairs, vdpbf16ps, beside the vdpbf16ps peak of
+# one core measured in the same run) and int8 weights (widened to f32)
+# against tfm's f32 kernel, and a second table.
 #
 #   bench/matmul.sh [benchmark flags, e.g. --benchmark_min_time=1]
 #
@@ -84,14 +87,14 @@ shapes="512/512/512 1024/1024/1024 2048/2048/2048 128/2048/512 128/512/2048
 128/1536/512 1/512/512 1/32000/512"
 for t in 1 2; do
   if [ "$t" = 1 ]; then
-    run 1 peak '^BM_(FmaPeak|Triad/1/)' 3 1 1 "$@"
+    run 1 peak '^BM_(FmaPeak|Bf16Peak|Triad/1/)' 3 1 1 "$@"
   else
     run 2 peak '^BM_Triad/2/' 3 1 1 "$@"
   fi
   for shape in $shapes; do
     reps=3
     [ "${shape%%/*}" = 1 ] && reps=5
-    for impl in Tfm OpenBLAS OneDNN; do
+    for impl in Tfm TfmBf16 TfmInt8 OpenBLAS OneDNN; do
       omp=$t openblas=1
       [ "$impl" = OpenBLAS ] && omp=1 openblas=$t
       run "$t" "$impl-${shape//\//x}" "^BM_$impl/$shape/" "$reps" "$omp" \
@@ -150,6 +153,31 @@ for case in cases:
         b1, b2 = g("Tfm", 1, case, "GB/s"), g("Tfm", 2, case, "GB/s")
         line += (f" {fmt(b1, '7.1f'):>7} {fmt(ratio(100 * b1 if b1 else None, triad[1]), '5.1f', '%'):>6}"
                  f" {fmt(b2, '7.1f'):>7} {fmt(ratio(100 * b2 if b2 else None, triad[2]), '5.1f', '%'):>6}")
+    print(line)
+print()
+bf16_peak = get(1, "BM_Bf16Peak", "GFLOPS")
+print(f"weight types (issue 20): tfm on bf16 weights (k pairs, vdpbf16ps; x "
+      f"rounded to bf16) and int8 weights (widened to f32), GFLOPS and ratio "
+      f"to tfm's f32 kernel; vdpbf16ps peak (one core, this run): "
+      f"{fmt(bf16_peak, '.1f')} GFLOPS, {fmt(ratio(bf16_peak, peak), '.2f', 'x')}"
+      f" the FMA peak; GB/s for M=1: the stored weight bytes / time")
+hdr = (f"{'M':>4} {'N':>5} {'K':>4} | {'f32 1T':>7} {'bf16 1T':>7} {'ratio':>6} "
+       f"{'%bf16pk':>7} {'int8 1T':>7} {'ratio':>6} | {'f32 2T':>7} {'bf16 2T':>7} "
+       f"{'ratio':>6} {'int8 2T':>7} {'ratio':>6} | {'GB/s 1T f32/bf16/int8':>22}")
+print(hdr); print("-" * len(hdr))
+for case in cases:
+    f1, b1, i1 = (g(impl, 1, case) for impl in ("Tfm", "TfmBf16", "TfmInt8"))
+    f2, b2, i2 = (g(impl, 2, case) for impl in ("Tfm", "TfmBf16", "TfmInt8"))
+    line = (f"{case[0]:4d} {case[1]:5d} {case[2]:4d} | {fmt(f1, '7.1f'):>7} "
+            f"{fmt(b1, '7.1f'):>7} {fmt(ratio(b1, f1), '5.2f', 'x'):>6} "
+            f"{fmt(ratio(100 * b1 if b1 else None, bf16_peak), '6.1f', '%'):>7} "
+            f"{fmt(i1, '7.1f'):>7} {fmt(ratio(i1, f1), '5.2f', 'x'):>6} | "
+            f"{fmt(f2, '7.1f'):>7} {fmt(b2, '7.1f'):>7} "
+            f"{fmt(ratio(b2, f2), '5.2f', 'x'):>6} {fmt(i2, '7.1f'):>7} "
+            f"{fmt(ratio(i2, f2), '5.2f', 'x'):>6} |")
+    if case[0] == 1:
+        line += " " + "/".join(fmt(g(impl, 1, case, "GB/s"), ".1f")
+                               for impl in ("Tfm", "TfmBf16", "TfmInt8"))
     print(line)
 print()
 print("the peers, GFLOPS (median); GB/s for M=1")

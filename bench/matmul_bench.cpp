@@ -7,12 +7,20 @@
 //   BM_Tfm       the entry `linear_NxK` of bench/matmul.mlir (tfmc), called
 //                through CompiledModule with x and the weight packed as
 //                tfm.pack_weight does ([ceil(N/32)][K][32]);
+//   BM_TfmBf16   `linear_bf16_NxK`: the weight rounded to bf16 (nearest,
+//                ties to even) in k pairs ([ceil(N/32)][K/2][32][2]),
+//                vdpbf16ps (skipped on a CPU without AVX512-BF16);
+//   BM_TfmInt8   `linear_int8_NxK`: the weight as int8 with one scale per
+//                feature (max |row| / 127), widened to f32 in registers;
 //   BM_OpenBLAS  cblas_sgemm(RowMajor, NoTrans, Trans) into a preallocated C;
 //   BM_OneDNN    dnnl_sgemm('N', 'T') (row-major) into a preallocated C.
 // Benchmark names are BM_<impl>/M/N/K. GFLOPS counts 2*M*N*K per call; the
-// M=1 shapes also report GB/s of weight read (N*K*4 bytes per call). Each
+// M=1 shapes also report GB/s of weight read (N*K*4 bytes per call; as
+// stored for bf16 and int8). Each
 // implementation is checked once per shape against a double-precision
-// reference before it is timed (exit 1 if wrong); its first call is reported
+// reference before it is timed (exit 1 if wrong; for bf16 and int8 the
+// reference takes the weights as stored, and for bf16 x rounded to bf16 as
+// the kernel rounds it); its first call is reported
 // apart (first_ms). In the same suite: BM_FmaPeak and BM_Triad/T, a STREAM
 // triad over 256 MB on T threads (both in bench/Peak.cpp), so that
 // percentages of peak and of bandwidth come from the same run.
@@ -40,6 +48,7 @@
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <dlfcn.h>
 #include <limits>
 #include <malloc.h>
@@ -79,12 +88,16 @@ constexpr Shape kShapes[] = {
     {1, 32000, 512},
 };
 
-enum class Impl { Tfm, OpenBLAS, OneDNN };
+enum class Impl { Tfm, TfmBf16, TfmInt8, OpenBLAS, OneDNN };
 
 const char *implName(Impl impl) {
   switch (impl) {
   case Impl::Tfm:
     return "tfm";
+  case Impl::TfmBf16:
+    return "tfm (bf16 weights)";
+  case Impl::TfmInt8:
+    return "tfm (int8 weights)";
   case Impl::OpenBLAS:
     return "OpenBLAS";
   case Impl::OneDNN:
@@ -97,6 +110,10 @@ const char *benchmarkName(Impl impl) {
   switch (impl) {
   case Impl::Tfm:
     return "BM_Tfm";
+  case Impl::TfmBf16:
+    return "BM_TfmBf16";
+  case Impl::TfmInt8:
+    return "BM_TfmInt8";
   case Impl::OpenBLAS:
     return "BM_OpenBLAS";
   case Impl::OneDNN:
@@ -141,10 +158,79 @@ Tensor packWeight(const float *w, int64_t n, int64_t k) {
   return t;
 }
 
-/// A weight [N, K] and the same weight packed for tfm.
+/// The bits of the bf16 nearest to `v` (finite), ties to even.
+uint16_t toBF16(float v) {
+  uint32_t bits;
+  std::memcpy(&bits, &v, sizeof bits);
+  bits += 0x7fff + ((bits >> 16) & 1);
+  return static_cast<uint16_t>(bits >> 16);
+}
+
+float fromBF16(uint16_t h) {
+  uint32_t bits = uint32_t(h) << 16;
+  float v;
+  std::memcpy(&v, &bits, sizeof v);
+  return v;
+}
+
+Tensor allocateTyped(DType dtype, std::vector<int64_t> shape) {
+  auto t = Tensor::allocate(dtype, std::move(shape)); // zeroed
+  if (!t.ok())
+    fail(std::string(t.status().message()));
+  return std::move(*t);
+}
+
+/// A weight [N, K], the same weight packed for tfm, and its bf16 and int8
+/// forms: packed as the typed entries take them, and as the values they
+/// stand for ([N, K] f32, for the references).
 struct Weight {
   Tensor w, packed;
+  Tensor bf16Pairs, bf16Values;
+  Tensor int8, int8Scales, int8Values;
 };
+
+/// w in bf16 k pairs: [ceil(N/32)][K/2][32][2] (K even here).
+void makeBf16(Weight &w, int64_t n, int64_t k) {
+  int64_t panels = (n + kPanel - 1) / kPanel;
+  w.bf16Pairs = allocateTyped(DType::BF16, {panels, k / 2, kPanel, 2});
+  w.bf16Values = allocate({n, k});
+  auto *p = static_cast<uint16_t *>(w.bf16Pairs.rawData());
+  const float *src = w.w.data<float>();
+  float *values = w.bf16Values.data<float>();
+  for (int64_t row = 0; row < n; ++row)
+    for (int64_t col = 0; col < k; ++col) {
+      uint16_t h = toBF16(src[row * k + col]);
+      p[(((row / kPanel) * (k / 2) + col / 2) * kPanel + row % kPanel) * 2 +
+        col % 2] = h;
+      values[row * k + col] = fromBF16(h);
+    }
+}
+
+/// w in int8, scale max |row| / 127, in tfm.pack_weight's panels.
+void makeInt8(Weight &w, int64_t n, int64_t k) {
+  int64_t panels = (n + kPanel - 1) / kPanel;
+  w.int8 = allocateTyped(DType::I8, {panels, k, kPanel});
+  w.int8Scales = allocate({n});
+  w.int8Values = allocate({n, k});
+  auto *q = static_cast<int8_t *>(w.int8.rawData());
+  const float *src = w.w.data<float>();
+  for (int64_t row = 0; row < n; ++row) {
+    float max = 0.0f;
+    for (int64_t col = 0; col < k; ++col)
+      max = std::max(max, std::fabs(src[row * k + col]));
+    float scale = max / 127.0f;
+    w.int8Scales.data<float>()[row] = scale;
+    for (int64_t col = 0; col < k; ++col) {
+      float v = scale == 0.0f
+                    ? 0.0f
+                    : std::clamp(std::nearbyint(src[row * k + col] / scale),
+                                 -127.0f, 127.0f);
+      q[((row / kPanel) * k + col) * kPanel + row % kPanel] =
+          static_cast<int8_t>(v);
+      w.int8Values.data<float>()[row * k + col] = v * scale;
+    }
+  }
+}
 
 const Weight &weight(int64_t n, int64_t k) {
   static std::map<std::pair<int64_t, int64_t>, Weight> cache;
@@ -153,6 +239,8 @@ const Weight &weight(int64_t n, int64_t k) {
   if (it == cache.end()) {
     Weight w{randomTensor({n, k}, uint32_t(7 * n + k)), Tensor()};
     w.packed = packWeight(w.w.data<float>(), n, k);
+    makeBf16(w, n, k);
+    makeInt8(w, n, k);
     it = cache.emplace(key, std::move(w)).first;
   }
   return it->second;
@@ -193,9 +281,13 @@ struct Reference {
   std::vector<double> y, scale;
 };
 
-const Reference &reference(const Shape &s) {
-  static std::map<std::tuple<int64_t, int64_t, int64_t>, Reference> cache;
-  auto key = std::make_tuple(s.m, s.n, s.k);
+/// The reference of `impl`: the f32 weight, or the values the bf16 (with x
+/// rounded to bf16, as the vdpbf16ps kernel rounds it) or int8 weight
+/// stands for.
+const Reference &reference(Impl impl, const Shape &s) {
+  int kind = impl == Impl::TfmBf16 ? 1 : impl == Impl::TfmInt8 ? 2 : 0;
+  static std::map<std::tuple<int, int64_t, int64_t, int64_t>, Reference> cache;
+  auto key = std::make_tuple(kind, s.m, s.n, s.k);
   auto it = cache.find(key);
   if (it != cache.end())
     return it->second;
@@ -204,9 +296,18 @@ const Reference &reference(const Shape &s) {
   r.y.resize(r.rows.size() * s.n);
   r.scale.resize(r.rows.size() * s.n);
   const float *x = activations(s.m, s.k).data<float>();
-  const float *w = weight(s.n, s.k).w.data<float>();
+  const Weight &weights = weight(s.n, s.k);
+  const float *w = kind == 1   ? weights.bf16Values.data<float>()
+                   : kind == 2 ? weights.int8Values.data<float>()
+                               : weights.w.data<float>();
+  std::vector<float> row(s.k);
   for (size_t i = 0; i < r.rows.size(); ++i) {
     const float *xr = x + r.rows[i] * s.k;
+    if (kind == 1) {
+      for (int64_t k = 0; k < s.k; ++k)
+        row[k] = fromBF16(toBF16(xr[k]));
+      xr = row.data();
+    }
     for (int64_t n = 0; n < s.n; ++n) {
       const float *wr = w + n * s.k;
       double sum = 0, abs = 0;
@@ -226,7 +327,7 @@ const Reference &reference(const Shape &s) {
 /// sum_k |x w| within 2e-7 * K (1e-4 at K=512), which fp32 accumulation in
 /// any order stays well inside and a wrong element does not.
 void check(Impl impl, const Shape &s, const float *y) {
-  const Reference &r = reference(s);
+  const Reference &r = reference(impl, s);
   double tolerance = 2e-7 * double(s.k);
   for (size_t i = 0; i < r.rows.size(); ++i)
     for (int64_t n = 0; n < s.n; ++n) {
@@ -250,11 +351,30 @@ std::unique_ptr<CompiledModule> &module() {
 }
 
 std::vector<Tensor> callTfm(const std::string &entry, const Tensor &x,
-                            const Tensor &packed) {
-  auto r = module()->call(entry, {&x, &packed});
+                            const Tensor &packed,
+                            const Tensor *scales = nullptr) {
+  auto r = scales ? module()->call(entry, {&x, &packed, scales})
+                  : module()->call(entry, {&x, &packed});
   if (!r.ok())
     fail(std::string(r.status().message()));
   return std::move(*r);
+}
+
+/// One call of tfm's entry for `impl` (f32, bf16 or int8 weights).
+std::vector<Tensor> callTfmImpl(Impl impl, const std::string &shapeName,
+                                const Tensor &x, const Weight &w) {
+  switch (impl) {
+  case Impl::TfmBf16:
+    return callTfm("linear_bf16_" + shapeName, x, w.bf16Pairs);
+  case Impl::TfmInt8:
+    return callTfm("linear_int8_" + shapeName, x, w.int8, &w.int8Scales);
+  default:
+    return callTfm("linear_" + shapeName, x, w.packed);
+  }
+}
+
+bool isTfm(Impl impl) {
+  return impl == Impl::Tfm || impl == Impl::TfmBf16 || impl == Impl::TfmInt8;
 }
 
 void callOpenBLAS(const Shape &s, const float *x, const float *w, float *y) {
@@ -273,8 +393,11 @@ void runMatmul(benchmark::State &state, Impl impl) {
   const Shape s{state.range(0), state.range(1), state.range(2)};
   const Tensor &x = activations(s.m, s.k);
   const Weight &w = weight(s.n, s.k);
-  const std::string entry =
-      "linear_" + std::to_string(s.n) + "x" + std::to_string(s.k);
+  const std::string shapeName = std::to_string(s.n) + "x" + std::to_string(s.k);
+  if (impl == Impl::TfmBf16 && !__builtin_cpu_supports("avx512bf16")) {
+    state.SkipWithError("this CPU has no AVX512-BF16");
+    return;
+  }
   // The peers write into C, allocated (and first-touched) once.
   static std::map<std::pair<int64_t, int64_t>, Tensor> outputs;
   auto out = outputs.find({s.m, s.n});
@@ -292,7 +415,9 @@ void runMatmul(benchmark::State &state, Impl impl) {
     std::vector<Tensor> result;
     switch (impl) {
     case Impl::Tfm:
-      result = callTfm(entry, x, w.packed);
+    case Impl::TfmBf16:
+    case Impl::TfmInt8:
+      result = callTfmImpl(impl, shapeName, x, w);
       break;
     case Impl::OpenBLAS:
       callOpenBLAS(s, x.data<float>(), w.w.data<float>(), y);
@@ -304,9 +429,10 @@ void runMatmul(benchmark::State &state, Impl impl) {
     double ms = std::chrono::duration<double, std::milli>(
                     std::chrono::steady_clock::now() - start)
                     .count();
-    if (impl == Impl::Tfm) {
+    if (isTfm(impl)) {
       if (result.size() != 1 || result[0].shape() != std::vector{s.m, s.n})
-        fail("tfm: " + entry + " returned an unexpected result");
+        fail(std::string(implName(impl)) + ": " + shapeName +
+             " returned an unexpected result");
       check(impl, s, result[0].data<float>());
     } else {
       check(impl, s, y);
@@ -316,10 +442,12 @@ void runMatmul(benchmark::State &state, Impl impl) {
 
   switch (impl) {
   case Impl::Tfm:
+  case Impl::TfmBf16:
+  case Impl::TfmInt8:
     for (auto _ : state) {
       // The result is freed here, at the end of each call, as a caller
       // would; mallopt() in main keeps its pages in the heap.
-      std::vector<Tensor> r = callTfm(entry, x, w.packed);
+      std::vector<Tensor> r = callTfmImpl(impl, shapeName, x, w);
       benchmark::DoNotOptimize(r.front().rawData());
     }
     break;
@@ -341,9 +469,13 @@ void runMatmul(benchmark::State &state, Impl impl) {
   state.counters["GFLOPS"] =
       benchmark::Counter(2.0 * s.m * s.n * s.k / 1e9,
                          benchmark::Counter::kIsIterationInvariantRate);
+  // The bytes of the weight as stored (int8: and its scales).
+  double weightBytes = impl == Impl::TfmBf16   ? 2.0 * s.n * s.k
+                       : impl == Impl::TfmInt8 ? 1.0 * s.n * s.k + 4.0 * s.n
+                                               : 4.0 * s.n * s.k;
   if (s.m == 1)
     state.counters["GB/s"] = benchmark::Counter(
-        4.0 * s.n * s.k / 1e9, benchmark::Counter::kIsIterationInvariantRate);
+        weightBytes / 1e9, benchmark::Counter::kIsIterationInvariantRate);
   state.counters["first_ms"] = first->second;
 }
 
@@ -392,7 +524,8 @@ int main(int argc, char **argv) {
   tfm::bench::registerTriadBenchmarks();
   // Implementation by implementation: fewer switches between thread pools
   // when everything runs in one process.
-  for (Impl impl : {Impl::Tfm, Impl::OpenBLAS, Impl::OneDNN})
+  for (Impl impl :
+       {Impl::Tfm, Impl::TfmBf16, Impl::TfmInt8, Impl::OpenBLAS, Impl::OneDNN})
     for (const Shape &s : kShapes)
       benchmark::RegisterBenchmark(benchmarkName(impl), runMatmul, impl)
           ->Args({s.m, s.n, s.k})

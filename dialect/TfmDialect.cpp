@@ -64,7 +64,8 @@ LogicalResult TfmDialect::verifyOperationAttribute(Operation *op,
       return op->emitError() << name << " must be a unit attribute on scf.for";
     return success();
   }
-  if (name == kModelConfigAttrName || name == kWeightsAttrName) {
+  if (name == kModelConfigAttrName || name == kWeightsAttrName ||
+      name == kCpuFeaturesAttrName) {
     auto text = dyn_cast<StringAttr>(value);
     if (!isa<ModuleOp>(op) || !text)
       return op->emitError() << name << " must be a string on the module";

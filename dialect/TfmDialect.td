@@ -64,6 +64,12 @@ def Tfm_Dialect : Dialect {
     /// On the module: the XXH3 hashes of weights.bin and of its index, two
     /// words of 16 hex digits, stated in the manifest. Set by tfmc.
     static constexpr ::llvm::StringLiteral kWeightsAttrName = "tfm.weights";
+    /// On the module: the CPU features its code cannot run without, as
+    /// LLVM names them, space-separated (one line); written into the
+    /// manifest, which the runtime checks before a call. Set by the passes
+    /// that emit such instructions (tfm-lower-dot-bf16: avx512bf16).
+    static constexpr ::llvm::StringLiteral kCpuFeaturesAttrName =
+        "tfm.cpu_features";
   }];
 }
 

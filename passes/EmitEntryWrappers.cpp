@@ -281,7 +281,8 @@ struct TfmEmitEntryWrappers
     // runtime to check the artifact against: one manifest line each.
     for (auto [attr, line] :
          {std::pair(TfmDialect::kModelConfigAttrName, "config "),
-          std::pair(TfmDialect::kWeightsAttrName, "weights ")}) {
+          std::pair(TfmDialect::kWeightsAttrName, "weights "),
+          std::pair(TfmDialect::kCpuFeaturesAttrName, "requires ")}) {
       // One line: the dialect verifies it (TfmDialect.cpp).
       auto value = module->getAttrOfType<StringAttr>(attr);
       if (!value)

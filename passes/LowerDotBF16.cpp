@@ -33,6 +33,19 @@ struct TfmLowerDotBF16 : mlir::tfm::impl::TfmLowerDotBF16Base<TfmLowerDotBF16> {
       dot.erase();
       ++numLowered;
     });
+    // The module cannot run without the instruction: the manifest says so.
+    auto module = dyn_cast<ModuleOp>(getOperation());
+    if (!module)
+      module = getOperation()->getParentOfType<ModuleOp>();
+    if (numLowered == 0 || !module)
+      return;
+    auto features =
+        module->getAttrOfType<StringAttr>(TfmDialect::kCpuFeaturesAttrName);
+    std::string list = features ? features.getValue().str() : "";
+    if (!llvm::is_contained(llvm::split(list, ' '), "avx512bf16"))
+      list += list.empty() ? "avx512bf16" : " avx512bf16";
+    module->setAttr(TfmDialect::kCpuFeaturesAttrName,
+                    StringAttr::get(module.getContext(), list));
   }
 };
 } // namespace

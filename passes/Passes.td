@@ -30,7 +30,9 @@ def TfmLowerDotBF16 : Pass<"tfm-lower-dot-bf16"> {
     Each `tfm.dot_bf16` becomes `llvm.call_intrinsic
     "llvm.x86.avx512bf16.dpbf16ps.512"`. It runs after bufferization: an
     intrinsic call is an op of unknown memory effects, which buffer
-    deallocation refuses, while `tfm.dot_bf16` is pure.
+    deallocation refuses, while `tfm.dot_bf16` is pure. The module then
+    states that it needs `avx512bf16` (`tfm.cpu_features`, a manifest line
+    the runtime checks).
   }];
   let dependentDialects = ["::mlir::LLVM::LLVMDialect"];
   let statistics = [

@@ -29,6 +29,38 @@ namespace tfm {
 // Manifest
 //===----------------------------------------------------------------------===//
 
+std::optional<bool> cpuHasFeature(std::string_view feature) {
+  // __builtin_cpu_supports takes a literal: one branch per name the
+  // compiler may state.
+  if (feature == "avx512bf16")
+    return __builtin_cpu_supports("avx512bf16");
+  if (feature == "avx512f")
+    return __builtin_cpu_supports("avx512f");
+  if (feature == "avx2")
+    return __builtin_cpu_supports("avx2");
+  return std::nullopt;
+}
+
+absl::Status checkCpuFeatures(
+    std::string_view features, std::string_view module,
+    const std::function<std::optional<bool>(std::string_view)> &has) {
+  for (absl::string_view feature :
+       absl::StrSplit(toAbsl(features), ' ', absl::SkipEmpty())) {
+    std::optional<bool> present = has(toStd(feature));
+    if (!present)
+      return absl::FailedPreconditionError(absl::StrCat(
+          toAbsl(module), ": needs CPU feature '", feature,
+          "', which this runtime does not know; update the runtime"));
+    if (!*present)
+      return absl::FailedPreconditionError(absl::StrCat(
+          toAbsl(module), ": compiled for a CPU with ", feature,
+          ", which this CPU does not have (bf16 weights use vdpbf16ps "
+          "where the compiling machine has it); recompile the model on "
+          "this machine, or with tfmc --mcpu for this CPU"));
+  }
+  return absl::OkStatus();
+}
+
 /// Parses a non-negative decimal without sign or spaces; nullopt on anything
 /// else, including overflow.
 static std::optional<int64_t> parseDecimal(absl::string_view text) {
@@ -120,7 +152,8 @@ parseManifest(std::string_view manifest) {
 
     // The model's configuration and weights (CompiledModule::load keeps
     // them).
-    if (tokens[0] == "config" || tokens[0] == "weights")
+    if (tokens[0] == "config" || tokens[0] == "weights" ||
+        tokens[0] == "requires")
       continue;
     if (tokens[0] != "entry")
       return lineError(
@@ -235,6 +268,8 @@ CompiledModule::load(const std::string &path) {
       module->modelConfig_ = std::string(line);
     else if (absl::ConsumePrefix(&line, "weights "))
       module->weightChecksums_ = absl::StrSplit(line, ' ', absl::SkipEmpty());
+    else if (absl::ConsumePrefix(&line, "requires "))
+      TFM_RETURN_IF_ERROR(checkCpuFeatures(toStd(line), path));
 
   // The module's buffers come from the runtime's allocator.
   module->freeResult_ = std::free;

@@ -16,7 +16,9 @@
 #include "absl/status/statusor.h"
 #include "absl/types/span.h"
 
+#include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -50,6 +52,18 @@ std::string formatArgSpec(const ArgSpec &spec);
 /// Formats an entry as its manifest line:
 /// "entry NAME in f32[?] inout f32[?,4] out f32[?]".
 std::string formatEntrySpec(const EntrySpec &entry);
+
+/// Whether this CPU has `feature` (LLVM's name, e.g. "avx512bf16");
+/// nullopt for a name this runtime does not know.
+std::optional<bool> cpuHasFeature(std::string_view feature);
+
+/// Checks a manifest's "requires" list (feature names, space-separated)
+/// with `has` (this CPU's by default): an error names the first feature
+/// missing, or unknown, and says what to do.
+absl::Status checkCpuFeatures(
+    std::string_view features, std::string_view module,
+    const std::function<std::optional<bool>(std::string_view)> &has =
+        cpuHasFeature);
 
 class CompiledModule;
 

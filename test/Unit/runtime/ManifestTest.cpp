@@ -165,4 +165,46 @@ TEST(ManifestTest, FormatEntrySpecRoundTrips) {
   EXPECT_EQ(formatEntrySpec((*entries)[0]), line);
 }
 
+// A module's "requires" line (the CPU features its code needs), against a
+// stated CPU: every feature present passes; the first one missing, or one
+// this runtime does not know, is an error naming it.
+TEST(CpuFeaturesTest, ChecksEachFeature) {
+  auto cpu = [](std::string_view feature) -> std::optional<bool> {
+    if (feature == "avx512f")
+      return true;
+    if (feature == "avx512bf16")
+      return false;
+    return std::nullopt;
+  };
+  EXPECT_TRUE(checkCpuFeatures("", "m.so", cpu).ok());
+  EXPECT_TRUE(checkCpuFeatures("avx512f", "m.so", cpu).ok());
+  absl::Status missing = checkCpuFeatures("avx512f avx512bf16", "m.so", cpu);
+  EXPECT_EQ(missing.code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_NE(std::string(missing.message())
+                .find("m.so: compiled for a CPU with avx512bf16, which this "
+                      "CPU does not have"),
+            std::string::npos)
+      << missing;
+  absl::Status unknown = checkCpuFeatures("sse9", "m.so", cpu);
+  EXPECT_NE(std::string(unknown.message())
+                .find("needs CPU feature 'sse9', which this runtime does not "
+                      "know"),
+            std::string::npos)
+      << unknown;
+}
+
+// The real CPU: the names the compiler states are known.
+TEST(CpuFeaturesTest, KnowsTheCompilersNames) {
+  for (const char *feature : {"avx512bf16", "avx512f", "avx2"})
+    EXPECT_TRUE(cpuHasFeature(feature).has_value()) << feature;
+  EXPECT_FALSE(cpuHasFeature("no-such-feature").has_value());
+}
+
+// parseManifest takes the line as it takes config and weights.
+TEST(CpuFeaturesTest, ManifestAcceptsRequires) {
+  EXPECT_TRUE(parseManifest("tfm-abi " + std::to_string(TFM_ABI_VERSION) +
+                            "\nrequires avx512bf16\n")
+                  .ok());
+}
+
 } // namespace
