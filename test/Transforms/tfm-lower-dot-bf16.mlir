@@ -1,6 +1,8 @@
 // RUN: tfm-opt %s --split-input-file --tfm-lower-dot-bf16 | FileCheck %s
 
-// tfm.dot_bf16 becomes the vdpbf16ps intrinsic, operands in order.
+// tfm.dot_bf16 becomes the vdpbf16ps intrinsic, operands in order, and the
+// module states that it needs AVX512-BF16 (the manifest's requires line).
+// CHECK: module attributes {tfm.cpu_features = "avx512bf16"}
 // CHECK-LABEL: func.func @dot
 // CHECK-SAME: (%[[ACC:.*]]: vector<16xf32>, %[[A:.*]]: vector<32xbf16>, %[[B:.*]]: vector<32xbf16>)
 // CHECK-NOT: tfm.dot_bf16
@@ -13,7 +15,9 @@ func.func @dot(%acc: vector<16xf32>, %a: vector<32xbf16>, %b: vector<32xbf16>) -
 
 // -----
 
-// Negative case: nothing else is touched (an f32 FMA stays).
+// Negative case: nothing else is touched (an f32 FMA stays), and a module
+// without the op needs nothing.
+// CHECK-NOT: tfm.cpu_features
 // CHECK-LABEL: func.func @fma
 // CHECK-NOT: llvm.call_intrinsic
 // CHECK: vector.fma
