@@ -165,7 +165,26 @@ static void fill(Tensor &tensor) {
     case DType::I64:
       tensor.data<int64_t>()[i] = (int64_t(1) << 35) * i - 5;
       break;
+    case DType::BF16: // weights only: never written to .npy
+    case DType::I8:
+      FAIL() << "no .npy element type for " << dtypeName(tensor.dtype());
     }
+  }
+}
+
+// The weights' storage types have no .npy spelling (NumPy has no bf16, and
+// an entry never returns them): writing one is an error naming the type.
+TEST_F(NpyTest, RefusesWeightTypes) {
+  for (DType dtype : {DType::BF16, DType::I8}) {
+    absl::StatusOr<Tensor> tensor = Tensor::allocate(dtype, {2});
+    ASSERT_TRUE(tensor.ok());
+    absl::Status written = writeNpy(tempPath("typed.npy"), *tensor);
+    EXPECT_FALSE(written.ok());
+    EXPECT_NE(std::string(written.message())
+                  .find(std::string("cannot write a tensor of ") +
+                        std::string(dtypeName(dtype))),
+              std::string::npos)
+        << written;
   }
 }
 
