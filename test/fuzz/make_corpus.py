@@ -46,7 +46,7 @@ def main():
         "layer_norm_eps": 1e-6, "norm_first": True}))
     # Hugging Face configs, each with its generation config after a NUL.
     for case in ("bert-base-s1", "bert-mlm-s2", "gpt2-base-s1",
-                 "marian-base-s1"):
+                 "marian-base-s1", "llama-base-s1", "llama-bias-hd24-s7"):
         model = os.path.join(CASES, case, "model")
         data = read(model, "config.json")
         gen = os.path.join(model, "generation_config.json")
@@ -101,18 +101,22 @@ def main():
         buffer = io.BytesIO()
         np.save(buffer, array)
         write("npy", name + ".npy", buffer.getvalue())
-    # model.json as tfmc writes it (artifact version 3): an encoder-decoder
-    # with its weight index and entries, and a decoder with the generation
-    # rules.
-    def artifact(config, tensors, entries):
+    # model.json as tfmc writes it (artifact version 4): an encoder-decoder
+    # with its weight index (f32, and int8 with its scales) and entries, a
+    # decoder with the generation rules and bf16 weights (k pairs).
+    def artifact(config, tensors, entries, weight_type="f32"):
         offset, index = 0, []
-        for name, shape in tensors:
-            index.append({"name": name, "shape": shape, "offset": offset})
-            offset += 4 * int(np.prod(shape))
+        sizes = {"f32": 4, "bf16": 2, "i8": 1}
+        for name, shape, *dtype in tensors:
+            dtype = dtype[0] if dtype else "f32"
+            index.append({"name": name, "shape": shape, "offset": offset,
+                          "dtype": dtype})
+            offset += sizes[dtype] * int(np.prod(shape))
+            offset = -(-offset // 64) * 64
         return json.dumps({
-            "format": "tfm-artifact", "version": 3, "library": "model.so",
+            "format": "tfm-artifact", "version": 4, "library": "model.so",
             "library_xxh3": "3e5b0c23d4ffa35a", "config": config,
-            "source": "tfm",
+            "source": "tfm", "weight_type": weight_type,
             "weights": {"file": "weights.bin", "bytes": offset,
                         "xxh3": "c950e612e8be222e", "tensors": index},
             "entries": [{"name": n, "arguments": [
@@ -122,17 +126,18 @@ def main():
         {"architecture": "encoder-decoder", "bos_id": 1, "d_model": 8,
          "eos_id": 2, "max_seq_len": 16, "num_heads": 2, "pad_id": 0,
          "src_vocab_size": 33, "tgt_vocab_size": 16},
-        [("src_embed.weight", [33, 8]), ("q.weight", [1, 8, 32]),
-         ("q.bias", [8])],
+        [("src_embed.weight", [33, 8]), ("q.weight", [1, 8, 32], "i8"),
+         ("q.weight.scales", [8]), ("q.bias", [8])],
         [("encode", [("src_ids", False), ("src_lengths", False),
-                     ("src_embed.weight", True), ("q.weight", True)])]))
+                     ("src_embed.weight", True), ("q.weight", True),
+                     ("q.weight.scales", True)])], "int8"))
     write("artifact", "decoder.json", artifact(
         {"architecture": "decoder", "bos_id": 1, "d_model": 8, "eos_id": 2,
          "max_seq_len": 16, "pad_id": 0, "src_vocab_size": 0,
          "tgt_vocab_size": 23, "forced_eos_id": 2, "more_eos_ids": [3],
          "bad_words_ids": [[4], [5, 6]], "type_vocab_size": 0},
-        [("wte", [23, 8]), ("empty", [0, 8])],
-        [("decode", [("tgt_ids", False), ("wte", True)])]))
+        [("wte", [1, 4, 32, 2], "bf16"), ("empty", [0, 8])],
+        [("decode", [("tgt_ids", False), ("wte", True)])], "bf16"))
     # A module's manifest: entries, the config and the weights' hashes.
     write("manifest", "encdec.txt",
           "tfm-abi 2\n"
@@ -143,7 +148,8 @@ def main():
           'config {"architecture":"decoder","d_model":8,"max_seq_len":16,'
           '"pad_id":0,"bos_id":1,"eos_id":2,"src_vocab_size":0,'
           '"tgt_vocab_size":23}\n'
-          "weights c950e612e8be222e 0123456789abcdef\n")
+          "weights c950e612e8be222e 0123456789abcdef\n"
+          "requires avx512bf16\n")
 
 
 if __name__ == "__main__":
