@@ -23,7 +23,8 @@ def decode_stats(text, where):
 
 def step_weights(artifact):
     """(bytes, logits name, its tensor): the weights of the artifact's `step`
-    entry as stored (F32, packed shapes as listed), each stored tensor once,
+    entry as stored (their element types, packed shapes as listed; int8
+    scales included), each stored tensor once,
     without the embedding tables (a step reads a row of them per token)
     except the one that is also the logits projection (read whole): a tied
     lm_head is stored once as tgt_embed.weight, an untied one as
@@ -39,7 +40,9 @@ def step_weights(artifact):
                          "generator.weight nor tgt_embed.weight")
     weights = {tensors[n]["offset"]: tensors[n] for n in names
                if not n.endswith("_embed.weight") or n == logits}
-    size = sum(4 * math.prod(t["shape"]) for t in weights.values())
+    element = {"f32": 4, "bf16": 2, "i8": 1}  # model.json's "dtype"
+    size = sum(element[t.get("dtype", "f32")] * math.prod(t["shape"])
+               for t in weights.values())
     return size, logits, tensors[logits]
 
 
