@@ -42,7 +42,7 @@ declare -A ci_runs=([artifact]=2000000 [config]=2000000 [hf_config]=1000000
 # shellcheck source=scripts/packages.sh
 source "$repo/scripts/packages.sh"
 TFM_PACKAGES_PREFIX=fuzz tfm_ensure_packages cmake ninja-build clang-19 \
-  libabsl-dev libxxhash-dev libclang-rt-19-dev
+  libabsl-dev libxxhash-dev libclang-rt-19-dev libsentencepiece-dev libutf8proc-dev
 if [ ! -f "$build/build.ninja" ]; then
   cmake -G Ninja -S "$repo" -B "$build" -DCMAKE_BUILD_TYPE=RelWithDebInfo \
     -DCMAKE_C_COMPILER=clang-19 -DCMAKE_CXX_COMPILER=clang++-19 \

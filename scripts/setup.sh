@@ -12,6 +12,7 @@ packages=(
   cmake ninja-build
   llvm-19-dev libmlir-19-dev mlir-19-tools llvm-19-tools clang-19 libomp-19-dev
   libabsl-dev libbenchmark-dev libgtest-dev libxxhash-dev
+  libsentencepiece-dev libutf8proc-dev
   python3-numpy xxhash
 )
 # shellcheck source=scripts/packages.sh

@@ -1,0 +1,151 @@
+//===- Tokenizer.h - The tokenizer of a checkpoint directory ----*- C++ -*-===//
+//
+// Text to token ids and back, exactly as Hugging Face transformers' slow
+// tokenizers do it for the families tfm compiles, read from the files a
+// checkpoint directory ships (tokenizer_config.json, special_tokens_map.json
+// and the vocabulary files):
+//
+//   WordPiece            BertTokenizer      vocab.txt
+//   byte-level BPE       GPT2Tokenizer      vocab.json + merges.txt
+//   SentencePiece        MarianTokenizer    source.spm + target.spm + vocab.json
+//   SentencePiece        LlamaTokenizer     tokenizer.model
+//
+// SentencePiece models run on libsentencepiece (the library transformers
+// calls through python3-sentencepiece), the other two are written here.
+// What transformers does around the model is here too: added tokens split
+// out of the text before tokenization, special tokens added per family,
+// decoding with special tokens skipped or kept and its space clean-up.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef TFM_RUNTIME_TOKENIZER_TOKENIZER_H
+#define TFM_RUNTIME_TOKENIZER_TOKENIZER_H
+
+#include "absl/status/statusor.h"
+#include "absl/types/span.h"
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace tfm {
+
+class Tokenizer {
+public:
+  enum class Kind { WordPiece, ByteLevelBpe, Marian, Llama };
+
+  /// The files of a tokenizer in checkpoint directory `dir` that tfm reads
+  /// (names relative to `dir`), tokenizer_config.json first; empty when
+  /// `dir` has none (no tokenizer_config.json). An error when it has one
+  /// whose files are missing, or that names a class tfm does not read.
+  static absl::StatusOr<std::vector<std::string>>
+  filesIn(const std::string &dir);
+
+  /// Reads the tokenizer in `dir`. Every inconsistency (a missing file, a
+  /// malformed vocabulary, a special token not in it, an id twice) is one
+  /// error naming the file.
+  static absl::StatusOr<std::unique_ptr<Tokenizer>>
+  load(const std::string &dir);
+
+  virtual ~Tokenizer();
+
+  Kind kind() const { return kind_; }
+  /// transformers' class name ("BertTokenizer", ...).
+  std::string_view className() const;
+
+  /// Ids are below this.
+  int64_t size() const { return size_; }
+
+  /// `tokenizer(text)["input_ids"]` (the source side for Marian), or with
+  /// `add_special_tokens=False`. `text` must be valid UTF-8 (an error
+  /// otherwise). Never truncates.
+  absl::StatusOr<std::vector<int64_t>>
+  encode(std::string_view text, bool addSpecialTokens = true) const;
+
+  /// Marian's target side (`tokenizer(text_target=text)`); encode() for the
+  /// others.
+  absl::StatusOr<std::vector<int64_t>>
+  encodeTarget(std::string_view text, bool addSpecialTokens = true) const;
+
+  /// The tokens encode() maps to ids, as `tokenizer.tokenize(text)`.
+  absl::StatusOr<std::vector<std::string>>
+  tokenize(std::string_view text) const;
+
+  /// `tokenizer.decode(ids, skip_special_tokens=...)` (Marian: the target
+  /// side). Ids outside [0, size()) are an error. Bytes that do not make
+  /// UTF-8 (a byte-level token cut inside a character) become U+FFFD, as
+  /// Python's errors="replace".
+  absl::StatusOr<std::string> decode(absl::Span<const int64_t> ids,
+                                     bool skipSpecialTokens = true) const;
+
+  /// The special token ids (-1: none).
+  int64_t bosId() const { return bosId_; }
+  int64_t eosId() const { return eosId_; }
+  int64_t padId() const { return padId_; }
+  int64_t unkId() const { return unkId_; }
+  bool isSpecial(int64_t id) const;
+
+protected:
+  explicit Tokenizer(Kind kind) : kind_(kind) {}
+
+  /// An added token (`added_tokens_decoder`): split out of the text before
+  /// the model's tokenization and mapped to its id directly.
+  struct AddedToken {
+    std::string content;
+    int64_t id = -1;
+    bool lstrip = false, rstrip = false, singleWord = false;
+    bool special = false;
+  };
+
+  /// The model's own tokenization of text without added tokens in it
+  /// (transformers' `_tokenize`), into tokens of its vocabulary.
+  virtual void tokenizeText(std::string_view text, bool target,
+                            std::vector<std::string> &tokens) const = 0;
+  /// `_convert_token_to_id` (unknown: the unk id) and back.
+  virtual int64_t tokenId(std::string_view token, bool target) const = 0;
+  virtual std::string idToken(int64_t id, bool target) const = 0;
+  /// `build_inputs_with_special_tokens`.
+  virtual std::vector<int64_t> addSpecial(std::vector<int64_t> ids,
+                                          bool target) const = 0;
+  /// `convert_tokens_to_string` (Marian: the target side).
+  virtual std::string tokensToText(const std::vector<std::string> &tokens,
+                                   bool target) const = 0;
+  /// Whether `tokenize` lower-cases text outside added tokens first
+  /// (tokenizers with a do_lower_case attribute).
+  virtual bool lowerCasesAddedTokenGaps() const { return false; }
+  /// The whole of `tokenize` (LlamaTokenizer changes the generic one).
+  virtual void tokenizeAll(std::string_view text, bool target,
+                           std::vector<std::string> &tokens) const;
+  /// The generic `tokenize`: added tokens split out, the rest through
+  /// tokenizeText().
+  void splitAddedTokens(std::string_view text, bool target,
+                        std::vector<std::string> &tokens) const;
+  const AddedToken *findAdded(std::string_view content) const;
+  /// The id of special token `content` (an added token or one of the
+  /// model's vocabulary), or -1.
+  int64_t idOfSpecial(const std::string &content) const;
+  /// Adds `content` to all_special_tokens.
+  void addSpecial(const std::string &content, int64_t id);
+
+  absl::StatusOr<std::vector<int64_t>> encodeSide(std::string_view text,
+                                                  bool addSpecialTokens,
+                                                  bool target) const;
+
+  Kind kind_;
+  int64_t size_ = 0;
+  int64_t bosId_ = -1, eosId_ = -1, padId_ = -1, unkId_ = -1;
+  std::vector<AddedToken> added_;
+  /// `all_special_tokens` and their ids.
+  std::vector<std::string> specialTokens_;
+  std::vector<int64_t> specialIds_;
+  bool cleanUpSpaces_ = false;
+  bool spacesBetweenSpecialTokens_ = true;
+
+  friend class TokenizerLoader;
+};
+
+} // namespace tfm
+
+#endif // TFM_RUNTIME_TOKENIZER_TOKENIZER_H

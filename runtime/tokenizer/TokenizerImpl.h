@@ -1,0 +1,82 @@
+//===- TokenizerImpl.h - The tokenizer families, for Tokenizer.cpp -*- C++ -*-//
+//
+// Shared by the files that implement Tokenizer (not part of its API).
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef TFM_RUNTIME_TOKENIZER_TOKENIZERIMPL_H
+#define TFM_RUNTIME_TOKENIZER_TOKENIZERIMPL_H
+
+#include "runtime/tokenizer/Tokenizer.h"
+
+#include "support/Json.h"
+
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+namespace tfm {
+
+/// tokenizer_config.json with special_tokens_map.json behind it.
+struct TokenizerConfig {
+  TokenizerConfig(std::string dir, json::Value config, json::Value specialMap);
+
+  /// A key of tokenizer_config.json, else of special_tokens_map.json; null
+  /// values count as absent.
+  const json::Value *find(std::string_view key) const;
+  /// A boolean of tokenizer_config.json, or `otherwise`.
+  bool flag(std::string_view key, bool otherwise) const;
+  /// A special token's content (a string or an AddedToken object): none
+  /// when the config sets it to null, `otherwise` when absent.
+  absl::StatusOr<std::optional<std::string>>
+  token(std::string_view key, std::optional<std::string> otherwise) const;
+
+  std::string dir;
+  json::Value config;
+  json::Value specialMap;
+  std::string configPath;
+};
+
+/// Builds each family (a friend of Tokenizer).
+class TokenizerLoader {
+public:
+  /// The special tokens a class has when the config does not say.
+  struct Defaults {
+    std::vector<std::pair<std::string_view, std::string>> tokens;
+    bool cleanUpSpaces = false;
+  };
+  static absl::Status readSpecials(Tokenizer &tokenizer,
+                                   const TokenizerConfig &config,
+                                   const Defaults &defaults);
+
+  static absl::StatusOr<std::unique_ptr<Tokenizer>>
+  wordPiece(const TokenizerConfig &config);
+  static absl::StatusOr<std::unique_ptr<Tokenizer>>
+  byteLevelBpe(const TokenizerConfig &config);
+  static absl::StatusOr<std::unique_ptr<Tokenizer>>
+  marian(const TokenizerConfig &config);
+  static absl::StatusOr<std::unique_ptr<Tokenizer>>
+  llama(const TokenizerConfig &config);
+
+  static void setSize(Tokenizer &tokenizer, int64_t size) {
+    tokenizer.size_ = std::max(tokenizer.size_, size);
+  }
+};
+
+/// Bytes as Python's bytes.decode("utf-8", errors="replace"): each maximal
+/// invalid subsequence becomes U+FFFD.
+std::string replaceInvalidUtf8(std::string_view bytes);
+
+/// Python's str.strip() (left and right), lstrip() or rstrip():
+/// whitespace as str.isspace().
+std::string pythonStrip(std::string_view text, bool left = true,
+                        bool right = true);
+
+/// Python's text.split(): runs of str.isspace() characters separate words.
+std::vector<std::u32string> splitOnSpaces(std::u32string_view text);
+
+} // namespace tfm
+
+#endif // TFM_RUNTIME_TOKENIZER_TOKENIZERIMPL_H

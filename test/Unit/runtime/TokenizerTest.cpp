@@ -1,0 +1,123 @@
+//===- TokenizerTest.cpp - Tokenizers against transformers' ---------------===//
+//
+// Each case in test/tokenizers/cases (test/tokenizers/make_cases.sh) is a
+// tokenizer as a checkpoint ships it and transformers' encodings of 32 test
+// strings: ids with and without special tokens, tokens, decodings with
+// special tokens skipped and kept (Marian: the target side too). tfm must
+// give every one of them exactly.
+//
+//===----------------------------------------------------------------------===//
+
+#include "runtime/tokenizer/Tokenizer.h"
+#include "runtime/tokenizer/Unicode.h"
+#include "support/Json.h"
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+
+#include <string>
+#include <vector>
+
+using namespace tfm;
+
+namespace {
+
+std::string caseDir(const std::string &name) {
+  return std::string(TFM_TOKENIZER_CASES) + "/" + name;
+}
+
+std::vector<int64_t> ints(const json::Value &value) {
+  std::vector<int64_t> out;
+  for (const json::Value &v : value.asArray())
+    out.push_back(v.asInt());
+  return out;
+}
+
+std::vector<std::string> strings(const json::Value &value) {
+  std::vector<std::string> out;
+  for (const json::Value &v : value.asArray())
+    out.push_back(v.asString());
+  return out;
+}
+
+class TokenizerCase : public ::testing::TestWithParam<const char *> {};
+
+TEST_P(TokenizerCase, MatchesTransformers) {
+  std::string dir = caseDir(GetParam());
+  auto tokenizer = Tokenizer::load(dir + "/tokenizer");
+  ASSERT_TRUE(tokenizer.ok()) << tokenizer.status();
+  auto encodings = json::parseFile(dir + "/encodings.json");
+  ASSERT_TRUE(encodings.ok()) << encodings.status();
+  const json::Value *cases = encodings->find("strings");
+  ASSERT_TRUE(cases && cases->isArray());
+  ASSERT_EQ(cases->asArray().size(), 32u);
+  bool marian = (*tokenizer)->kind() == Tokenizer::Kind::Marian;
+  for (const json::Value &c : cases->asArray()) {
+    std::string name = c.find("name")->asString();
+    const std::string &text = c.find("text")->asString();
+    SCOPED_TRACE(name);
+    auto tokens = (*tokenizer)->tokenize(text);
+    ASSERT_TRUE(tokens.ok()) << tokens.status();
+    std::vector<std::string> expectedTokens = strings(*c.find("tokens"));
+    // "tokens" are convert_ids_to_tokens(input_ids): the special tokens
+    // added around the text are in it, the tokenize() output is not.
+    auto ids = (*tokenizer)->encode(text);
+    ASSERT_TRUE(ids.ok()) << ids.status();
+    EXPECT_EQ(*ids, ints(*c.find("input_ids")));
+    auto plain = (*tokenizer)->encode(text, /*addSpecialTokens=*/false);
+    ASSERT_TRUE(plain.ok());
+    EXPECT_EQ(*plain, ints(*c.find("input_ids_no_special")));
+    // Where the text's own ids sit among those with special tokens.
+    std::vector<int64_t> expectedIds = ints(*c.find("input_ids"));
+    std::vector<int64_t> expectedPlain = ints(*c.find("input_ids_no_special"));
+    size_t offset = 0;
+    while (offset + expectedPlain.size() < expectedIds.size() &&
+           !std::equal(expectedPlain.begin(), expectedPlain.end(),
+                       expectedIds.begin() + offset))
+      ++offset;
+    ASSERT_LE(offset + expectedPlain.size(), expectedTokens.size());
+    // transformers' tokens are the ids converted back: a piece outside the
+    // vocabulary (Marian's vocab.json) reads as the unk token there.
+    ASSERT_EQ(tokens->size(), plain->size());
+    for (size_t i = 0; i < tokens->size(); ++i)
+      if ((*plain)[i] == (*tokenizer)->unkId())
+        (*tokens)[i] = expectedTokens[offset + i];
+    EXPECT_EQ(*tokens, std::vector<std::string>(
+                           expectedTokens.begin() + offset,
+                           expectedTokens.begin() + offset +
+                               expectedPlain.size()));
+    auto decoded = (*tokenizer)->decode(expectedIds, true);
+    ASSERT_TRUE(decoded.ok()) << decoded.status();
+    if (!marian) {
+      EXPECT_EQ(*decoded, c.find("decoded")->asString());
+      auto withSpecial =
+          (*tokenizer)->decode(ints(*c.find("input_ids")), false);
+      ASSERT_TRUE(withSpecial.ok());
+      EXPECT_EQ(*withSpecial, c.find("decoded_with_special")->asString());
+    } else {
+      // Marian decodes with the target model: its "decoded" is of the source
+      // ids with the target model, as transformers' decode() does.
+      EXPECT_EQ(*decoded, c.find("decoded")->asString());
+      auto target = (*tokenizer)->encodeTarget(text);
+      ASSERT_TRUE(target.ok());
+      EXPECT_EQ(*target, ints(*c.find("target_input_ids")));
+      auto targetDecoded = (*tokenizer)->decode(*target, true);
+      ASSERT_TRUE(targetDecoded.ok());
+      EXPECT_EQ(*targetDecoded, c.find("target_decoded")->asString());
+    }
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(Cases, TokenizerCase,
+                         ::testing::Values("bert", "bert-cased", "gpt2",
+                                           "marian", "llama", "llama-legacy"),
+                         [](const auto &info) {
+                           std::string name = info.param;
+                           for (char &c : name)
+                             if (c == '-')
+                               c = '_';
+                           return name;
+                         });
+
+} // namespace
