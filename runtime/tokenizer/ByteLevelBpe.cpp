@@ -177,9 +177,8 @@ public:
   }
 
   std::string idToken(int64_t id, bool) const override {
-    return id >= 0 && static_cast<size_t>(id) < tokens.size()
-               ? tokens[id]
-               : std::string();
+    return id >= 0 && static_cast<size_t>(id) < tokens.size() ? tokens[id]
+                                                              : std::string();
   }
 
   std::vector<int64_t> addSpecial(std::vector<int64_t> ids,
@@ -261,9 +260,9 @@ TokenizerLoader::byteLevelBpe(const TokenizerConfig &config) {
     if (parts.size() != 2)
       return absl::InvalidArgumentError(
           absl::StrCat(mergesPath, ": line ", i + 1, " is not a pair"));
-    tokenizer->ranks.emplace(std::make_pair(unicode::encode(parts[0]),
-                                            unicode::encode(parts[1])),
-                             static_cast<int>(i - 1));
+    tokenizer->ranks.emplace(
+        std::make_pair(unicode::encode(parts[0]), unicode::encode(parts[1])),
+        static_cast<int>(i - 1));
   }
   tokenizer->addPrefixSpace = config.flag("add_prefix_space", false);
   tokenizer->addBosToken = config.flag("add_bos_token", false);

@@ -50,9 +50,7 @@ SentencePieceModel::decode(const std::vector<std::string> &pieces) const {
   return text;
 }
 
-int SentencePieceModel::size() const {
-  return impl_->processor.GetPieceSize();
-}
+int SentencePieceModel::size() const { return impl_->processor.GetPieceSize(); }
 int SentencePieceModel::pieceToId(std::string_view piece) const {
   return impl_->processor.PieceToId(piece);
 }

@@ -47,8 +47,7 @@ namespace {
 /// The next match of Python's re `>>.+<<` in `text` at or after `from`:
 /// [begin, end), or begin = npos. `.` is any character but \n; greedy, so
 /// the match ends at the last "<<" of the line.
-std::pair<size_t, size_t> findLanguageCode(std::string_view text,
-                                           size_t from) {
+std::pair<size_t, size_t> findLanguageCode(std::string_view text, size_t from) {
   for (size_t start = text.find(">>", from); start != std::string_view::npos;
        start = text.find(">>", start + 1)) {
     size_t lineEnd = text.find('\n', start + 2);
@@ -187,8 +186,8 @@ TokenizerLoader::marian(const TokenizerConfig &config) {
       size = std::max(size, id + 1);
   for (const auto &[token, id] : *decoderSource)
     if (!tokenizer->decoder.emplace(id, token).second)
-      return absl::InvalidArgumentError(absl::StrCat(
-          decoderPath, ": id ", id, " is given to two tokens"));
+      return absl::InvalidArgumentError(
+          absl::StrCat(decoderPath, ": id ", id, " is given to two tokens"));
   setSize(*tokenizer, size);
   TFM_ASSIGN_OR_RETURN(std::optional<std::string> unk,
                        config.token("unk_token", "<unk>"));
@@ -196,11 +195,10 @@ TokenizerLoader::marian(const TokenizerConfig &config) {
     return absl::InvalidArgumentError(
         absl::StrCat(vocabPath, ": the unk token must be in the vocabulary"));
   tokenizer->unkToken = *unk;
-  TFM_RETURN_IF_ERROR(readSpecials(*tokenizer, config,
-                                   {{{"unk_token", "<unk>"},
-                                     {"eos_token", "</s>"},
-                                     {"pad_token", "<pad>"}},
-                                    /*cleanUpSpaces=*/false}));
+  TFM_RETURN_IF_ERROR(readSpecials(
+      *tokenizer, config,
+      {{{"unk_token", "<unk>"}, {"eos_token", "</s>"}, {"pad_token", "<pad>"}},
+       /*cleanUpSpaces=*/false}));
   if (tokenizer->eosId() < 0)
     return absl::InvalidArgumentError(absl::StrCat(
         config.configPath, ": MarianTokenizer needs an eos token"));
@@ -262,7 +260,8 @@ public:
     }
     // The dummy prefix is off, so a leading "▁" would be dropped:
     // transformers encodes unk + text and removes the unk's pieces.
-    std::vector<std::string> pieces = model->encode(unkToken + std::string(text));
+    std::vector<std::string> pieces =
+        model->encode(unkToken + std::string(text));
     size_t skip = pieces.size() >= unkTokenLength ? unkTokenLength : 0;
     for (size_t i = skip; i < pieces.size(); ++i)
       out.push_back(std::move(pieces[i]));
@@ -334,12 +333,12 @@ TokenizerLoader::llama(const TokenizerConfig &config) {
                        config.token("unk_token", "<unk>"));
   if (unk)
     tokenizer->unkToken = *unk;
-  tokenizer->unkTokenLength = tokenizer->model->encode(tokenizer->unkToken).size();
-  TFM_RETURN_IF_ERROR(readSpecials(*tokenizer, config,
-                                   {{{"unk_token", "<unk>"},
-                                     {"bos_token", "<s>"},
-                                     {"eos_token", "</s>"}},
-                                    /*cleanUpSpaces=*/false}));
+  tokenizer->unkTokenLength =
+      tokenizer->model->encode(tokenizer->unkToken).size();
+  TFM_RETURN_IF_ERROR(readSpecials(
+      *tokenizer, config,
+      {{{"unk_token", "<unk>"}, {"bos_token", "<s>"}, {"eos_token", "</s>"}},
+       /*cleanUpSpaces=*/false}));
   return std::unique_ptr<Tokenizer>(std::move(tokenizer));
 }
 

@@ -64,8 +64,7 @@ std::string pythonStrip(std::string_view text, bool left, bool right) {
     ++begin;
   while (right && end > begin && unicode::isPythonSpace(chars[end - 1]))
     --end;
-  return unicode::encode(
-      std::u32string_view(chars).substr(begin, end - begin));
+  return unicode::encode(std::u32string_view(chars).substr(begin, end - begin));
 }
 
 void Tokenizer::splitAddedTokens(std::string_view text, bool target,
@@ -215,8 +214,10 @@ absl::StatusOr<std::string> Tokenizer::decode(absl::Span<const int64_t> ids,
   for (int64_t id : ids) {
     if (id < 0 || id >= size_)
       return absl::InvalidArgumentError(
-          absl::StrCat("token id ", id, " is not in the tokenizer's "
-                       "vocabulary (0..", size_ - 1, ")"));
+          absl::StrCat("token id ", id,
+                       " is not in the tokenizer's "
+                       "vocabulary (0..",
+                       size_ - 1, ")"));
     if (skipSpecialTokens && isSpecial(id))
       continue;
     auto added = std::find_if(added_.begin(), added_.end(),
@@ -350,10 +351,10 @@ static absl::StatusOr<const ClassInfo *> classOf(const json::Value &config,
   for (const ClassInfo &info : classes())
     if (info.name == slow)
       return &info;
-  return absl::InvalidArgumentError(absl::StrCat(
-      path, ": tokenizer_class \"", name->asString(),
-      "\" is not one tfm reads (BertTokenizer, GPT2Tokenizer, "
-      "MarianTokenizer, LlamaTokenizer)"));
+  return absl::InvalidArgumentError(
+      absl::StrCat(path, ": tokenizer_class \"", name->asString(),
+                   "\" is not one tfm reads (BertTokenizer, GPT2Tokenizer, "
+                   "MarianTokenizer, LlamaTokenizer)"));
 }
 
 absl::StatusOr<std::vector<std::string>>
@@ -373,9 +374,9 @@ Tokenizer::filesIn(const std::string &dir) {
       files.emplace_back(optional);
   for (std::string_view name : info->files) {
     if (!fileExists(dir + "/" + std::string(name)))
-      return absl::NotFoundError(absl::StrCat(
-          dir, ": ", toAbsl(info->name), " needs ", toAbsl(name),
-          ", which is missing"));
+      return absl::NotFoundError(absl::StrCat(dir, ": ", toAbsl(info->name),
+                                              " needs ", toAbsl(name),
+                                              ", which is missing"));
     files.emplace_back(name);
   }
   if (info->kind == Kind::Marian) {

@@ -7,8 +7,8 @@
 //
 //   WordPiece            BertTokenizer      vocab.txt
 //   byte-level BPE       GPT2Tokenizer      vocab.json + merges.txt
-//   SentencePiece        MarianTokenizer    source.spm + target.spm + vocab.json
-//   SentencePiece        LlamaTokenizer     tokenizer.model
+//   SentencePiece        MarianTokenizer    source.spm + target.spm +
+//   vocab.json SentencePiece        LlamaTokenizer     tokenizer.model
 //
 // SentencePiece models run on libsentencepiece (the library transformers
 // calls through python3-sentencepiece), the other two are written here.
@@ -129,9 +129,8 @@ protected:
   /// Adds `content` to all_special_tokens.
   void addSpecial(const std::string &content, int64_t id);
 
-  absl::StatusOr<std::vector<int64_t>> encodeSide(std::string_view text,
-                                                  bool addSpecialTokens,
-                                                  bool target) const;
+  absl::StatusOr<std::vector<int64_t>>
+  encodeSide(std::string_view text, bool addSpecialTokens, bool target) const;
 
   Kind kind_;
   int64_t size_ = 0;

@@ -156,8 +156,8 @@ static bool isCaseIgnorable(char32_t c) {
   auto cat = utf8proc_category(static_cast<utf8proc_int32_t>(c));
   return cat == UTF8PROC_CATEGORY_MN || cat == UTF8PROC_CATEGORY_ME ||
          cat == UTF8PROC_CATEGORY_CF || cat == UTF8PROC_CATEGORY_LM ||
-         cat == UTF8PROC_CATEGORY_SK || c == U'\'' || c == U'.' ||
-         c == U':' || c == 0x00AD || c == 0x2019;
+         cat == UTF8PROC_CATEGORY_SK || c == U'\'' || c == U'.' || c == U':' ||
+         c == 0x00AD || c == 0x2019;
 }
 
 std::u32string lower(std::u32string_view text) {
@@ -200,12 +200,12 @@ static std::u32string normalize(std::u32string_view text,
                                 utf8proc_option_t options) {
   std::string utf8 = encode(text);
   utf8proc_uint8_t *mapped = nullptr;
-  utf8proc_ssize_t n = utf8proc_map(
-      reinterpret_cast<const utf8proc_uint8_t *>(utf8.data()),
-      static_cast<utf8proc_ssize_t>(utf8.size()), &mapped,
-      static_cast<utf8proc_option_t>(options | UTF8PROC_STABLE));
+  utf8proc_ssize_t n =
+      utf8proc_map(reinterpret_cast<const utf8proc_uint8_t *>(utf8.data()),
+                   static_cast<utf8proc_ssize_t>(utf8.size()), &mapped,
+                   static_cast<utf8proc_option_t>(options | UTF8PROC_STABLE));
   std::unique_ptr<utf8proc_uint8_t, decltype(&std::free)> owner(mapped,
-                                                                 &std::free);
+                                                                &std::free);
   if (n < 0) // Only out of memory: the input is valid UTF-8.
     throw std::bad_alloc();
   return decode(std::string_view(reinterpret_cast<const char *>(mapped),

@@ -230,8 +230,7 @@ TokenizerLoader::wordPiece(const TokenizerConfig &config) {
   std::string path = config.dir + "/vocab.txt";
   TFM_ASSIGN_OR_RETURN(std::string text, readFile(path));
   if (!unicode::isValidUtf8(text))
-    return absl::InvalidArgumentError(
-        absl::StrCat(path, ": not valid UTF-8"));
+    return absl::InvalidArgumentError(absl::StrCat(path, ": not valid UTF-8"));
   // load_vocab: line i (without its newline) is token i; a later line with
   // the same token takes it over.
   int64_t id = 0;
@@ -251,8 +250,7 @@ TokenizerLoader::wordPiece(const TokenizerConfig &config) {
   setSize(*tokenizer, id);
   tokenizer->doLowerCase = config.flag("do_lower_case", true);
   tokenizer->doBasicTokenize = config.flag("do_basic_tokenize", true);
-  tokenizer->tokenizeChineseChars =
-      config.flag("tokenize_chinese_chars", true);
+  tokenizer->tokenizeChineseChars = config.flag("tokenize_chinese_chars", true);
   tokenizer->splitOnPunctuation = config.flag("do_split_on_punc", true);
   if (const json::Value *strip = config.config.find("strip_accents");
       strip && strip->isBool())

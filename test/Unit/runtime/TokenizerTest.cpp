@@ -83,10 +83,10 @@ TEST_P(TokenizerCase, MatchesTransformers) {
     for (size_t i = 0; i < tokens->size(); ++i)
       if ((*plain)[i] == (*tokenizer)->unkId())
         (*tokens)[i] = expectedTokens[offset + i];
-    EXPECT_EQ(*tokens, std::vector<std::string>(
-                           expectedTokens.begin() + offset,
-                           expectedTokens.begin() + offset +
-                               expectedPlain.size()));
+    EXPECT_EQ(*tokens,
+              std::vector<std::string>(expectedTokens.begin() + offset,
+                                       expectedTokens.begin() + offset +
+                                           expectedPlain.size()));
     auto decoded = (*tokenizer)->decode(expectedIds, true);
     ASSERT_TRUE(decoded.ok()) << decoded.status();
     if (!marian) {
