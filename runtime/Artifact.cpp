@@ -225,7 +225,47 @@ tfm::parseArtifactDescription(std::string_view text, const std::string &path) {
     }
     d.entries.push_back(std::move(entry));
   }
+
+  if (const json::Value *tokenizer = doc.find("tokenizer")) {
+    const json::Value *files;
+    TFM_ASSIGN_OR_RETURN(files, r.field(*tokenizer, "files", Kind::Array));
+    for (const json::Value &f : files->asArray()) {
+      const json::Value *name, *hash;
+      TFM_ASSIGN_OR_RETURN(name, r.field(f, "name", Kind::String));
+      TFM_ASSIGN_OR_RETURN(hash, r.field(f, "xxh3", Kind::String));
+      // A file name within tokenizer/, nothing that leaves it.
+      const std::string &n = name->asString();
+      if (n.empty() || n[0] == '.' || n.find('/') != std::string::npos)
+        return r.error(
+            absl::StrCat("tokenizer file '", n, "' is not a plain file name"));
+      d.tokenizerFiles.emplace_back(n, hash->asString());
+    }
+    if (d.tokenizerFiles.empty())
+      return r.error("field 'tokenizer' lists no files");
+  }
   return d;
+}
+
+absl::StatusOr<const Tokenizer *> Artifact::tokenizer() const {
+  if (tokenizerFiles_.empty())
+    return absl::FailedPreconditionError(absl::StrCat(
+        dir_, " has no tokenizer: the model directory it was compiled from "
+              "had no tokenizer_config.json; give token ids (--src, "
+              "--inputs)"));
+  std::call_once(tokenizerOnce_, [&] {
+    std::string tokenizerDir = dir_ + "/tokenizer";
+    Reader r(dir_ + "/model.json");
+    for (const auto &[name, hash] : tokenizerFiles_)
+      if (absl::Status s = checkHash(tokenizerDir + "/" + name, hash, r);
+          !s.ok()) {
+        tokenizer_ = s;
+        return;
+      }
+    tokenizer_ = Tokenizer::load(tokenizerDir);
+  });
+  if (!tokenizer_.ok())
+    return tokenizer_.status();
+  return tokenizer_->get();
 }
 
 absl::Status tfm::checkCompiledConfig(const json::Value &config,
@@ -271,6 +311,8 @@ Artifact::load(const std::string &dir) {
   Reader r(jsonPath);
   std::unique_ptr<Artifact> artifact(new Artifact());
   artifact->config_ = d.config;
+  artifact->dir_ = dir;
+  artifact->tokenizerFiles_ = d.tokenizerFiles;
 
   // Weights: views into the mapped weights.bin.
   TFM_ASSIGN_OR_RETURN(artifact->weightFile_,

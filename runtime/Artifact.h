@@ -12,6 +12,7 @@
 
 #include "runtime/Module.h"
 #include "runtime/Tensor.h"
+#include "runtime/tokenizer/Tokenizer.h"
 #include "support/Json.h"
 #include "support/MappedFile.h"
 
@@ -20,6 +21,7 @@
 #include <algorithm>
 #include <map>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -97,6 +99,9 @@ struct ArtifactDescription {
     std::vector<std::pair<std::string, bool>> arguments;
   };
   std::vector<Entry> entries;
+  /// The tokenizer tfmc copied from the checkpoint directory into
+  /// tokenizer/ (none: no files): each file's name and XXH3 hash.
+  std::vector<std::pair<std::string, std::string>> tokenizerFiles;
 };
 
 /// Parses model.json's text; errors name `path`.
@@ -139,6 +144,15 @@ public:
   absl::StatusOr<std::vector<Tensor>> call(std::string_view name,
                                            const NamedInputs &inputs) const;
 
+  /// Whether the artifact has a tokenizer (the checkpoint directory had
+  /// one).
+  bool hasTokenizer() const { return !tokenizerFiles_.empty(); }
+
+  /// The model's tokenizer, read on first use from the artifact's
+  /// tokenizer/ (after checking each file's hash); an error when the
+  /// artifact has none.
+  absl::StatusOr<const Tokenizer *> tokenizer() const;
+
   /// Prepares repeated calls of entry `name` (runtime/Module.h): the inputs
   /// must outlive the PreparedCall; those named in `batched` follow its
   /// setBatch().
@@ -161,6 +175,11 @@ private:
   Artifact() = default;
 
   ArtifactConfig config_;
+  std::string dir_;
+  std::vector<std::pair<std::string, std::string>> tokenizerFiles_;
+  mutable std::once_flag tokenizerOnce_;
+  mutable absl::StatusOr<std::unique_ptr<Tokenizer>> tokenizer_ =
+      absl::UnknownError("not loaded");
   std::unique_ptr<MappedFile> weightFile_;
   std::map<std::string, Tensor, std::less<>> weights_;
   std::unique_ptr<CompiledModule> module_;

@@ -172,10 +172,9 @@ static absl::StatusOr<Sequences> greedyRecompute(const Artifact &artifact,
   return generated;
 }
 
-absl::StatusOr<Sequences> tfm::greedy(DecodeSession &session,
-                                      const Sequences &src,
-                                      int64_t maxNewTokens,
-                                      GenerateStats *stats) {
+absl::StatusOr<Sequences>
+tfm::greedy(DecodeSession &session, const Sequences &src, int64_t maxNewTokens,
+            GenerateStats *stats, const TokenCallback &onToken) {
   const ArtifactConfig &c = session.artifact().config();
   auto begin = std::chrono::steady_clock::now();
   TFM_RETURN_IF_ERROR(session.start(src, 0, maxNewTokens));
@@ -212,6 +211,8 @@ absl::StatusOr<Sequences> tfm::greedy(DecodeSession &session,
       // that would only predict past it is not run.
       finished[slot] = static_cast<int64_t>(out.size()) >= maxNewTokens ||
                        session.length(slot) + 1 >= c.maxSeqLen;
+      if (onToken && !onToken(session.sequence(slot), token))
+        finished[slot] = true;
     }
     session.retire(finished);
     if (session.running() == 0)

@@ -14,6 +14,7 @@
 #include "absl/status/statusor.h"
 
 #include <cstdint>
+#include <functional>
 #include <vector>
 
 namespace tfm {
@@ -44,10 +45,17 @@ absl::StatusOr<Sequences> greedy(const Artifact &artifact, const Sequences &src,
                                  GenerateStats *stats = nullptr,
                                  bool useCache = true);
 
-/// Greedy decoding with the cache on `session` (its buffers reused).
+/// Called with each token a sequence takes (its index in the batch), as it
+/// takes it (streaming); returning false ends that sequence after it (a
+/// stop string).
+using TokenCallback = std::function<bool(size_t sequence, int64_t token)>;
+
+/// Greedy decoding with the cache on `session` (its buffers reused);
+/// `onToken`, when given, sees each token as it is taken.
 absl::StatusOr<Sequences> greedy(DecodeSession &session, const Sequences &src,
                                  int64_t maxNewTokens,
-                                 GenerateStats *stats = nullptr);
+                                 GenerateStats *stats = nullptr,
+                                 const TokenCallback &onToken = nullptr);
 
 /// Beam search with `beams` beams per sequence, on the KV cache. Each step
 /// extends every live beam by its 2*beams most likely tokens, keeps the

@@ -256,6 +256,60 @@ absl::StatusOr<std::string> Tokenizer::decode(absl::Span<const int64_t> ids,
   return text;
 }
 
+//===----------------------------------------------------------------------===//
+// Streaming
+//===----------------------------------------------------------------------===//
+
+/// Whether `c` is a CJK ideograph (TextStreamer's _is_chinese_char ranges).
+static bool isCjk(char32_t c) {
+  return (c >= 0x4E00 && c <= 0x9FFF) || (c >= 0x3400 && c <= 0x4DBF) ||
+         (c >= 0x20000 && c <= 0x2A6DF) || (c >= 0x2A700 && c <= 0x2B73F) ||
+         (c >= 0x2B740 && c <= 0x2B81F) || (c >= 0x2B820 && c <= 0x2CEAF) ||
+         (c >= 0xF900 && c <= 0xFAFF) || (c >= 0x2F800 && c <= 0x2FA1F);
+}
+
+absl::StatusOr<std::string> TextStream::push(int64_t id) {
+  ids_.push_back(id);
+  // transformers' space clean-up can change text before the last space
+  // (" 's" -> "'s"): with it on, all comes at finish().
+  if (tokenizer_.cleansUpSpaces())
+    return std::string();
+  TFM_ASSIGN_OR_RETURN(std::string text, tokenizer_.decode(ids_, skipSpecial_));
+  // Decoding more ids only appends, without the clean-up; should it not,
+  // wait for finish().
+  if (text.compare(0, printed_.size(), printed_) != 0)
+    return std::string();
+  static constexpr std::string_view kReplacement = "\xEF\xBF\xBD";
+  size_t end = text.size();
+  if (std::string_view(text).substr(printed_.size()).size() >=
+          kReplacement.size() &&
+      std::string_view(text).substr(end - kReplacement.size()) == kReplacement)
+    return std::string(); // A character still incomplete.
+  if (end > printed_.size()) {
+    std::u32string tail =
+        unicode::decode(std::string_view(text).substr(printed_.size()));
+    if (text.back() != '\n' && !isCjk(tail.back())) {
+      size_t space = text.rfind(' ');
+      end = space == std::string::npos || space < printed_.size()
+                ? printed_.size()
+                : space + 1;
+    }
+  }
+  std::string out = text.substr(printed_.size(), end - printed_.size());
+  printed_ += out;
+  return out;
+}
+
+absl::StatusOr<std::string> TextStream::finish() {
+  TFM_ASSIGN_OR_RETURN(std::string text, tokenizer_.decode(ids_, skipSpecial_));
+  if (text.compare(0, printed_.size(), printed_) != 0)
+    return absl::InternalError(
+        "the decoded text changed where it was already printed");
+  std::string out = text.substr(printed_.size());
+  printed_ = text;
+  return out;
+}
+
 std::string replaceInvalidUtf8(std::string_view bytes) {
   std::string out;
   out.reserve(bytes.size());

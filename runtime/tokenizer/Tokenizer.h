@@ -86,6 +86,8 @@ public:
   int64_t padId() const { return padId_; }
   int64_t unkId() const { return unkId_; }
   bool isSpecial(int64_t id) const;
+  /// Whether decode() applies transformers' clean_up_tokenization.
+  bool cleansUpSpaces() const { return cleanUpSpaces_; }
 
 protected:
   explicit Tokenizer(Kind kind) : kind_(kind) {}
@@ -143,6 +145,29 @@ protected:
   bool spacesBetweenSpecialTokens_ = true;
 
   friend class TokenizerLoader;
+};
+
+/// The text of a sequence of ids as it grows, for printing while tokens are
+/// generated. As transformers' TextStreamer: the text is decoded whole each
+/// time, and only what no later token can change is given out: up to the
+/// last space (all of it after a newline or a CJK character), never a
+/// trailing U+FFFD (a character whose bytes are still to come). The pieces
+/// given out, then finish(), make decode(all ids).
+class TextStream {
+public:
+  explicit TextStream(const Tokenizer &tokenizer, bool skipSpecialTokens = true)
+      : tokenizer_(tokenizer), skipSpecial_(skipSpecialTokens) {}
+
+  /// Adds `id`; returns the text now final (often empty).
+  absl::StatusOr<std::string> push(int64_t id);
+  /// Returns the rest of the text.
+  absl::StatusOr<std::string> finish();
+
+private:
+  const Tokenizer &tokenizer_;
+  bool skipSpecial_;
+  std::vector<int64_t> ids_;
+  std::string printed_;
 };
 
 } // namespace tfm

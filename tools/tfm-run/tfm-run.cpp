@@ -14,6 +14,7 @@
 #include "runtime/Forward.h"
 #include "runtime/Generate.h"
 #include "runtime/Module.h"
+#include "runtime/tokenizer/Tokenizer.h"
 #include "support/Json.h"
 #include "support/MappedFile.h"
 #include "support/Status.h"
@@ -44,9 +45,11 @@
 using namespace tfm;
 
 static constexpr char kUsage[] =
-    R"(usage: tfm-run MODEL_ARTIFACT [--src "5 17 42" | --inputs BATCH.json]
+    R"(usage: tfm-run MODEL_ARTIFACT [--src "5 17 42" | --inputs BATCH.json |
+                                 --text TEXT | --text-file FILE]
                [--max-new-tokens N] [--no-cache] [--beam N [--length-penalty A]]
                [--logits OUT.npy [--pooled OUT.npy]] [--bench]
+       tfm-run MODEL_ARTIFACT --tokenize TEXT | --detokenize "IDS"
        tfm-run ARTIFACT.so --list
        tfm-run ARTIFACT.so --call NAME [--input IN.npy]... [--output OUT.npy]...
 
@@ -59,6 +62,18 @@ Model mode (MODEL_ARTIFACT is the directory `tfmc MODEL_DIR -o OUT` wrote):
                     different lengths ("tgt": encoder-decoder, for --logits;
                     "token_type_ids": models with token types such as BERT,
                     one per src token, zeros when absent)
+  --text TEXT       one input as text, through the model's tokenizer (the
+                    checkpoint's, which tfmc copies into the artifact): a
+                    model that generates prints the generated text, as the
+                    tokens come (the continuation only, for a decoder);
+                    an encoder-only model needs --logits
+  --text-file FILE  one input per line, as one batch; one line of output
+                    per input, printed at the end
+  --no-stream       print the text of --text at the end, not as it comes
+  --tokenize TEXT   print the ids the tokenizer gives TEXT (special tokens
+                    added as transformers adds them; Marian: source side)
+  --detokenize IDS  print the text of token ids (special tokens skipped;
+                    Marian: target side)
   --logits FILE     write the forward pass as float32 .npy, zero past each
                     length: teacher-forced logits [batch, tgt_len, vocab]
                     (encoder-decoder, needs "tgt"), hidden states
@@ -103,6 +118,11 @@ struct Options {
   std::vector<std::string> outputs;
   std::optional<std::string> src;
   std::optional<std::string> inputsJson;
+  std::optional<std::string> text;
+  std::optional<std::string> textFile;
+  std::optional<std::string> tokenize;
+  std::optional<std::string> detokenize;
+  bool noStream = false;
   std::optional<std::string> logits;
   std::optional<std::string> pooled;
   int64_t maxNewTokens = -1;
@@ -185,6 +205,11 @@ constexpr OptionSpec kOptions[] = {
     {"--input", OptionSpec::Repeatable, addString<&Options::inputs>},
     {"--output", OptionSpec::Repeatable, addString<&Options::outputs>},
     {"--src", OptionSpec::Value, setString<&Options::src>},
+    {"--text", OptionSpec::Value, setString<&Options::text>},
+    {"--text-file", OptionSpec::Value, setString<&Options::textFile>},
+    {"--tokenize", OptionSpec::Value, setString<&Options::tokenize>},
+    {"--detokenize", OptionSpec::Value, setString<&Options::detokenize>},
+    {"--no-stream", OptionSpec::Flag, setFlag<&Options::noStream>},
     {"--inputs", OptionSpec::Value, setString<&Options::inputsJson>},
     {"--logits", OptionSpec::Value, setString<&Options::logits>},
     {"--pooled", OptionSpec::Value, setString<&Options::pooled>},
@@ -264,13 +289,15 @@ static absl::StatusOr<Options> parseArgs(int argc, char **argv) {
 
   if (options.artifact.empty())
     return usageError("no artifact given");
-  bool modelOptions = options.src || options.inputsJson || options.logits ||
-                      options.pooled || options.bench || options.noCache ||
-                      options.beam || options.lengthPenalty ||
-                      options.maxNewTokens >= 0;
+  bool modelOptions =
+      options.src || options.inputsJson || options.text || options.textFile ||
+      options.tokenize || options.detokenize || options.noStream ||
+      options.logits || options.pooled || options.bench || options.noCache ||
+      options.beam || options.lengthPenalty || options.maxNewTokens >= 0;
   if (modelOptions && options.mode != Mode::None)
-    return usageError("--src, --inputs, --logits, --max-new-tokens, "
-                      "--no-cache, --beam, --length-penalty and --bench are "
+    return usageError("--src, --inputs, --text, --text-file, --tokenize, "
+                      "--detokenize, --logits, --max-new-tokens, --no-cache, "
+                      "--beam, --length-penalty, --no-stream and --bench are "
                       "for a model artifact, not with --list or --call");
   if (options.pooled && !options.logits)
     return usageError("--pooled comes with --logits");
@@ -281,11 +308,22 @@ static absl::StatusOr<Options> parseArgs(int argc, char **argv) {
   if (options.beam && options.logits)
     return usageError("--beam and --logits cannot be combined");
   if (options.mode == Mode::None) {
-    if (!options.src && !options.inputsJson)
-      return usageError("nothing to do: give --src or --inputs (a model), "
+    int sources = !!options.src + !!options.inputsJson + !!options.text +
+                  !!options.textFile + !!options.tokenize +
+                  !!options.detokenize;
+    if (sources == 0)
+      return usageError("nothing to do: give --src, --inputs, --text, "
+                        "--text-file, --tokenize or --detokenize (a model), "
                         "or --list or --call NAME (a library)");
-    if (options.src && options.inputsJson)
-      return usageError("give --src or --inputs, not both");
+    if (sources > 1)
+      return usageError("give one of --src, --inputs, --text, --text-file, "
+                        "--tokenize and --detokenize");
+    if ((options.tokenize || options.detokenize) &&
+        (options.logits || options.bench || options.beam || options.noCache ||
+         options.maxNewTokens >= 0 || options.noStream))
+      return usageError("--tokenize and --detokenize take no other option");
+    if (options.noStream && !options.text && !options.textFile)
+      return usageError("--no-stream is for --text and --text-file");
     if (options.bench && options.logits)
       return usageError("--bench and --logits cannot be combined");
     options.mode = Mode::Model;
@@ -365,13 +403,140 @@ static double median(std::vector<double> v) {
   return v[v.size() / 2];
 }
 
+/// The lines of --text-file (without their line ends; a last line without
+/// one too), or --text.
+static absl::StatusOr<std::vector<std::string>>
+readTexts(const Options &options) {
+  if (options.text)
+    return std::vector<std::string>{*options.text};
+  TFM_ASSIGN_OR_RETURN(std::string text, readFile(*options.textFile));
+  std::vector<std::string> lines;
+  for (absl::string_view line : absl::StrSplit(text, '\n')) {
+    if (absl::EndsWith(line, "\r"))
+      line.remove_suffix(1);
+    lines.emplace_back(line);
+  }
+  if (!lines.empty() && lines.back().empty())
+    lines.pop_back();
+  if (lines.empty())
+    return absl::InvalidArgumentError(
+        absl::StrCat(*options.textFile, ": no lines of text"));
+  return lines;
+}
+
+static absl::Status writeOut(absl::string_view text) {
+  if (!text.empty() &&
+      std::fwrite(text.data(), 1, text.size(), stdout) != text.size())
+    return absl::UnknownError("cannot write to standard output");
+  if (std::fflush(stdout) != 0)
+    return absl::UnknownError("cannot write to standard output");
+  return absl::OkStatus();
+}
+
+/// --tokenize, --detokenize, and --text/--text-file through generation.
+static absl::Status runText(const Artifact &artifact, const Options &options,
+                            const Tokenizer &tokenizer) {
+  if (options.tokenize) {
+    TFM_ASSIGN_OR_RETURN(std::vector<int64_t> ids,
+                         tokenizer.encode(*options.tokenize));
+    return writeOut(absl::StrCat(absl::StrJoin(ids, " "), "\n"));
+  }
+  if (options.detokenize) {
+    std::vector<int64_t> ids;
+    for (absl::string_view word :
+         absl::StrSplit(*options.detokenize, absl::ByAnyChar(" \t\n,"),
+                        absl::SkipEmpty())) {
+      int64_t id;
+      if (!absl::SimpleAtoi(word, &id))
+        return absl::InvalidArgumentError(
+            absl::StrCat("--detokenize: '", word, "' is not a token id"));
+      ids.push_back(id);
+    }
+    TFM_ASSIGN_OR_RETURN(std::string text, tokenizer.decode(ids));
+    return writeOut(absl::StrCat(text, "\n"));
+  }
+  return absl::OkStatus();
+}
+
+/// --text / --text-file on a model that generates: the generated text, one
+/// line per input; streamed as the tokens come for a single input (unless
+/// --no-stream).
+static absl::Status generateText(const Artifact &artifact,
+                                 const Tokenizer &tokenizer,
+                                 const Sequences &src, int64_t maxNew,
+                                 const Options &options) {
+  if (options.beam) {
+    TFM_ASSIGN_OR_RETURN(Sequences generated,
+                         beamSearch(artifact, src, options.beam, maxNew,
+                                    options.lengthPenalty.value_or(1.0)));
+    for (const std::vector<int64_t> &seq : generated) {
+      TFM_ASSIGN_OR_RETURN(std::string text, tokenizer.decode(seq));
+      TFM_RETURN_IF_ERROR(writeOut(absl::StrCat(text, "\n")));
+    }
+    return absl::OkStatus();
+  }
+  bool stream = src.size() == 1 && !options.noStream && !options.noCache;
+  std::optional<TextStream> streamer;
+  absl::Status streamStatus;
+  TokenCallback onToken;
+  if (stream) {
+    streamer.emplace(tokenizer);
+    onToken = [&](size_t, int64_t token) {
+      absl::StatusOr<std::string> piece = streamer->push(token);
+      if (!piece.ok())
+        streamStatus = piece.status();
+      else if (absl::Status s = writeOut(*piece); !s.ok())
+        streamStatus = s;
+      return streamStatus.ok();
+    };
+  }
+  Sequences generated;
+  if (options.noCache) {
+    TFM_ASSIGN_OR_RETURN(generated, greedy(artifact, src, maxNew, nullptr,
+                                           /*useCache=*/false));
+  } else {
+    TFM_RETURN_IF_ERROR(checkDecodable(artifact.config(), src));
+    DecodeSession session(artifact);
+    TFM_ASSIGN_OR_RETURN(generated,
+                         greedy(session, src, maxNew, nullptr, onToken));
+  }
+  TFM_RETURN_IF_ERROR(streamStatus);
+  if (stream) {
+    TFM_ASSIGN_OR_RETURN(std::string rest, streamer->finish());
+    return writeOut(absl::StrCat(rest, "\n"));
+  }
+  for (const std::vector<int64_t> &seq : generated) {
+    TFM_ASSIGN_OR_RETURN(std::string text, tokenizer.decode(seq));
+    TFM_RETURN_IF_ERROR(writeOut(absl::StrCat(text, "\n")));
+  }
+  return absl::OkStatus();
+}
+
 static absl::Status runModel(const Options &options) {
   TFM_ASSIGN_OR_RETURN(std::unique_ptr<Artifact> artifact,
                        Artifact::load(options.artifact));
+  const Tokenizer *tokenizer = nullptr;
+  if (options.text || options.textFile || options.tokenize ||
+      options.detokenize) {
+    TFM_ASSIGN_OR_RETURN(tokenizer, artifact->tokenizer());
+    if (options.tokenize || options.detokenize)
+      return runText(*artifact, options, *tokenizer);
+  }
 
   Sequences src;
   std::optional<Sequences> tgt, types;
-  if (options.src) {
+  if (tokenizer) {
+    TFM_ASSIGN_OR_RETURN(std::vector<std::string> texts, readTexts(options));
+    for (size_t i = 0; i < texts.size(); ++i) {
+      auto ids = tokenizer->encode(texts[i]);
+      if (!ids.ok())
+        return absl::InvalidArgumentError(
+            absl::StrCat(options.textFile ? "--text-file line " : "--text",
+                         options.textFile ? absl::StrCat(i + 1) : "", ": ",
+                         ids.status().message()));
+      src.push_back(std::move(*ids));
+    }
+  } else if (options.src) {
     TFM_ASSIGN_OR_RETURN(std::vector<int64_t> ids, parseIds(*options.src));
     src.push_back(std::move(ids));
   } else {
@@ -424,6 +589,8 @@ static absl::Status runModel(const Options &options) {
 
   int64_t maxNew = options.maxNewTokens >= 0 ? options.maxNewTokens
                                              : artifact->config().maxSeqLen;
+  if (tokenizer && !options.bench)
+    return generateText(*artifact, *tokenizer, src, maxNew, options);
   GenerateStats stats;
   TFM_ASSIGN_OR_RETURN(Sequences generated,
                        options.beam

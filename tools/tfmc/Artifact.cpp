@@ -1,6 +1,7 @@
 //===- Artifact.cpp - What tfmc writes for a model ------------------------===//
 
 #include "tools/tfmc/Artifact.h"
+#include "runtime/tokenizer/Tokenizer.h"
 
 #include "dialect/TfmDialect.h"
 
@@ -346,11 +347,65 @@ void mlir::tfm::recordWeights(ModuleOp module, const WrittenWeights &weights) {
                           ::tfm::weightIndexChecksum(weights.index)));
 }
 
+FailureOr<std::vector<std::string>>
+mlir::tfm::checkTokenizer(const std::string &modelDir, int64_t vocabSize) {
+  absl::StatusOr<std::vector<std::string>> files =
+      ::tfm::Tokenizer::filesIn(modelDir);
+  if (!files.ok())
+    return fail(llvm::Twine("tokenizer: ") +
+                ::tfm::toStd(files.status().message()));
+  if (files->empty())
+    return *files;
+  absl::StatusOr<std::unique_ptr<::tfm::Tokenizer>> tokenizer =
+      ::tfm::Tokenizer::load(modelDir);
+  if (!tokenizer.ok())
+    return fail(llvm::Twine("tokenizer: ") +
+                ::tfm::toStd(tokenizer.status().message()));
+  if ((*tokenizer)->size() > vocabSize)
+    return fail("tokenizer: " + modelDir + "'s tokenizer has ids up to " +
+                llvm::Twine((*tokenizer)->size() - 1) +
+                ", the model's vocabulary " + llvm::Twine(vocabSize) +
+                " tokens");
+  return *files;
+}
+
+FailureOr<CopiedTokenizer>
+mlir::tfm::copyTokenizer(const std::string &modelDir,
+                         const std::vector<std::string> &files,
+                         const std::string &dir) {
+  std::string target = dir + "/tokenizer";
+  if (std::error_code ec = llvm::sys::fs::remove_directories(target))
+    return fail("cannot remove '" + target + "': " + ec.message());
+  CopiedTokenizer copied;
+  if (files.empty())
+    return copied;
+  if (std::error_code ec = llvm::sys::fs::create_directories(target))
+    return fail("cannot create '" + target + "': " + ec.message());
+  for (const std::string &name : files) {
+    std::string from = modelDir + "/" + name, to = target + "/" + name;
+    if (std::error_code ec = llvm::sys::fs::copy_file(from, to))
+      return fail("cannot copy '" + from + "' to '" + to +
+                  "': " + ec.message());
+    absl::StatusOr<std::string> hash = ::tfm::fileChecksum(to);
+    if (!hash.ok())
+      return fail(::tfm::toStd(hash.status().message()));
+    copied.files.emplace_back(name, *hash);
+  }
+  absl::StatusOr<std::unique_ptr<::tfm::Tokenizer>> tokenizer =
+      ::tfm::Tokenizer::load(target);
+  if (!tokenizer.ok())
+    return fail(llvm::Twine("tokenizer: ") +
+                ::tfm::toStd(tokenizer.status().message()));
+  copied.className = std::string((*tokenizer)->className());
+  return copied;
+}
+
 LogicalResult mlir::tfm::writeModelJson(const std::string &dir,
                                         const ::tfm::ModelDirectory &source,
                                         const BuiltModel &model,
                                         const WrittenWeights &weights,
-                                        llvm::StringRef weightType) {
+                                        llvm::StringRef weightType,
+                                        const CopiedTokenizer &tokenizer) {
   const ::tfm::ModelConfig &config = source.config;
   const std::vector<PlacedWeight> &placed = weights.placed;
   const std::vector<std::pair<std::string, size_t>> &names = weights.names;
@@ -374,6 +429,17 @@ LogicalResult mlir::tfm::writeModelJson(const std::string &dir,
     j.attribute("config", artifactConfig(config));
     j.attribute("source", source.format);
     j.attribute("weight_type", weightType);
+    if (!tokenizer.files.empty())
+      j.attributeObject("tokenizer", [&] {
+        j.attribute("class", tokenizer.className);
+        j.attributeArray("files", [&] {
+          for (const auto &file : tokenizer.files)
+            j.object([&] {
+              j.attribute("name", file.first);
+              j.attribute("xxh3", file.second);
+            });
+        });
+      });
     j.attributeObject("weights", [&] {
       j.attribute("file", "weights.bin");
       j.attribute("bytes", static_cast<int64_t>(weights.bytes));

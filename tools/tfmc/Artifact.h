@@ -92,13 +92,32 @@ FailureOr<WrittenWeights> writeWeights(const std::string &dir,
 /// with, and the runtime checks weights.bin and model.json against it.
 void recordWeights(ModuleOp module, const WrittenWeights &weights);
 
+/// The tokenizer files copied into the artifact (`dir`/tokenizer/): the
+/// class and each file's name and XXH3 hash.
+struct CopiedTokenizer {
+  std::string className;
+  std::vector<std::pair<std::string, std::string>> files;
+};
+
+/// Checks the tokenizer of checkpoint directory `modelDir`, if it has one
+/// (tokenizer_config.json): it must load and its ids must lie in the
+/// model's vocabulary (`vocabSize`). Returns its files (none: no
+/// tokenizer).
+FailureOr<std::vector<std::string>> checkTokenizer(const std::string &modelDir,
+                                                   int64_t vocabSize);
+
+/// Copies `files` of `modelDir` into `dir`/tokenizer/ (replacing what was
+/// there; removing it when `files` is empty).
+FailureOr<CopiedTokenizer> copyTokenizer(const std::string &modelDir,
+                                         const std::vector<std::string> &files,
+                                         const std::string &dir);
+
 /// Writes `dir`/model.json (after model.so, whose hash it records);
 /// `weightType` is tfmc's --weight-type (f32, bf16, int8).
-LogicalResult writeModelJson(const std::string &dir,
-                             const ::tfm::ModelDirectory &source,
-                             const BuiltModel &model,
-                             const WrittenWeights &weights,
-                             llvm::StringRef weightType);
+LogicalResult
+writeModelJson(const std::string &dir, const ::tfm::ModelDirectory &source,
+               const BuiltModel &model, const WrittenWeights &weights,
+               llvm::StringRef weightType, const CopiedTokenizer &tokenizer);
 
 } // namespace mlir::tfm
 

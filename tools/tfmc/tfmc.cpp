@@ -151,6 +151,7 @@ int main(int argc, char **argv) {
   ::tfm::ModelDirectory source;
   mlir::tfm::BuiltModel model;
   mlir::tfm::WrittenWeights weights;
+  std::vector<std::string> tokenizerFiles;
   if (isModel) {
     {
       StageTimer timer("parse");
@@ -158,6 +159,15 @@ int main(int argc, char **argv) {
       if (!loaded.ok())
         return fail(::tfm::toStd(loaded.status().message()));
       source = std::move(*loaded);
+      // The ids a tokenizer gives are the input's: the decoder's for a
+      // decoder-only model, else the encoder's.
+      auto files = mlir::tfm::checkTokenizer(
+          inputPath, source.config.architecture == ::tfm::Architecture::Decoder
+                         ? source.config.tgtVocabSize
+                         : source.config.srcVocabSize);
+      if (failed(files))
+        return 1;
+      tokenizerFiles = std::move(*files);
     }
     {
       StageTimer timer("build");
@@ -294,8 +304,13 @@ int main(int argc, char **argv) {
     if (failed(mlir::tfm::linkSharedObject(objects, libraryPath, openmp)))
       return 1;
   }
-  if (isModel && failed(mlir::tfm::writeModelJson(outputPath, source, model,
-                                                  weights, weightType)))
-    return 1;
+  if (isModel) {
+    auto tokenizer =
+        mlir::tfm::copyTokenizer(inputPath, tokenizerFiles, outputPath);
+    if (failed(tokenizer) ||
+        failed(mlir::tfm::writeModelJson(outputPath, source, model, weights,
+                                         weightType, *tokenizer)))
+      return 1;
+  }
   return 0;
 }

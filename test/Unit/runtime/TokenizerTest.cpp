@@ -109,6 +109,48 @@ TEST_P(TokenizerCase, MatchesTransformers) {
   }
 }
 
+// Streaming: the pieces TextStream gives out as ids come make the text of
+// all the ids, none of them ends inside a character whose bytes are still
+// to come, and a text with spaces comes out before its end.
+TEST_P(TokenizerCase, StreamsWhatDecodeGives) {
+  std::string dir = caseDir(GetParam());
+  auto tokenizer = Tokenizer::load(dir + "/tokenizer");
+  ASSERT_TRUE(tokenizer.ok()) << tokenizer.status();
+  auto encodings = json::parseFile(dir + "/encodings.json");
+  ASSERT_TRUE(encodings.ok());
+  int earlyTexts = 0;
+  for (const json::Value &c : encodings->find("strings")->asArray()) {
+    SCOPED_TRACE(c.find("name")->asString());
+    std::vector<int64_t> ids = ints(*c.find("input_ids"));
+    auto whole = (*tokenizer)->decode(ids);
+    ASSERT_TRUE(whole.ok());
+    TextStream stream(**tokenizer);
+    std::string streamed;
+    bool early = false;
+    for (int64_t id : ids) {
+      auto piece = stream.push(id);
+      ASSERT_TRUE(piece.ok()) << piece.status();
+      EXPECT_TRUE(unicode::isValidUtf8(*piece));
+      // A U+FFFD given out must be one the whole text has at that place.
+      if (piece->find("\xEF\xBF\xBD") != std::string::npos)
+        EXPECT_EQ(whole->substr(streamed.size(), piece->size()), *piece);
+      streamed += *piece;
+      early |= !piece->empty();
+    }
+    auto rest = stream.finish();
+    ASSERT_TRUE(rest.ok());
+    streamed += *rest;
+    EXPECT_EQ(streamed, *whole);
+    earlyTexts += early;
+  }
+  // BERT cleans up spaces on decoding, which can reach back: it gives
+  // everything at the end. The others stream most texts.
+  if ((*tokenizer)->cleansUpSpaces())
+    EXPECT_EQ(earlyTexts, 0);
+  else
+    EXPECT_GE(earlyTexts, 20);
+}
+
 INSTANTIATE_TEST_SUITE_P(Cases, TokenizerCase,
                          ::testing::Values("bert", "bert-cased", "gpt2",
                                            "marian", "llama", "llama-legacy"),
