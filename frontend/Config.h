@@ -105,6 +105,13 @@ struct ModelConfig {
   std::vector<int64_t> moreEosIds;
   int64_t forcedEosId = -1;
   std::vector<std::vector<int64_t>> badWordsIds;
+  /// Sampling settings of generation_config.json (transformers' defaults
+  /// when absent): what tfm-run does without options, not compiled in.
+  bool doSample = false;
+  double temperature = 1.0;
+  int64_t topK = 50;
+  double topP = 1.0;
+  double repetitionPenalty = 1.0;
 
   /// Whether the model has an encoder stack (src side).
   bool hasEncoder() const { return architecture != Architecture::Decoder; }

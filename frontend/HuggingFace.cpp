@@ -175,6 +175,9 @@ struct Generation {
   std::vector<int64_t> eos;
   std::optional<int64_t> pad, bos, decoderStart, forcedEos;
   std::vector<std::vector<int64_t>> badWords;
+  bool doSample = false;
+  double temperature = 1.0, topP = 1.0, repetitionPenalty = 1.0;
+  int64_t topK = 50;
 };
 
 /// Builds the weight map of one checkpoint: graph name -> source, and the
@@ -276,8 +279,21 @@ static absl::Status readGeneration(Keys &keys, Generation &g) {
                                    "token ids, got ",
                                    json::serialize(*bad)));
   }
+  // Sampling and the repetition penalty: tfm-run's defaults.
+  TFM_ASSIGN_OR_RETURN(g.doSample, keys.flag("do_sample", false));
+  TFM_ASSIGN_OR_RETURN(g.temperature, keys.positive("temperature", 1.0));
+  TFM_ASSIGN_OR_RETURN(g.repetitionPenalty,
+                       keys.positive("repetition_penalty", 1.0));
+  TFM_ASSIGN_OR_RETURN(g.topP, keys.positive("top_p", 1.0));
+  if (g.topP > 1)
+    return keyError("top_p", absl::StrCat("must lie in (0, 1], got ", g.topP));
+  if (const json::Value *k = keys.take("top_k")) {
+    if (!k->isInt() || k->asInt() < 0)
+      return keyError("top_k", absl::StrCat("must be an integer >= 0, got ",
+                                            json::serialize(*k)));
+    g.topK = k->asInt();
+  }
   // Processors that would change the greedy tokens.
-  TFM_RETURN_IF_ERROR(keys.require("repetition_penalty", {1, 1.0}));
   TFM_RETURN_IF_ERROR(keys.require("encoder_repetition_penalty", {1, 1.0}));
   TFM_RETURN_IF_ERROR(keys.require("no_repeat_ngram_size", {0}));
   TFM_RETURN_IF_ERROR(keys.require("encoder_no_repeat_ngram_size", {0}));
@@ -293,27 +309,11 @@ static absl::Status readGeneration(Keys &keys, Generation &g) {
   // Decoding modes and limits: tfm-run's options decide them (greedy unless
   // --beam; --max-new-tokens), as generate(do_sample=False, num_beams=1,
   // max_new_tokens=N) overrides them.
-  keys.ignore({"max_length",
-               "max_new_tokens",
-               "num_beams",
-               "do_sample",
-               "early_stopping",
-               "length_penalty",
-               "num_return_sequences",
-               "num_beam_groups",
-               "diversity_penalty",
-               "temperature",
-               "top_k",
-               "top_p",
-               "typical_p",
-               "min_p",
-               "epsilon_cutoff",
-               "eta_cutoff",
-               "renormalize_logits",
-               "remove_invalid_values",
-               "output_scores",
-               "output_logits",
-               "return_dict_in_generate",
+  keys.ignore({"max_length", "max_new_tokens", "num_beams", "early_stopping",
+               "length_penalty", "num_return_sequences", "num_beam_groups",
+               "diversity_penalty", "typical_p", "min_p", "epsilon_cutoff",
+               "eta_cutoff", "renormalize_logits", "remove_invalid_values",
+               "output_scores", "output_logits", "return_dict_in_generate",
                "_from_model_config"});
   return absl::OkStatus();
 }
@@ -801,6 +801,11 @@ readHuggingFaceModel(const json::Value &config, const json::Value *generation,
     for (int64_t id : word)
       TFM_RETURN_IF_ERROR(inVocab("bad_words_ids", id));
   c.badWordsIds = gen.badWords;
+  c.doSample = gen.doSample;
+  c.temperature = gen.temperature;
+  c.topK = gen.topK;
+  c.topP = gen.topP;
+  c.repetitionPenalty = gen.repetitionPenalty;
 
   m.spec.dtypes = {"F32", "F16", "BF16"};
   m.spec.model = absl::StrCat(m.modelClass, ", ", describeConfig(m.config));

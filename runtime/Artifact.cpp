@@ -226,6 +226,26 @@ tfm::parseArtifactDescription(std::string_view text, const std::string &path) {
     d.entries.push_back(std::move(entry));
   }
 
+  if (const json::Value *sampling = doc.find("sampling")) {
+    SamplingParams &p = d.sampling;
+    const json::Value *doSample, *temperature, *topP, *penalty;
+    TFM_ASSIGN_OR_RETURN(doSample, r.field(*sampling, "do_sample", Kind::Bool));
+    p.doSample = doSample->asBool();
+    TFM_ASSIGN_OR_RETURN(temperature,
+                         r.field(*sampling, "temperature", Kind::Number));
+    p.temperature = temperature->asDouble();
+    TFM_ASSIGN_OR_RETURN(p.topK, r.integer(*sampling, "top_k"));
+    TFM_ASSIGN_OR_RETURN(topP, r.field(*sampling, "top_p", Kind::Number));
+    p.topP = topP->asDouble();
+    TFM_ASSIGN_OR_RETURN(
+        penalty, r.field(*sampling, "repetition_penalty", Kind::Number));
+    p.repetitionPenalty = penalty->asDouble();
+    SamplingParams checked = p;
+    checked.doSample = true;
+    if (absl::Status s = checked.check(); !s.ok())
+      return r.error(absl::StrCat("field 'sampling': ", s.message()));
+  }
+
   if (const json::Value *tokenizer = doc.find("tokenizer")) {
     const json::Value *files;
     TFM_ASSIGN_OR_RETURN(files, r.field(*tokenizer, "files", Kind::Array));
@@ -313,6 +333,7 @@ Artifact::load(const std::string &dir) {
   artifact->config_ = d.config;
   artifact->dir_ = dir;
   artifact->tokenizerFiles_ = d.tokenizerFiles;
+  artifact->sampling_ = d.sampling;
 
   // Weights: views into the mapped weights.bin.
   TFM_ASSIGN_OR_RETURN(artifact->weightFile_,

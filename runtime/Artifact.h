@@ -11,6 +11,7 @@
 #define TFM_RUNTIME_ARTIFACT_H
 
 #include "runtime/Module.h"
+#include "runtime/Sampling.h"
 #include "runtime/Tensor.h"
 #include "runtime/tokenizer/Tokenizer.h"
 #include "support/Json.h"
@@ -102,6 +103,9 @@ struct ArtifactDescription {
   /// The tokenizer tfmc copied from the checkpoint directory into
   /// tokenizer/ (none: no files): each file's name and XXH3 hash.
   std::vector<std::pair<std::string, std::string>> tokenizerFiles;
+  /// The generation config's sampling settings (transformers' defaults
+  /// when model.json has none).
+  SamplingParams sampling;
 };
 
 /// Parses model.json's text; errors name `path`.
@@ -148,6 +152,9 @@ public:
   /// one).
   bool hasTokenizer() const { return !tokenizerFiles_.empty(); }
 
+  /// The sampling settings of the model's generation config.
+  const SamplingParams &samplingDefaults() const { return sampling_; }
+
   /// The model's tokenizer, read on first use from the artifact's
   /// tokenizer/ (after checking each file's hash); an error when the
   /// artifact has none.
@@ -176,6 +183,7 @@ private:
 
   ArtifactConfig config_;
   std::string dir_;
+  SamplingParams sampling_;
   std::vector<std::pair<std::string, std::string>> tokenizerFiles_;
   mutable std::once_flag tokenizerOnce_;
   mutable absl::StatusOr<std::unique_ptr<Tokenizer>> tokenizer_ =

@@ -2,6 +2,7 @@
 
 #include "runtime/Generate.h"
 #include "runtime/Forward.h"
+#include "runtime/Sampling.h"
 #include "support/Status.h"
 
 #include "absl/strings/str_cat.h"
@@ -175,7 +176,21 @@ static absl::StatusOr<Sequences> greedyRecompute(const Artifact &artifact,
 absl::StatusOr<Sequences>
 tfm::greedy(DecodeSession &session, const Sequences &src, int64_t maxNewTokens,
             GenerateStats *stats, const TokenCallback &onToken) {
+  GenerateOptions options;
+  options.maxNewTokens = maxNewTokens;
+  options.stats = stats;
+  options.onToken = onToken;
+  return generate(session, src, options);
+}
+
+absl::StatusOr<Sequences> tfm::generate(DecodeSession &session,
+                                        const Sequences &src,
+                                        const GenerateOptions &options) {
+  TFM_RETURN_IF_ERROR(options.sampling.check());
   const ArtifactConfig &c = session.artifact().config();
+  int64_t maxNewTokens = options.maxNewTokens;
+  GenerateStats *stats = options.stats;
+  const TokenCallback &onToken = options.onToken;
   auto begin = std::chrono::steady_clock::now();
   TFM_RETURN_IF_ERROR(session.start(src, 0, maxNewTokens));
   if (stats)
@@ -190,18 +205,37 @@ tfm::greedy(DecodeSession &session, const Sequences &src, int64_t maxNewTokens,
   // What precedes the generated tokens: the prompt, or bos_id.
   bool withEncoder = c.architecture == ModelArchitecture::EncoderDecoder;
   const int64_t bos[] = {c.bosId};
+  // With a repetition penalty or sampling: one sampler per sequence, and
+  // the context the penalty looks at (prefix, then generated).
+  bool scored = options.sampling.needsScores();
+  std::vector<TokenSampler> samplers;
+  std::vector<int64_t> context;
+  if (scored)
+    for (size_t b = 0; b < src.size(); ++b)
+      samplers.emplace_back(options.sampling, b);
   while (true) {
     size_t running = session.running();
     for (size_t slot = 0; slot < running; ++slot) {
-      std::vector<int64_t> &out = generated[session.sequence(slot)];
+      size_t sequence = session.sequence(slot);
+      std::vector<int64_t> &out = generated[sequence];
       absl::Span<const int64_t> prefix =
           withEncoder ? absl::Span<const int64_t>(bos)
-                      : absl::Span<const int64_t>(src[session.sequence(slot)]);
-      int64_t token =
-          rules.choose(session.logits(slot), c.tgtVocabSize, prefix, out);
+                      : absl::Span<const int64_t>(src[sequence]);
+      int64_t token;
+      if (!scored) {
+        token = rules.choose(session.logits(slot), c.tgtVocabSize, prefix, out);
+      } else if (int64_t forced = rules.forced(out.size()); forced >= 0) {
+        token = forced;
+      } else {
+        context.assign(prefix.begin(), prefix.end());
+        context.insert(context.end(), out.begin(), out.end());
+        token = samplers[sequence].choose(
+            absl::MakeConstSpan(session.logits(slot), c.tgtVocabSize), context,
+            rules.bannedAfter(prefix, out));
+      }
       // As the recompute path decides: a sequence already at max_seq_len
       // (a prompt that long) or at the token limit takes nothing more.
-      finished[slot] = c.isEos(token) ||
+      finished[slot] = token < 0 || c.isEos(token) ||
                        static_cast<int64_t>(out.size()) >= maxNewTokens ||
                        session.length(slot) >= c.maxSeqLen;
       if (finished[slot])
@@ -211,7 +245,7 @@ tfm::greedy(DecodeSession &session, const Sequences &src, int64_t maxNewTokens,
       // that would only predict past it is not run.
       finished[slot] = static_cast<int64_t>(out.size()) >= maxNewTokens ||
                        session.length(slot) + 1 >= c.maxSeqLen;
-      if (onToken && !onToken(session.sequence(slot), token))
+      if (onToken && !onToken(sequence, token))
         finished[slot] = true;
     }
     session.retire(finished);

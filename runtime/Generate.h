@@ -10,6 +10,7 @@
 #define TFM_RUNTIME_GENERATE_H
 
 #include "runtime/DecodeSession.h"
+#include "runtime/Sampling.h"
 
 #include "absl/status/statusor.h"
 
@@ -56,6 +57,20 @@ absl::StatusOr<Sequences> greedy(DecodeSession &session, const Sequences &src,
                                  int64_t maxNewTokens,
                                  GenerateStats *stats = nullptr,
                                  const TokenCallback &onToken = nullptr);
+
+/// How generate() chooses and reports tokens.
+struct GenerateOptions {
+  int64_t maxNewTokens = 0;
+  /// Greedy by default; see runtime/Sampling.h.
+  SamplingParams sampling;
+  TokenCallback onToken;
+  GenerateStats *stats = nullptr;
+};
+
+/// greedy() with the repetition penalty and sampling of `options.sampling`
+/// (checked first); the generation config's rules apply as in greedy().
+absl::StatusOr<Sequences> generate(DecodeSession &session, const Sequences &src,
+                                   const GenerateOptions &options);
 
 /// Beam search with `beams` beams per sequence, on the KV cache. Each step
 /// extends every live beam by its 2*beams most likely tokens, keeps the

@@ -269,15 +269,31 @@ static bool isCjk(char32_t c) {
 }
 
 absl::StatusOr<std::string> TextStream::push(int64_t id) {
+  if (stopped_)
+    return std::string();
   ids_.push_back(id);
   // transformers' space clean-up can change text before the last space
   // (" 's" -> "'s"): with it on, all comes at finish().
-  if (tokenizer_.cleansUpSpaces())
+  bool mayPrint = !tokenizer_.cleansUpSpaces();
+  if (!mayPrint && stops_.empty())
     return std::string();
   TFM_ASSIGN_OR_RETURN(std::string text, tokenizer_.decode(ids_, skipSpecial_));
+  // A stop string ends the text before it.
+  size_t stop = std::string::npos;
+  for (const std::string &s : stops_)
+    stop = std::min(stop, text.find(s));
+  if (stop != std::string::npos) {
+    stopped_ = true;
+    final_ = text.substr(0, stop);
+    if (!mayPrint || final_.compare(0, printed_.size(), printed_) != 0)
+      return std::string();
+    std::string out = final_.substr(printed_.size());
+    printed_ = final_;
+    return out;
+  }
   // Decoding more ids only appends, without the clean-up; should it not,
   // wait for finish().
-  if (text.compare(0, printed_.size(), printed_) != 0)
+  if (!mayPrint || text.compare(0, printed_.size(), printed_) != 0)
     return std::string();
   static constexpr std::string_view kReplacement = "\xEF\xBF\xBD";
   size_t end = text.size();
@@ -295,13 +311,29 @@ absl::StatusOr<std::string> TextStream::push(int64_t id) {
                 : space + 1;
     }
   }
+  // Hold back what may be the start of a stop string.
+  for (size_t p = printed_.size(); p < end; ++p) {
+    std::string_view rest = std::string_view(text).substr(p);
+    bool starts = false;
+    for (const std::string &s : stops_)
+      starts |= s.size() > rest.size() && s.compare(0, rest.size(), rest) == 0;
+    if (starts) {
+      end = p;
+      break;
+    }
+  }
   std::string out = text.substr(printed_.size(), end - printed_.size());
   printed_ += out;
   return out;
 }
 
 absl::StatusOr<std::string> TextStream::finish() {
-  TFM_ASSIGN_OR_RETURN(std::string text, tokenizer_.decode(ids_, skipSpecial_));
+  std::string text;
+  if (stopped_) {
+    text = final_;
+  } else {
+    TFM_ASSIGN_OR_RETURN(text, tokenizer_.decode(ids_, skipSpecial_));
+  }
   if (text.compare(0, printed_.size(), printed_) != 0)
     return absl::InternalError(
         "the decoded text changed where it was already printed");

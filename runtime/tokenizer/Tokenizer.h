@@ -28,6 +28,7 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 namespace tfm {
@@ -155,19 +156,31 @@ protected:
 /// given out, then finish(), make decode(all ids).
 class TextStream {
 public:
-  explicit TextStream(const Tokenizer &tokenizer, bool skipSpecialTokens = true)
-      : tokenizer_(tokenizer), skipSpecial_(skipSpecialTokens) {}
+  /// With `stops`, the text ends before the first of them that appears
+  /// (what could be the start of one is held back meanwhile).
+  explicit TextStream(const Tokenizer &tokenizer,
+                      std::vector<std::string> stops = {},
+                      bool skipSpecialTokens = true)
+      : tokenizer_(tokenizer), skipSpecial_(skipSpecialTokens),
+        stops_(std::move(stops)) {}
 
-  /// Adds `id`; returns the text now final (often empty).
+  /// Adds `id`; returns the text now final (often empty). After a stop
+  /// string, ids are ignored.
   absl::StatusOr<std::string> push(int64_t id);
   /// Returns the rest of the text.
   absl::StatusOr<std::string> finish();
+  /// Whether a stop string has appeared.
+  bool stopped() const { return stopped_; }
 
 private:
   const Tokenizer &tokenizer_;
   bool skipSpecial_;
+  std::vector<std::string> stops_;
   std::vector<int64_t> ids_;
   std::string printed_;
+  bool stopped_ = false;
+  /// The text up to the stop string.
+  std::string final_;
 };
 
 } // namespace tfm

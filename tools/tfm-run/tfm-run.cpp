@@ -38,6 +38,7 @@
 #include <fstream>
 #include <new>
 #include <optional>
+#include <random>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -70,6 +71,20 @@ Model mode (MODEL_ARTIFACT is the directory `tfmc MODEL_DIR -o OUT` wrote):
   --text-file FILE  one input per line, as one batch; one line of output
                     per input, printed at the end
   --no-stream       print the text of --text at the end, not as it comes
+  --temperature T   sample, with the logits divided by T (0: greedy)
+  --top-k K         sample from the K most likely tokens (0: all)
+  --top-p P         sample from the most likely tokens whose probabilities
+                    add up to P
+  --repetition-penalty R  divide the logit of a token already in the
+                    sequence by R (multiply, when negative), as transformers
+  --seed S          sample, from random streams seeded with S: the same S
+                    gives the same tokens on any thread count
+                    (defaults of these five: the model's
+                    generation_config.json; sampling when it says
+                    do_sample or any of --temperature, --top-k, --top-p,
+                    --seed is given; without --seed, a seed from the system)
+  --stop STR        with --text/--text-file: end the text before STR (the
+                    first of the --stop options that appears); repeatable
   --tokenize TEXT   print the ids the tokenizer gives TEXT (special tokens
                     added as transformers adds them; Marian: source side)
   --detokenize IDS  print the text of token ids (special tokens skipped;
@@ -123,6 +138,12 @@ struct Options {
   std::optional<std::string> tokenize;
   std::optional<std::string> detokenize;
   bool noStream = false;
+  std::optional<double> temperature;
+  std::optional<int64_t> topK;
+  std::optional<double> topP;
+  std::optional<double> repetitionPenalty;
+  std::optional<uint64_t> seed;
+  std::vector<std::string> stops;
   std::optional<std::string> logits;
   std::optional<std::string> pooled;
   int64_t maxNewTokens = -1;
@@ -156,6 +177,16 @@ static absl::Status parseCount(absl::string_view name, absl::string_view v,
                      positive ? " expects a positive integer, got '"
                               : " expects a non-negative integer, got '",
                      v, "'"));
+  return absl::OkStatus();
+}
+
+/// A finite number option value.
+static absl::Status parseNumber(absl::string_view name, absl::string_view v,
+                                std::optional<double> &out) {
+  double value;
+  if (!absl::SimpleAtod(v, &value) || !std::isfinite(value))
+    return usageError(absl::StrCat(name, " expects a number, got '", v, "'"));
+  out = value;
   return absl::OkStatus();
 }
 
@@ -210,6 +241,35 @@ constexpr OptionSpec kOptions[] = {
     {"--tokenize", OptionSpec::Value, setString<&Options::tokenize>},
     {"--detokenize", OptionSpec::Value, setString<&Options::detokenize>},
     {"--no-stream", OptionSpec::Flag, setFlag<&Options::noStream>},
+    {"--temperature", OptionSpec::Value,
+     [](Options &o, absl::string_view name, absl::string_view v) {
+       return parseNumber(name, v, o.temperature);
+     }},
+    {"--top-p", OptionSpec::Value,
+     [](Options &o, absl::string_view name, absl::string_view v) {
+       return parseNumber(name, v, o.topP);
+     }},
+    {"--repetition-penalty", OptionSpec::Value,
+     [](Options &o, absl::string_view name, absl::string_view v) {
+       return parseNumber(name, v, o.repetitionPenalty);
+     }},
+    {"--top-k", OptionSpec::Value,
+     [](Options &o, absl::string_view name, absl::string_view v) {
+       int64_t k;
+       TFM_RETURN_IF_ERROR(parseCount(name, v, /*positive=*/false, k));
+       o.topK = k;
+       return absl::OkStatus();
+     }},
+    {"--seed", OptionSpec::Value,
+     [](Options &o, absl::string_view name, absl::string_view v) {
+       uint64_t seed;
+       if (!absl::SimpleAtoi(v, &seed))
+         return usageError(absl::StrCat(
+             name, " expects a non-negative integer, got '", v, "'"));
+       o.seed = seed;
+       return absl::OkStatus();
+     }},
+    {"--stop", OptionSpec::Repeatable, addString<&Options::stops>},
     {"--inputs", OptionSpec::Value, setString<&Options::inputsJson>},
     {"--logits", OptionSpec::Value, setString<&Options::logits>},
     {"--pooled", OptionSpec::Value, setString<&Options::pooled>},
@@ -324,6 +384,19 @@ static absl::StatusOr<Options> parseArgs(int argc, char **argv) {
       return usageError("--tokenize and --detokenize take no other option");
     if (options.noStream && !options.text && !options.textFile)
       return usageError("--no-stream is for --text and --text-file");
+    if (!options.stops.empty() && !options.text && !options.textFile)
+      return usageError("--stop is for --text and --text-file");
+    for (const std::string &stop : options.stops)
+      if (stop.empty())
+        return usageError("--stop needs a non-empty string");
+    bool sampling = options.temperature || options.topK || options.topP ||
+                    options.repetitionPenalty || options.seed;
+    if (sampling && (options.beam || options.noCache || options.logits ||
+                     options.tokenize || options.detokenize))
+      return usageError("--temperature, --top-k, --top-p, "
+                        "--repetition-penalty and --seed are for generating "
+                        "with the KV cache, not with --beam, --no-cache, "
+                        "--logits, --tokenize or --detokenize");
     if (options.bench && options.logits)
       return usageError("--bench and --logits cannot be combined");
     options.mode = Mode::Model;
@@ -458,6 +531,35 @@ static absl::Status runText(const Artifact &artifact, const Options &options,
   return absl::OkStatus();
 }
 
+/// The sampling settings: the model's generation config, then the
+/// options. --temperature (0: greedy), --top-k, --top-p or --seed ask for
+/// sampling; without a seed, one from the system.
+static SamplingParams samplingParams(const Artifact &artifact,
+                                     const Options &options) {
+  SamplingParams p = artifact.samplingDefaults();
+  if (options.topK || options.topP || options.seed ||
+      (options.temperature && *options.temperature != 0))
+    p.doSample = true;
+  if (options.temperature) {
+    if (*options.temperature == 0)
+      p.doSample = false;
+    else
+      p.temperature = *options.temperature;
+  }
+  if (options.topK)
+    p.topK = *options.topK;
+  if (options.topP)
+    p.topP = *options.topP;
+  if (options.repetitionPenalty)
+    p.repetitionPenalty = *options.repetitionPenalty;
+  if (options.seed)
+    p.seed = *options.seed;
+  else
+    p.seed = (static_cast<uint64_t>(std::random_device()()) << 32) ^
+             std::random_device()();
+  return p;
+}
+
 /// --text / --text-file on a model that generates: the generated text, one
 /// line per input; streamed as the tokens come for a single input (unless
 /// --no-stream).
@@ -476,38 +578,44 @@ static absl::Status generateText(const Artifact &artifact,
     return absl::OkStatus();
   }
   bool stream = src.size() == 1 && !options.noStream && !options.noCache;
-  std::optional<TextStream> streamer;
+  // One text stream per sequence: it prints (a single input), and finds
+  // the stop strings.
+  std::vector<TextStream> texts;
+  for (size_t i = 0; i < src.size(); ++i)
+    texts.emplace_back(tokenizer, options.stops);
+  std::vector<std::string> pieces(src.size());
   absl::Status streamStatus;
-  TokenCallback onToken;
-  if (stream) {
-    streamer.emplace(tokenizer);
-    onToken = [&](size_t, int64_t token) {
-      absl::StatusOr<std::string> piece = streamer->push(token);
-      if (!piece.ok())
-        streamStatus = piece.status();
-      else if (absl::Status s = writeOut(*piece); !s.ok())
-        streamStatus = s;
-      return streamStatus.ok();
-    };
-  }
+  GenerateOptions generate;
+  generate.maxNewTokens = maxNew;
+  generate.sampling = samplingParams(artifact, options);
+  generate.onToken = [&](size_t sequence, int64_t token) {
+    absl::StatusOr<std::string> piece = texts[sequence].push(token);
+    if (!piece.ok())
+      streamStatus = piece.status();
+    else if (stream)
+      streamStatus = writeOut(*piece);
+    else
+      pieces[sequence] += *piece;
+    return streamStatus.ok() && !texts[sequence].stopped();
+  };
   Sequences generated;
   if (options.noCache) {
     TFM_ASSIGN_OR_RETURN(generated, greedy(artifact, src, maxNew, nullptr,
                                            /*useCache=*/false));
+    for (size_t i = 0; i < generated.size(); ++i)
+      for (int64_t token : generated[i])
+        if (!generate.onToken(i, token))
+          break;
   } else {
     TFM_RETURN_IF_ERROR(checkDecodable(artifact.config(), src));
     DecodeSession session(artifact);
-    TFM_ASSIGN_OR_RETURN(generated,
-                         greedy(session, src, maxNew, nullptr, onToken));
+    TFM_ASSIGN_OR_RETURN(generated, tfm::generate(session, src, generate));
   }
   TFM_RETURN_IF_ERROR(streamStatus);
-  if (stream) {
-    TFM_ASSIGN_OR_RETURN(std::string rest, streamer->finish());
-    return writeOut(absl::StrCat(rest, "\n"));
-  }
-  for (const std::vector<int64_t> &seq : generated) {
-    TFM_ASSIGN_OR_RETURN(std::string text, tokenizer.decode(seq));
-    TFM_RETURN_IF_ERROR(writeOut(absl::StrCat(text, "\n")));
+  for (size_t i = 0; i < src.size(); ++i) {
+    TFM_ASSIGN_OR_RETURN(std::string rest, texts[i].finish());
+    TFM_RETURN_IF_ERROR(
+        writeOut(absl::StrCat(stream ? "" : pieces[i], rest, "\n")));
   }
   return absl::OkStatus();
 }
@@ -592,14 +700,25 @@ static absl::Status runModel(const Options &options) {
   if (tokenizer && !options.bench)
     return generateText(*artifact, *tokenizer, src, maxNew, options);
   GenerateStats stats;
-  TFM_ASSIGN_OR_RETURN(Sequences generated,
-                       options.beam
-                           ? beamSearch(*artifact, src, options.beam, maxNew,
-                                        options.lengthPenalty.value_or(1.0),
-                                        options.bench ? &stats : nullptr)
-                           : greedy(*artifact, src, maxNew,
-                                    options.bench ? &stats : nullptr,
-                                    /*useCache=*/!options.noCache));
+  Sequences generated;
+  if (options.beam) {
+    TFM_ASSIGN_OR_RETURN(generated,
+                         beamSearch(*artifact, src, options.beam, maxNew,
+                                    options.lengthPenalty.value_or(1.0),
+                                    options.bench ? &stats : nullptr));
+  } else if (options.noCache) {
+    TFM_ASSIGN_OR_RETURN(generated, greedy(*artifact, src, maxNew,
+                                           options.bench ? &stats : nullptr,
+                                           /*useCache=*/false));
+  } else {
+    TFM_RETURN_IF_ERROR(checkDecodable(artifact->config(), src));
+    DecodeSession session(*artifact);
+    GenerateOptions generate;
+    generate.maxNewTokens = maxNew;
+    generate.sampling = samplingParams(*artifact, options);
+    generate.stats = options.bench ? &stats : nullptr;
+    TFM_ASSIGN_OR_RETURN(generated, tfm::generate(session, src, generate));
+  }
   if (options.bench) {
     double total = 0;
     for (double t : stats.stepSeconds)

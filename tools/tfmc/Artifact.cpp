@@ -429,6 +429,15 @@ LogicalResult mlir::tfm::writeModelJson(const std::string &dir,
     j.attribute("config", artifactConfig(config));
     j.attribute("source", source.format);
     j.attribute("weight_type", weightType);
+    // Sampling defaults of the generation config: tfm-run's, not the
+    // compiled code's.
+    j.attributeObject("sampling", [&] {
+      j.attribute("do_sample", config.doSample);
+      j.attribute("temperature", config.temperature);
+      j.attribute("top_k", config.topK);
+      j.attribute("top_p", config.topP);
+      j.attribute("repetition_penalty", config.repetitionPenalty);
+    });
     if (!tokenizer.files.empty())
       j.attributeObject("tokenizer", [&] {
         j.attribute("class", tokenizer.className);

@@ -11,7 +11,8 @@ made by text_ref.py):
 3. a model that generates: `tfm-run WORK/art --text TEXT --max-new-tokens N`
    prints transformers' generated text (tokenizer.decode(new tokens,
    skip_special_tokens=True)) and a newline, streamed and with --no-stream,
-   byte for byte; `--detokenize` of transformers' generated ids prints it
+   byte for byte; with --repetition-penalty as transformers'
+   repetition_penalty; `--detokenize` of transformers' generated ids prints it
    too; `--text-file` with all the texts prints them one per line;
 4. an encoder (BERT): `--text TEXT --logits` equals `--src IDS --logits`
    on transformers' ids.
@@ -67,6 +68,15 @@ def main():
                     failures.append(f"--text {c['text']!r} {mode}: {got!r}, transformers {want!r}")
             print(f"text {'streamed' if not mode else '--no-stream'}: {len(cases)} texts",
                   "identical" if not bad else "DIFFER")
+        bad = 0
+        for c in cases:
+            got = run(tfm_run + [art, "--text", c["text"], "--max-new-tokens", n, "--repetition-penalty",
+                                 str(expected["repetition_penalty"])])
+            if got != (c["repetition_penalty_text"] + "\n").encode():
+                bad += 1
+                failures.append(f"--repetition-penalty {c['text']!r}: {got!r}, "
+                                f"transformers {c['repetition_penalty_text']!r}")
+        print(f"text --repetition-penalty: {len(cases)} texts", "identical" if not bad else "DIFFER")
         bad = 0
         for c in cases:
             got = run(tfm_run + [art, "--detokenize", " ".join(map(str, c["generated_ids"]))])

@@ -9,7 +9,7 @@ MODEL_DIR holds config.json, generation_config.json, model.safetensors and a
 tokenizer (tokenizer_config.json ...). For each text: the generated text
 (decoder: the continuation, tokenizer.decode(output[prompt:]); Marian: the
 decoder tokens after decoder_start) with skip_special_tokens=True, greedy
-under the model's generation config; an encoder: the last hidden state of
+under the model's generation config, and again with repetition_penalty 1.5; an encoder: the last hidden state of
 the text's ids is not text, so only the ids are recorded.
 """
 import argparse
@@ -25,6 +25,9 @@ import hf_compat  # noqa: E402,F401
 
 import torch  # noqa: E402
 from transformers import AutoConfig, AutoModel, AutoModelForCausalLM, AutoTokenizer, MarianMTModel  # noqa: E402
+
+
+REPETITION_PENALTY = 1.5
 
 
 def main():
@@ -57,8 +60,15 @@ def main():
             new = gen[0].tolist()[1:] if kind == "marian" else gen[0].tolist()[len(ids):]
             entry["generated_ids"] = new
             entry["generated_text"] = tok.decode(new, skip_special_tokens=True)
+            # The same with RepetitionPenaltyLogitsProcessor (greedy).
+            with torch.no_grad():
+                gen = model.generate(x, attention_mask=torch.ones_like(x), do_sample=False, num_beams=1,
+                                     max_new_tokens=a.max_new_tokens, repetition_penalty=REPETITION_PENALTY)
+            new = gen[0].tolist()[1:] if kind == "marian" else gen[0].tolist()[len(ids):]
+            entry["repetition_penalty_text"] = tok.decode(new, skip_special_tokens=True)
         out.append(entry)
-    json.dump({"model_type": kind, "max_new_tokens": a.max_new_tokens, "cases": out}, sys.stdout,
+    json.dump({"model_type": kind, "max_new_tokens": a.max_new_tokens, "repetition_penalty": REPETITION_PENALTY,
+               "cases": out}, sys.stdout,
               ensure_ascii=False, indent=1)
     sys.stdout.write("\n")
 
