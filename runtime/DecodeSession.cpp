@@ -252,6 +252,18 @@ void DecodeSession::moveSlot(size_t from, size_t to) {
   length_[to] = length_[from];
 }
 
+absl::Status DecodeSession::extend(absl::Span<const int64_t> tokens) {
+  if (slotSequence_.empty())
+    return absl::FailedPreconditionError("extend() before start()");
+  if (capacity_ != 1)
+    return absl::FailedPreconditionError(
+        "extend() continues a session of one sequence");
+  running_ = 1;
+  for (int64_t token : tokens)
+    TFM_RETURN_IF_ERROR(step(absl::MakeConstSpan(&token, 1)));
+  return absl::OkStatus();
+}
+
 void DecodeSession::retire(const std::vector<bool> &finished) {
   // From the back: every slot after `slot` is running when it is visited.
   for (size_t slot = running_; slot-- > 0;) {

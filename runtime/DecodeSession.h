@@ -52,6 +52,12 @@ public:
   /// its next logits. Fails if a sequence would exceed max_seq_len.
   absl::Status step(absl::Span<const int64_t> tokens);
 
+  /// Continues a session of one sequence, running or finished (retired):
+  /// `tokens` go into its cache after what it holds, one step each, and
+  /// then logits(0) predicts the token after them. Nothing already in the
+  /// cache is recomputed. Fails past max_seq_len or the cache start() sized.
+  absl::Status extend(absl::Span<const int64_t> tokens);
+
   /// Removes the running sequences whose slot has finished[slot] set.
   void retire(const std::vector<bool> &finished);
 

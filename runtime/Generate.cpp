@@ -188,13 +188,25 @@ absl::StatusOr<Sequences> tfm::generate(DecodeSession &session,
                                         const GenerateOptions &options) {
   TFM_RETURN_IF_ERROR(options.sampling.check());
   const ArtifactConfig &c = session.artifact().config();
+  auto begin = std::chrono::steady_clock::now();
+  TFM_RETURN_IF_ERROR(session.start(src, 0, options.maxNewTokens));
+  if (options.stats)
+    options.stats->encodeSeconds = secondsSince(begin);
+  // What precedes the generated tokens: the prompt, or bos_id.
+  if (c.architecture != ModelArchitecture::EncoderDecoder)
+    return generateFrom(session, src, options);
+  return generateFrom(session, Sequences(src.size(), {c.bosId}), options);
+}
+
+absl::StatusOr<Sequences> tfm::generateFrom(DecodeSession &session,
+                                            const Sequences &prefixes,
+                                            const GenerateOptions &options) {
+  TFM_RETURN_IF_ERROR(options.sampling.check());
+  const ArtifactConfig &c = session.artifact().config();
   int64_t maxNewTokens = options.maxNewTokens;
   GenerateStats *stats = options.stats;
   const TokenCallback &onToken = options.onToken;
-  auto begin = std::chrono::steady_clock::now();
-  TFM_RETURN_IF_ERROR(session.start(src, 0, maxNewTokens));
-  if (stats)
-    stats->encodeSeconds = secondsSince(begin);
+  const Sequences &src = prefixes;
   // Sized up front: the loop below allocates nothing in steady state.
   Sequences generated(src.size());
   for (std::vector<int64_t> &out : generated)
@@ -202,9 +214,6 @@ absl::StatusOr<Sequences> tfm::generate(DecodeSession &session,
   std::vector<int64_t> next(src.size());
   std::vector<bool> finished(src.size());
   GenerationRules rules(c, maxNewTokens);
-  // What precedes the generated tokens: the prompt, or bos_id.
-  bool withEncoder = c.architecture == ModelArchitecture::EncoderDecoder;
-  const int64_t bos[] = {c.bosId};
   // With a repetition penalty or sampling: one sampler per sequence, and
   // the context the penalty looks at (prefix, then generated).
   bool scored = options.sampling.needsScores();
@@ -218,9 +227,7 @@ absl::StatusOr<Sequences> tfm::generate(DecodeSession &session,
     for (size_t slot = 0; slot < running; ++slot) {
       size_t sequence = session.sequence(slot);
       std::vector<int64_t> &out = generated[sequence];
-      absl::Span<const int64_t> prefix =
-          withEncoder ? absl::Span<const int64_t>(bos)
-                      : absl::Span<const int64_t>(src[sequence]);
+      absl::Span<const int64_t> prefix = prefixes[sequence];
       int64_t token;
       if (!scored) {
         token = rules.choose(session.logits(slot), c.tgtVocabSize, prefix, out);

@@ -67,6 +67,14 @@ struct GenerateOptions {
   GenerateStats *stats = nullptr;
 };
 
+/// The decoding loop of generate() on a session already started (or
+/// extended): the running sequences' logits predict their next tokens, and
+/// prefixes[sequence] is what precedes them (the prompt, or bos_id and the
+/// decoder tokens so far), for the penalty and the generation rules.
+absl::StatusOr<Sequences> generateFrom(DecodeSession &session,
+                                       const Sequences &prefixes,
+                                       const GenerateOptions &options);
+
 /// greedy() with the repetition penalty and sampling of `options.sampling`
 /// (checked first); the generation config's rules apply as in greedy().
 absl::StatusOr<Sequences> generate(DecodeSession &session, const Sequences &src,

@@ -11,6 +11,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "runtime/Artifact.h"
+#include "runtime/Conversation.h"
 #include "runtime/Forward.h"
 #include "runtime/Generate.h"
 #include "runtime/Module.h"
@@ -36,6 +37,7 @@
 #include <cstdio>
 #include <exception>
 #include <fstream>
+#include <iostream>
 #include <new>
 #include <optional>
 #include <random>
@@ -70,6 +72,10 @@ Model mode (MODEL_ARTIFACT is the directory `tfmc MODEL_DIR -o OUT` wrote):
                     an encoder-only model needs --logits
   --text-file FILE  one input per line, as one batch; one line of output
                     per input, printed at the end
+  --interactive     read prompts from standard input, one per line: a
+                    decoder-only model continues one conversation (each
+                    prompt after the previous reply, on the same KV cache);
+                    an encoder-decoder answers each line on its own
   --no-stream       print the text of --text at the end, not as it comes
   --temperature T   sample, with the logits divided by T (0: greedy)
   --top-k K         sample from the K most likely tokens (0: all)
@@ -138,6 +144,7 @@ struct Options {
   std::optional<std::string> tokenize;
   std::optional<std::string> detokenize;
   bool noStream = false;
+  bool interactive = false;
   std::optional<double> temperature;
   std::optional<int64_t> topK;
   std::optional<double> topP;
@@ -241,6 +248,7 @@ constexpr OptionSpec kOptions[] = {
     {"--tokenize", OptionSpec::Value, setString<&Options::tokenize>},
     {"--detokenize", OptionSpec::Value, setString<&Options::detokenize>},
     {"--no-stream", OptionSpec::Flag, setFlag<&Options::noStream>},
+    {"--interactive", OptionSpec::Flag, setFlag<&Options::interactive>},
     {"--temperature", OptionSpec::Value,
      [](Options &o, absl::string_view name, absl::string_view v) {
        return parseNumber(name, v, o.temperature);
@@ -370,22 +378,30 @@ static absl::StatusOr<Options> parseArgs(int argc, char **argv) {
   if (options.mode == Mode::None) {
     int sources = !!options.src + !!options.inputsJson + !!options.text +
                   !!options.textFile + !!options.tokenize +
-                  !!options.detokenize;
+                  !!options.detokenize + options.interactive;
     if (sources == 0)
       return usageError("nothing to do: give --src, --inputs, --text, "
-                        "--text-file, --tokenize or --detokenize (a model), "
-                        "or --list or --call NAME (a library)");
+                        "--text-file, --interactive, --tokenize or "
+                        "--detokenize (a model), or --list or --call NAME "
+                        "(a library)");
     if (sources > 1)
       return usageError("give one of --src, --inputs, --text, --text-file, "
-                        "--tokenize and --detokenize");
+                        "--interactive, --tokenize and --detokenize");
     if ((options.tokenize || options.detokenize) &&
         (options.logits || options.bench || options.beam || options.noCache ||
          options.maxNewTokens >= 0 || options.noStream))
       return usageError("--tokenize and --detokenize take no other option");
-    if (options.noStream && !options.text && !options.textFile)
-      return usageError("--no-stream is for --text and --text-file");
-    if (!options.stops.empty() && !options.text && !options.textFile)
-      return usageError("--stop is for --text and --text-file");
+    bool text = options.text || options.textFile || options.interactive;
+    if (options.noStream && !text)
+      return usageError("--no-stream is for --text, --text-file and "
+                        "--interactive");
+    if (!options.stops.empty() && !text)
+      return usageError("--stop is for --text, --text-file and "
+                        "--interactive");
+    if (options.interactive &&
+        (options.logits || options.bench || options.beam || options.noCache))
+      return usageError("--interactive generates with the KV cache: not "
+                        "with --logits, --bench, --beam or --no-cache");
     for (const std::string &stop : options.stops)
       if (stop.empty())
         return usageError("--stop needs a non-empty string");
@@ -620,15 +636,79 @@ static absl::Status generateText(const Artifact &artifact,
   return absl::OkStatus();
 }
 
+/// --interactive: prompts from standard input, one per line. A
+/// decoder-only model continues one conversation (runtime/Conversation.h):
+/// each reply follows the previous prompts and replies, on the same KV
+/// cache; an encoder-decoder model answers each line on its own. Each reply
+/// ends with a newline.
+static absl::Status runInteractive(const Artifact &artifact,
+                                   const Tokenizer &tokenizer,
+                                   const Options &options) {
+  const ArtifactConfig &c = artifact.config();
+  if (c.architecture == ModelArchitecture::Encoder)
+    return absl::InvalidArgumentError(
+        "an encoder-only model does not generate; --interactive is for "
+        "models that do");
+  int64_t maxNew =
+      options.maxNewTokens >= 0 ? options.maxNewTokens : c.maxSeqLen;
+  std::optional<Conversation> conversation;
+  if (c.architecture == ModelArchitecture::Decoder)
+    conversation.emplace(artifact);
+  std::string line;
+  for (int64_t turn = 0; std::getline(std::cin, line);) {
+    if (!line.empty() && line.back() == '\r')
+      line.pop_back();
+    if (line.empty())
+      continue;
+    if (!conversation) {
+      TFM_ASSIGN_OR_RETURN(std::vector<int64_t> ids, tokenizer.encode(line));
+      TFM_RETURN_IF_ERROR(
+          generateText(artifact, tokenizer, {std::move(ids)}, maxNew, options));
+      continue;
+    }
+    // The first prompt as the tokenizer encodes a text (bos and all), the
+    // next ones as continuations of it.
+    TFM_ASSIGN_OR_RETURN(
+        std::vector<int64_t> ids,
+        tokenizer.encode(line, /*addSpecialTokens=*/turn == 0));
+    ++turn;
+    TextStream text(tokenizer, options.stops);
+    absl::Status streamStatus;
+    std::string pending;
+    GenerateOptions generate;
+    generate.maxNewTokens = maxNew;
+    generate.sampling = samplingParams(artifact, options);
+    generate.onToken = [&](size_t, int64_t token) {
+      absl::StatusOr<std::string> piece = text.push(token);
+      if (!piece.ok())
+        streamStatus = piece.status();
+      else if (options.noStream)
+        pending += *piece;
+      else
+        streamStatus = writeOut(*piece);
+      return streamStatus.ok() && !text.stopped();
+    };
+    TFM_RETURN_IF_ERROR(conversation->say(ids, generate).status());
+    TFM_RETURN_IF_ERROR(streamStatus);
+    TFM_ASSIGN_OR_RETURN(std::string rest, text.finish());
+    TFM_RETURN_IF_ERROR(writeOut(absl::StrCat(pending, rest, "\n")));
+  }
+  if (std::cin.bad())
+    return absl::UnknownError("cannot read standard input");
+  return absl::OkStatus();
+}
+
 static absl::Status runModel(const Options &options) {
   TFM_ASSIGN_OR_RETURN(std::unique_ptr<Artifact> artifact,
                        Artifact::load(options.artifact));
   const Tokenizer *tokenizer = nullptr;
   if (options.text || options.textFile || options.tokenize ||
-      options.detokenize) {
+      options.detokenize || options.interactive) {
     TFM_ASSIGN_OR_RETURN(tokenizer, artifact->tokenizer());
     if (options.tokenize || options.detokenize)
       return runText(*artifact, options, *tokenizer);
+    if (options.interactive)
+      return runInteractive(*artifact, *tokenizer, options);
   }
 
   Sequences src;

@@ -14,6 +14,8 @@ made by text_ref.py):
    byte for byte; with --repetition-penalty as transformers'
    repetition_penalty; `--detokenize` of transformers' generated ids prints it
    too; `--text-file` with all the texts prints them one per line;
+   `--interactive` (a decoder) continues one conversation over three
+   prompts as transformers' generate() on the growing history;
 4. an encoder (BERT): `--text TEXT --logits` equals `--src IDS --logits`
    on transformers' ids.
 Prints one line per check and PASS, or FAIL with the first difference.
@@ -84,6 +86,15 @@ def main():
                 bad += 1
                 failures.append(f"--detokenize {c['generated_ids']}: {got!r}")
         print(f"detokenize: {len(cases)} generations", "identical" if not bad else "DIFFER")
+        conv = expected.get("conversation")
+        if conv:
+            r = subprocess.run(tfm_run + [art, "--interactive", "--max-new-tokens", n],
+                               input="".join(p + "\n" for p in conv["prompts"]).encode(), capture_output=True)
+            want = "".join(t + "\n" for t in conv["replies"]).encode()
+            if r.returncode != 0 or r.stdout != want:
+                failures.append(f"--interactive: {r.stdout!r} {r.stderr!r}, transformers {want!r}")
+            print(f"interactive ({len(conv['prompts'])} turns, one conversation):",
+                  "identical" if r.returncode == 0 and r.stdout == want else "DIFFER")
         path = os.path.join(a.work, "texts.txt")
         with open(path, "w") as f:
             f.write("".join(c["text"] + "\n" for c in cases))

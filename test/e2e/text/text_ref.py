@@ -28,6 +28,7 @@ from transformers import AutoConfig, AutoModel, AutoModelForCausalLM, AutoTokeni
 
 
 REPETITION_PENALTY = 1.5
+CONVERSATION = ["Hello world", "How are you?", "ok"]
 
 
 def main():
@@ -67,7 +68,26 @@ def main():
             new = gen[0].tolist()[1:] if kind == "marian" else gen[0].tolist()[len(ids):]
             entry["repetition_penalty_text"] = tok.decode(new, skip_special_tokens=True)
         out.append(entry)
-    json.dump({"model_type": kind, "max_new_tokens": a.max_new_tokens, "repetition_penalty": REPETITION_PENALTY,
+    # A conversation (decoder-only): the second prompt continues after the
+    # first reply (an eos that ended it is not kept), encoded without
+    # special tokens.
+    conversation = None
+    if kind in ("gpt2", "llama"):
+        history, replies = [], []
+        for i, text in enumerate(CONVERSATION):
+            history += tok(text, add_special_tokens=(i == 0))["input_ids"]
+            x = torch.tensor([history])
+            with torch.no_grad():
+                gen = model.generate(x, attention_mask=torch.ones_like(x), do_sample=False, num_beams=1,
+                                     max_new_tokens=a.max_new_tokens)
+            new = gen[0].tolist()[len(history):]
+            eos = config.eos_token_id if isinstance(config.eos_token_id, list) else [config.eos_token_id]
+            if new and new[-1] in eos:
+                new = new[:-1]
+            history += new
+            replies.append(tok.decode(new, skip_special_tokens=True))
+        conversation = {"prompts": CONVERSATION, "replies": replies, "tokens": history}
+    json.dump({"model_type": kind, "conversation": conversation, "max_new_tokens": a.max_new_tokens, "repetition_penalty": REPETITION_PENALTY,
                "cases": out}, sys.stdout,
               ensure_ascii=False, indent=1)
     sys.stdout.write("\n")
