@@ -9,7 +9,9 @@
 #include "runtime/tfm.h"
 
 #include "runtime/Artifact.h"
+#include "runtime/Conversation.h"
 #include "runtime/Generate.h"
+#include "runtime/tokenizer/Tokenizer.h"
 
 #include "absl/strings/str_cat.h"
 
@@ -28,6 +30,8 @@ struct tfm_session {
   explicit tfm_session(const Artifact &artifact) : decoder(artifact) {}
   DecodeSession decoder;
   bool started = false;
+  /// tfm_generate_text's conversation (decoder-only), on its own cache.
+  std::unique_ptr<Conversation> conversation;
 };
 
 namespace {
@@ -238,6 +242,158 @@ tfm_status tfm_generate(tfm_session *session, const int64_t *tokens,
     }
     return TFM_OK;
   });
+}
+
+tfm_status tfm_tokenize(const tfm_model *model, const char *text,
+                        int64_t text_len, int32_t add_special_tokens,
+                        int64_t *out_ids, int64_t capacity,
+                        int64_t *out_count) {
+  return guarded([&] {
+    if (!model || (!text && text_len) || !out_count ||
+        (!out_ids && capacity > 0) || text_len < 0 || capacity < 0)
+      return fail(TFM_ERROR_INVALID_ARGUMENT, "tfm_tokenize: bad argument");
+    auto tokenizer = model->artifact->tokenizer();
+    if (!tokenizer.ok())
+      return fromStatus(tokenizer.status());
+    auto ids =
+        (*tokenizer)
+            ->encode(std::string_view(text, text_len), add_special_tokens != 0);
+    if (!ids.ok())
+      return fromStatus(ids.status());
+    *out_count = static_cast<int64_t>(ids->size());
+    if (*out_count > capacity)
+      return fail(TFM_ERROR_OUT_OF_RANGE,
+                  absl::StrCat("tfm_tokenize: ", *out_count, " ids, room for ",
+                               capacity));
+    if (!ids->empty())
+      std::memcpy(out_ids, ids->data(), ids->size() * sizeof(int64_t));
+    return TFM_OK;
+  });
+}
+
+tfm_status tfm_detokenize(const tfm_model *model, const int64_t *ids,
+                          int64_t count, int32_t skip_special_tokens,
+                          char *out_text, int64_t capacity, int64_t *out_len) {
+  return guarded([&] {
+    if (!model || (!ids && count) || !out_len || (!out_text && capacity > 0) ||
+        count < 0 || capacity < 0)
+      return fail(TFM_ERROR_INVALID_ARGUMENT, "tfm_detokenize: bad argument");
+    auto tokenizer = model->artifact->tokenizer();
+    if (!tokenizer.ok())
+      return fromStatus(tokenizer.status());
+    auto text =
+        (*tokenizer)
+            ->decode(absl::MakeConstSpan(ids, count), skip_special_tokens != 0);
+    if (!text.ok())
+      return fromStatus(text.status());
+    *out_len = static_cast<int64_t>(text->size());
+    if (*out_len + 1 > capacity)
+      return fail(TFM_ERROR_OUT_OF_RANGE,
+                  absl::StrCat("tfm_detokenize: ", *out_len + 1,
+                               " bytes with the NUL, room for ", capacity));
+    std::memcpy(out_text, text->c_str(), text->size() + 1);
+    return TFM_OK;
+  });
+}
+
+tfm_status tfm_sampling_defaults(const tfm_model *model,
+                                 tfm_sampling *sampling) {
+  if (!model || !sampling)
+    return fail(TFM_ERROR_INVALID_ARGUMENT,
+                "tfm_sampling_defaults: null argument");
+  const SamplingParams &p = model->artifact->samplingDefaults();
+  sampling->do_sample = p.doSample;
+  sampling->temperature = p.temperature;
+  sampling->top_k = p.topK;
+  sampling->top_p = p.topP;
+  sampling->repetition_penalty = p.repetitionPenalty;
+  sampling->seed = 0;
+  return TFM_OK;
+}
+
+tfm_status tfm_generate_text(tfm_session *session, const char *prompt,
+                             int64_t prompt_len, int64_t max_new_tokens,
+                             const tfm_sampling *sampling,
+                             tfm_text_callback on_text, void *user_data) {
+  return guarded([&] {
+    if (!session || (!prompt && prompt_len) || prompt_len < 0)
+      return fail(TFM_ERROR_INVALID_ARGUMENT,
+                  "tfm_generate_text: bad argument");
+    if (max_new_tokens < 0)
+      return fail(TFM_ERROR_INVALID_ARGUMENT,
+                  absl::StrCat("max_new_tokens must not be negative, got ",
+                               max_new_tokens));
+    const Artifact &artifact = session->decoder.artifact();
+    auto tokenizer = artifact.tokenizer();
+    if (!tokenizer.ok())
+      return fromStatus(tokenizer.status());
+    bool decoder = artifact.config().architecture == ModelArchitecture::Decoder;
+    bool first =
+        !session->conversation || session->conversation->tokens().empty();
+    auto ids = (*tokenizer)
+                   ->encode(std::string_view(prompt, prompt_len),
+                            /*addSpecialTokens=*/!decoder || first);
+    if (!ids.ok())
+      return fromStatus(ids.status());
+
+    GenerateOptions options;
+    options.maxNewTokens = max_new_tokens;
+    options.sampling = artifact.samplingDefaults();
+    if (sampling) {
+      options.sampling.doSample = sampling->do_sample != 0;
+      options.sampling.temperature = sampling->temperature;
+      options.sampling.topK = sampling->top_k;
+      options.sampling.topP = sampling->top_p;
+      options.sampling.repetitionPenalty = sampling->repetition_penalty;
+      options.sampling.seed = sampling->seed;
+    }
+    TextStream text(**tokenizer);
+    absl::Status textStatus;
+    bool stopped = false;
+    auto give = [&](const std::string &piece) {
+      if (on_text && !piece.empty() &&
+          on_text(piece.data(), static_cast<int64_t>(piece.size()),
+                  user_data) != 0)
+        stopped = true;
+    };
+    options.onToken = [&](size_t, int64_t token) {
+      absl::StatusOr<std::string> piece = text.push(token);
+      if (!piece.ok()) {
+        textStatus = piece.status();
+        return false;
+      }
+      give(*piece);
+      return !stopped;
+    };
+    absl::Status status;
+    if (decoder) {
+      if (first)
+        session->conversation = std::make_unique<Conversation>(artifact);
+      status = session->conversation->say(*ids, options).status();
+    } else {
+      session->started = false;
+      Sequences src{std::move(*ids)};
+      status = checkDecodable(artifact.config(), src);
+      if (status.ok())
+        status = generate(session->decoder, src, options).status();
+    }
+    if (!status.ok())
+      return fromStatus(status);
+    if (!textStatus.ok())
+      return fromStatus(textStatus);
+    if (!stopped) {
+      absl::StatusOr<std::string> rest = text.finish();
+      if (!rest.ok())
+        return fromStatus(rest.status());
+      give(*rest);
+    }
+    return TFM_OK;
+  });
+}
+
+void tfm_session_reset_text(tfm_session *session) {
+  if (session)
+    session->conversation.reset();
 }
 
 } // extern "C"

@@ -3,7 +3,8 @@
 |* Load a model compiled by `tfmc MODEL_DIR -o OUT`, open sessions on it and *|
 |* decode: start a batch (the encoder once, or the prompts' prefill), then    *|
 |* one token per sequence and step against the session's KV cache, reading   *|
-|* the logits in between; or let tfm_generate do greedy decoding.            *|
+|* the logits in between; or let tfm_generate do greedy decoding; or give    *|
+|* text and get text back as it is generated (tfm_generate_text).            *|
 |*                                                                            *|
 |* Every function that can fail returns a tfm_status; on failure,            *|
 |* tfm_last_error() returns the message (per thread, valid until the next    *|
@@ -80,6 +81,63 @@ tfm_status tfm_generate(tfm_session *session, const int64_t *tokens,
                         const int64_t *lengths, int64_t batch,
                         int64_t max_new_tokens, int64_t *out_tokens,
                         int64_t *out_lengths);
+
+/* ---- Text: the checkpoint's tokenizer (tfmc copies it into the artifact).
+ * A model compiled from a directory without one fails these with
+ * TFM_ERROR_FAILED_PRECONDITION. */
+
+/* The ids transformers' tokenizer(text) gives `text` (UTF-8, `text_len`
+ * bytes), with the special tokens when add_special_tokens is non-zero
+ * (Marian: the source side). Their number goes to *out_count; they go to
+ * out_ids when it fits in `capacity` (else TFM_ERROR_OUT_OF_RANGE: call
+ * again with *out_count). */
+tfm_status tfm_tokenize(const tfm_model *model, const char *text,
+                        int64_t text_len, int32_t add_special_tokens,
+                        int64_t *out_ids, int64_t capacity, int64_t *out_count);
+
+/* The text of `count` ids (transformers' decode; special tokens skipped
+ * when skip_special_tokens is non-zero; Marian: the target side). Its
+ * length in bytes goes to *out_len; the text, NUL-terminated, to out_text
+ * when *out_len + 1 fits in `capacity` (else TFM_ERROR_OUT_OF_RANGE). */
+tfm_status tfm_detokenize(const tfm_model *model, const int64_t *ids,
+                          int64_t count, int32_t skip_special_tokens,
+                          char *out_text, int64_t capacity, int64_t *out_len);
+
+/* How the next token is chosen (transformers' GenerationConfig fields). */
+typedef struct tfm_sampling {
+  int32_t do_sample;         /* 0: greedy */
+  double temperature;        /* > 0 */
+  int64_t top_k;             /* 0: off */
+  double top_p;              /* in (0, 1]; 1: off */
+  double repetition_penalty; /* > 0; 1: off */
+  uint64_t seed;             /* the same seed, the same text */
+} tfm_sampling;
+
+/* The model's defaults: its generation_config.json, seed 0. */
+tfm_status tfm_sampling_defaults(const tfm_model *model,
+                                 tfm_sampling *sampling);
+
+/* Receives generated text as it becomes final (UTF-8, `len` bytes, not
+ * NUL-terminated; never a partial character). Return 0 to go on, non-zero
+ * to end the reply there (e.g. at a stop string). */
+typedef int (*tfm_text_callback)(const char *text, int64_t len,
+                                 void *user_data);
+
+/* Generates a reply to `prompt` (UTF-8), at most max_new_tokens tokens,
+ * with `sampling` (NULL: the model's defaults), giving the text to
+ * `on_text` as it comes (NULL: nowhere). A decoder-only model continues the
+ * session's conversation: the first call starts it (special tokens added
+ * to the prompt), each later one goes on after the previous reply on the
+ * same KV cache (nothing before is recomputed). An encoder-decoder model
+ * answers each prompt on its own. */
+tfm_status tfm_generate_text(tfm_session *session, const char *prompt,
+                             int64_t prompt_len, int64_t max_new_tokens,
+                             const tfm_sampling *sampling,
+                             tfm_text_callback on_text, void *user_data);
+
+/* Forgets the session's conversation: the next tfm_generate_text starts a
+ * new one. */
+void tfm_session_reset_text(tfm_session *session);
 
 #ifdef __cplusplus
 }

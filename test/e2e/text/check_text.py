@@ -15,7 +15,8 @@ made by text_ref.py):
    repetition_penalty; `--detokenize` of transformers' generated ids prints it
    too; `--text-file` with all the texts prints them one per line;
    `--interactive` (a decoder) continues one conversation over three
-   prompts as transformers' generate() on the growing history;
+   prompts as transformers' generate() on the growing history, and so does
+   the C API (tfm_generate_text, examples/c-api/chat.c);
 4. an encoder (BERT): `--text TEXT --logits` equals `--src IDS --logits`
    on transformers' ids.
 Prints one line per check and PASS, or FAIL with the first difference.
@@ -36,6 +37,7 @@ def main():
     ap.add_argument("--work", required=True)
     ap.add_argument("--tfmc", default="tfmc")
     ap.add_argument("--tfm-run", default="tfm-run")
+    ap.add_argument("--chat", default="tfm-chat", help="examples/c-api/chat.c (the C API)")
     a = ap.parse_args()
     tfmc, tfm_run = shlex.split(a.tfmc), shlex.split(a.tfm_run)
     expected = json.load(open(os.path.join(a.case, "expected.json")))
@@ -94,6 +96,20 @@ def main():
             if r.returncode != 0 or r.stdout != want:
                 failures.append(f"--interactive: {r.stdout!r} {r.stderr!r}, transformers {want!r}")
             print(f"interactive ({len(conv['prompts'])} turns, one conversation):",
+                  "identical" if r.returncode == 0 and r.stdout == want else "DIFFER")
+            r = subprocess.run(shlex.split(a.chat) + [art, n],
+                               input="".join(p + "\n" for p in conv["prompts"]).encode(), capture_output=True)
+            if r.returncode != 0 or r.stdout != want:
+                failures.append(f"tfm-chat: {r.stdout!r} {r.stderr!r}, transformers {want!r}")
+            print(f"C API tfm_generate_text ({len(conv['prompts'])} turns):",
+                  "identical" if r.returncode == 0 and r.stdout == want else "DIFFER")
+        else:  # An encoder-decoder: the C API answers each line on its own.
+            r = subprocess.run(shlex.split(a.chat) + [art, n],
+                               input="".join(c["text"] + "\n" for c in cases).encode(), capture_output=True)
+            want = "".join(c["generated_text"] + "\n" for c in cases).encode()
+            if r.returncode != 0 or r.stdout != want:
+                failures.append(f"tfm-chat: {r.stdout!r} {r.stderr!r}, transformers {want!r}")
+            print(f"C API tfm_generate_text ({len(cases)} texts, each on its own):",
                   "identical" if r.returncode == 0 and r.stdout == want else "DIFFER")
         path = os.path.join(a.work, "texts.txt")
         with open(path, "w") as f:
