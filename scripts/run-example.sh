@@ -17,15 +17,14 @@ echo "== tfmc $example/model -o $out"
 rm -rf "$out"
 "$bin/tfmc" -v "$example/model" -o "$out"
 
-echo "== tfm-run: a few numbers"
+echo "== tfm-run --text: a few numbers (the model's tokenizer, in the artifact)"
 for words in "four thousand two hundred seven" "nineteen" \
   "nine thousand nine hundred ninety nine" "three thousand fifteen" \
   "one hundred"; do
-  ids=$(translate encode "$words")
-  got=$("$bin/tfm-run" "$out" --src "$ids")
-  printf '  %-42s -> %s\n' "$words" "$(translate decode "$got")"
+  printf '  %-42s -> %s\n' "$words" "$("$bin/tfm-run" "$out" --text "$words")"
 done
 
-echo "== tfm-run: the 1000 held-out numbers in one batch"
-"$bin/tfm-run" "$out" --inputs "$example/heldout_src.json" >"$out/heldout.txt"
-translate score "$example/heldout.json" "$out/heldout.txt"
+echo "== tfm-run --text-file: the 1000 held-out numbers in one batch"
+translate texts "$example/heldout.json" >"$out/heldout-texts.txt"
+"$bin/tfm-run" "$out" --text-file "$out/heldout-texts.txt" >"$out/heldout.txt"
+translate score --text "$example/heldout.json" "$out/heldout.txt"

@@ -5,7 +5,10 @@ number in Sino-Korean, one syllable per token.
   1010  "one thousand ten"                 →  천 십          (천십)
   0     "zero"                             →  영
 
-Vocabularies (id = position; 0, 1, 2 = <pad>, <bos>, <eos> on both sides).
+Vocabularies (id = position; 0, 1, 2 = <pad>, <bos>, <eos> on both sides;
+the source's last is <unk>, for words outside it). A source sequence ends
+with <eos>, as the example's tokenizer (MarianTokenizer's format, written by
+train.py) encodes a text.
 """
 PAD, BOS, EOS = 0, 1, 2
 SPECIALS = ["<pad>", "<bos>", "<eos>"]
@@ -15,7 +18,7 @@ ONES = ["zero", "one", "two", "three", "four", "five", "six", "seven",
         "fifteen", "sixteen", "seventeen", "eighteen", "nineteen"]
 TENS = ["", "", "twenty", "thirty", "forty", "fifty", "sixty", "seventy",
         "eighty", "ninety"]
-SRC_VOCAB = SPECIALS + ONES + TENS[2:] + ["hundred", "thousand"]
+SRC_VOCAB = SPECIALS + ONES + TENS[2:] + ["hundred", "thousand", "<unk>"]
 
 KO_DIGITS = ["영", "일", "이", "삼", "사", "오", "육", "칠", "팔", "구"]
 KO_UNITS = {1000: "천", 100: "백", 10: "십"}
@@ -97,7 +100,7 @@ _ENGLISH_INDEX = {" ".join(english(n)): n for n in range(LIMIT)}
 
 
 def src_ids(n):
-    return [SRC_ID[w] for w in english(n)]
+    return [SRC_ID[w] for w in english(n)] + [EOS]
 
 
 def tgt_ids(n):

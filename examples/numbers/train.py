@@ -101,6 +101,63 @@ def train(model, numbers, args):
     return time.time() - start
 
 
+def write_tokenizer(model_dir):
+    """The model's tokenizer, in the files a Marian checkpoint ships
+    (transformers' MarianTokenizer reads them; so does tfmc, which copies
+    them into the artifact): SentencePiece models trained on the task's
+    texts (source: whole words, case-folded; target: characters), and the
+    vocabularies that map their pieces to the model's ids (separate source
+    and target vocabularies). A source text ends with <eos>, as
+    MarianTokenizer encodes it; a word outside the source vocabulary is
+    <unk>."""
+    import io
+    import sentencepiece as spm
+
+    def train(lines, **kw):
+        buf = io.BytesIO()
+        spm.SentencePieceTrainer.train(
+            sentence_iterator=iter(lines), model_writer=buf, bos_id=-1,
+            eos_id=-1, unk_id=0, hard_vocab_limit=False, minloglevel=2,
+            character_coverage=1.0,
+            num_threads=1, **kw)
+        return buf.getvalue()
+
+    # Every number; all characters kept (the z of "zero" and 영 are rare).
+    english = [" ".join(nw.english(n)) for n in range(nw.LIMIT)]
+    korean = ["".join(nw.korean(n)) for n in range(nw.LIMIT)]
+    files = {
+        "source.spm": train(english, model_type="word", vocab_size=64,
+                            normalization_rule_name="nmt_nfkc_cf"),
+        "target.spm": train(korean, model_type="char", vocab_size=64,
+                            normalization_rule_name="identity"),
+    }
+    for name, data in files.items():
+        with open(os.path.join(model_dir, name), "wb") as f:
+            f.write(data)
+    src = {("\u2581" + w if w not in nw.SPECIALS + ["<unk>"] else w): i
+           for i, w in enumerate(nw.SRC_VOCAB)}
+    tgt = {w: i for i, w in enumerate(nw.TGT_VOCAB)}
+    config = {
+        "tokenizer_class": "MarianTokenizer",
+        "separate_vocabs": True,
+        "eos_token": "<eos>",
+        "unk_token": "<unk>",
+        "pad_token": "<pad>",
+        "model_max_length": CONFIG["max_seq_len"],
+        "clean_up_tokenization_spaces": False,
+        "source_lang": "en",
+        "target_lang": "ko",
+    }
+    for name, obj in (("vocab.json", src), ("target_vocab.json", tgt),
+                      ("tokenizer_config.json", config),
+                      ("special_tokens_map.json",
+                       {"eos_token": "<eos>", "unk_token": "<unk>",
+                        "pad_token": "<pad>"})):
+        with open(os.path.join(model_dir, name), "w", encoding="utf-8") as f:
+            json.dump(obj, f, ensure_ascii=False, indent=1)
+            f.write("\n")
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--steps", type=int, default=1500)
@@ -133,6 +190,7 @@ def main():
                         ("tgt_vocab.txt", nw.TGT_VOCAB)):
         with open(os.path.join(out, name), "w", encoding="utf-8") as f:
             f.write("\n".join(vocab) + "\n")
+    write_tokenizer(os.path.join(out, "model"))
 
     t0 = time.time()
     src = [nw.src_ids(n) for n in heldout]

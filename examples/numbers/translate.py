@@ -2,11 +2,14 @@
 """Helpers around tfm-run for the numbers example (English number words →
 Sino-Korean). No torch needed.
 
-  translate.py encode "four thousand two hundred seven"   → 7 32 5 31 10
+  translate.py encode "four thousand two hundred seven"   → 7 32 5 31 10 2
   translate.py encode 4207                                 (same: digits are
                                                             spelled out first)
   translate.py decode "7 15 5 14 10"        → 사천이백칠  (4207)
-  translate.py decode --src "7 32 5 31 10"  → four thousand two hundred seven
+  translate.py decode --src "7 32 5 31 10 2"  → four thousand two hundred seven
+  translate.py texts heldout.json > texts.txt   (the English, one per line)
+  translate.py score --text heldout.json tfm_text_output.txt
+      (tfm-run's stdout for `--text-file texts.txt`: Korean text per line)
   translate.py score heldout.json tfm_output.txt
       tfm_output.txt: tfm-run's stdout for `--inputs heldout_src.json`, one
       line of ids per held-out number; prints the exact-match accuracy against
@@ -46,17 +49,21 @@ def cmd_encode(args):
     else:
         words = [w for w in text.lower().replace("-", " ").replace(",", " ")
                  .split() if w != "and"]  # "two hundred and seven" too
-    unknown = [w for w in words if w not in nw.SRC_ID or w in nw.SPECIALS]
+    unknown = [w for w in words if w not in nw.SRC_ID or w in nw.SPECIALS
+               or w == "<unk>"]
     if unknown:
         raise SystemExit(f"translate.py: not in the source vocabulary: "
                          f"{' '.join(unknown)}")
-    print(" ".join(str(nw.SRC_ID[w]) for w in words))
+    # A source sequence ends with <eos>, as the tokenizer encodes it.
+    print(" ".join(str(nw.SRC_ID[w]) for w in words + ["<eos>"]))
 
 
 def cmd_decode(args):
     text = " ".join(args.ids)
     if args.src:
         words = [nw.SRC_VOCAB[i] for i in parse_ids(text, nw.SRC_VOCAB, "ids")]
+        if words and words[-1] == "<eos>":
+            words.pop()
         value = nw.english_value(words)
         print(" ".join(words) + (f"  ({value})" if value is not None else ""))
         return
@@ -79,8 +86,13 @@ def cmd_score(args):
         print(f"translate.py: {args.output} has {len(lines)} lines, "
               f"{args.heldout} {n} sequences", file=sys.stderr)
         return 1
-    got = [parse_ids(line, nw.TGT_VOCAB, f"line {k + 1}")
-           for k, line in enumerate(lines)]
+    if args.text:  # tfm-run --text-file's output: Korean text per line.
+        text = {"".join(nw.TGT_VOCAB[i] for i in ids): ids
+                for ids in held["expected"] + held["torch_greedy"]}
+        got = [text.get(line, [-1]) for line in lines]
+    else:
+        got = [parse_ids(line, nw.TGT_VOCAB, f"line {k + 1}")
+               for k, line in enumerate(lines)]
     correct = sum(g == e for g, e in zip(got, held["expected"]))
     same = sum(g == t for g, t in zip(got, held["torch_greedy"]))
     torch_correct = sum(t == e for t, e in
@@ -92,10 +104,19 @@ def cmd_score(args):
     for k, (g, e) in enumerate(zip(got, held["expected"])):
         if g != e and shown < args.show:
             src = " ".join(nw.SRC_VOCAB[i] for i in held["src"][k])
-            print(f"  {src}: got {''.join(nw.TGT_VOCAB[i] for i in g)!r}, "
+            shown_got = lines[k] if args.text else "".join(
+                nw.TGT_VOCAB[i] for i in g)
+            print(f"  {src}: got {shown_got!r}, "
                   f"expected {''.join(nw.TGT_VOCAB[i] for i in e)!r}")
             shown += 1
     return 0
+
+
+def cmd_texts(args):
+    with open(args.heldout) as f:
+        held = json.load(f)
+    for n in held["numbers"]:
+        print(" ".join(nw.english(n)))
 
 
 def main():
@@ -113,9 +134,14 @@ def main():
     s.add_argument("output")
     s.add_argument("--show", type=int, default=5,
                    help="how many wrong answers to print")
+    s.add_argument("--text", action="store_true",
+                   help="the output is text (tfm-run --text-file), not ids")
+    t = sub.add_parser("texts", help="the held-out numbers in English words, "
+                       "one per line (for tfm-run --text-file)")
+    t.add_argument("heldout")
     args = parser.parse_args()
-    return {"encode": cmd_encode, "decode": cmd_decode,
-            "score": cmd_score}[args.command](args) or 0
+    return {"encode": cmd_encode, "decode": cmd_decode, "score": cmd_score,
+            "texts": cmd_texts}[args.command](args) or 0
 
 
 if __name__ == "__main__":
