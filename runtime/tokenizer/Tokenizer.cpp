@@ -20,6 +20,7 @@
 #include "absl/strings/str_replace.h"
 
 #include <algorithm>
+#include <array>
 #include <sys/stat.h>
 
 namespace tfm {
@@ -67,6 +68,22 @@ std::string pythonStrip(std::string_view text, bool left, bool right) {
   return unicode::encode(std::u32string_view(chars).substr(begin, end - begin));
 }
 
+/// str.lower() of each character on its own (ASCII directly).
+static std::string lowerEachCharacter(const std::string &text) {
+  if (std::all_of(text.begin(), text.end(),
+                  [](char c) { return static_cast<unsigned char>(c) < 0x80; })) {
+    std::string out = text;
+    for (char &c : out)
+      if (c >= 'A' && c <= 'Z')
+        c = static_cast<char>(c - 'A' + 'a');
+    return out;
+  }
+  std::u32string out;
+  for (char32_t c : unicode::decode(text))
+    out += unicode::lower(std::u32string_view(&c, 1));
+  return unicode::encode(out);
+}
+
 void Tokenizer::splitAddedTokens(std::string_view text, bool target,
                                  std::vector<std::string> &tokens) const {
   // Split: at each position the longest added token starting there (the
@@ -81,7 +98,16 @@ void Tokenizer::splitAddedTokens(std::string_view text, bool target,
     if (end > gapStart)
       pieces.push_back({std::string(text.substr(gapStart, end - gapStart))});
   };
+  // Only a position holding an added token's first byte can start one.
+  std::array<bool, 256> starts{};
+  for (const AddedToken &token : added_)
+    if (!token.content.empty())
+      starts[static_cast<unsigned char>(token.content[0])] = true;
   for (size_t pos = 0; pos < text.size();) {
+    if (!starts[static_cast<unsigned char>(text[pos])]) {
+      ++pos;
+      continue;
+    }
     const AddedToken *best = nullptr;
     for (const AddedToken &token : added_)
       if (!token.content.empty() &&
@@ -102,12 +128,8 @@ void Tokenizer::splitAddedTokens(std::string_view text, bool target,
   // tokenizer has do_lower_case (character by character: no final sigma).
   if (lowerCasesAddedTokenGaps())
     for (Piece &piece : pieces)
-      if (!piece.added) {
-        std::u32string out;
-        for (char32_t c : unicode::decode(piece.text))
-          out += unicode::lower(std::u32string_view(&c, 1));
-        piece.text = unicode::encode(out);
-      }
+      if (!piece.added)
+        piece.text = lowerEachCharacter(piece.text);
 
   // lstrip / rstrip / single_word, as transformers applies them.
   for (size_t i = 0; i < pieces.size(); ++i) {

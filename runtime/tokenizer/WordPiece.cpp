@@ -14,6 +14,7 @@
 
 #include "absl/strings/str_cat.h"
 
+#include <algorithm>
 #include <cstring>
 #include <unordered_map>
 #include <unordered_set>
@@ -76,6 +77,8 @@ public:
   /// strip_accents: null (follow do_lower_case), false, true.
   std::optional<bool> stripAccents;
   std::string unkToken = "[UNK]";
+  /// The longest token of the vocabulary, in characters.
+  size_t maxTokenChars = 0;
   int64_t clsId = -1, sepId = -1;
   static constexpr size_t kMaxCharsPerWord = 100;
 
@@ -97,7 +100,12 @@ public:
         cleaned.push_back(c);
       }
     }
-    std::u32string normalized = unicode::nfc(cleaned);
+    // Below U+0300 (where combining marks start) text is already NFC.
+    std::u32string normalized =
+        std::all_of(cleaned.begin(), cleaned.end(),
+                    [](char32_t c) { return c < 0x300; })
+            ? std::move(cleaned)
+            : unicode::nfc(cleaned);
     std::u32string joined;
     for (std::u32string &word : splitOnSpaces(normalized)) {
       bool keep = neverSplit.count(unicode::encode(word)) != 0;
@@ -106,7 +114,9 @@ public:
                                  : stripAccents.value_or(false);
         if (doLowerCase)
           word = unicode::lower(word);
-        if (strip) {
+        // Below U+00C0 nothing decomposes: no accent to strip.
+        if (strip && !std::all_of(word.begin(), word.end(),
+                                  [](char32_t c) { return c < 0xC0; })) {
           std::u32string stripped;
           for (char32_t c : unicode::nfd(word))
             if (std::strcmp(unicode::category(c), "Mn") != 0)
@@ -133,23 +143,35 @@ public:
     return splitOnSpaces(joined);
   }
 
-  /// WordpieceTokenizer.tokenize of one word.
+  /// WordpieceTokenizer.tokenize of one word: the longest piece of the
+  /// vocabulary at each point ("##" after the first), or unk for the whole
+  /// word when a point has none.
   void wordPiece(const std::u32string &word,
                  std::vector<std::string> &out) const {
     if (word.size() > kMaxCharsPerWord) {
       out.push_back(unkToken);
       return;
     }
+    // The word's UTF-8 once, and where each character starts in it.
+    std::string utf8;
+    std::vector<size_t> at;
+    at.reserve(word.size() + 1);
+    for (char32_t c : word) {
+      at.push_back(utf8.size());
+      unicode::append(utf8, c);
+    }
+    at.push_back(utf8.size());
     size_t first = out.size();
+    std::string piece;
     for (size_t start = 0; start < word.size();) {
-      size_t end = word.size();
+      // No piece is longer than the vocabulary's longest token.
+      size_t end = std::min(word.size(), start + maxTokenChars);
       bool found = false;
       for (; start < end; --end) {
-        std::string piece = start > 0 ? "##" : "";
-        piece += unicode::encode(
-            std::u32string_view(word).substr(start, end - start));
+        piece.assign(start > 0 ? "##" : "");
+        piece.append(utf8, at[start], at[end] - at[start]);
         if (vocab.count(piece)) {
-          out.push_back(std::move(piece));
+          out.push_back(piece);
           found = true;
           break;
         }
@@ -242,6 +264,8 @@ TokenizerLoader::wordPiece(const TokenizerConfig &config) {
     if (!token.empty() && token.back() == '\r')
       token.pop_back();
     tokenizer->vocab[token] = id;
+    tokenizer->maxTokenChars =
+        std::max(tokenizer->maxTokenChars, unicode::decode(token).size());
     tokenizer->tokens.push_back(std::move(token));
     pos = end + 1;
   }

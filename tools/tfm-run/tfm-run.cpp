@@ -579,10 +579,19 @@ static SamplingParams samplingParams(const Artifact &artifact,
 /// --text / --text-file on a model that generates: the generated text, one
 /// line per input; streamed as the tokens come for a single input (unless
 /// --no-stream).
+/// Where --bench --text measures: the generation's stats and the time
+/// spent turning tokens into text.
+struct TextBench {
+  GenerateStats stats;
+  double textSeconds = 0;
+  int64_t tokens = 0;
+};
+
 static absl::Status generateText(const Artifact &artifact,
                                  const Tokenizer &tokenizer,
                                  const Sequences &src, int64_t maxNew,
-                                 const Options &options) {
+                                 const Options &options,
+                                 TextBench *bench = nullptr) {
   if (options.beam) {
     TFM_ASSIGN_OR_RETURN(Sequences generated,
                          beamSearch(artifact, src, options.beam, maxNew,
@@ -593,7 +602,8 @@ static absl::Status generateText(const Artifact &artifact,
     }
     return absl::OkStatus();
   }
-  bool stream = src.size() == 1 && !options.noStream && !options.noCache;
+  bool stream =
+      src.size() == 1 && !options.noStream && !options.noCache && !bench;
   // One text stream per sequence: it prints (a single input), and finds
   // the stop strings.
   std::vector<TextStream> texts;
@@ -604,8 +614,16 @@ static absl::Status generateText(const Artifact &artifact,
   GenerateOptions generate;
   generate.maxNewTokens = maxNew;
   generate.sampling = samplingParams(artifact, options);
+  generate.stats = bench ? &bench->stats : nullptr;
   generate.onToken = [&](size_t sequence, int64_t token) {
+    auto start = std::chrono::steady_clock::now();
     absl::StatusOr<std::string> piece = texts[sequence].push(token);
+    if (bench) {
+      bench->textSeconds += std::chrono::duration<double>(
+                                std::chrono::steady_clock::now() - start)
+                                .count();
+      ++bench->tokens;
+    }
     if (!piece.ok())
       streamStatus = piece.status();
     else if (stream)
@@ -629,7 +647,14 @@ static absl::Status generateText(const Artifact &artifact,
   }
   TFM_RETURN_IF_ERROR(streamStatus);
   for (size_t i = 0; i < src.size(); ++i) {
+    auto start = std::chrono::steady_clock::now();
     TFM_ASSIGN_OR_RETURN(std::string rest, texts[i].finish());
+    if (bench) {
+      bench->textSeconds += std::chrono::duration<double>(
+                                std::chrono::steady_clock::now() - start)
+                                .count();
+      continue;
+    }
     TFM_RETURN_IF_ERROR(
         writeOut(absl::StrCat(stream ? "" : pieces[i], rest, "\n")));
   }
@@ -713,8 +738,10 @@ static absl::Status runModel(const Options &options) {
 
   Sequences src;
   std::optional<Sequences> tgt, types;
+  double tokenizeSeconds = 0;
   if (tokenizer) {
     TFM_ASSIGN_OR_RETURN(std::vector<std::string> texts, readTexts(options));
+    auto tokenizeStart = std::chrono::steady_clock::now();
     for (size_t i = 0; i < texts.size(); ++i) {
       auto ids = tokenizer->encode(texts[i]);
       if (!ids.ok())
@@ -724,6 +751,9 @@ static absl::Status runModel(const Options &options) {
                          ids.status().message()));
       src.push_back(std::move(*ids));
     }
+    tokenizeSeconds = std::chrono::duration<double>(
+                          std::chrono::steady_clock::now() - tokenizeStart)
+                          .count();
   } else if (options.src) {
     TFM_ASSIGN_OR_RETURN(std::vector<int64_t> ids, parseIds(*options.src));
     src.push_back(std::move(ids));
@@ -779,6 +809,40 @@ static absl::Status runModel(const Options &options) {
                                              : artifact->config().maxSeqLen;
   if (tokenizer && !options.bench)
     return generateText(*artifact, *tokenizer, src, maxNew, options);
+  if (tokenizer) {
+    // --bench --text: where the time goes, the text's share apart.
+    auto start = std::chrono::steady_clock::now();
+    TextBench bench;
+    TFM_RETURN_IF_ERROR(
+        generateText(*artifact, *tokenizer, src, maxNew, options, &bench));
+    double total = tokenizeSeconds +
+                   std::chrono::duration<double>(
+                       std::chrono::steady_clock::now() - start)
+                       .count();
+    int64_t promptTokens = 0;
+    for (const std::vector<int64_t> &ids : src)
+      promptTokens += static_cast<int64_t>(ids.size());
+    double text = tokenizeSeconds + bench.textSeconds;
+    std::printf("tokenize: %.3f ms (%zu text%s, %lld tokens)\n",
+                tokenizeSeconds * 1e3, src.size(), src.size() == 1 ? "" : "s",
+                static_cast<long long>(promptTokens));
+    std::printf("first token: %.3f ms (tokenize, then %s)\n",
+                (tokenizeSeconds + bench.stats.encodeSeconds) * 1e3,
+                artifact->config().architecture == ModelArchitecture::Decoder
+                    ? "the prompt's prefill"
+                    : "the encoder and the first step");
+    std::printf("decode: %zu steps, median %.3f ms/step\n",
+                bench.stats.stepSeconds.size(),
+                median(bench.stats.stepSeconds) * 1e3);
+    std::printf("text: %.3f ms for %lld generated tokens (decoding as they "
+                "come)\n",
+                bench.textSeconds * 1e3, static_cast<long long>(bench.tokens));
+    std::printf("tokenizer share: %.3f%% of %.3f ms\n", 100.0 * text / total,
+                total * 1e3);
+    if (std::fflush(stdout) != 0)
+      return absl::UnknownError("cannot write to standard output");
+    return absl::OkStatus();
+  }
   GenerateStats stats;
   Sequences generated;
   if (options.beam) {
