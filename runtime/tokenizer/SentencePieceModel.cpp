@@ -43,6 +43,12 @@ SentencePieceModel::encode(std::string_view text) const {
   return pieces;
 }
 
+std::vector<int> SentencePieceModel::encodeIds(std::string_view text) const {
+  std::vector<int> ids;
+  (void)impl_->processor.Encode(text, &ids);
+  return ids;
+}
+
 std::string
 SentencePieceModel::decode(const std::vector<std::string> &pieces) const {
   std::string text;

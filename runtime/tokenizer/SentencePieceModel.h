@@ -31,6 +31,8 @@ public:
 
   /// The pieces of `text` (valid UTF-8), as `sp.encode(text, out_type=str)`.
   std::vector<std::string> encode(std::string_view text) const;
+  /// The ids of those pieces, as `sp.encode(text)`.
+  std::vector<int> encodeIds(std::string_view text) const;
   /// `sp.decode(pieces)`.
   std::string decode(const std::vector<std::string> &pieces) const;
 

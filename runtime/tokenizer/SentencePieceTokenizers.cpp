@@ -221,6 +221,61 @@ public:
   bool addBos = true, addEos = false;
   std::string unkToken = "<unk>";
   size_t unkTokenLength = 0;
+  /// Whether the model's own ids are the tokens' (no added token shares a
+  /// piece of the model with another id), and the id of "▁" (-1: not a
+  /// piece): then encoding skips the piece strings.
+  bool idsDirect = false;
+  int64_t underlineId = -1;
+
+  void textIds(std::string_view text, bool isTarget,
+               std::vector<int64_t> &ids) const override {
+    if (!idsDirect) {
+      Tokenizer::textIds(text, isTarget, ids);
+      return;
+    }
+    if (legacy ||
+        !(startsWith(text, kSpieceUnderline) || startsWith(text, " "))) {
+      for (int id : model->encodeIds(text))
+        ids.push_back(id);
+      return;
+    }
+    std::vector<int> all = model->encodeIds(unkToken + std::string(text));
+    size_t skip = all.size() >= unkTokenLength ? unkTokenLength : 0;
+    for (size_t i = skip; i < all.size(); ++i)
+      ids.push_back(all[i]);
+  }
+
+  void encodeAll(std::string_view text, bool isTarget,
+                 std::vector<int64_t> &ids) const override {
+    if (!idsDirect) {
+      Tokenizer::encodeAll(text, isTarget, ids);
+      return;
+    }
+    if (legacy || text.empty()) {
+      splitAddedTokenIds(text, isTarget, ids);
+      return;
+    }
+    std::string spaced = nonLegacyText(text);
+    size_t first = ids.size();
+    splitAddedTokenIds(spaced, isTarget, ids);
+    if (ids.size() - first > 1 && ids[first] == underlineId &&
+        isSpecial(ids[first + 1]))
+      ids.erase(ids.begin() + first);
+  }
+
+  /// Non-legacy: "▁" in the text is a space, and a "▁" goes first.
+  std::string nonLegacyText(std::string_view text) const {
+    std::string spaced = addPrefixSpace ? std::string(kSpieceUnderline) : "";
+    for (size_t pos = 0; pos < text.size();) {
+      if (startsWith(text.substr(pos), kSpieceUnderline)) {
+        spaced += ' ';
+        pos += kSpieceUnderline.size();
+      } else {
+        spaced += text[pos++];
+      }
+    }
+    return spaced;
+  }
 
   bool isSpecialToken(const std::string &token) const {
     return std::find(specialTokens_.begin(), specialTokens_.end(), token) !=
@@ -233,16 +288,7 @@ public:
       splitAddedTokens(text, isTarget, out);
       return;
     }
-    // Non-legacy: "▁" in the text is a space, and a "▁" goes first.
-    std::string spaced = addPrefixSpace ? std::string(kSpieceUnderline) : "";
-    for (size_t pos = 0; pos < text.size();) {
-      if (startsWith(text.substr(pos), kSpieceUnderline)) {
-        spaced += ' ';
-        pos += kSpieceUnderline.size();
-      } else {
-        spaced += text[pos++];
-      }
-    }
+    std::string spaced = nonLegacyText(text);
     size_t first = out.size();
     splitAddedTokens(spaced, isTarget, out);
     if (out.size() - first > 1 && out[first] == kSpieceUnderline &&

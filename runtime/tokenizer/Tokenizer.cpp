@@ -70,8 +70,9 @@ std::string pythonStrip(std::string_view text, bool left, bool right) {
 
 /// str.lower() of each character on its own (ASCII directly).
 static std::string lowerEachCharacter(const std::string &text) {
-  if (std::all_of(text.begin(), text.end(),
-                  [](char c) { return static_cast<unsigned char>(c) < 0x80; })) {
+  if (std::all_of(text.begin(), text.end(), [](char c) {
+        return static_cast<unsigned char>(c) < 0x80;
+      })) {
     std::string out = text;
     for (char &c : out)
       if (c >= 'A' && c <= 'Z')
@@ -84,8 +85,8 @@ static std::string lowerEachCharacter(const std::string &text) {
   return unicode::encode(out);
 }
 
-void Tokenizer::splitAddedTokens(std::string_view text, bool target,
-                                 std::vector<std::string> &tokens) const {
+std::vector<Tokenizer::TextPiece>
+Tokenizer::splitText(std::string_view text) const {
   // Split: at each position the longest added token starting there (the
   // earliest start first), as transformers' Trie.split.
   struct Piece {
@@ -152,13 +153,53 @@ void Tokenizer::splitAddedTokens(std::string_view text, bool target,
       right->text.clear();
     }
   }
-  for (const Piece &piece : pieces) {
-    if (piece.text.empty())
-      continue;
-    if (findAdded(piece.text))
-      tokens.push_back(piece.text);
+  std::vector<TextPiece> out;
+  out.reserve(pieces.size());
+  for (Piece &piece : pieces)
+    if (!piece.text.empty()) {
+      const AddedToken *added = findAdded(piece.text);
+      out.push_back({std::move(piece.text), added});
+    }
+  return out;
+}
+
+void Tokenizer::splitAddedTokens(std::string_view text, bool target,
+                                 std::vector<std::string> &tokens) const {
+  for (TextPiece &piece : splitText(text)) {
+    if (piece.added)
+      tokens.push_back(std::move(piece.text));
     else
       tokenizeText(piece.text, target, tokens);
+  }
+}
+
+void Tokenizer::splitAddedTokenIds(std::string_view text, bool target,
+                                   std::vector<int64_t> &ids) const {
+  for (const TextPiece &piece : splitText(text)) {
+    if (piece.added)
+      ids.push_back(piece.added->id);
+    else
+      textIds(piece.text, target, ids);
+  }
+}
+
+void Tokenizer::textIds(std::string_view text, bool target,
+                        std::vector<int64_t> &ids) const {
+  std::vector<std::string> tokens;
+  tokenizeText(text, target, tokens);
+  for (const std::string &token : tokens) {
+    const AddedToken *added = findAdded(token);
+    ids.push_back(added ? added->id : tokenId(token, target));
+  }
+}
+
+void Tokenizer::encodeAll(std::string_view text, bool target,
+                          std::vector<int64_t> &ids) const {
+  std::vector<std::string> tokens;
+  tokenizeAll(text, target, tokens);
+  for (const std::string &token : tokens) {
+    const AddedToken *added = findAdded(token);
+    ids.push_back(added ? added->id : tokenId(token, target));
   }
 }
 
@@ -187,14 +228,8 @@ absl::StatusOr<std::vector<int64_t>>
 Tokenizer::encodeSide(std::string_view text, bool addSpecialTokens,
                       bool target) const {
   TFM_RETURN_IF_ERROR(checkUtf8(text));
-  std::vector<std::string> tokens;
-  tokenizeAll(text, target, tokens);
   std::vector<int64_t> ids;
-  ids.reserve(tokens.size() + 2);
-  for (const std::string &token : tokens) {
-    const AddedToken *added = findAdded(token);
-    ids.push_back(added ? added->id : tokenId(token, target));
-  }
+  encodeAll(text, target, ids);
   if (addSpecialTokens)
     ids = addSpecial(std::move(ids), target);
   return ids;

@@ -125,6 +125,24 @@ protected:
   /// tokenizeText().
   void splitAddedTokens(std::string_view text, bool target,
                         std::vector<std::string> &tokens) const;
+  /// The same into ids, the rest through textIds().
+  void splitAddedTokenIds(std::string_view text, bool target,
+                          std::vector<int64_t> &ids) const;
+  /// A piece of text between added tokens, or one (`added`).
+  struct TextPiece {
+    std::string text;
+    const AddedToken *added = nullptr;
+  };
+  /// The text cut at added tokens, with transformers' lower-casing and
+  /// lstrip/rstrip/single_word applied; no empty pieces.
+  std::vector<TextPiece> splitText(std::string_view text) const;
+  /// The ids of tokenizeText()'s tokens (a family that can tell them more
+  /// directly overrides it).
+  virtual void textIds(std::string_view text, bool target,
+                       std::vector<int64_t> &ids) const;
+  /// The ids of tokenizeAll()'s tokens.
+  virtual void encodeAll(std::string_view text, bool target,
+                         std::vector<int64_t> &ids) const;
   const AddedToken *findAdded(std::string_view content) const;
   /// The id of special token `content` (an added token or one of the
   /// model's vocabulary), or -1.

@@ -60,6 +60,18 @@ public:
   static absl::StatusOr<std::unique_ptr<Tokenizer>>
   llama(const TokenizerConfig &config);
 
+  /// The added tokens' texts and ids.
+  struct AddedTokenView {
+    std::string_view content;
+    int64_t id;
+  };
+  static std::vector<AddedTokenView> addedTokens(const Tokenizer &tokenizer) {
+    std::vector<AddedTokenView> out;
+    for (const Tokenizer::AddedToken &token : tokenizer.added_)
+      out.push_back({token.content, token.id});
+    return out;
+  }
+
   static void setSize(Tokenizer &tokenizer, int64_t size) {
     tokenizer.size_ = std::max(tokenizer.size_, size);
   }
