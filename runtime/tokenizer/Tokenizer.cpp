@@ -317,86 +317,103 @@ absl::StatusOr<std::string> Tokenizer::decode(absl::Span<const int64_t> ids,
 // Streaming
 //===----------------------------------------------------------------------===//
 
-/// Whether `c` is a CJK ideograph (TextStreamer's _is_chinese_char ranges).
-static bool isCjk(char32_t c) {
-  return (c >= 0x4E00 && c <= 0x9FFF) || (c >= 0x3400 && c <= 0x4DBF) ||
-         (c >= 0x20000 && c <= 0x2A6DF) || (c >= 0x2A700 && c <= 0x2B73F) ||
-         (c >= 0x2B740 && c <= 0x2B81F) || (c >= 0x2B820 && c <= 0x2CEAF) ||
-         (c >= 0xF900 && c <= 0xFAFF) || (c >= 0x2F800 && c <= 0x2FA1F);
+absl::StatusOr<std::string> TextStream::window(size_t from, size_t to) const {
+  return tokenizer_.decode(absl::MakeConstSpan(ids_.data() + from, to - from),
+                           skipSpecial_);
+}
+
+/// Where the first of `stops` appears in `text` at or after `from`.
+static size_t firstStop(const std::string &text,
+                        const std::vector<std::string> &stops, size_t from) {
+  size_t stop = std::string::npos;
+  for (const std::string &s : stops)
+    stop = std::min(stop, text.find(s, from));
+  return stop;
+}
+
+std::string TextStream::release(bool final) {
+  // A stop string ends the text. It cannot start in what was given out
+  // (held back while it could), but may end past it.
+  size_t maxStop = 0;
+  for (const std::string &s : stops_)
+    maxStop = std::max(maxStop, s.size());
+  size_t stop =
+      firstStop(text_, stops_, given_ > maxStop ? given_ - maxStop : 0);
+  if (stop != std::string::npos) {
+    stopped_ = true;
+    text_.resize(std::max(stop, given_));
+  }
+  size_t end = text_.size();
+  if (!stopped_ && !final) {
+    // Hold back what may be the start of a stop string.
+    for (size_t p = given_; p < end; ++p) {
+      std::string_view rest = std::string_view(text_).substr(p);
+      bool starts = false;
+      for (const std::string &s : stops_)
+        starts |=
+            s.size() > rest.size() && s.compare(0, rest.size(), rest) == 0;
+      if (starts) {
+        end = p;
+        break;
+      }
+    }
+  }
+  std::string out = text_.substr(given_, end - given_);
+  given_ = end;
+  return out;
 }
 
 absl::StatusOr<std::string> TextStream::push(int64_t id) {
   if (stopped_)
     return std::string();
   ids_.push_back(id);
-  // transformers' space clean-up can change text before the last space
-  // (" 's" -> "'s"): with it on, all comes at finish().
-  bool mayPrint = !tokenizer_.cleansUpSpaces();
-  if (!mayPrint && stops_.empty())
-    return std::string();
-  TFM_ASSIGN_OR_RETURN(std::string text, tokenizer_.decode(ids_, skipSpecial_));
-  // A stop string ends the text before it.
-  size_t stop = std::string::npos;
-  for (const std::string &s : stops_)
-    stop = std::min(stop, text.find(s));
-  if (stop != std::string::npos) {
-    stopped_ = true;
-    final_ = text.substr(0, stop);
-    if (!mayPrint || final_.compare(0, printed_.size(), printed_) != 0)
+  if (tokenizer_.cleansUpSpaces()) {
+    // The clean-up can reach back: whole decodes, all given at finish().
+    if (stops_.empty())
       return std::string();
-    std::string out = final_.substr(printed_.size());
-    printed_ = final_;
-    return out;
-  }
-  // Decoding more ids only appends, without the clean-up; should it not,
-  // wait for finish().
-  if (!mayPrint || text.compare(0, printed_.size(), printed_) != 0)
+    TFM_ASSIGN_OR_RETURN(std::string text, window(0, ids_.size()));
+    if (size_t stop = firstStop(text, stops_, 0); stop != std::string::npos) {
+      stopped_ = true;
+      text_ = text.substr(0, stop);
+    }
     return std::string();
+  }
+  TFM_ASSIGN_OR_RETURN(std::string before, window(prefix_, read_));
+  TFM_ASSIGN_OR_RETURN(std::string after, window(prefix_, ids_.size()));
   static constexpr std::string_view kReplacement = "\xEF\xBF\xBD";
-  size_t end = text.size();
-  if (std::string_view(text).substr(printed_.size()).size() >=
-          kReplacement.size() &&
-      std::string_view(text).substr(end - kReplacement.size()) == kReplacement)
-    return std::string(); // A character still incomplete.
-  if (end > printed_.size()) {
-    std::u32string tail =
-        unicode::decode(std::string_view(text).substr(printed_.size()));
-    if (text.back() != '\n' && !isCjk(tail.back())) {
-      size_t space = text.rfind(' ');
-      end = space == std::string::npos || space < printed_.size()
-                ? printed_.size()
-                : space + 1;
-    }
-  }
-  // Hold back what may be the start of a stop string.
-  for (size_t p = printed_.size(); p < end; ++p) {
-    std::string_view rest = std::string_view(text).substr(p);
-    bool starts = false;
-    for (const std::string &s : stops_)
-      starts |= s.size() > rest.size() && s.compare(0, rest.size(), rest) == 0;
-    if (starts) {
-      end = p;
-      break;
-    }
-  }
-  std::string out = text.substr(printed_.size(), end - printed_.size());
-  printed_ += out;
-  return out;
+  if (after.size() <= before.size() ||
+      after.compare(0, before.size(), before) != 0 ||
+      std::string_view(after).substr(
+          after.size() - std::min(after.size(), kReplacement.size())) ==
+          kReplacement)
+    return std::string(); // Not final yet: the window grows.
+  text_ += after.substr(before.size());
+  // The next window starts at the first token just taken, unless that
+  // token alone decodes to nothing (a lone "▁", a skipped special token):
+  // SentencePiece drops a window's leading spaces while its output is
+  // empty, which the whole text does not.
+  TFM_ASSIGN_OR_RETURN(std::string first, window(read_, read_ + 1));
+  if (!first.empty())
+    prefix_ = read_;
+  read_ = ids_.size();
+  return release(false);
 }
 
 absl::StatusOr<std::string> TextStream::finish() {
-  std::string text;
-  if (stopped_) {
-    text = final_;
-  } else {
-    TFM_ASSIGN_OR_RETURN(text, tokenizer_.decode(ids_, skipSpecial_));
+  if (!stopped_) {
+    if (tokenizer_.cleansUpSpaces()) {
+      TFM_ASSIGN_OR_RETURN(text_, window(0, ids_.size()));
+    } else if (read_ < ids_.size()) {
+      TFM_ASSIGN_OR_RETURN(std::string before, window(prefix_, read_));
+      TFM_ASSIGN_OR_RETURN(std::string after, window(prefix_, ids_.size()));
+      if (after.compare(0, before.size(), before) != 0)
+        return absl::InternalError(
+            "the decoded text changed where it was already printed");
+      text_ += after.substr(before.size());
+    }
+    prefix_ = read_ = ids_.size();
   }
-  if (text.compare(0, printed_.size(), printed_) != 0)
-    return absl::InternalError(
-        "the decoded text changed where it was already printed");
-  std::string out = text.substr(printed_.size());
-  printed_ = text;
-  return out;
+  return release(true);
 }
 
 std::string replaceInvalidUtf8(std::string_view bytes) {

@@ -167,15 +167,18 @@ protected:
 };
 
 /// The text of a sequence of ids as it grows, for printing while tokens are
-/// generated. As transformers' TextStreamer: the text is decoded whole each
-/// time, and only what no later token can change is given out: up to the
-/// last space (all of it after a newline or a CJK character), never a
-/// trailing U+FFFD (a character whose bytes are still to come). The pieces
-/// given out, then finish(), make decode(all ids).
+/// generated, at a cost that does not grow with the sequence: each new id
+/// is decoded in a window that starts one token before the text not yet
+/// given out (decode(window) minus decode(window without the new ids); the
+/// window's first token keeps the leading-space rules of the decoders
+/// consistent), and the difference is given out unless it ends in U+FFFD
+/// (a character whose bytes are still to come: the window then grows). The
+/// pieces given out, then finish(), make decode(all ids); with transformers'
+/// space clean-up on (which can reach back: " 's" -> "'s"), all comes at
+/// finish(). With `stops`, the text ends before the first of them that
+/// appears (what could be the start of one is held back meanwhile).
 class TextStream {
 public:
-  /// With `stops`, the text ends before the first of them that appears
-  /// (what could be the start of one is held back meanwhile).
   explicit TextStream(const Tokenizer &tokenizer,
                       std::vector<std::string> stops = {},
                       bool skipSpecialTokens = true)
@@ -191,14 +194,22 @@ public:
   bool stopped() const { return stopped_; }
 
 private:
+  /// decode(ids_[from, to)).
+  absl::StatusOr<std::string> window(size_t from, size_t to) const;
+  /// Gives out what `text_` holds past `given_` that no stop string can
+  /// claim; at a stop string, ends the text there.
+  std::string release(bool final);
+
   const Tokenizer &tokenizer_;
   bool skipSpecial_;
   std::vector<std::string> stops_;
   std::vector<int64_t> ids_;
-  std::string printed_;
+  /// The window: ids_[prefix_, read_) were decoded into text_ already.
+  size_t prefix_ = 0, read_ = 0;
+  /// decode(ids_[0, read_)), and how much of it was given out.
+  std::string text_;
+  size_t given_ = 0;
   bool stopped_ = false;
-  /// The text up to the stop string.
-  std::string final_;
 };
 
 } // namespace tfm

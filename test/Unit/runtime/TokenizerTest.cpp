@@ -151,6 +151,41 @@ TEST_P(TokenizerCase, StreamsWhatDecodeGives) {
     EXPECT_GE(earlyTexts, 20);
 }
 
+// The same on random id sequences (any token: byte pieces cut inside a
+// character, lone spaces, special tokens), as a sampling model produces.
+TEST_P(TokenizerCase, StreamsRandomIds) {
+  auto tokenizer = Tokenizer::load(caseDir(GetParam()) + "/tokenizer");
+  ASSERT_TRUE(tokenizer.ok()) << tokenizer.status();
+  uint64_t state = 12345;
+  auto next = [&] {
+    state = state * 6364136223846793005ull + 1442695040888963407ull;
+    return state >> 33;
+  };
+  for (int round = 0; round < 300; ++round) {
+    std::vector<int64_t> ids(1 + next() % 40);
+    for (int64_t &id : ids)
+      id = static_cast<int64_t>(next() % (*tokenizer)->size());
+    // Some rounds only from a few ids (runs of spaces, bytes of one
+    // character).
+    if (round % 3 == 0)
+      for (int64_t &id : ids)
+        id = ids[next() % 3];
+    auto whole = (*tokenizer)->decode(ids);
+    ASSERT_TRUE(whole.ok());
+    TextStream stream(**tokenizer);
+    std::string streamed;
+    for (int64_t id : ids) {
+      auto piece = stream.push(id);
+      ASSERT_TRUE(piece.ok()) << piece.status();
+      streamed += *piece;
+    }
+    auto rest = stream.finish();
+    ASSERT_TRUE(rest.ok()) << rest.status();
+    streamed += *rest;
+    ASSERT_EQ(streamed, *whole) << "round " << round;
+  }
+}
+
 INSTANTIATE_TEST_SUITE_P(Cases, TokenizerCase,
                          ::testing::Values("bert", "bert-cased", "gpt2",
                                            "marian", "llama", "llama-legacy"),
