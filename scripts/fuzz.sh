@@ -35,9 +35,10 @@ harnesses=("$@")
 # --ci: inputs per harness, ~30 s each on this machine kind.
 declare -A ci_runs=([artifact]=2000000 [config]=2000000 [hf_config]=1000000
   [index]=100000 [inputs]=2000000 [json]=2000000 [manifest]=2000000
-  [npy]=800000 [safetensors]=700000)
+  [npy]=800000 [safetensors]=700000 [tokenizer]=30000)
 [ ${#harnesses[@]} -gt 0 ] ||
-  harnesses=(artifact config hf_config index inputs json manifest npy safetensors)
+  harnesses=(artifact config hf_config index inputs json manifest npy safetensors
+    tokenizer)
 
 # shellcheck source=scripts/packages.sh
 source "$repo/scripts/packages.sh"

@@ -71,6 +71,25 @@ def main():
     write("json", "values.json", json.dumps(
         {"a": [1, -2, 3.5e-3, True, False, None], "s": "\u00e9\\n\"",
          "big": 123456789012345678901234567890, "nested": [[[{}]]]}))
+    # Tokenizers: a text for each (mode 0), some ids (mode 1), each file of
+    # each (mode 2: the case, the mode, which file, then its bytes).
+    kinds = ["bert", "bert-cased", "gpt2", "marian", "llama", "llama-legacy"]
+    text = "Hello world, 사천이백칠 café naïve 👍🏽 [CLS] <s> ▁x\t\n".encode()
+    for k, kind in enumerate(kinds):
+        write("tokenizer", f"{kind}-text", bytes([k, 0]) + text)
+        write("tokenizer", f"{kind}-ids", bytes([k, 1]) + bytes(range(64)))
+        tok = os.path.join(REPO, "test", "tokenizers", "cases", kind, "tokenizer")
+        # Tokenizer::filesIn's order: the configs, then the class's files.
+        own = {"bert": ["vocab.txt"], "gpt2": ["vocab.json", "merges.txt"],
+               "marian": ["source.spm", "target.spm", "vocab.json"],
+               "llama": ["tokenizer.model"]}[kind.split("-")[0]]
+        files = [f for f in ("tokenizer_config.json", "special_tokens_map.json",
+                             "added_tokens.json")
+                 if os.path.exists(os.path.join(tok, f))] + own
+        for f, name in enumerate(files):
+            data = read(tok, name)
+            if len(data) <= 64 * 1024:  # the SentencePiece models are larger
+                write("tokenizer", f"{kind}-{name}", bytes([k, 2, f]) + data)
     write("json", "inputs.json", json.dumps(
         {"src": [[5, 17, 42], [3]], "tgt": [[1, 4]],
          "token_type_ids": [[0, 0, 1], [0]]}))
