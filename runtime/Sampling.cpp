@@ -93,8 +93,10 @@ void TokenSampler::process(absl::Span<const float> logits,
   if (params_.topP < 1.0) {
     order_.resize(vocab);
     std::iota(order_.begin(), order_.end(), 0);
-    std::stable_sort(order_.begin(), order_.end(), [&](int64_t a, int64_t b) {
-      return scores_[a] < scores_[b];
+    // Ascending score, ties in token order (a stable sort, without
+    // libstdc++'s deprecated temporary buffer).
+    std::sort(order_.begin(), order_.end(), [&](int64_t a, int64_t b) {
+      return scores_[a] < scores_[b] || (scores_[a] == scores_[b] && a < b);
     });
     double cumulative = 0;
     for (int64_t i = 0; i + 1 < vocab; ++i) {

@@ -211,29 +211,27 @@ absl::StatusOr<std::unique_ptr<Tokenizer>>
 TokenizerLoader::byteLevelBpe(const TokenizerConfig &config) {
   auto tokenizer = std::make_unique<ByteLevelBpe>();
   std::string vocabPath = config.dir + "/vocab.json";
-  TFM_ASSIGN_OR_RETURN(json::Value vocab, json::parseFile(vocabPath));
-  if (!vocab.isObject() || vocab.asObject().empty())
-    return absl::InvalidArgumentError(absl::StrCat(
-        vocabPath, ": expected an object of tokens and their ids"));
-  int64_t size = 0;
-  for (const auto &[token, id] : vocab.asObject()) {
-    if (!id.isInt() || id.asInt() < 0 || id.asInt() >= (int64_t(1) << 31))
-      return absl::InvalidArgumentError(absl::StrCat(
-          vocabPath, ": token \"", token, "\" needs a non-negative id"));
-    size = std::max(size, id.asInt() + 1);
-  }
+  TFM_ASSIGN_OR_RETURN(tokenizer->vocab, readVocabJson(vocabPath));
+  // The ids number the tokens: 0 to N - 1, each once.
+  int64_t size = static_cast<int64_t>(tokenizer->vocab.size());
   tokenizer->tokens.resize(size);
-  for (const auto &[token, id] : vocab.asObject()) {
+  for (const auto &[token, id] : tokenizer->vocab) {
+    if (token.empty())
+      return absl::InvalidArgumentError(
+          absl::StrCat(vocabPath, ": a token is the empty string"));
+    if (id >= size)
+      return absl::InvalidArgumentError(
+          absl::StrCat(vocabPath, ": id ", id, " of token \"", token,
+                       "\" is not below the number of tokens (", size, ")"));
     for (size_t pos = 0; pos < token.size();)
       if (!tokenizer->charByte.count(unicode::next(token, pos)))
         return absl::InvalidArgumentError(
             absl::StrCat(vocabPath, ": token \"", token,
                          "\" is not made of byte-level characters"));
-    if (!tokenizer->tokens[id.asInt()].empty())
-      return absl::InvalidArgumentError(absl::StrCat(
-          vocabPath, ": id ", id.asInt(), " is given to two tokens"));
-    tokenizer->tokens[id.asInt()] = token;
-    tokenizer->vocab[token] = id.asInt();
+    if (!tokenizer->tokens[id].empty())
+      return absl::InvalidArgumentError(
+          absl::StrCat(vocabPath, ": id ", id, " is given to two tokens"));
+    tokenizer->tokens[id] = token;
   }
   setSize(*tokenizer, size);
 

@@ -145,22 +145,6 @@ public:
   }
 };
 
-absl::StatusOr<std::unordered_map<std::string, int64_t>>
-readVocabJson(const std::string &path) {
-  TFM_ASSIGN_OR_RETURN(json::Value vocab, json::parseFile(path));
-  if (!vocab.isObject() || vocab.asObject().empty())
-    return absl::InvalidArgumentError(
-        absl::StrCat(path, ": expected an object of tokens and their ids"));
-  std::unordered_map<std::string, int64_t> map;
-  for (const auto &[token, id] : vocab.asObject()) {
-    if (!id.isInt() || id.asInt() < 0 || id.asInt() >= (int64_t(1) << 31))
-      return absl::InvalidArgumentError(absl::StrCat(
-          path, ": token \"", token, "\" needs a non-negative id"));
-    map[token] = id.asInt();
-  }
-  return map;
-}
-
 } // namespace
 
 absl::StatusOr<std::unique_ptr<Tokenizer>>

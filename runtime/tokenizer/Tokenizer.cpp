@@ -22,6 +22,7 @@
 #include <algorithm>
 #include <array>
 #include <sys/stat.h>
+#include <unordered_map>
 
 namespace tfm {
 
@@ -550,6 +551,22 @@ Tokenizer::filesIn(const std::string &dir) {
     }
   }
   return files;
+}
+
+absl::StatusOr<std::unordered_map<std::string, int64_t>>
+readVocabJson(const std::string &path) {
+  TFM_ASSIGN_OR_RETURN(json::Value vocab, json::parseFile(path));
+  if (!vocab.isObject() || vocab.asObject().empty())
+    return absl::InvalidArgumentError(
+        absl::StrCat(path, ": expected an object of tokens and their ids"));
+  std::unordered_map<std::string, int64_t> map;
+  for (const auto &[token, id] : vocab.asObject()) {
+    if (!id.isInt() || id.asInt() < 0 || id.asInt() >= (int64_t(1) << 31))
+      return absl::InvalidArgumentError(absl::StrCat(
+          path, ": token \"", token, "\" needs an id from 0 to 2^31 - 1"));
+    map[token] = id.asInt();
+  }
+  return map;
 }
 
 TokenizerConfig::TokenizerConfig(std::string dir, json::Value config,

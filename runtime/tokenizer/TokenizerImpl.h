@@ -14,6 +14,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <utility>
 #include <vector>
 
@@ -76,6 +77,10 @@ public:
     tokenizer.size_ = std::max(tokenizer.size_, size);
   }
 };
+
+/// vocab.json: an object of tokens and their ids (0 to 2^31 - 1).
+absl::StatusOr<std::unordered_map<std::string, int64_t>>
+readVocabJson(const std::string &path);
 
 /// Bytes as Python's bytes.decode("utf-8", errors="replace"): each maximal
 /// invalid subsequence becomes U+FFFD.

@@ -523,7 +523,7 @@ static absl::Status writeOut(absl::string_view text) {
 }
 
 /// --tokenize, --detokenize, and --text/--text-file through generation.
-static absl::Status runText(const Artifact &artifact, const Options &options,
+static absl::Status runText(const Options &options,
                             const Tokenizer &tokenizer) {
   if (options.tokenize) {
     TFM_ASSIGN_OR_RETURN(std::vector<int64_t> ids,
@@ -731,7 +731,7 @@ static absl::Status runModel(const Options &options) {
       options.detokenize || options.interactive) {
     TFM_ASSIGN_OR_RETURN(tokenizer, artifact->tokenizer());
     if (options.tokenize || options.detokenize)
-      return runText(*artifact, options, *tokenizer);
+      return runText(options, *tokenizer);
     if (options.interactive)
       return runInteractive(*artifact, *tokenizer, options);
   }
@@ -815,10 +815,10 @@ static absl::Status runModel(const Options &options) {
     TextBench bench;
     TFM_RETURN_IF_ERROR(
         generateText(*artifact, *tokenizer, src, maxNew, options, &bench));
-    double total = tokenizeSeconds +
-                   std::chrono::duration<double>(
-                       std::chrono::steady_clock::now() - start)
-                       .count();
+    double total =
+        tokenizeSeconds +
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - start)
+            .count();
     int64_t promptTokens = 0;
     for (const std::vector<int64_t> &ids : src)
       promptTokens += static_cast<int64_t>(ids.size());

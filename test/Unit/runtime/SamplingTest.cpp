@@ -46,8 +46,9 @@ std::vector<double> reference(const std::vector<float> &logits, double t,
     std::vector<size_t> order(n);
     for (size_t i = 0; i < n; ++i)
       order[i] = i;
-    std::stable_sort(order.begin(), order.end(),
-                     [&](size_t a, size_t b) { return s[a] < s[b]; });
+    std::sort(order.begin(), order.end(), [&](size_t a, size_t b) {
+      return s[a] < s[b] || (s[a] == s[b] && a < b);
+    });
     double removed = 0;
     for (size_t j = 0; j + 1 < n; ++j) {
       if (removed + q[order[j]] > 1 - p)
