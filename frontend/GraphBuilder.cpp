@@ -304,12 +304,32 @@ public:
   /// `layer`: not at all (a whole-sequence pass), by writing its keys and
   /// values there (prefill), or by attending over the cache after appending
   /// to it (a step).
-  enum class CacheUse { None, Write, Attend };
+  /// Extend: a prompt continued after what the caches hold (one sequence,
+  /// or sequences whose caches hold the same number of tokens): written at
+  /// `positions`, attending causally over the cache up to `keyLengths`.
+  enum class CacheUse { None, Write, Attend, Extend };
   struct SelfAttentionCache {
     CacheUse use = CacheUse::None;
     int64_t layer = 0;
     Value positions;
+    Value keyLengths;
   };
+
+  /// The first `keyLengths[0]` positions of cache `kv` ([batch, kv heads,
+  /// capacity, head_dim]).
+  Value cachePrefix(Value kv, Value keyLengths) {
+    Value zero = b.create<arith::ConstantIndexOp>(loc, 0);
+    Value length = b.create<arith::IndexCastOp>(
+        loc, b.getIndexType(),
+        b.create<tensor::ExtractOp>(loc, keyLengths, ValueRange{zero}));
+    Value batch = b.create<tensor::DimOp>(loc, kv, zero);
+    SmallVector<OpFoldResult> offsets(4, b.getIndexAttr(0));
+    SmallVector<OpFoldResult> sizes{batch, b.getIndexAttr(kvHeads()), length,
+                                    b.getIndexAttr(headDim())};
+    SmallVector<OpFoldResult> strides(4, b.getIndexAttr(1));
+    return b.create<tensor::ExtractSliceOp>(loc, cacheType(), kv, offsets,
+                                           sizes, strides);
+  }
 
   /// Self-attention over `x`, through the cache as `cache` says.
   Value selfAttention(const std::string &prefix, Value x, Value lengths,
@@ -328,6 +348,12 @@ public:
     Value vc = appendToCache("self_v." + layer, v, cache.positions);
     if (cache.use == CacheUse::Write)
       return attend(attn, q, k, v, lengths, causal);
+    // The new queries see the cache's earlier tokens and, causally, each
+    // other: the causal triangle is aligned to the end of the keys.
+    if (cache.use == CacheUse::Extend)
+      return attend(attn, q, cachePrefix(kc, cache.keyLengths),
+                    cachePrefix(vc, cache.keyLengths), cache.keyLengths,
+                    /*causal=*/true);
     // Each sequence sees its cache up to its own length: the causal
     // triangle is implicit for one new token.
     return attend(attn, q, kc, vc, lengths, /*causal=*/false);
@@ -385,20 +411,22 @@ public:
   /// one new token per sequence, at `positions`; `lengths` are then the
   /// cache lengths after it.
   Value decoderStack(Value tgt, Value lengths, const CrossSource &cross,
-                     CacheUse use, Value positions) {
-    Value offsets = use == CacheUse::Attend ? positions : Value();
+                     CacheUse use, Value positions,
+                     Value keyLengths = Value()) {
+    Value offsets =
+        use == CacheUse::Attend || use == CacheUse::Extend ? positions : Value();
     Value y = embed(tgt, "tgt", config.tgtVocabSize, offsets);
     bool crossAttention = cross.memory || !cross.keys.empty();
     for (int64_t i = 0; i < config.numDecoderLayers; ++i) {
       std::string prefix = "decoder.layers." + std::to_string(i);
-      SelfAttentionCache cache{use, i, positions};
+      SelfAttentionCache cache{use, i, positions, keyLengths};
       y = crossAttention
               ? crossAttentionLayer(prefix, y, lengths, cross, cache)
               : selfAttentionLayer(prefix, y, lengths, /*causal=*/true, cache);
     }
     // A prompt pass predicts each sequence's next token: the norm and the
     // logits of its last position only.
-    if (use == CacheUse::Write)
+    if (use == CacheUse::Write || use == CacheUse::Extend)
       y = b.create<LastTokenOp>(
           loc, RankedTensorType::get({kDyn, 1, d()}, b.getF32Type()), y,
           lengths);
@@ -516,6 +544,21 @@ BuiltModel mlir::tfm::buildModel(MLIRContext &context,
     e.declareCaches();
     model.entries.push_back(e.finish(
         e.decoderStack(tgt, tgtLengths, {}, CacheUse::Write, positions)));
+  }
+  if (hasDecoder && !crossAttention) {
+    // A prompt continued after the tokens a cache holds (a conversation's
+    // next turn): written from `positions`, attending over the cache up to
+    // `key_lengths` (positions + the prompt's length). The cache is read
+    // up to key_lengths[0], so the sequences of one call must hold the
+    // same number of tokens (the runtime calls it for one).
+    EntryBuilder e(mb, config, "extend");
+    Value tgt = e.input("tgt_ids", ids);
+    Value tgtLengths = e.input("tgt_lengths", lengths);
+    Value positions = e.input("positions", lengths);
+    Value keyLengths = e.input("key_lengths", lengths);
+    e.declareCaches();
+    model.entries.push_back(e.finish(e.decoderStack(
+        tgt, tgtLengths, {}, CacheUse::Extend, positions, keyLengths)));
   }
   if (hasDecoder) {
     EntryBuilder e(mb, config, "step");

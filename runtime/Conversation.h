@@ -29,8 +29,8 @@ public:
   /// `options` (its maxNewTokens, sampling, callback); returns the reply's
   /// tokens (an eos that ended it is not part of the conversation). The
   /// first prompt runs as one prefill pass; a later one goes into the cache
-  /// after the previous reply a step per token (the compiled prefill
-  /// starts at position 0), its earlier tokens untouched. Each turn samples
+  /// after the previous reply in one pass too (DecodeSession::extend), its
+  /// earlier tokens untouched. Each turn samples
   /// from its own stream (the seed plus the turn's index). Fails past
   /// max_seq_len, or for a model without a decoder-only architecture.
   absl::StatusOr<std::vector<int64_t>> say(absl::Span<const int64_t> prompt,

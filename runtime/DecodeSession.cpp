@@ -259,8 +259,56 @@ absl::Status DecodeSession::extend(absl::Span<const int64_t> tokens) {
     return absl::FailedPreconditionError(
         "extend() continues a session of one sequence");
   running_ = 1;
-  for (int64_t token : tokens)
-    TFM_RETURN_IF_ERROR(step(absl::MakeConstSpan(&token, 1)));
+  const ArtifactConfig &c = artifact_.config();
+  // One token, or a model compiled before the extend entry: a step each.
+  if (tokens.size() < 2 || !artifact_.hasEntry("extend")) {
+    for (int64_t token : tokens)
+      TFM_RETURN_IF_ERROR(step(absl::MakeConstSpan(&token, 1)));
+    return absl::OkStatus();
+  }
+  int64_t count = static_cast<int64_t>(tokens.size());
+  if (length_[0] + count > c.maxSeqLen)
+    return absl::OutOfRangeError(absl::StrCat(
+        "sequence 0 would pass max_seq_len ", c.maxSeqLen, ": ", length_[0],
+        " tokens, ", count, " more"));
+  if (length_[0] + count > tokens_)
+    return absl::OutOfRangeError(
+        absl::StrCat("sequence 0 would overfill its KV cache (", tokens_,
+                     " tokens: the start's max_new_tokens)"));
+  BufferPoolScope scope(&pool_);
+  TFM_ASSIGN_OR_RETURN(Tensor ids, Tensor::allocate(DType::I32, {1, count}));
+  for (int64_t i = 0; i < count; ++i) {
+    if (tokens[i] < 0 || tokens[i] >= c.tgtVocabSize)
+      return absl::InvalidArgumentError(
+          absl::StrCat("token ", tokens[i], " is out of range [0, ",
+                       c.tgtVocabSize, ")"));
+    ids.data<int32_t>()[i] = static_cast<int32_t>(tokens[i]);
+  }
+  TFM_ASSIGN_OR_RETURN(Tensor lengths, Tensor::allocate(DType::I32, {1}));
+  TFM_ASSIGN_OR_RETURN(Tensor positions, Tensor::allocate(DType::I32, {1}));
+  TFM_ASSIGN_OR_RETURN(Tensor keyLengths, Tensor::allocate(DType::I32, {1}));
+  lengths.data<int32_t>()[0] = static_cast<int32_t>(count);
+  positions.data<int32_t>()[0] = static_cast<int32_t>(length_[0]);
+  keyLengths.data<int32_t>()[0] = static_cast<int32_t>(length_[0] + count);
+  std::vector<Tensor> views;
+  views.reserve(selfCaches_.size());
+  NamedInputs inputs{{"tgt_ids", &ids},
+                     {"tgt_lengths", &lengths},
+                     {"positions", &positions},
+                     {"key_lengths", &keyLengths}};
+  for (auto &[name, cache] : selfCaches_) {
+    views.push_back(rows(cache, 1));
+    inputs.push_back({name, &views.back()});
+  }
+  TFM_ASSIGN_OR_RETURN(auto logits,
+                       singleResult(artifact_.call("extend", inputs)));
+  if (logits.shape() != std::vector<int64_t>{1, 1, vocab_})
+    return absl::InternalError(absl::StrCat(
+        "the 'extend' entry returned ", logits.typeString(),
+        ", not the last position's logits [1, 1, ", vocab_, "]"));
+  length_[0] += count;
+  prefillLogits_ = std::move(logits);
+  logits_ = prefillLogits_.data<float>();
   return absl::OkStatus();
 }
 

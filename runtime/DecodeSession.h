@@ -53,7 +53,8 @@ public:
   absl::Status step(absl::Span<const int64_t> tokens);
 
   /// Continues a session of one sequence, running or finished (retired):
-  /// `tokens` go into its cache after what it holds, one step each, and
+  /// `tokens` go into its cache after what it holds, in one pass (the
+  /// `extend` entry; a step each on a model compiled without it), and
   /// then logits(0) predicts the token after them. Nothing already in the
   /// cache is recomputed. Fails past max_seq_len or the cache start() sized.
   absl::Status extend(absl::Span<const int64_t> tokens);
