@@ -169,11 +169,7 @@ public:
   }
 
   int64_t tokenId(std::string_view token, bool) const override {
-    auto it = vocab.find(std::string(token));
-    if (it != vocab.end())
-      return it->second;
-    auto unk = vocab.find(unkToken);
-    return unk != vocab.end() ? unk->second : -1;
+    return idOrUnk(vocab, token, unkToken);
   }
 
   std::string idToken(int64_t id, bool) const override {

@@ -97,12 +97,7 @@ public:
   }
 
   int64_t tokenId(std::string_view token, bool isTarget) const override {
-    const auto &map = encoderOf(isTarget);
-    auto it = map.find(std::string(token));
-    if (it != map.end())
-      return it->second;
-    auto unk = map.find(unkToken);
-    return unk != map.end() ? unk->second : -1;
+    return idOrUnk(encoderOf(isTarget), token, unkToken);
   }
 
   std::string idToken(int64_t id, bool) const override {

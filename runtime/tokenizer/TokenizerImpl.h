@@ -78,6 +78,17 @@ public:
   }
 };
 
+/// The id of `token` in `vocab`, else that of `unk` (-1 when neither is
+/// there): `_convert_token_to_id` of the vocabulary-file families.
+inline int64_t idOrUnk(const std::unordered_map<std::string, int64_t> &vocab,
+                       std::string_view token, const std::string &unk) {
+  auto it = vocab.find(std::string(token));
+  if (it != vocab.end())
+    return it->second;
+  auto fallback = vocab.find(unk);
+  return fallback != vocab.end() ? fallback->second : -1;
+}
+
 /// vocab.json: an object of tokens and their ids (0 to 2^31 - 1).
 absl::StatusOr<std::unordered_map<std::string, int64_t>>
 readVocabJson(const std::string &path);
