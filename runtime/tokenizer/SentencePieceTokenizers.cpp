@@ -118,8 +118,7 @@ public:
     std::string out;
     std::vector<std::string> current;
     for (const std::string &token : tokens) {
-      if (std::find(specialTokens_.begin(), specialTokens_.end(), token) !=
-          specialTokens_.end()) {
+      if (isSpecialToken(token)) {
         out += target->decode(current) + token + " ";
         current.clear();
       } else {
@@ -212,16 +211,26 @@ public:
       Tokenizer::textIds(text, isTarget, ids);
       return;
     }
+    std::string input;
+    size_t skip = modelInput(text, input);
+    std::vector<int> all = model->encodeIds(input);
+    for (size_t i = all.size() >= skip ? skip : 0; i < all.size(); ++i)
+      ids.push_back(all[i]);
+  }
+
+  /// What goes to the model for `text`, and how many leading pieces of the
+  /// result to drop: with the dummy prefix off (non-legacy), a text that
+  /// starts with a space would lose it, so transformers encodes unk + text
+  /// and drops the unk's pieces.
+  size_t modelInput(std::string_view text, std::string &input) const {
     if (legacy ||
         !(startsWith(text, kSpieceUnderline) || startsWith(text, " "))) {
-      for (int id : model->encodeIds(text))
-        ids.push_back(id);
-      return;
+      input.assign(text);
+      return 0;
     }
-    std::vector<int> all = model->encodeIds(unkToken + std::string(text));
-    size_t skip = all.size() >= unkTokenLength ? unkTokenLength : 0;
-    for (size_t i = skip; i < all.size(); ++i)
-      ids.push_back(all[i]);
+    input = unkToken;
+    input += text;
+    return unkTokenLength;
   }
 
   void encodeAll(std::string_view text, bool isTarget,
@@ -256,11 +265,6 @@ public:
     return spaced;
   }
 
-  bool isSpecialToken(const std::string &token) const {
-    return std::find(specialTokens_.begin(), specialTokens_.end(), token) !=
-           specialTokens_.end();
-  }
-
   void tokenizeAll(std::string_view text, bool isTarget,
                    std::vector<std::string> &out) const override {
     if (legacy || text.empty()) {
@@ -277,18 +281,10 @@ public:
 
   void tokenizeText(std::string_view text, bool,
                     std::vector<std::string> &out) const override {
-    if (legacy ||
-        !(startsWith(text, kSpieceUnderline) || startsWith(text, " "))) {
-      for (std::string &piece : model->encode(text))
-        out.push_back(std::move(piece));
-      return;
-    }
-    // The dummy prefix is off, so a leading "▁" would be dropped:
-    // transformers encodes unk + text and removes the unk's pieces.
-    std::vector<std::string> pieces =
-        model->encode(unkToken + std::string(text));
-    size_t skip = pieces.size() >= unkTokenLength ? unkTokenLength : 0;
-    for (size_t i = skip; i < pieces.size(); ++i)
+    std::string input;
+    size_t skip = modelInput(text, input);
+    std::vector<std::string> pieces = model->encode(input);
+    for (size_t i = pieces.size() >= skip ? skip : 0; i < pieces.size(); ++i)
       out.push_back(std::move(pieces[i]));
   }
 

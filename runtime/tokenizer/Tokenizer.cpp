@@ -287,9 +287,7 @@ absl::StatusOr<std::string> Tokenizer::decode(absl::Span<const int64_t> ids,
   // spaces (transformers' "legacy added tokens").
   std::vector<std::string> texts, current;
   for (const std::string &token : tokens) {
-    if (skipSpecialTokens &&
-        std::find(specialTokens_.begin(), specialTokens_.end(), token) !=
-            specialTokens_.end())
+    if (skipSpecialTokens && isSpecialToken(token))
       continue;
     const AddedToken *added = findAdded(token);
     if (added && !added->special) {
@@ -730,8 +728,7 @@ int64_t Tokenizer::idOfSpecial(const std::string &content) const {
 }
 
 void Tokenizer::addSpecial(const std::string &content, int64_t id) {
-  if (std::find(specialTokens_.begin(), specialTokens_.end(), content) !=
-      specialTokens_.end())
+  if (isSpecialToken(content))
     return;
   specialTokens_.push_back(content);
   specialIds_.push_back(id);

@@ -24,6 +24,7 @@
 #include "absl/status/statusor.h"
 #include "absl/types/span.h"
 
+#include <algorithm>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -144,6 +145,11 @@ protected:
   virtual void encodeAll(std::string_view text, bool target,
                          std::vector<int64_t> &ids) const;
   const AddedToken *findAdded(std::string_view content) const;
+  /// Whether `token` is in all_special_tokens.
+  bool isSpecialToken(std::string_view token) const {
+    return std::find(specialTokens_.begin(), specialTokens_.end(), token) !=
+           specialTokens_.end();
+  }
   /// The id of special token `content` (an added token or one of the
   /// model's vocabulary), or -1.
   int64_t idOfSpecial(const std::string &content) const;
