@@ -21,12 +21,9 @@
 #include <unordered_map>
 
 namespace tfm {
-namespace {
 
-/// GPT-2's pattern, matched as the `regex` module's findall does:
-///   's|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)|\s+
-/// Each alternative is tried in order at each position; every character
-/// matches one of them, so the pieces cover the text.
+// Each alternative is tried in order at each position; every character
+// matches one of them, so the pieces cover the text.
 std::vector<std::u32string_view> gpt2Pieces(std::u32string_view text) {
   std::vector<std::u32string_view> pieces;
   auto isOther = [](char32_t c) {
@@ -72,27 +69,34 @@ std::vector<std::u32string_view> gpt2Pieces(std::u32string_view text) {
   return pieces;
 }
 
+ByteLevelTable::ByteLevelTable() {
+  // Printable bytes stand for themselves, the others for 256 + n in order.
+  int next = 0;
+  for (int b = 0; b < 256; ++b) {
+    bool printable = (b >= '!' && b <= '~') || (b >= 0xA1 && b <= 0xAC) ||
+                     (b >= 0xAE && b <= 0xFF);
+    char32_t c = printable ? static_cast<char32_t>(b) : 256 + next++;
+    unicode::append(byteChar[b], c);
+    charByte[c] = b;
+  }
+}
+
+const ByteLevelTable &byteLevelTable() {
+  static const ByteLevelTable table;
+  return table;
+}
+
+namespace {
+
 class ByteLevelBpe final : public Tokenizer {
 public:
-  ByteLevelBpe() : Tokenizer(Kind::ByteLevelBpe) {
-    // bytes_to_unicode: printable bytes stand for themselves, the others
-    // for 256 + n in order.
-    int next = 0;
-    for (int b = 0; b < 256; ++b) {
-      bool printable = (b >= '!' && b <= '~') || (b >= 0xA1 && b <= 0xAC) ||
-                       (b >= 0xAE && b <= 0xFF);
-      char32_t c = printable ? static_cast<char32_t>(b) : 256 + next++;
-      byteChar[b].clear();
-      unicode::append(byteChar[b], c);
-      charByte[c] = b;
-    }
-  }
+  ByteLevelBpe() : Tokenizer(Kind::ByteLevelBpe) {}
 
   std::unordered_map<std::string, int64_t> vocab;
   std::vector<std::string> tokens; // By id.
   std::map<std::pair<std::string, std::string>, int> ranks;
-  std::array<std::string, 256> byteChar;
-  std::unordered_map<char32_t, int> charByte;
+  const std::array<std::string, 256> &byteChar = byteLevelTable().byteChar;
+  const std::unordered_map<char32_t, int> &charByte = byteLevelTable().charByte;
   std::string unkToken = "<|endoftext|>";
   bool addPrefixSpace = false;
   bool addBosToken = false;
@@ -261,10 +265,7 @@ TokenizerLoader::byteLevelBpe(const TokenizerConfig &config) {
   tokenizer->addPrefixSpace = config.flag("add_prefix_space", false);
   tokenizer->addBosToken = config.flag("add_bos_token", false);
   TFM_RETURN_IF_ERROR(readSpecials(*tokenizer, config,
-                                   {{{"unk_token", "<|endoftext|>"},
-                                     {"bos_token", "<|endoftext|>"},
-                                     {"eos_token", "<|endoftext|>"}},
-                                    /*cleanUpSpaces=*/false}));
+                                   defaultsOf(Tokenizer::Kind::ByteLevelBpe)));
   TFM_ASSIGN_OR_RETURN(std::optional<std::string> unk,
                        config.token("unk_token", "<|endoftext|>"));
   if (unk)

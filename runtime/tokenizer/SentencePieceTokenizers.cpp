@@ -173,10 +173,8 @@ TokenizerLoader::marian(const TokenizerConfig &config) {
     return absl::InvalidArgumentError(
         absl::StrCat(vocabPath, ": the unk token must be in the vocabulary"));
   tokenizer->unkToken = *unk;
-  TFM_RETURN_IF_ERROR(readSpecials(
-      *tokenizer, config,
-      {{{"unk_token", "<unk>"}, {"eos_token", "</s>"}, {"pad_token", "<pad>"}},
-       /*cleanUpSpaces=*/false}));
+  TFM_RETURN_IF_ERROR(
+      readSpecials(*tokenizer, config, defaultsOf(Tokenizer::Kind::Marian)));
   if (tokenizer->eosId() < 0)
     return absl::InvalidArgumentError(absl::StrCat(
         config.configPath, ": MarianTokenizer needs an eos token"));
@@ -356,10 +354,8 @@ TokenizerLoader::llama(const TokenizerConfig &config) {
     tokenizer->unkToken = *unk;
   tokenizer->unkTokenLength =
       tokenizer->model->encode(tokenizer->unkToken).size();
-  TFM_RETURN_IF_ERROR(readSpecials(
-      *tokenizer, config,
-      {{{"unk_token", "<unk>"}, {"bos_token", "<s>"}, {"eos_token", "</s>"}},
-       /*cleanUpSpaces=*/false}));
+  TFM_RETURN_IF_ERROR(
+      readSpecials(*tokenizer, config, defaultsOf(Tokenizer::Kind::Llama)));
   return std::unique_ptr<Tokenizer>(std::move(tokenizer));
 }
 

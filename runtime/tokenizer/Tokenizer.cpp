@@ -38,6 +38,8 @@ std::string_view Tokenizer::className() const {
     return "MarianTokenizer";
   case Kind::Llama:
     return "LlamaTokenizer";
+  case Kind::TokenizerJson:
+    return className_;
   }
   return "";
 }
@@ -250,8 +252,7 @@ Tokenizer::encodeTarget(std::string_view text, bool addSpecialTokens) const {
 // Decoding
 //===----------------------------------------------------------------------===//
 
-/// transformers' clean_up_tokenization.
-static std::string cleanUpTokenization(std::string text) {
+std::string cleanUpTokenization(std::string text) {
   return absl::StrReplaceAll(text, {{" .", "."},
                                     {" ?", "?"},
                                     {" !", "!"},
@@ -377,6 +378,8 @@ absl::StatusOr<std::string> TextStream::push(int64_t id) {
     }
     return std::string();
   }
+  if (tokenizer_.textMayChangeAfter(id))
+    return std::string(); // Not final yet: the window grows.
   TFM_ASSIGN_OR_RETURN(std::string before, window(prefix_, read_));
   TFM_ASSIGN_OR_RETURN(std::string after, window(prefix_, ids_.size()));
   static constexpr std::string_view kReplacement = "\xEF\xBF\xBD";
@@ -479,25 +482,32 @@ struct ClassInfo {
   std::string_view name;
   Tokenizer::Kind kind;
   std::vector<std::string_view> files;
+  /// Whether transformers has a fast twin (read from tokenizer.json).
+  bool hasFast;
 };
 } // namespace
 
 static const std::vector<ClassInfo> &classes() {
   static const std::vector<ClassInfo> table = {
-      {"BertTokenizer", Tokenizer::Kind::WordPiece, {"vocab.txt"}},
+      {"BertTokenizer", Tokenizer::Kind::WordPiece, {"vocab.txt"}, true},
       {"GPT2Tokenizer",
        Tokenizer::Kind::ByteLevelBpe,
-       {"vocab.json", "merges.txt"}},
+       {"vocab.json", "merges.txt"},
+       true},
       {"MarianTokenizer",
        Tokenizer::Kind::Marian,
-       {"source.spm", "target.spm", "vocab.json"}},
-      {"LlamaTokenizer", Tokenizer::Kind::Llama, {"tokenizer.model"}},
+       {"source.spm", "target.spm", "vocab.json"},
+       false},
+      {"LlamaTokenizer", Tokenizer::Kind::Llama, {"tokenizer.model"}, true},
+      {"PreTrainedTokenizerFast",
+       Tokenizer::Kind::TokenizerJson,
+       {"tokenizer.json"},
+       true},
   };
   return table;
 }
 
-/// The class tokenizer_config.json names ("...Fast" read as the slow one,
-/// whose files checkpoints ship beside tokenizer.json).
+/// The class tokenizer_config.json names ("...Fast" as the slow one).
 static absl::StatusOr<const ClassInfo *> classOf(const json::Value &config,
                                                  const std::string &path) {
   const json::Value *name = config.find("tokenizer_class");
@@ -505,7 +515,8 @@ static absl::StatusOr<const ClassInfo *> classOf(const json::Value &config,
     return absl::InvalidArgumentError(
         absl::StrCat(path, ": expected \"tokenizer_class\" (a string)"));
   std::string_view slow = name->asString();
-  if (slow.size() > 4 && slow.substr(slow.size() - 4) == "Fast")
+  if (slow != "PreTrainedTokenizerFast" && slow.size() > 4 &&
+      slow.substr(slow.size() - 4) == "Fast")
     slow.remove_suffix(4);
   for (const ClassInfo &info : classes())
     if (info.name == slow)
@@ -513,7 +524,23 @@ static absl::StatusOr<const ClassInfo *> classOf(const json::Value &config,
   return absl::InvalidArgumentError(
       absl::StrCat(path, ": tokenizer_class \"", name->asString(),
                    "\" is not one tfm reads (BertTokenizer, GPT2Tokenizer, "
-                   "MarianTokenizer, LlamaTokenizer)"));
+                   "MarianTokenizer, LlamaTokenizer, their Fast twins, "
+                   "PreTrainedTokenizerFast)"));
+}
+
+/// Whether `dir` is read through its tokenizer.json: a checkpoint of a
+/// class with a fast twin that ships tokenizer.json but not all the slow
+/// files (the slow files, where all are there, are what tfm reads: they
+/// are checked against transformers' own slow tokenizers).
+static bool readsTokenizerJson(const std::string &dir, const ClassInfo &info) {
+  if (info.kind == Tokenizer::Kind::TokenizerJson)
+    return true;
+  if (!info.hasFast || !fileExists(dir + "/tokenizer.json"))
+    return false;
+  for (std::string_view name : info.files)
+    if (!fileExists(dir + "/" + std::string(name)))
+      return true;
+  return false;
 }
 
 absl::StatusOr<std::vector<std::string>>
@@ -531,11 +558,19 @@ Tokenizer::filesIn(const std::string &dir) {
        {"special_tokens_map.json", "added_tokens.json"})
     if (fileExists(dir + "/" + std::string(optional)))
       files.emplace_back(optional);
+  if (readsTokenizerJson(dir, *info)) {
+    if (!fileExists(dir + "/tokenizer.json"))
+      return absl::NotFoundError(absl::StrCat(
+          dir, ": PreTrainedTokenizerFast needs tokenizer.json, which is "
+               "missing"));
+    files.emplace_back("tokenizer.json");
+    return files;
+  }
   for (std::string_view name : info->files) {
     if (!fileExists(dir + "/" + std::string(name)))
-      return absl::NotFoundError(absl::StrCat(dir, ": ", toAbsl(info->name),
-                                              " needs ", toAbsl(name),
-                                              ", which is missing"));
+      return absl::NotFoundError(absl::StrCat(
+          dir, ": ", toAbsl(info->name), " needs ", toAbsl(name),
+          info->hasFast ? " (or tokenizer.json)" : "", ", which is missing"));
     files.emplace_back(name);
   }
   if (info->kind == Kind::Marian) {
@@ -613,6 +648,8 @@ absl::Status TokenizerLoader::readSpecials(Tokenizer &tokenizer,
                                            const TokenizerConfig &config,
                                            const Defaults &defaults) {
   const std::string &path = config.configPath;
+  // Tokens added before (tokenizer.json's) stay as they are.
+  size_t before = tokenizer.added_.size();
   if (const json::Value *decoder = config.config.find("added_tokens_decoder");
       decoder && !decoder->isNull()) {
     if (!decoder->isObject())
@@ -639,10 +676,14 @@ absl::Status TokenizerLoader::readSpecials(Tokenizer &tokenizer,
       token.rstrip = flag("rstrip");
       token.singleWord = flag("single_word");
       token.special = flag("special");
-      if (tokenizer.findAdded(token.content))
-        return absl::InvalidArgumentError(
-            absl::StrCat(path, ": added token \"", token.content,
-                         "\" appears twice in added_tokens_decoder"));
+      if (const Tokenizer::AddedToken *same =
+              tokenizer.findAdded(token.content)) {
+        if (same >= tokenizer.added_.data() + before)
+          return absl::InvalidArgumentError(
+              absl::StrCat(path, ": added token \"", token.content,
+                           "\" appears twice in added_tokens_decoder"));
+        continue;
+      }
       tokenizer.added_.push_back(std::move(token));
     }
   }
@@ -718,6 +759,40 @@ absl::Status TokenizerLoader::readSpecials(Tokenizer &tokenizer,
   return absl::OkStatus();
 }
 
+const TokenizerLoader::Defaults &
+TokenizerLoader::defaultsOf(Tokenizer::Kind kind) {
+  static const Defaults bert = {{{"unk_token", "[UNK]"},
+                                 {"sep_token", "[SEP]"},
+                                 {"pad_token", "[PAD]"},
+                                 {"cls_token", "[CLS]"},
+                                 {"mask_token", "[MASK]"}},
+                                /*cleanUpSpaces=*/true};
+  static const Defaults gpt2 = {{{"unk_token", "<|endoftext|>"},
+                                 {"bos_token", "<|endoftext|>"},
+                                 {"eos_token", "<|endoftext|>"}},
+                                /*cleanUpSpaces=*/false};
+  static const Defaults marian = {
+      {{"unk_token", "<unk>"}, {"eos_token", "</s>"}, {"pad_token", "<pad>"}},
+      /*cleanUpSpaces=*/false};
+  static const Defaults llama = {
+      {{"unk_token", "<unk>"}, {"bos_token", "<s>"}, {"eos_token", "</s>"}},
+      /*cleanUpSpaces=*/false};
+  static const Defaults none = {{}, /*cleanUpSpaces=*/false};
+  switch (kind) {
+  case Tokenizer::Kind::WordPiece:
+    return bert;
+  case Tokenizer::Kind::ByteLevelBpe:
+    return gpt2;
+  case Tokenizer::Kind::Marian:
+    return marian;
+  case Tokenizer::Kind::Llama:
+    return llama;
+  case Tokenizer::Kind::TokenizerJson:
+    break;
+  }
+  return none;
+}
+
 int64_t Tokenizer::idOfSpecial(const std::string &content) const {
   if (const AddedToken *added = findAdded(content))
     return added->id;
@@ -751,7 +826,14 @@ Tokenizer::load(const std::string &dir) {
           absl::StrCat(mapPath, ": expected a JSON object at top level"));
   }
   TFM_ASSIGN_OR_RETURN(const ClassInfo *info, classOf(config, configPath));
+  std::string className = config.find("tokenizer_class")->asString();
   TokenizerConfig tc(dir, std::move(config), std::move(specialMap));
+  if (readsTokenizerJson(dir, *info))
+    return TokenizerLoader::tokenizerJson(tc,
+                                          info->kind == Kind::TokenizerJson
+                                              ? std::nullopt
+                                              : std::optional<Kind>(info->kind),
+                                          std::move(className));
   switch (info->kind) {
   case Kind::WordPiece:
     return TokenizerLoader::wordPiece(tc);
@@ -761,6 +843,8 @@ Tokenizer::load(const std::string &dir) {
     return TokenizerLoader::marian(tc);
   case Kind::Llama:
     return TokenizerLoader::llama(tc);
+  case Kind::TokenizerJson:
+    break;
   }
   return absl::InternalError("unknown tokenizer kind");
 }

@@ -36,7 +36,9 @@ namespace tfm {
 
 class Tokenizer {
 public:
-  enum class Kind { WordPiece, ByteLevelBpe, Marian, Llama };
+  /// TokenizerJson: a fast tokenizer's tokenizer.json (the `tokenizers`
+  /// library's pipeline), read where a checkpoint ships no slow files.
+  enum class Kind { WordPiece, ByteLevelBpe, Marian, Llama, TokenizerJson };
 
   /// The files of a tokenizer in checkpoint directory `dir` that tfm reads
   /// (names relative to `dir`), tokenizer_config.json first; empty when
@@ -79,8 +81,8 @@ public:
   /// side). Ids outside [0, size()) are an error. Bytes that do not make
   /// UTF-8 (a byte-level token cut inside a character) become U+FFFD, as
   /// Python's errors="replace".
-  absl::StatusOr<std::string> decode(absl::Span<const int64_t> ids,
-                                     bool skipSpecialTokens = true) const;
+  virtual absl::StatusOr<std::string>
+  decode(absl::Span<const int64_t> ids, bool skipSpecialTokens = true) const;
 
   /// The special token ids (-1: none).
   int64_t bosId() const { return bosId_; }
@@ -90,6 +92,11 @@ public:
   bool isSpecial(int64_t id) const;
   /// Whether decode() applies transformers' clean_up_tokenization.
   bool cleansUpSpaces() const { return cleanUpSpaces_; }
+  /// Whether ids after `id` can change the text decode() gives for the
+  /// ids up to it (tokenizer.json's ByteFallback decodes a run of byte
+  /// tokens as a whole: one U+FFFD per byte when the run is not UTF-8;
+  /// TextStream then waits for the next id).
+  virtual bool textMayChangeAfter(int64_t /*id*/) const { return false; }
 
 protected:
   explicit Tokenizer(Kind kind) : kind_(kind) {}
@@ -101,6 +108,8 @@ protected:
     int64_t id = -1;
     bool lstrip = false, rstrip = false, singleWord = false;
     bool special = false;
+    /// tokenizer.json: matched in the normalized text, not the raw one.
+    bool normalized = false;
   };
 
   /// The model's own tokenization of text without added tokens in it
@@ -168,6 +177,8 @@ protected:
   std::vector<int64_t> specialIds_;
   bool cleanUpSpaces_ = false;
   bool spacesBetweenSpecialTokens_ = true;
+  /// The class tokenizer_config.json names, for Kind::TokenizerJson.
+  std::string className_;
 
   friend class TokenizerLoader;
 };

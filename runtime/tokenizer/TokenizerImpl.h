@@ -11,6 +11,7 @@
 
 #include "support/Json.h"
 
+#include <array>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -60,6 +61,13 @@ public:
   marian(const TokenizerConfig &config);
   static absl::StatusOr<std::unique_ptr<Tokenizer>>
   llama(const TokenizerConfig &config);
+  /// tokenizer.json, with what transformers' fast class `kind` (or
+  /// PreTrainedTokenizerFast: none) changes in it.
+  static absl::StatusOr<std::unique_ptr<Tokenizer>>
+  tokenizerJson(const TokenizerConfig &config,
+                std::optional<Tokenizer::Kind> kind, std::string className);
+  /// The special tokens and space clean-up of each class's __init__.
+  static const Defaults &defaultsOf(Tokenizer::Kind kind);
 
   /// The added tokens' texts and ids.
   struct AddedTokenView {
@@ -104,6 +112,29 @@ std::string pythonStrip(std::string_view text, bool left = true,
 
 /// Python's text.split(): runs of str.isspace() characters separate words.
 std::vector<std::u32string> splitOnSpaces(std::u32string_view text);
+
+/// transformers' clean_up_tokenization (" ." -> ".", " n't" -> "n't", ...).
+std::string cleanUpTokenization(std::string text);
+
+/// GPT-2's pre-tokenization pattern, matched as findall does:
+///   's|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)|\s+
+std::vector<std::u32string_view> gpt2Pieces(std::u32string_view text);
+
+/// GPT-2's bytes_to_unicode: each byte as a printable character, and back.
+struct ByteLevelTable {
+  ByteLevelTable();
+  std::array<std::string, 256> byteChar;
+  std::unordered_map<char32_t, int> charByte;
+};
+const ByteLevelTable &byteLevelTable();
+
+/// BERT's character classes: CJK ideographs (ranges of transformers'
+/// _is_chinese_char, or of the tokenizers library's BertNormalizer with
+/// `fast`), punctuation (ASCII punctuation or category P*), control
+/// characters (category C* but tab, newline, carriage return).
+bool isBertChinese(char32_t c, bool fast = false);
+bool isBertPunctuation(char32_t c);
+bool isBertControl(char32_t c);
 
 } // namespace tfm
 

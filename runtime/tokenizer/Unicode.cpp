@@ -220,4 +220,14 @@ std::u32string nfc(std::u32string_view text) {
   return normalize(text, UTF8PROC_COMPOSE);
 }
 
+std::u32string nfkd(std::u32string_view text) {
+  return normalize(text, static_cast<utf8proc_option_t>(UTF8PROC_DECOMPOSE |
+                                                        UTF8PROC_COMPAT));
+}
+
+std::u32string nfkc(std::u32string_view text) {
+  return normalize(
+      text, static_cast<utf8proc_option_t>(UTF8PROC_COMPOSE | UTF8PROC_COMPAT));
+}
+
 } // namespace tfm::unicode

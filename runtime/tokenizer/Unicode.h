@@ -55,6 +55,9 @@ std::u32string lower(std::u32string_view text);
 /// unicodedata.normalize("NFD" | "NFC", text).
 std::u32string nfd(std::u32string_view text);
 std::u32string nfc(std::u32string_view text);
+/// ... "NFKD" | "NFKC".
+std::u32string nfkd(std::u32string_view text);
+std::u32string nfkc(std::u32string_view text);
 
 } // namespace tfm::unicode
 

@@ -36,27 +36,30 @@ std::vector<std::u32string> splitOnSpaces(std::u32string_view text) {
   return words;
 }
 
-namespace {
-
-bool isChinese(char32_t c) {
+bool isBertChinese(char32_t c, bool fast) {
+  // The tokenizers library starts the last extension-E range at U+2B920
+  // where transformers has U+2B820.
   return (c >= 0x4E00 && c <= 0x9FFF) || (c >= 0x3400 && c <= 0x4DBF) ||
          (c >= 0x20000 && c <= 0x2A6DF) || (c >= 0x2A700 && c <= 0x2B73F) ||
-         (c >= 0x2B740 && c <= 0x2B81F) || (c >= 0x2B820 && c <= 0x2CEAF) ||
+         (c >= 0x2B740 && c <= 0x2B81F) ||
+         (c >= (fast ? 0x2B920u : 0x2B820u) && c <= 0x2CEAF) ||
          (c >= 0xF900 && c <= 0xFAFF) || (c >= 0x2F800 && c <= 0x2FA1F);
 }
 
-bool isPunctuation(char32_t c) {
+bool isBertPunctuation(char32_t c) {
   if ((c >= 33 && c <= 47) || (c >= 58 && c <= 64) || (c >= 91 && c <= 96) ||
       (c >= 123 && c <= 126))
     return true;
   return unicode::category(c)[0] == 'P';
 }
 
-bool isControl(char32_t c) {
+bool isBertControl(char32_t c) {
   if (c == U'\t' || c == U'\n' || c == U'\r')
     return false;
   return unicode::category(c)[0] == 'C';
 }
+
+namespace {
 
 bool isBertSpace(char32_t c) {
   return c == U' ' || c == U'\t' || c == U'\n' || c == U'\r' ||
@@ -88,11 +91,11 @@ public:
   std::vector<std::u32string> basicTokenize(std::string_view text) const {
     std::u32string cleaned;
     for (char32_t c : unicode::decode(text)) {
-      if (c == 0 || c == 0xFFFD || isControl(c))
+      if (c == 0 || c == 0xFFFD || isBertControl(c))
         continue;
       if (isBertSpace(c)) {
         cleaned.push_back(U' ');
-      } else if (tokenizeChineseChars && isChinese(c)) {
+      } else if (tokenizeChineseChars && isBertChinese(c)) {
         cleaned.push_back(U' ');
         cleaned.push_back(c);
         cleaned.push_back(U' ');
@@ -130,7 +133,7 @@ public:
         continue;
       }
       for (char32_t c : word) {
-        if (isPunctuation(c)) {
+        if (isBertPunctuation(c)) {
           joined.push_back(U' ');
           joined.push_back(c);
           joined.push_back(U' ');
@@ -281,13 +284,8 @@ TokenizerLoader::wordPiece(const TokenizerConfig &config) {
       if (word.isString())
         tokenizer->neverSplit.insert(word.asString());
 
-  TFM_RETURN_IF_ERROR(readSpecials(*tokenizer, config,
-                                   {{{"unk_token", "[UNK]"},
-                                     {"sep_token", "[SEP]"},
-                                     {"pad_token", "[PAD]"},
-                                     {"cls_token", "[CLS]"},
-                                     {"mask_token", "[MASK]"}},
-                                    /*cleanUpSpaces=*/true}));
+  TFM_RETURN_IF_ERROR(
+      readSpecials(*tokenizer, config, defaultsOf(Tokenizer::Kind::WordPiece)));
   TFM_ASSIGN_OR_RETURN(std::optional<std::string> unk,
                        config.token("unk_token", "[UNK]"));
   TFM_ASSIGN_OR_RETURN(std::optional<std::string> cls,

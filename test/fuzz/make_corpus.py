@@ -73,16 +73,22 @@ def main():
          "big": 123456789012345678901234567890, "nested": [[[{}]]]}))
     # Tokenizers: a text for each (mode 0), some ids (mode 1), each file of
     # each (mode 2: the case, the mode, which file, then its bytes).
-    kinds = ["bert", "bert-cased", "gpt2", "marian", "llama", "llama-legacy"]
+    # test/fuzz/tokenizer.cpp's kCases, in order.
+    kinds = ["bert", "bert-cased", "gpt2", "marian", "llama", "llama-legacy",
+             "bert-json", "gpt2-json", "llama-json", "llama-legacy-json"]
     text = "Hello world, 사천이백칠 café naïve 👍🏽 [CLS] <s> ▁x\t\n".encode()
     for k, kind in enumerate(kinds):
         write("tokenizer", f"{kind}-text", bytes([k, 0]) + text)
         write("tokenizer", f"{kind}-ids", bytes([k, 1]) + bytes(range(64)))
-        tok = os.path.join(REPO, "test", "tokenizers", "cases", kind, "tokenizer")
+        json_case = kind.endswith("-json")
+        name = kind[:-5] if json_case else kind
+        tok = os.path.join(REPO, "test", "tokenizers", "cases", name,
+                           "tokenizer-json" if json_case else "tokenizer")
         # Tokenizer::filesIn's order: the configs, then the class's files.
-        own = {"bert": ["vocab.txt"], "gpt2": ["vocab.json", "merges.txt"],
-               "marian": ["source.spm", "target.spm", "vocab.json"],
-               "llama": ["tokenizer.model"]}[kind.split("-")[0]]
+        own = ["tokenizer.json"] if json_case else \
+            {"bert": ["vocab.txt"], "gpt2": ["vocab.json", "merges.txt"],
+             "marian": ["source.spm", "target.spm", "vocab.json"],
+             "llama": ["tokenizer.model"]}[kind.split("-")[0]]
         files = [f for f in ("tokenizer_config.json", "special_tokens_map.json",
                              "added_tokens.json")
                  if os.path.exists(os.path.join(tok, f))] + own

@@ -1,6 +1,7 @@
 //===- tokenizer.cpp - Fuzzer: tokenizers, their files and any text -------===//
 //
-// The tokenizers of test/tokenizers/cases (one of each family and variant).
+// The tokenizers of test/tokenizers/cases (one of each family and variant,
+// and the tokenizer.json of four).
 // The input's first byte picks one, the second what to do with the rest:
 //   0: encode it as text (with and without special tokens; text that is not
 //      UTF-8 is refused), then decode the ids and stream them: every id lies
@@ -29,12 +30,18 @@ using namespace tfm;
 
 namespace {
 
-constexpr const char *kCases[] = {"bert",   "bert-cased", "gpt2",
-                                  "marian", "llama",      "llama-legacy"};
+/// Each case's tokenizer directory: the slow files, or tokenizer.json
+/// (make_json_cases.py).
+constexpr const char *kCases[] = {
+    "bert/tokenizer",       "bert-cased/tokenizer",
+    "gpt2/tokenizer",       "marian/tokenizer",
+    "llama/tokenizer",      "llama-legacy/tokenizer",
+    "bert/tokenizer-json",  "gpt2/tokenizer-json",
+    "llama/tokenizer-json", "llama-legacy/tokenizer-json"};
 constexpr size_t kNumCases = sizeof(kCases) / sizeof(kCases[0]);
 
 std::string caseDir(size_t i) {
-  return std::string(TFM_TOKENIZER_CASES) + "/" + kCases[i] + "/tokenizer";
+  return std::string(TFM_TOKENIZER_CASES) + "/" + kCases[i];
 }
 
 const Tokenizer &loaded(size_t i) {
@@ -91,8 +98,8 @@ std::string scratch(size_t i) {
       std::abort();
     dirs[i] = pattern;
     for (const auto &entry : fs::directory_iterator(caseDir(i)))
-      fs::copy_file(entry.path(), dirs[i] + "/" +
-                                      entry.path().filename().string());
+      fs::copy_file(entry.path(),
+                    dirs[i] + "/" + entry.path().filename().string());
   }
   return dirs[i];
 }
@@ -134,8 +141,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     if (!files.ok() || files->empty())
       std::abort();
     std::string dir = scratch(which);
-    const std::string &file = (*files)[static_cast<uint8_t>(rest[0]) %
-                                        files->size()];
+    const std::string &file =
+        (*files)[static_cast<uint8_t>(rest[0]) % files->size()];
     std::string path = dir + "/" + file;
     std::string original;
     {
@@ -148,9 +155,11 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     }
     auto tokenizer = Tokenizer::load(dir);
     if (tokenizer.ok())
-      encodeText(**tokenizer, "Hello world, 사천이백칠 café 👍🏽 [CLS] <s>");
+      encodeText(**tokenizer,
+                 "Hello world, 사천이백칠 café 👍🏽 [CLS] <s>");
     std::ofstream restore(path, std::ios::binary | std::ios::trunc);
-    restore.write(original.data(), static_cast<std::streamsize>(original.size()));
+    restore.write(original.data(),
+                  static_cast<std::streamsize>(original.size()));
     return 0;
   }
   }

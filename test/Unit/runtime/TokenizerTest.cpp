@@ -23,8 +23,33 @@ using namespace tfm;
 
 namespace {
 
-std::string caseDir(const std::string &name) {
-  return std::string(TFM_TOKENIZER_CASES) + "/" + name;
+/// A case's directory: "NAME" or "NAME:json" (its tokenizer as a fast
+/// tokenizer's tokenizer.json, test/tokenizers/make_json_cases.py).
+std::string caseDir(const std::string &param) {
+  return std::string(TFM_TOKENIZER_CASES) + "/" +
+         param.substr(0, param.find(':'));
+}
+
+std::string tokenizerDir(const std::string &param) {
+  bool json = param.find(":json") != std::string::npos;
+  return caseDir(param) + (json ? "/tokenizer-json" : "/tokenizer");
+}
+
+/// transformers' encodings, or for tokenizer.json those of the library
+/// (fast_encodings.json: the same but where it is known to differ).
+std::string encodingsFile(const std::string &param) {
+  return param.find(":json") != std::string::npos ? "fast_encodings.json"
+                                                  : "encodings.json";
+}
+
+absl::StatusOr<std::unique_ptr<Tokenizer>> load(const std::string &param) {
+  auto tokenizer = Tokenizer::load(tokenizerDir(param));
+  // A tokenizer-json case must be read from its tokenizer.json (its
+  // directory has no slow files).
+  if (tokenizer.ok() && param.find(":json") != std::string::npos &&
+      (*tokenizer)->kind() != Tokenizer::Kind::TokenizerJson)
+    return absl::InternalError("not read as tokenizer.json");
+  return tokenizer;
 }
 
 std::vector<int64_t> ints(const json::Value &value) {
@@ -45,9 +70,9 @@ class TokenizerCase : public ::testing::TestWithParam<const char *> {};
 
 TEST_P(TokenizerCase, MatchesTransformers) {
   std::string dir = caseDir(GetParam());
-  auto tokenizer = Tokenizer::load(dir + "/tokenizer");
+  auto tokenizer = load(GetParam());
   ASSERT_TRUE(tokenizer.ok()) << tokenizer.status();
-  auto encodings = json::parseFile(dir + "/encodings.json");
+  auto encodings = json::parseFile(dir + "/" + encodingsFile(GetParam()));
   ASSERT_TRUE(encodings.ok()) << encodings.status();
   const json::Value *cases = encodings->find("strings");
   ASSERT_TRUE(cases && cases->isArray());
@@ -114,9 +139,9 @@ TEST_P(TokenizerCase, MatchesTransformers) {
 // to come, and a text with spaces comes out before its end.
 TEST_P(TokenizerCase, StreamsWhatDecodeGives) {
   std::string dir = caseDir(GetParam());
-  auto tokenizer = Tokenizer::load(dir + "/tokenizer");
+  auto tokenizer = load(GetParam());
   ASSERT_TRUE(tokenizer.ok()) << tokenizer.status();
-  auto encodings = json::parseFile(dir + "/encodings.json");
+  auto encodings = json::parseFile(dir + "/" + encodingsFile(GetParam()));
   ASSERT_TRUE(encodings.ok());
   int earlyTexts = 0;
   for (const json::Value &c : encodings->find("strings")->asArray()) {
@@ -154,7 +179,7 @@ TEST_P(TokenizerCase, StreamsWhatDecodeGives) {
 // The same on random id sequences (any token: byte pieces cut inside a
 // character, lone spaces, special tokens), as a sampling model produces.
 TEST_P(TokenizerCase, StreamsRandomIds) {
-  auto tokenizer = Tokenizer::load(caseDir(GetParam()) + "/tokenizer");
+  auto tokenizer = load(GetParam());
   ASSERT_TRUE(tokenizer.ok()) << tokenizer.status();
   uint64_t state = 12345;
   auto next = [&] {
@@ -183,19 +208,25 @@ TEST_P(TokenizerCase, StreamsRandomIds) {
       streamed += *piece;
     }
     auto rest = stream.finish();
-    ASSERT_TRUE(rest.ok()) << rest.status();
+    std::string list;
+    for (int64_t id : ids)
+      list += " " + std::to_string(id);
+    ASSERT_TRUE(rest.ok()) << rest.status() << "; ids" << list;
     streamed += *rest;
-    ASSERT_EQ(streamed, *whole) << "round " << round;
+    ASSERT_EQ(streamed, *whole) << "round " << round << "; ids" << list;
   }
 }
 
 INSTANTIATE_TEST_SUITE_P(Cases, TokenizerCase,
                          ::testing::Values("bert", "bert-cased", "gpt2",
-                                           "marian", "llama", "llama-legacy"),
+                                           "marian", "llama", "llama-legacy",
+                                           "bert:json", "bert-cased:json",
+                                           "gpt2:json", "llama:json",
+                                           "llama-legacy:json"),
                          [](const auto &info) {
                            std::string name = info.param;
                            for (char &c : name)
-                             if (c == '-')
+                             if (c == '-' || c == ':')
                                c = '_';
                            return name;
                          });
