@@ -9,7 +9,9 @@
 # Each case keeps tokenizer/ (what save_pretrained writes, what a checkpoint
 # directory ships), encodings.json (transformers' ids, tokens and decodings
 # of 32 test strings) and case.json. Names: bert, bert-cased, gpt2, marian,
-# llama (legacy=False, as Llama 2 checkpoints), llama-legacy.
+# llama (legacy=False, as Llama 2 checkpoints), llama-legacy. All but
+# marian also get tokenizer-json/ and fast_encodings.json
+# (make_json_cases.py).
 set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -49,3 +51,11 @@ for name in "${names[@]}"; do
   cp -r "$tmp/$name/tokenizer" "$tmp/$name/encodings.json" "$tmp/$name/case.json" "$cases/$name/"
   echo "$name: $(du -sh "$cases/$name" | cut -f1)"
 done
+# The same tokenizers as tokenizer.json (no Marian: it has no fast class).
+json_names=()
+for name in "${names[@]}"; do
+  [ "$name" = marian ] || json_names+=("$name")
+done
+if [ ${#json_names[@]} -gt 0 ]; then
+  HF_REFERENCE=$HF_REFERENCE "${pin[@]}" "$PYTHON" "$here/make_json_cases.py" "${json_names[@]}"
+fi
