@@ -45,13 +45,20 @@ PY
 read -r load _ </proc/loadavg
 echo "# $(nproc) CPUs, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'), load $load"
 echo "# corpus: $(wc -l <"$out/corpus.txt") lines, $(wc -c <"$out/corpus.txt") bytes"
-for kind in bert gpt2 marian llama llama-legacy; do
-  dir=$cases/$kind/tokenizer
+# KIND-json: the same tokenizer read from its tokenizer.json (the tokenizers
+# library's pipeline, tfm's own BPE for Llama); its peers are the slow
+# files' (the library itself is not installed here).
+for kind in bert gpt2 marian llama llama-legacy bert-json gpt2-json \
+  llama-json llama-legacy-json; do
+  base=${kind%-json}
+  dir=$cases/$base/tokenizer
+  tfmdir=$dir
+  [ "$kind" != "$base" ] && tfmdir=$cases/$base/tokenizer-json
   spm=""
   [ -f "$dir/source.spm" ] && spm=$dir/source.spm
   [ -f "$dir/tokenizer.model" ] && spm=$dir/tokenizer.model
   for round in 1 2 3; do
-    "$build/bin/tokenize_bench" "$dir" "$out/corpus.txt" 7 >"$out/$kind.tfm.$round"
+    "$build/bin/tokenize_bench" "$tfmdir" "$out/corpus.txt" 7 >"$out/$kind.tfm.$round"
     /usr/bin/python3 "$repo/bench/tokenize_peer.py" transformers "$dir" \
       "$out/corpus.txt" --runs 1 >"$out/$kind.hf.$round"
     if [ -n "$spm" ]; then
@@ -68,7 +75,8 @@ def med(kind, peer, key):
     return statistics.median(json.load(open(f))[key] for f in files) if files else None
 print("| kind | tfm encode MB/s | transformers slow | x | sentencepiece's own | x | tfm decode MB/s | transformers | x |")
 print("|---|---|---|---|---|---|---|---|---|")
-for kind in ("bert", "gpt2", "marian", "llama", "llama-legacy"):
+for kind in ("bert", "gpt2", "marian", "llama", "llama-legacy", "bert-json",
+             "gpt2-json", "llama-json", "llama-legacy-json"):
     te, he, se = med(kind, "tfm", "encode_mb_s"), med(kind, "hf", "encode_mb_s"), med(kind, "spm", "encode_mb_s")
     td, hd = med(kind, "tfm", "decode_mb_s"), med(kind, "hf", "decode_mb_s")
     spm = f"{se:.2f} | {te / se:.2f}x" if se else "- | -"
