@@ -128,6 +128,33 @@ struct ByteLevelTable {
 };
 const ByteLevelTable &byteLevelTable();
 
+/// Greedy longest-match-first WordPiece (transformers' WordpieceTokenizer,
+/// the tokenizers library's WordPiece model) over a byte trie of the
+/// vocabulary: each piece is found in one pass over the word's bytes
+/// instead of a lookup per candidate length.
+class WordPieceTrie {
+public:
+  /// The tokens of `vocab`; `prefix` starts the pieces after a word's
+  /// first ("##").
+  void build(const std::unordered_map<std::string, int64_t> &vocab,
+             std::string_view prefix);
+  /// Appends the ids of `word` (UTF-8): at each point the longest token
+  /// (with the prefix after the first). False, with nothing appended, when
+  /// a point has none (the caller gives unk for the whole word).
+  bool match(std::string_view word, std::vector<int64_t> &ids) const;
+
+private:
+  int32_t child(int32_t node, unsigned char byte) const {
+    auto it = edges_.find(static_cast<uint64_t>(node) << 8 | byte);
+    return it == edges_.end() ? -1 : it->second;
+  }
+  /// Per node, the id of the token that ends there (-1: none).
+  std::vector<int64_t> ids_;
+  std::unordered_map<uint64_t, int32_t> edges_;
+  /// The node after the prefix (-1: no token starts with it).
+  int32_t continuation_ = -1;
+};
+
 /// BERT's character classes: CJK ideographs (ranges of transformers'
 /// _is_chinese_char, or of the tokenizers library's BertNormalizer with
 /// `fast`), punctuation (ASCII punctuation or category P*), control

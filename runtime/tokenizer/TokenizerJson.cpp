@@ -152,6 +152,7 @@ public:
   int64_t unkModelId = -1;
   std::string prefix, suffix; // continuing_subword_prefix, end_of_word_suffix
   size_t maxChars = 100;
+  WordPieceTrie trie;
   bool fuseUnk = false, byteFallback = false, ignoreMerges = false;
   /// (left id, right id) -> (rank, merged id).
   std::unordered_map<uint64_t, std::pair<int32_t, int32_t>> merges;
@@ -397,32 +398,8 @@ public:
   }
 
   void wordPiece(const std::u32string &word, std::vector<int64_t> &ids) const {
-    if (word.size() > maxChars) {
+    if (word.size() > maxChars || !trie.match(unicode::encode(word), ids))
       ids.push_back(unkModelId);
-      return;
-    }
-    size_t first = ids.size();
-    std::string piece;
-    for (size_t start = 0; start < word.size();) {
-      size_t end = word.size();
-      bool found = false;
-      for (; start < end; --end) {
-        piece.assign(start > 0 ? prefix : "");
-        piece += unicode::encode(word.substr(start, end - start));
-        auto it = vocab.find(piece);
-        if (it != vocab.end()) {
-          ids.push_back(it->second);
-          found = true;
-          break;
-        }
-      }
-      if (!found) {
-        ids.resize(first);
-        ids.push_back(unkModelId);
-        return;
-      }
-      start = end;
-    }
   }
 
   void bpeWord(const std::u32string &word, std::vector<int64_t> &ids) const {
@@ -626,7 +603,8 @@ public:
           else
             token.insert(0, " ");
         }
-        if (d.cleanup)
+        // Every pattern of the clean-up starts with a space.
+        if (d.cleanup && token.find(' ') != std::string::npos)
           token = absl::StrReplaceAll(token, {{" .", "."},
                                               {" ?", "?"},
                                               {" !", "!"},
@@ -1166,6 +1144,7 @@ public:
           return error(where, "\"max_input_chars_per_word\" must be a count");
         t.maxChars = static_cast<size_t>(max->asInt());
       }
+      t.trie.build(t.vocab, t.prefix);
       return absl::OkStatus();
     }
     TFM_ASSIGN_OR_RETURN(t.suffix,

@@ -53,6 +53,58 @@ bool isBertPunctuation(char32_t c) {
   return unicode::category(c)[0] == 'P';
 }
 
+void WordPieceTrie::build(
+    const std::unordered_map<std::string, int64_t> &vocab,
+    std::string_view prefix) {
+  ids_.assign(1, -1);
+  edges_.clear();
+  auto walk = [&](std::string_view bytes, bool create) {
+    int32_t node = 0;
+    for (unsigned char b : bytes) {
+      int32_t next = child(node, b);
+      if (next < 0) {
+        if (!create)
+          return -1;
+        next = static_cast<int32_t>(ids_.size());
+        ids_.push_back(-1);
+        edges_.emplace(static_cast<uint64_t>(node) << 8 | b, next);
+      }
+      node = next;
+    }
+    return node;
+  };
+  for (const auto &[token, id] : vocab)
+    ids_[walk(token, true)] = id;
+  continuation_ = walk(prefix, false);
+}
+
+bool WordPieceTrie::match(std::string_view word,
+                          std::vector<int64_t> &ids) const {
+  size_t first = ids.size();
+  for (size_t start = 0; start < word.size();) {
+    int32_t node = start == 0 ? 0 : continuation_;
+    int64_t best = -1;
+    size_t bestEnd = start;
+    for (size_t i = start; node >= 0 && i < word.size(); ++i) {
+      node = child(node, static_cast<unsigned char>(word[i]));
+      // A token ends at a character's end (the vocabulary is UTF-8).
+      if (node >= 0 && ids_[node] >= 0 &&
+          (i + 1 == word.size() ||
+           (static_cast<unsigned char>(word[i + 1]) & 0xC0) != 0x80)) {
+        best = ids_[node];
+        bestEnd = i + 1;
+      }
+    }
+    if (best < 0) {
+      ids.resize(first);
+      return false;
+    }
+    ids.push_back(best);
+    start = bestEnd;
+  }
+  return true;
+}
+
 bool isBertControl(char32_t c) {
   if (c == U'\t' || c == U'\n' || c == U'\r')
     return false;
@@ -80,8 +132,9 @@ public:
   /// strip_accents: null (follow do_lower_case), false, true.
   std::optional<bool> stripAccents;
   std::string unkToken = "[UNK]";
-  /// The longest token of the vocabulary, in characters.
-  size_t maxTokenChars = 0;
+  WordPieceTrie trie;
+  /// The unk token's id (-1: not in the vocabulary).
+  int64_t unkIdInVocab = -1;
   int64_t clsId = -1, sepId = -1;
   static constexpr size_t kMaxCharsPerWord = 100;
 
@@ -91,7 +144,14 @@ public:
   std::vector<std::u32string> basicTokenize(std::string_view text) const {
     std::u32string cleaned;
     for (char32_t c : unicode::decode(text)) {
-      if (c == 0 || c == 0xFFFD || isBertControl(c))
+      if (c < 0x80) { // ASCII without the Unicode tables.
+        if (c == U' ' || c == U'\t' || c == U'\n' || c == U'\r')
+          cleaned.push_back(U' ');
+        else if (c > 31 && c != 127)
+          cleaned.push_back(c);
+        continue;
+      }
+      if (c == 0xFFFD || isBertControl(c))
         continue;
       if (isBertSpace(c)) {
         cleaned.push_back(U' ');
@@ -146,62 +206,109 @@ public:
     return splitOnSpaces(joined);
   }
 
-  /// WordpieceTokenizer.tokenize of one word: the longest piece of the
-  /// vocabulary at each point ("##" after the first), or unk for the whole
-  /// word when a point has none.
-  void wordPiece(const std::u32string &word,
-                 std::vector<std::string> &out) const {
-    if (word.size() > kMaxCharsPerWord) {
-      out.push_back(unkToken);
+  /// The ids of one word of the basic tokenizer: a never_split word as it
+  /// is, else WordpieceTokenizer.tokenize's (the longest piece of the
+  /// vocabulary at each point, "##" after the first; unk for the whole
+  /// word when a point has none or it is over 100 characters).
+  void wordIds(const std::string &utf8, size_t chars,
+               std::vector<int64_t> &ids) const {
+    if (doBasicTokenize && neverSplit.count(utf8))
+      ids.push_back(remap(idOrUnk(vocab, utf8, unkToken)));
+    else if (chars > kMaxCharsPerWord || !trie.match(utf8, ids))
+      ids.push_back(unkIdInVocab);
+    else
+      for (size_t i = ids.size(); i-- > 0 && needsRemap();)
+        ids[i] = remap(ids[i]);
+  }
+
+  /// Where a token of the vocabulary is also an added token of another id,
+  /// the added one's (as transformers maps tokens to ids).
+  std::unordered_map<int64_t, int64_t> addedIds;
+  bool needsRemap() const { return !addedIds.empty(); }
+  int64_t remap(int64_t id) const {
+    auto it = addedIds.find(id);
+    return it == addedIds.end() ? id : it->second;
+  }
+
+  template <typename F> void forEachWord(std::string_view text, F &&f) const {
+    if (!doBasicTokenize) {
+      for (const std::u32string &word : splitOnSpaces(unicode::decode(text)))
+        f(unicode::encode(word), word.size());
       return;
     }
-    // The word's UTF-8 once, and where each character starts in it.
-    std::string utf8;
-    std::vector<size_t> at;
-    at.reserve(word.size() + 1);
-    for (char32_t c : word) {
-      at.push_back(utf8.size());
-      unicode::append(utf8, c);
+    if (std::all_of(text.begin(), text.end(), [](char c) {
+          return static_cast<unsigned char>(c) < 0x80;
+        })) {
+      asciiWords(text, f);
+      return;
     }
-    at.push_back(utf8.size());
-    size_t first = out.size();
-    std::string piece;
-    for (size_t start = 0; start < word.size();) {
-      // No piece is longer than the vocabulary's longest token.
-      size_t end = std::min(word.size(), start + maxTokenChars);
-      bool found = false;
-      for (; start < end; --end) {
-        piece.assign(start > 0 ? "##" : "");
-        piece.append(utf8, at[start], at[end] - at[start]);
-        if (vocab.count(piece)) {
-          out.push_back(piece);
-          found = true;
-          break;
-        }
-      }
-      if (!found) {
-        out.resize(first);
-        out.push_back(unkToken);
+    for (const std::u32string &word : basicTokenize(text))
+      f(unicode::encode(word), word.size());
+  }
+
+  /// basicTokenize() of ASCII text, on its bytes: nothing to compose,
+  /// decompose or strip; control characters dropped, whitespace splits,
+  /// A-Z lower-cased with do_lower_case, each punctuation character a word.
+  template <typename F> void asciiWords(std::string_view text, F &&f) const {
+    std::string word, lowered;
+    auto emit = [&] {
+      if (word.empty())
+        return;
+      if (neverSplit.count(word)) {
+        f(word, word.size());
+        word.clear();
         return;
       }
-      start = end;
+      lowered = word;
+      if (doLowerCase)
+        for (char &c : lowered)
+          if (c >= 'A' && c <= 'Z')
+            c = static_cast<char>(c - 'A' + 'a');
+      size_t start = 0;
+      for (size_t i = 0; i < lowered.size(); ++i)
+        if (splitOnPunctuation &&
+            isBertPunctuation(static_cast<unsigned char>(lowered[i]))) {
+          if (i > start)
+            f(lowered.substr(start, i - start), i - start);
+          f(lowered.substr(i, 1), 1);
+          start = i + 1;
+        }
+      if (start < lowered.size())
+        f(lowered.substr(start), lowered.size() - start);
+      word.clear();
+    };
+    for (char c : text) {
+      if (c == ' ' || c == '\t' || c == '\n' || c == '\r')
+        emit();
+      else if (c > 31 && c != 127)
+        word.push_back(c);
     }
+    emit();
+  }
+
+  void textIds(std::string_view text, bool,
+               std::vector<int64_t> &ids) const override {
+    forEachWord(text, [&](const std::string &word, size_t chars) {
+      wordIds(word, chars, ids);
+    });
   }
 
   void tokenizeText(std::string_view text, bool,
                     std::vector<std::string> &out) const override {
-    if (!doBasicTokenize) {
-      for (const std::u32string &word : splitOnSpaces(unicode::decode(text)))
-        wordPiece(word, out);
-      return;
-    }
-    for (const std::u32string &word : basicTokenize(text)) {
-      std::string utf8 = unicode::encode(word);
-      if (neverSplit.count(utf8))
-        out.push_back(std::move(utf8));
-      else
-        wordPiece(word, out);
-    }
+    std::vector<int64_t> ids;
+    forEachWord(text, [&](const std::string &word, size_t chars) {
+      if (doBasicTokenize && neverSplit.count(word)) {
+        out.push_back(word);
+        return;
+      }
+      ids.clear();
+      if (chars > kMaxCharsPerWord || !trie.match(word, ids)) {
+        out.push_back(unkToken);
+        return;
+      }
+      for (int64_t id : ids)
+        out.push_back(tokens[id]);
+    });
   }
 
   int64_t tokenId(std::string_view token, bool) const override {
@@ -263,8 +370,6 @@ TokenizerLoader::wordPiece(const TokenizerConfig &config) {
     if (!token.empty() && token.back() == '\r')
       token.pop_back();
     tokenizer->vocab[token] = id;
-    tokenizer->maxTokenChars =
-        std::max(tokenizer->maxTokenChars, unicode::decode(token).size());
     tokenizer->tokens.push_back(std::move(token));
     pos = end + 1;
   }
@@ -302,6 +407,14 @@ TokenizerLoader::wordPiece(const TokenizerConfig &config) {
   // all_special_tokens to the basic tokenizer).
   for (const std::string &special : tokenizer->specialTokens_)
     tokenizer->neverSplit.insert(special);
+  for (const AddedTokenView &added : addedTokens(*tokenizer)) {
+    auto it = tokenizer->vocab.find(std::string(added.content));
+    if (it != tokenizer->vocab.end() && it->second != added.id)
+      tokenizer->addedIds[it->second] = added.id;
+  }
+  tokenizer->trie.build(tokenizer->vocab, "##");
+  tokenizer->unkIdInVocab = tokenizer->remap(
+      idOrUnk(tokenizer->vocab, tokenizer->unkToken, tokenizer->unkToken));
   return std::unique_ptr<Tokenizer>(std::move(tokenizer));
 }
 
