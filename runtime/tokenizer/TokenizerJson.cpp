@@ -101,27 +101,14 @@ bool isWordChar(char32_t c) {
          std::strcmp(cat, "Pc") == 0;
 }
 
-std::u32string replaceAll(std::u32string_view text, std::u32string_view from,
-                          std::u32string_view to) {
+/// `text` with every `from` (left to right, not overlapping) made `to`.
+template <typename String>
+String replaceAll(std::basic_string_view<typename String::value_type> text,
+                  std::basic_string_view<typename String::value_type> from,
+                  std::basic_string_view<typename String::value_type> to) {
   if (from.empty())
-    return std::u32string(text);
-  std::u32string out;
-  for (size_t i = 0; i < text.size();) {
-    if (text.compare(i, from.size(), from) == 0) {
-      out += to;
-      i += from.size();
-    } else {
-      out.push_back(text[i++]);
-    }
-  }
-  return out;
-}
-
-std::string replaceAll(std::string_view text, std::string_view from,
-                       std::string_view to) {
-  std::string out;
-  if (from.empty())
-    return std::string(text);
+    return String(text);
+  String out;
   for (size_t i = 0; i < text.size();) {
     if (text.compare(i, from.size(), from) == 0) {
       out += to;
@@ -211,7 +198,7 @@ public:
     case T::Prepend:
       return text.empty() ? text : n.to + text;
     case T::Replace:
-      return replaceAll(text, n.from, n.to);
+      return replaceAll<std::u32string>(text, n.from, n.to);
     case T::Nfc:
       return unicode::nfc(text);
     case T::Nfd:
@@ -651,7 +638,7 @@ public:
       return tokens;
     case T::Replace:
       for (std::string &token : tokens)
-        token = replaceAll(token, d.from, d.to);
+        token = replaceAll<std::string>(token, d.from, d.to);
       return tokens;
     case T::ByteFallback: {
       std::vector<std::string> out;
@@ -703,8 +690,8 @@ public:
       return tokens;
     case T::Bpe:
       for (size_t i = 0; i < tokens.size(); ++i)
-        tokens[i] =
-            replaceAll(tokens[i], d.from, i + 1 == tokens.size() ? "" : " ");
+        tokens[i] = replaceAll<std::string>(tokens[i], d.from,
+                                            i + 1 == tokens.size() ? "" : " ");
       return tokens;
     }
     return tokens;
@@ -844,15 +831,11 @@ public:
     TFM_ASSIGN_OR_RETURN(std::string type, this->type(value, where));
     using T = Normalizer::Type;
     Normalizer n;
-    if (type == "Sequence") {
-      const json::Value *list = value.find("normalizers");
-      if (!list || !list->isArray())
-        return error(where, "a Sequence needs a \"normalizers\" array");
-      for (size_t i = 0; i < list->asArray().size(); ++i)
-        TFM_RETURN_IF_ERROR(normalizer(list->asArray()[i],
-                                       absl::StrCat(where, "[", i, "]"), out));
-      return absl::OkStatus();
-    }
+    if (type == "Sequence")
+      return sequence(value, "normalizers", where,
+                      [&](const json::Value &item, std::string at) {
+                        return normalizer(item, std::move(at), out);
+                      });
     if (type == "BertNormalizer") {
       n.type = T::Bert;
       TFM_ASSIGN_OR_RETURN(n.cleanText, flag(value, "clean_text", where, true));
@@ -904,15 +887,11 @@ public:
     TFM_ASSIGN_OR_RETURN(std::string type, this->type(value, where));
     using T = PreTokenizer::Type;
     PreTokenizer p;
-    if (type == "Sequence") {
-      const json::Value *list = value.find("pretokenizers");
-      if (!list || !list->isArray())
-        return error(where, "a Sequence needs a \"pretokenizers\" array");
-      for (size_t i = 0; i < list->asArray().size(); ++i)
-        TFM_RETURN_IF_ERROR(preTokenizer(
-            list->asArray()[i], absl::StrCat(where, "[", i, "]"), out));
-      return absl::OkStatus();
-    }
+    if (type == "Sequence")
+      return sequence(value, "pretokenizers", where,
+                      [&](const json::Value &item, std::string at) {
+                        return preTokenizer(item, std::move(at), out);
+                      });
     if (type == "BertPreTokenizer") {
       p.type = T::Bert;
     } else if (type == "WhitespaceSplit") {
@@ -954,15 +933,11 @@ public:
     TFM_ASSIGN_OR_RETURN(std::string type, this->type(value, where));
     using T = Decoder::Type;
     Decoder d;
-    if (type == "Sequence") {
-      const json::Value *list = value.find("decoders");
-      if (!list || !list->isArray())
-        return error(where, "a Sequence needs a \"decoders\" array");
-      for (size_t i = 0; i < list->asArray().size(); ++i)
-        TFM_RETURN_IF_ERROR(
-            decoder(list->asArray()[i], absl::StrCat(where, "[", i, "]"), out));
-      return absl::OkStatus();
-    }
+    if (type == "Sequence")
+      return sequence(value, "decoders", where,
+                      [&](const json::Value &item, std::string at) {
+                        return decoder(item, std::move(at), out);
+                      });
     if (type == "WordPiece") {
       d.type = T::WordPiece;
       TFM_ASSIGN_OR_RETURN(d.from, string(value, "prefix", where, "##"));
@@ -1008,6 +983,20 @@ public:
     return absl::OkStatus();
   }
 
+  /// A Sequence component: `each` on every item of its `key` array.
+  template <typename F>
+  absl::Status sequence(const json::Value &value, std::string_view key,
+                        const std::string &where, F &&each) const {
+    const json::Value *list = value.find(key);
+    if (!list || !list->isArray())
+      return error(where, absl::StrCat("a Sequence needs a \"", toAbsl(key),
+                                       "\" array"));
+    for (size_t i = 0; i < list->asArray().size(); ++i)
+      TFM_RETURN_IF_ERROR(
+          each(list->asArray()[i], absl::StrCat(where, "[", i, "]")));
+    return absl::OkStatus();
+  }
+
   absl::Status unsupported(std::string_view where, std::string_view what,
                            std::string_view type) const {
     return error(where, absl::StrCat("the ", toAbsl(what), " \"", toAbsl(type),
@@ -1021,16 +1010,12 @@ public:
     if (value.isNull())
       return absl::OkStatus();
     TFM_ASSIGN_OR_RETURN(std::string type, this->type(value, where));
-    if (type == "Sequence") {
-      const json::Value *list = value.find("processors");
-      if (!list || !list->isArray())
-        return error(where, "a Sequence needs a \"processors\" array");
-      for (size_t i = 0; i < list->asArray().size(); ++i)
-        TFM_RETURN_IF_ERROR(postProcessor(list->asArray()[i],
-                                          absl::StrCat(where, "[", i, "]"),
-                                          before, after));
-      return absl::OkStatus();
-    }
+    if (type == "Sequence")
+      return sequence(value, "processors", where,
+                      [&](const json::Value &item, std::string at) {
+                        return postProcessor(item, std::move(at), before,
+                                             after);
+                      });
     if (type == "ByteLevel")
       return absl::OkStatus(); // Offsets only.
     if (type == "BertProcessing" || type == "RobertaProcessing") {
