@@ -72,13 +72,12 @@ public:
   std::unordered_map<int64_t, std::string> decoder;
   std::string unkToken = "<unk>";
 
-  void tokenizeText(std::string_view text, bool isTarget,
-                    std::vector<std::string> &out) const override {
-    // remove_language_code: a code at the very start is kept as a token;
-    // every match anywhere is removed from the text.
+  /// remove_language_code: the text without any `>>xx<<` code; a code at
+  /// the very start is kept as a token (`code`).
+  static std::string withoutLanguageCodes(std::string_view text,
+                                          std::string_view &code) {
     auto [begin, end] = findLanguageCode(text, 0);
-    if (begin == 0)
-      out.emplace_back(text.substr(0, end));
+    code = begin == 0 ? text.substr(0, end) : std::string_view();
     std::string rest;
     size_t copied = 0;
     for (; begin != std::string_view::npos;
@@ -87,8 +86,51 @@ public:
       copied = end;
     }
     rest.append(text.substr(copied));
+    return rest;
+  }
+
+  void tokenizeText(std::string_view text, bool isTarget,
+                    std::vector<std::string> &out) const override {
+    std::string_view code;
+    std::string rest = withoutLanguageCodes(text, code);
+    if (!code.empty())
+      out.emplace_back(code);
     for (std::string &piece : (isTarget ? target : source)->encode(rest))
       out.push_back(std::move(piece));
+  }
+
+  /// The vocabulary id of each piece of the source and target models
+  /// (an added token's where the piece is one): encoding maps the model's
+  /// ids instead of piece strings.
+  std::vector<int64_t> sourceIds, targetIds;
+
+  int64_t pieceId(std::string_view piece, bool isTarget) const {
+    const AddedToken *added = findAdded(piece);
+    return added ? added->id : tokenId(piece, isTarget);
+  }
+
+  void textIds(std::string_view text, bool isTarget,
+               std::vector<int64_t> &ids) const override {
+    std::string_view code;
+    std::string rest = withoutLanguageCodes(text, code);
+    if (!code.empty())
+      ids.push_back(pieceId(code, isTarget));
+    const SentencePieceModel &model = *(isTarget ? target : source);
+    std::vector<int> pieces = model.encodeIds(rest);
+    const std::vector<int64_t> &table = isTarget ? targetIds : sourceIds;
+    int unk = model.unkId();
+    if (std::find(pieces.begin(), pieces.end(), unk) != pieces.end()) {
+      // A piece the model does not know is looked up by its text (the
+      // characters it stands for): the vocabulary may hold it (Marian's is
+      // joint). The pieces are the ids' one for one.
+      std::vector<std::string> texts = model.encode(rest);
+      for (size_t i = 0; i < pieces.size(); ++i)
+        ids.push_back(pieces[i] == unk ? pieceId(texts[i], isTarget)
+                                       : table[pieces[i]]);
+      return;
+    }
+    for (int id : pieces)
+      ids.push_back(table[id]);
   }
 
   const std::unordered_map<std::string, int64_t> &
@@ -178,6 +220,14 @@ TokenizerLoader::marian(const TokenizerConfig &config) {
   if (tokenizer->eosId() < 0)
     return absl::InvalidArgumentError(absl::StrCat(
         config.configPath, ": MarianTokenizer needs an eos token"));
+  for (bool isTarget : {false, true}) {
+    const SentencePieceModel &model =
+        *(isTarget ? tokenizer->target : tokenizer->source);
+    std::vector<int64_t> &table =
+        isTarget ? tokenizer->targetIds : tokenizer->sourceIds;
+    for (int id = 0; id < model.size(); ++id)
+      table.push_back(tokenizer->pieceId(model.idToPiece(id), isTarget));
+  }
   return std::unique_ptr<Tokenizer>(std::move(tokenizer));
 }
 
@@ -356,6 +406,19 @@ TokenizerLoader::llama(const TokenizerConfig &config) {
       tokenizer->model->encode(tokenizer->unkToken).size();
   TFM_RETURN_IF_ERROR(
       readSpecials(*tokenizer, config, defaultsOf(Tokenizer::Kind::Llama)));
+  // The model's ids are the tokens' unless an added token is a piece of the
+  // model under another id.
+  const SentencePieceModel &model = *tokenizer->model;
+  tokenizer->idsDirect = true;
+  for (const AddedTokenView &added : addedTokens(*tokenizer)) {
+    int64_t piece = model.pieceToId(added.content);
+    if (model.idToPiece(static_cast<int>(piece)) == added.content &&
+        piece != added.id)
+      tokenizer->idsDirect = false;
+  }
+  int64_t underline = model.pieceToId(kSpieceUnderline);
+  if (model.idToPiece(static_cast<int>(underline)) == kSpieceUnderline)
+    tokenizer->underlineId = underline;
   return std::unique_ptr<Tokenizer>(std::move(tokenizer));
 }
 

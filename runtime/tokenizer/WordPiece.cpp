@@ -53,9 +53,8 @@ bool isBertPunctuation(char32_t c) {
   return unicode::category(c)[0] == 'P';
 }
 
-void WordPieceTrie::build(
-    const std::unordered_map<std::string, int64_t> &vocab,
-    std::string_view prefix) {
+void WordPieceTrie::build(const std::unordered_map<std::string, int64_t> &vocab,
+                          std::string_view prefix) {
   ids_.assign(1, -1);
   edges_.clear();
   auto walk = [&](std::string_view bytes, bool create) {
