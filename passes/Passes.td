@@ -607,6 +607,8 @@ def TfmTileMatmul : Pass<"tfm-tile-matmul", "ModuleOp"> {
     streams its share), or else has at least `parallel-min-flops` flops
     (2 M N K, decided at run time, M being dynamic). Below both, even a
     one-row call runs on the calling thread without entering OpenMP.
+    Shared, each block's rows are cut in `row-parts` parts: the threads
+    share blocks x row-parts tasks, block by block.
   }];
   let options = [
     // Measured here (feasibility study, single thread, 32-wide panels):
@@ -639,7 +641,17 @@ def TfmTileMatmul : Pass<"tfm-tile-matmul", "ModuleOp"> {
            "262144",
            "Smallest packed weight (N K elements, in bytes) whose blocks are "
            "shared among "
-           "the threads for any number of rows">
+           "the threads for any number of rows">,
+    // 16: one part per thread on up to 16 threads (the 16-core machines the
+    // work is cut for); on two threads, 16 per block cost nothing measured
+    // (1 x 512 x 512: 7.3 us either way; 128 x 512 x 2048: 1.22 ms vs 1.27).
+    Option<"rowParts", "row-parts", "int64_t", "16",
+           "Parts each shared block's rows are cut in (tasks: blocks x "
+           "row-parts, at least a row tile each)">,
+    Option<"countWork", "count-work", "bool", "false",
+           "Test builds only: each task first calls the external "
+           "tfm_count_work(rows x panels), to measure how the threads "
+           "share the work (test/Tools/work-share.test)">
   ];
   let dependentDialects = [
     "::mlir::arith::ArithDialect",

@@ -18,6 +18,7 @@ config.substitutions.append(("%python", config.python))
 config.substitutions.append(("FileCheck", config.filecheck))
 config.substitutions.append(("%e2e", os.path.join(config.test_source_root, "e2e")))
 config.substitutions.append(("%tfm_src", config.tfm_src_root))
+config.substitutions.append(("%tfm_tools", config.tfm_tools_dir))
 config.environment["PATH"] = os.pathsep.join(
     [config.tfm_tools_dir, config.environment.get("PATH", os.environ["PATH"])])
 # Tests must not depend on the caller's locale or on OpenBLAS settings.
@@ -45,6 +46,9 @@ except OSError:
 # tfm-alloc-check replaces malloc, which the sanitizers' runtimes own.
 if not config.sanitizers:
     config.available_features.add("alloc-check")
+    # test/Tools/work/work_count.c, preloaded (the sanitizers' runtime
+    # must come first).
+    config.available_features.add("work-count")
 # Out-of-memory tests cap the address space with prlimit, which the
 # sanitizers' shadow memory does not fit in.
 import shutil

@@ -2,6 +2,9 @@
 // RUN: tfm-opt %s --split-input-file --tfm-tile-matmul="row-tile=4" --canonicalize | FileCheck %s --check-prefix=ROW4
 // RUN: tfm-opt %s --split-input-file --tfm-tile-matmul="parallel-min-weight-bytes=0" --canonicalize | FileCheck %s --check-prefix=BYTES0
 // RUN: tfm-opt %s --split-input-file --tfm-tile-matmul="parallel-min-flops=1" --canonicalize | FileCheck %s --check-prefix=FLOPS1
+// RUN: tfm-opt %s --split-input-file --tfm-tile-matmul="row-parts=1" --canonicalize | FileCheck %s --check-prefix=ROWP1
+// RUN: not tfm-opt %s --split-input-file --tfm-tile-matmul="row-parts=0" 2>&1 | FileCheck %s --check-prefix=BADPARTS
+// BADPARTS: error: tfm-tile-matmul: expected row-tile >= 1, k-block >= 1, m-block a multiple of row-tile, n-block >= 1, row-parts >= 1
 
 // A linear layer becomes a call to a kernel of its signature. The kernel
 // writes into a destination of the input's leading dimensions, blocks of
@@ -74,7 +77,7 @@ func.func @linear(%x: tensor<?x?x64xf32>, %w: tensor<16x64x32xf32>, %b: tensor<5
 //       CHECK:   arith.select %[[BIG]], %c2, %c1
 //       CHECK:   } {tfm.parallel}
 // CHECK-LABEL: func.func private @__tfm_linear_k64_n64_p32_r2(
-//   CHECK-NOT: func.func private
+//   CHECK-NOT: func.func private @__tfm
 func.func @shared(%x: tensor<?x64xf32>, %w1: tensor<2x64x32xf32>, %w2: tensor<2x64x32xf32>, %b: tensor<64xf32>) -> tensor<?x64xf32> {
   %0 = tfm.packed_linear %x, %w1, %b : tensor<?x64xf32>, tensor<2x64x32xf32>, tensor<64xf32> -> tensor<?x64xf32>
   %1 = tfm.packed_linear %0, %w2, %b : tensor<?x64xf32>, tensor<2x64x32xf32>, tensor<64xf32> -> tensor<?x64xf32>
@@ -151,26 +154,48 @@ func.func @narrow_panel(%x: tensor<?x64xf32>, %w: tensor<8x64x8xf32>) -> tensor<
 // 64 flops a row; fewer rows, a decode step's single row included, take one
 // part, which runs on the calling thread without entering OpenMP.
 // 512 x 512 weights (1 MiB): always shared, even for one row, whose time
-// goes into streaming them.
+// goes into streaming them. Shared, each block's rows are cut in
+// row-parts (16) parts of whole 8-row tiles: blocks x 16 tasks, block by
+// block (task / 16 is the block, task % 16 the part); with row-parts=1 the
+// blocks alone (ROWP1).
 // CHECK-LABEL: func.func @thresholds
 // CHECK-LABEL: func.func private @__tfm_linear_k64_n512_p32_r2(
 //  CHECK-SAME:   %[[A:[a-z0-9]+]]: tensor<?x64xf32>
 //       CHECK:   %[[M:.+]] = tensor.dim %[[A]], %c0
 //       CHECK:   %[[BIG:.+]] = arith.cmpi sge, %[[M]], %c64 : index
 //       CHECK:   %[[PARTS:.+]] = arith.select %[[BIG]], %c2, %c1 : index
-//       CHECK:   scf.for %{{.+}} = %c0 to %[[PARTS]] step %c1
+//       CHECK:   %[[ONE:.+]] = arith.cmpi eq, %[[PARTS]], %c1 : index
+//       CHECK:   %[[ROWPARTS:.+]] = arith.select %[[ONE]], %c1, %c16 : index
+//       CHECK:   %[[PERPART:.+]] = arith.ceildivui %[[M]], %[[ROWPARTS]] : index
+//       CHECK:   %[[TILES:.+]] = arith.ceildivui %[[PERPART]], %c8 : index
+//       CHECK:   %[[ROWS:.+]] = arith.muli %[[TILES]], %c8 : index
+//       CHECK:   %[[TASKS:.+]] = arith.muli %[[ROWPARTS]], %c2 : index
+//       CHECK:   %[[LOOP:.+]] = arith.select %[[ONE]], %c1, %[[TASKS]] : index
+//       CHECK:   scf.for %{{.+}} = %c0 to %[[LOOP]] step %c1
+//       CHECK:     scf.for %[[TASK:.+]] = %{{.+}} to %{{.+}} step %c1
+//       CHECK:       %[[BLOCK:.+]] = arith.divui %[[TASK]], %[[ROWPARTS]] : index
+//       CHECK:       %[[PART:.+]] = arith.remui %[[TASK]], %[[ROWPARTS]] : index
+//       CHECK:       %[[FIRST:.+]] = arith.muli %[[PART]], %[[ROWS]] : index
+//       CHECK:       %[[BEGIN:.+]] = arith.minsi %[[FIRST]], %[[M]] : index
+//       CHECK:       %[[LAST:.+]] = arith.addi %[[BEGIN]], %[[ROWS]] : index
+//       CHECK:       %[[END:.+]] = arith.minsi %[[LAST]], %[[M]] : index
+//       CHECK:       scf.for %{{.+}} = %[[BEGIN]] to %[[END]] step %c128
 //       CHECK:   } {tfm.parallel}
 // CHECK-LABEL: func.func private @__tfm_linear_k512_n512_p32_r2(
 //   CHECK-NOT:   arith.select
-//       CHECK:   scf.for %{{.+}} = %c0 to %c2 step %c1
+//       CHECK:   scf.for %{{.+}} = %c0 to %c32 step %c1
 //       CHECK:   } {tfm.parallel}
+// ROWP1-LABEL: func.func private @__tfm_linear_k512_n512_p32_r2(
+//   ROWP1-NOT:   arith.divui
+//       ROWP1:   scf.for %{{.+}} = %c0 to %c2 step %c1
+//       ROWP1:   } {tfm.parallel}
 // With parallel-min-weight-bytes=0 the small weights are shared too; with
 // parallel-min-flops=1 any number of rows (1 or more) shares them.
 // BYTES0-LABEL: func.func @thresholds
 // FLOPS1-LABEL: func.func @thresholds
 // BYTES0-LABEL: func.func private @__tfm_linear_k64_n512_p32_r2(
 //   BYTES0-NOT:   arith.select
-//       BYTES0:   scf.for %{{.+}} = %c0 to %c2 step %c1
+//       BYTES0:   scf.for %{{.+}} = %c0 to %c32 step %c1
 // FLOPS1-LABEL: func.func private @__tfm_linear_k64_n512_p32_r2(
 //       FLOPS1:   %[[BIG:.+]] = arith.cmpi sge, %{{.+}}, %c1 : index
 //       FLOPS1:   arith.select %[[BIG]], %c2, %c1 : index
@@ -309,7 +334,7 @@ func.func @gated_int8(%x: tensor<?x64xf32>, %g: tensor<2x64x32xi8>, %u: tensor<2
 // KiB of its f32 elements: shared only from 2^22 flops on (32 rows).
 // CHECK-LABEL: func.func private @__tfm_linear_k512_n512_p32_r2_i8(
 //   CHECK-NOT:   arith.select
-//       CHECK:   scf.for %{{.+}} = %c0 to %c2 step %c1
+//       CHECK:   scf.for %{{.+}} = %c0 to %c32 step %c1
 //       CHECK:   } {tfm.parallel}
 // CHECK-LABEL: func.func private @__tfm_linear_k512_n128_p32_r2_i8(
 //       CHECK:   %[[BIG:.+]] = arith.cmpi sge, %{{.*}}, %c32 : index
