@@ -65,17 +65,29 @@ Value AttentionKernelBuilder::build() {
   // The (batch, key/value head) groups, shared among the threads when the
   // call has at least parallelMinFlops of work (4 Sq Sk D per query head):
   // the part loop (marked tfm.parallel; each part writes the output rows of
-  // its own contiguous groups, with its own scratch) has up to
-  // parallelParts parts, or a single part of every group, which
-  // tfm-lower-parallel-loops runs on the calling thread (a decode step).
+  // its own contiguous groups, with its own scratch) has a part per OpenMP
+  // thread (or parallelParts) up to one per group, or a single part of
+  // every group, which tfm-lower-parallel-loops runs on the calling thread
+  // (a decode step). The scratch is per part: parts x ~260 KiB.
   Value groups = mul(b, dim(b, in.query, 0), kvHeads);
   Value pairQueries = mul(b, mul(b, groups, groupSize), numQueries);
   Value keyFlops = mul(b, numKeys, 4 * headDim);
   Value work = mul(b, pairQueries, keyFlops);
   Value big = b.create<arith::CmpIOp>(arith::CmpIPredicate::sge, work,
                                       index(b, tiling.parallelMinFlops));
-  Value someParts = max(b, min(b, groups, index(b, tiling.parallelParts)), c1);
-  Value parts = b.create<arith::SelectOp>(big, someParts, c1);
+  Value parts;
+  if (tiling.parallelParts > 0) {
+    Value someParts =
+        max(b, min(b, groups, index(b, tiling.parallelParts)), c1);
+    parts = b.create<arith::SelectOp>(big, someParts, c1);
+  } else {
+    // The thread count is asked only for a call that enters OpenMP.
+    func::FuncOp threads = declareThreadCount(b);
+    parts = ifElse(
+        b, big,
+        [&] { return max(b, min(b, groups, threadCount(b, threads)), c1); },
+        [&] { return c1; });
+  }
   // Outside the part loop: the sizes of its scratch, which
   // tfm-hoist-parallel-allocs allocates before it.
   Value groupRows = mul(b, groupSize, numQueries);
@@ -116,6 +128,8 @@ Value AttentionKernelBuilder::build() {
               group.batch = b.create<arith::DivUIOp>(pair, kvHeads);
               group.kvHead = b.create<arith::RemUIOp>(pair, kvHeads);
               group.scratch = scratch;
+              if (tiling.countWork)
+                countWork(b, groupRows);
               return emitGroup(group, state);
             });
         return state[0];

@@ -28,8 +28,11 @@ struct AttentionTiling {
   int64_t keyChunk;
   /// Work (4 Sq Sk D per (batch, head)) from which the pairs run on threads.
   int64_t parallelMinFlops;
-  /// Parts the pairs are split into when the call is big enough.
+  /// Parts the pairs are split into when the call is big enough; 0: as
+  /// many as OpenMP has threads, at run time.
   int64_t parallelParts;
+  /// Test builds: each group first calls tfm_count_work(its query rows).
+  bool countWork = false;
 };
 
 /// The kernel's inputs: tensors of the tfm.attention op (the kernel

@@ -5,6 +5,7 @@
 #include "dialect/TfmDialect.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
 
 using namespace mlir;
@@ -139,4 +140,33 @@ Value mlir::tfm::partitionedLoop(
   Value last = min(b, add(b, first, perPart), count);
   b.create<scf::YieldOp>(body(first, last, loop.getRegionIterArgs()[0]));
   return loop.getResult(0);
+}
+
+func::FuncOp mlir::tfm::declareExternal(ImplicitLocOpBuilder &b, StringRef name,
+                                        FunctionType type) {
+  auto module = b.getBlock()->getParentOp()->getParentOfType<ModuleOp>();
+  if (auto existing = module.lookupSymbol<func::FuncOp>(name))
+    return existing;
+  OpBuilder::InsertionGuard guard(b);
+  b.setInsertionPointToStart(module.getBody());
+  auto callee = b.create<func::FuncOp>(name, type);
+  callee.setPrivate();
+  return callee;
+}
+
+func::FuncOp mlir::tfm::declareThreadCount(ImplicitLocOpBuilder &b) {
+  return declareExternal(b, "omp_get_max_threads",
+                         b.getFunctionType({}, {b.getI32Type()}));
+}
+
+Value mlir::tfm::threadCount(ImplicitLocOpBuilder &b, func::FuncOp declared) {
+  Value threads = b.create<func::CallOp>(declared, ValueRange{}).getResult(0);
+  return b.create<arith::IndexCastOp>(b.getIndexType(), threads);
+}
+
+void mlir::tfm::countWork(ImplicitLocOpBuilder &b, Value units) {
+  func::FuncOp callee = declareExternal(
+      b, "tfm_count_work", b.getFunctionType({b.getI64Type()}, {}));
+  b.create<func::CallOp>(
+      callee, ValueRange{b.create<arith::IndexCastOp>(b.getI64Type(), units)});
 }

@@ -12,6 +12,7 @@
 #ifndef TFM_PASSES_KERNELSUPPORT_H
 #define TFM_PASSES_KERNELSUPPORT_H
 
+#include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/IR/ImplicitLocOpBuilder.h"
 
 namespace mlir::tfm {
@@ -58,6 +59,20 @@ void forLoop(ImplicitLocOpBuilder &b, Value lb, Value ub, Value step,
 SmallVector<Value> ifElse(ImplicitLocOpBuilder &b, Value cond,
                           function_ref<SmallVector<Value>()> thenValues,
                           function_ref<SmallVector<Value>()> elseValues);
+/// The external function `name` of `type`, declared private in the module
+/// of the builder's insertion point on first use (call it where that
+/// block is in the module, not inside a region being built).
+func::FuncOp declareExternal(ImplicitLocOpBuilder &b, StringRef name,
+                             FunctionType type);
+/// omp_get_max_threads (declareExternal), and its result as an index: the
+/// OpenMP thread count. A thread's first call into libomp registers it:
+/// call it only where OpenMP is entered.
+func::FuncOp declareThreadCount(ImplicitLocOpBuilder &b);
+Value threadCount(ImplicitLocOpBuilder &b, func::FuncOp declared);
+/// tfm_count_work(units): test builds' count of a task's work (the passes'
+/// count-work option; test/Tools/work/work_count.c adds it up per thread).
+void countWork(ImplicitLocOpBuilder &b, Value units);
+
 /// scf.if yielding one value.
 Value ifElse(ImplicitLocOpBuilder &b, Value cond,
              function_ref<Value()> thenValue, function_ref<Value()> elseValue);

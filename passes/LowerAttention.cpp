@@ -269,11 +269,11 @@ struct TfmLowerAttention
 
   void runOnOperation() override {
     if (queryBlock < 1 || keyBlock < 32 || keyBlock % 32 != 0 ||
-        keyChunk < keyBlock || keyChunk % keyBlock != 0 || parallelParts < 1) {
+        keyChunk < keyBlock || keyChunk % keyBlock != 0 || parallelParts < 0) {
       getOperation().emitError(
           "tfm-lower-attention: expected query-block >= 1, key-block a "
           "multiple of 32, key-chunk a multiple of key-block and "
-          "parallel-parts >= 1");
+          "parallel-parts >= 0");
       return signalPassFailure();
     }
     auto countKernels = [&] {
@@ -290,6 +290,7 @@ struct TfmLowerAttention
     options.keyChunk = keyChunk;
     options.parallelMinFlops = parallelMinFlops;
     options.parallelParts = parallelParts;
+    options.countWork = countWork;
     populateLowerAttentionPatterns(patterns, options);
     FailureOr<int64_t> lowered =
         applyPatternsCounted(getOperation(), std::move(patterns));
@@ -304,7 +305,8 @@ struct TfmLowerAttention
 
 void mlir::tfm::populateLowerAttentionPatterns(
     RewritePatternSet &patterns, const TfmLowerAttentionOptions &options) {
-  AttentionTiling tiling{options.queryBlock, options.keyBlock, options.keyChunk,
-                         options.parallelMinFlops, options.parallelParts};
+  AttentionTiling tiling{options.queryBlock,    options.keyBlock,
+                         options.keyChunk,      options.parallelMinFlops,
+                         options.parallelParts, options.countWork};
   patterns.add<LowerAttentionPattern>(patterns.getContext(), tiling);
 }

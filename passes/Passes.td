@@ -234,10 +234,10 @@ def TfmLowerAttention : Pass<"tfm-lower-attention", "ModuleOp"> {
     only on blocks that straddle a row's limit; with `key_lengths` the key
     loop ends at the length. A row that sees no key gives zeros.
 
-    The groups run on OpenMP threads (a loop marked `tfm.parallel` of
-    `parallel-parts` iterations, each over contiguous groups with its own
-    scratch) when the call has at least `parallel-min-flops` of work;
-    smaller calls run on the calling thread.
+    The groups run on OpenMP threads (a loop marked `tfm.parallel` of one
+    iteration per thread, or `parallel-parts`, each over contiguous groups
+    with its own scratch) when the call has at least `parallel-min-flops`
+    of work; smaller calls run on the calling thread.
 
     Each op becomes a call of a private kernel function
     (`__tfm_attention_<signature>`), one per signature (operand and result
@@ -278,14 +278,18 @@ def TfmLowerAttention : Pass<"tfm-lower-attention", "ModuleOp"> {
     Option<"parallelMinFlops", "parallel-min-flops", "int64_t", "1 << 22",
            "Work (4 Sq Sk D per query head) from which the (batch, "
            "key/value head) groups run on OpenMP threads">,
-    // This machine's two cores. Each part allocates its own scratch
-    // (~128 KiB + 8 bytes per query row of a group): one part per pair
-    // measured 2.3 MB
-    // above inputs + output at seq 8192 and slower single-thread calls
-    // (the scratch of 8 pairs first-touched at every call).
-    Option<"parallelParts", "parallel-parts", "int64_t", "2",
+    // 0: one part per OpenMP thread (omp_get_max_threads at run time), as
+    // many as the machine has, not this machine's two. Each part allocates
+    // its own scratch (~128 KiB + 8 bytes per query row of a group): one
+    // part per pair, whatever the threads, measured 2.3 MB above inputs +
+    // output at seq 8192 and slower single-thread calls (the scratch of 8
+    // pairs first-touched at every call).
+    Option<"parallelParts", "parallel-parts", "int64_t", "0",
            "Parts the (batch, key/value head) groups are split into when the "
-           "call is big enough (one per thread)">
+           "call is big enough (0: one per OpenMP thread, at run time)">,
+    Option<"countWork", "count-work", "bool", "false",
+           "Test builds only: each group first calls the external "
+           "tfm_count_work(its query rows) (test/Tools/work-share.test)">
   ];
   let dependentDialects = [
     "::mlir::arith::ArithDialect",

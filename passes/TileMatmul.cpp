@@ -243,8 +243,8 @@ public:
             Value endPanel =
                 min(b, add(b, firstPanel, blockPanels), index(b, numPanels));
             if (tiling.countWork)
-              countWork(mul(b, b.create<arith::SubIOp>(rows.end, rows.begin),
-                            b.create<arith::SubIOp>(endPanel, firstPanel)));
+              countWork(b, mul(b, b.create<arith::SubIOp>(rows.end, rows.begin),
+                               b.create<arith::SubIOp>(endPanel, firstPanel)));
             return forLoop(b, c0, index(b, sig.kSteps()), index(b, kBlock), c,
                            [&](Value kBegin, Value c) {
                              KBlock steps{kBegin, min(b, add(b, kBegin, kBlock),
@@ -295,23 +295,6 @@ private:
   struct Rows {
     Value begin, end;
   };
-
-  /// A call of tfm_count_work(units), declared in the module (test builds,
-  /// count-work).
-  void countWork(Value units) {
-    auto module = b.getBlock()->getParentOp()->getParentOfType<ModuleOp>();
-    constexpr StringLiteral name = "tfm_count_work";
-    auto callee = module.lookupSymbol<func::FuncOp>(name);
-    if (!callee) {
-      OpBuilder::InsertionGuard guard(b);
-      b.setInsertionPointToStart(module.getBody());
-      callee =
-          b.create<func::FuncOp>(name, b.getFunctionType({b.getI64Type()}, {}));
-      callee.setPrivate();
-    }
-    b.create<func::CallOp>(callee, ValueRange{b.create<arith::IndexCastOp>(
-                                       b.getI64Type(), units)});
-  }
 
   /// One K block of panels [firstPanel, endPanel), rows `rows`.
   Value emitKBlock(Value firstPanel, Value endPanel, KBlock steps, Rows rows,

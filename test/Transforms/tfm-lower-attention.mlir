@@ -1,5 +1,6 @@
 // RUN: tfm-opt %s --split-input-file --tfm-lower-attention --verify-diagnostics | FileCheck %s
 // RUN: tfm-opt %s --split-input-file --tfm-lower-attention="key-block=32 query-block=2" --verify-diagnostics | FileCheck %s --check-prefix=OPTS
+// RUN: tfm-opt %s --split-input-file --tfm-lower-attention="parallel-parts=2" --verify-diagnostics | FileCheck %s --check-prefix=PARTS2
 
 // The kernel: K packed a 1024-key chunk at a time into 32-key panels
 // ([32, D, 32]); blocks of 8 query rows (then single rows) over tiles of 1024
@@ -13,17 +14,30 @@
 // CHECK: %[[DEST:.*]] = tensor.empty({{.*}}) : tensor<?x8x?x32xf32>
 // CHECK: call @[[KERNEL:__tfm_attention_[a-z0-9_]+]](%arg0, %arg1, %arg2, %[[DEST]])
 // CHECK: func.func private @[[KERNEL]](
-// The (batch, head) pairs: in two parts (on the threads) when the call has
-// 4 Sq Sk D x pairs >= 2^22 flops, else a single part.
+// The (batch, head) pairs: in one part per OpenMP thread (on the threads,
+// at most one per pair; the thread count asked only then) when the call
+// has 4 Sq Sk D x pairs >= 2^22 flops, else a single part.
 // CHECK: %[[PAIRS:.*]] = arith.muli %{{.*}}, %c8 : index
 // CHECK: %[[PQ:.*]] = arith.muli %[[PAIRS]], %{{.*}} : index
 // CHECK: %[[KD:.*]] = arith.muli %{{.*}}, %c256 : index
 // CHECK: %[[WORK:.*]] = arith.muli %[[PQ]], %[[KD]] : index
 // CHECK: %[[BIG:.*]] = arith.cmpi sge, %[[WORK]], %c4194304 : index
-// CHECK: %[[TWO:.*]] = arith.minsi %[[PAIRS]], %c2 : index
-// CHECK: %[[SOME:.*]] = arith.maxsi %[[TWO]], %c1 : index
-// CHECK: %[[PARTS:.*]] = arith.select %[[BIG]], %[[SOME]], %c1 : index
+// CHECK: %[[PARTS:.*]] = scf.if %[[BIG]] -> (index) {
+// CHECK:   %[[THREADS:.*]] = func.call @omp_get_max_threads() : () -> i32
+// CHECK:   %[[T:.*]] = arith.index_cast %[[THREADS]] : i32 to index
+// CHECK:   %[[FEW:.*]] = arith.minsi %[[PAIRS]], %[[T]] : index
+// CHECK:   %[[SOME:.*]] = arith.maxsi %[[FEW]], %c1 : index
+// CHECK:   scf.yield %[[SOME]] : index
+// CHECK: } else {
+// CHECK:   scf.yield %c1 : index
 // CHECK: scf.for %{{.*}} = %c0 to %[[PARTS]] step %c1 iter_args
+// With parallel-parts=2: at most two parts, no thread count asked.
+// PARTS2-LABEL: func.func @plain
+// PARTS2-NOT: omp_get_max_threads
+// PARTS2: %[[TWO:.*]] = arith.minsi %{{.*}}, %c2 : index
+// PARTS2: %[[SOME:.*]] = arith.maxsi %[[TWO]], %c1 : index
+// PARTS2: %[[PARTS:.*]] = arith.select %{{.*}}, %[[SOME]], %c1 : index
+// PARTS2: scf.for %{{.*}} = %c0 to %[[PARTS]] step %c1 iter_args
 // Each part's own scratch, the score tile and the block's rescale factors,
 // bases and sums on the stack, outside the loops over its pairs.
 // CHECK: tensor.empty() : tensor<32x64x32xf32>
@@ -211,7 +225,7 @@ func.func @size_checks(%q: tensor<?x2x?x8xf32>, %k: tensor<?x2x?x8xf32>, %v: ten
 // CHECK-DAG: func.func private @[[PLAIN]](
 // CHECK-DAG: func.func private @[[CAUSAL]](
 // CHECK-DAG: func.func private @[[HALF]](
-// CHECK-NOT: func.func
+// CHECK-NOT: func.func private @__tfm
 func.func @shared(%q: tensor<?x8x?x64xf32>) -> (tensor<?x8x?x64xf32>, tensor<?x8x?x64xf32>, tensor<?x8x?x64xf32>, tensor<?x8x?x64xf32>) {
   %a = tfm.attention %q, %q, %q {scale = 0.125 : f32}
       : tensor<?x8x?x64xf32>, tensor<?x8x?x64xf32>, tensor<?x8x?x64xf32> -> tensor<?x8x?x64xf32>

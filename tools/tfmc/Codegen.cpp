@@ -231,7 +231,8 @@ LogicalResult mlir::tfm::compileInParts(std::unique_ptr<llvm::Module> module,
 
 bool mlir::tfm::usesOpenMP(const llvm::Module &module) {
   return llvm::any_of(module.functions(), [](const llvm::Function &f) {
-    return f.isDeclaration() && f.getName().starts_with("__kmpc_");
+    return f.isDeclaration() && (f.getName().starts_with("__kmpc_") ||
+                                 f.getName().starts_with("omp_"));
   });
 }
 

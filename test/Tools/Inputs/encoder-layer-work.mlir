@@ -11,3 +11,11 @@ func.func @encoder_matmuls(%x: tensor<?x512xf32>, %wq: tensor<512x512xf32>,
   %r = tfm.add %y, %q : tensor<?x512xf32>
   return %r : tensor<?x512xf32>
 }
+
+// The encoder's self-attention: 8 heads of 64.
+func.func @encoder_attention(%q: tensor<?x8x?x64xf32>, %k: tensor<?x8x?x64xf32>,
+                             %v: tensor<?x8x?x64xf32>) -> tensor<?x8x?x64xf32> {
+  %o = tfm.attention %q, %k, %v {scale = 0.125 : f32}
+      : tensor<?x8x?x64xf32>, tensor<?x8x?x64xf32>, tensor<?x8x?x64xf32> -> tensor<?x8x?x64xf32>
+  return %o : tensor<?x8x?x64xf32>
+}
