@@ -1090,15 +1090,19 @@ public:
     const json::Value *vocab = value.find("vocab");
     if (!vocab || !vocab->isObject() || vocab->asObject().empty())
       return error(where, "expected \"vocab\", an object of tokens and ids");
+    // The ids number the tokens, 0 to N - 1 each once (what the library
+    // writes; no allocation sized by an id a file makes up).
+    int64_t size = static_cast<int64_t>(vocab->asObject().size());
+    t.tokens.resize(size);
     for (const auto &[token, id] : vocab->asObject()) {
-      if (!id.isInt() || id.asInt() < 0 || id.asInt() >= (int64_t(1) << 31))
-        return error(where, absl::StrCat("token \"", token,
-                                         "\" needs an id from 0 to 2^31 - 1"));
+      if (!id.isInt() || id.asInt() < 0 || id.asInt() >= size)
+        return error(where,
+                     absl::StrCat("token \"", token,
+                                  "\" needs an id below the number of tokens (",
+                                  size, ")"));
       if (token.empty() || !unicode::isValidUtf8(token))
         return error(where, "a token is empty or not UTF-8");
       t.vocab[token] = id.asInt();
-      if (t.tokens.size() <= static_cast<size_t>(id.asInt()))
-        t.tokens.resize(id.asInt() + 1);
       if (!t.tokens[id.asInt()].empty())
         return error(
             where, absl::StrCat("id ", id.asInt(), " is given to two tokens"));
